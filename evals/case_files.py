@@ -1,0 +1,338 @@
+"""Reading cases, policy books and labelled responses from files.
+
+Cases are authored in YAML (several per file, with comments and multi-line text) and can also come
+from JSONL, CSV, Parquet or a hub dataset through `datasets`. Every loader collects problems as
+`InputIssue`s naming file, line (YAML/JSONL), record and field, so one pass reports every error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from evals.errors import InputError, InputIssue, issues_from_validation
+from evals.records import Case, LabelledResponse, PolicyBook
+from evals.yaml_lines import LineMap, load_yaml
+
+YAML_SUFFIXES = {".yaml", ".yml"}
+TABLE_SUFFIXES = {".jsonl", ".csv", ".parquet"}
+TEXT_POLICY_SUFFIXES = {".md", ".txt"}
+#: Columns that tabular sources carry as JSON text (CSV cannot nest).
+NESTED_COLUMNS = ("messages", "facts", "expect", "tags")
+
+
+def _record_id(data: Any) -> str | None:
+    if isinstance(data, dict) and isinstance(data.get("id"), str | int):
+        return str(data["id"])
+    return None
+
+
+def _validate(
+    model: type[BaseModel],
+    data: Any,
+    *,
+    file: Path,
+    issues: list[InputIssue],
+    lines: LineMap | None = None,
+    prefix: tuple[int | str, ...] = (),
+    line: int | None = None,
+) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        issues.extend(
+            issues_from_validation(
+                exc,
+                file=file,
+                record=_record_id(data),
+                line_of=lines,
+                prefix=prefix,
+                default_line=line if line is not None else (lines or {}).get(prefix),
+            )
+        )
+        return None
+
+
+# --- YAML shapes ---------------------------------------------------------------------------
+
+
+def yaml_kind(data: Any) -> str | None:
+    """Recognise what a YAML document is: 'suite', 'policy', 'policies', 'cases', 'labelled'."""
+    if isinstance(data, dict):
+        if "targets" in data:
+            return "suite"
+        if "cases" in data:
+            return "cases"
+        if "text" in data and "id" in data:
+            return "policy"
+        if data and all(isinstance(v, dict) and "text" in v for v in data.values()):
+            return "policies"
+        if "messages" in data and "id" in data:
+            return "cases"
+    if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        if all("response" in item and "case" in item for item in data):
+            return "labelled"
+        if all("messages" in item for item in data):
+            return "cases"
+    return None
+
+
+def cases_from_yaml(path: Path, data: Any, lines: LineMap, issues: list[InputIssue]) -> list[Case]:
+    """Cases of a YAML case file: a list of cases, one case, or {defaults: ..., cases: [...]}."""
+    defaults: dict[str, Any] = {}
+    prefix: tuple[int | str, ...] = ()
+    if isinstance(data, dict) and "cases" in data:
+        unknown = set(data) - {"defaults", "cases"}
+        for key in sorted(unknown):
+            issues.append(
+                InputIssue(
+                    str(path),
+                    "unknown top-level key (a case file has `defaults` and `cases`)",
+                    line=lines.get((key,)),
+                    field=key,
+                )
+            )
+        raw_defaults = data.get("defaults") or {}
+        if not isinstance(raw_defaults, dict):
+            issues.append(
+                InputIssue(str(path), "`defaults` must be a mapping", line=lines.get(("defaults",)))
+            )
+            raw_defaults = {}
+        defaults = raw_defaults
+        items = data["cases"]
+        prefix = ("cases",)
+    elif isinstance(data, dict):
+        items = [data]
+        prefix = ()
+    else:
+        items = data
+    if not isinstance(items, list):
+        issues.append(InputIssue(str(path), "`cases` must be a list", line=lines.get(prefix)))
+        return []
+    cases = []
+    for index, item in enumerate(items):
+        item_prefix = (*prefix, index) if prefix or isinstance(data, list) else ()
+        if not isinstance(item, dict):
+            issues.append(
+                InputIssue(str(path), "a case must be a mapping", line=lines.get(item_prefix))
+            )
+            continue
+        case = _validate(
+            Case,
+            {**defaults, **item},
+            file=path,
+            issues=issues,
+            lines=lines,
+            prefix=item_prefix,
+        )
+        if case is not None:
+            cases.append(case)
+    return cases
+
+
+# --- tabular sources -----------------------------------------------------------------------
+
+
+def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Undo what tables do to nested records: JSON text columns, nulls for absent keys."""
+    out = {}
+    for key, value in row.items():
+        if value is None:
+            continue
+        if key in NESTED_COLUMNS and isinstance(value, str) and value.strip()[:1] in "[{":
+            # Text that is not JSON is left as is; validation will say which field is wrong.
+            with contextlib.suppress(json.JSONDecodeError):
+                value = json.loads(value)
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if v is not None}
+        out[key] = value
+    if "message" in out and "messages" not in out:
+        out["messages"] = [{"role": "user", "content": out.pop("message")}]
+    return out
+
+
+def iter_jsonl(path: Path, issues: list[InputIssue]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL file, streaming."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        issues.append(InputIssue(str(path), f"cannot read file: {exc}"))
+        return
+    with handle:
+        try:
+            for number, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    obj = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    issues.append(InputIssue(str(path), f"invalid JSON: {exc.msg}", line=number))
+                    continue
+                if not isinstance(obj, dict):
+                    issues.append(InputIssue(str(path), "a line must hold a JSON object", number))
+                    continue
+                yield number, obj
+        except UnicodeDecodeError as exc:
+            issues.append(InputIssue(str(path), f"not UTF-8 text: {exc.reason}"))
+
+
+def iter_table_rows(
+    path_or_name: str, issues: list[InputIssue], *, split: str = "train", is_file: bool = True
+) -> Iterator[tuple[int | None, dict[str, Any]]]:
+    """Rows of a JSONL/CSV/Parquet file or a hub dataset, with a line number where it exists."""
+    if is_file and Path(path_or_name).suffix == ".jsonl":
+        yield from iter_jsonl(Path(path_or_name), issues)
+        return
+    import datasets  # heavy: imported only when a table is read
+
+    datasets.disable_progress_bars()
+    try:
+        if is_file:
+            builder = {".csv": "csv", ".parquet": "parquet"}[Path(path_or_name).suffix]
+            table = datasets.load_dataset(builder, data_files=path_or_name, split="train")
+        else:
+            table = datasets.load_dataset(path_or_name, split=split)
+    except Exception as exc:  # datasets raises many kinds; all mean "cannot load this input"
+        issues.append(InputIssue(path_or_name, f"cannot load with `datasets`: {exc}"))
+        return
+    header = 1 if is_file and Path(path_or_name).suffix == ".csv" else 0
+    for index, row in enumerate(table):
+        yield (index + 1 + header if header else None), dict(row)
+
+
+def cases_from_table(
+    path_or_name: str, issues: list[InputIssue], *, split: str = "train", is_file: bool = True
+) -> list[Case]:
+    cases = []
+    for index, (line, row) in enumerate(
+        iter_table_rows(path_or_name, issues, split=split, is_file=is_file)
+    ):
+        row = _decode_row(row)
+        before = len(issues)
+        case = _validate(Case, row, file=Path(path_or_name), issues=issues, line=line)
+        if case is None and line is None:
+            # no line numbers in a dataset: name the row instead
+            for i in range(before, len(issues)):
+                issue = issues[i]
+                issues[i] = InputIssue(
+                    issue.file,
+                    issue.message,
+                    None,
+                    issue.record or f"row {index}",
+                    issue.field,
+                )
+        if case is not None:
+            cases.append(case)
+    return cases
+
+
+# --- policy books --------------------------------------------------------------------------
+
+
+def policy_from_text_file(path: Path, issues: list[InputIssue]) -> PolicyBook | None:
+    """A markdown/text policy: its id is the file name, its name the first heading."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        issues.append(InputIssue(str(path), f"cannot read file: {exc}"))
+        return None
+    first = next((ln for ln in text.splitlines() if ln.strip()), path.stem)
+    name = first.lstrip("# ").strip() or path.stem
+    result: PolicyBook | None = _validate(
+        PolicyBook, {"id": path.stem, "name": name, "text": text}, file=path, issues=issues
+    )
+    return result
+
+
+def policies_from_yaml(
+    path: Path, data: Any, lines: LineMap, issues: list[InputIssue]
+) -> list[PolicyBook]:
+    """One policy book ({id, name, text}) or a mapping of company id -> {name, text}."""
+    if isinstance(data, dict) and "text" in data and "id" in data:
+        book = _validate(PolicyBook, data, file=path, issues=issues, lines=lines)
+        return [book] if book else []
+    books = []
+    for company, body in (data or {}).items():
+        entry = {"id": company, **body} if isinstance(body, dict) else body
+        book = _validate(
+            PolicyBook, entry, file=path, issues=issues, lines=lines, prefix=(company,)
+        )
+        if book:
+            books.append(book)
+    return books
+
+
+def labelled_from_yaml(
+    path: Path, data: Any, lines: LineMap, issues: list[InputIssue]
+) -> list[LabelledResponse]:
+    out = []
+    for index, item in enumerate(data):
+        rec = _validate(
+            LabelledResponse, item, file=path, issues=issues, lines=lines, prefix=(index,)
+        )
+        if rec:
+            out.append(rec)
+    return out
+
+
+def expand(path: Path, suffixes: set[str]) -> list[Path]:
+    """A file as itself; a folder as its matching files, recursively, in a stable order."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in suffixes)
+    return [path]
+
+
+def load_policy_books(paths: list[Path], issues: list[InputIssue]) -> dict[str, PolicyBook]:
+    """Policy books from files or folders (YAML books, a YAML mapping, or .md/.txt files)."""
+    books: dict[str, PolicyBook] = {}
+    for root in paths:
+        if not root.exists():
+            issues.append(InputIssue(str(root), "policy path does not exist"))
+            continue
+        for path in expand(root, YAML_SUFFIXES | TEXT_POLICY_SUFFIXES):
+            if path.suffix in TEXT_POLICY_SUFFIXES:
+                found = [b for b in [policy_from_text_file(path, issues)] if b]
+            else:
+                try:
+                    data, lines = load_yaml(path)
+                except InputError as exc:
+                    issues.extend(exc.issues)
+                    continue
+                if yaml_kind(data) not in ("policy", "policies"):
+                    issues.append(
+                        InputIssue(str(path), "not a policy book (expected id, name and text)")
+                    )
+                    continue
+                found = policies_from_yaml(path, data, lines, issues)
+            for book in found:
+                if book.id in books:
+                    issues.append(
+                        InputIssue(str(path), "policy book id defined twice", record=book.id)
+                    )
+                books[book.id] = book
+    return books
+
+
+def load_case_file(path: Path, issues: list[InputIssue]) -> list[Case]:
+    """Cases from one file of any supported kind."""
+    if path.suffix in YAML_SUFFIXES:
+        try:
+            data, lines = load_yaml(path)
+        except InputError as exc:
+            issues.extend(exc.issues)
+            return []
+        if yaml_kind(data) != "cases":
+            issues.append(InputIssue(str(path), "not a case file (expected `cases:` or a list)"))
+            return []
+        return cases_from_yaml(path, data, lines, issues)
+    if path.suffix in TABLE_SUFFIXES:
+        return cases_from_table(str(path), issues)
+    issues.append(
+        InputIssue(str(path), "unsupported case file type (use .yaml, .jsonl, .csv or .parquet)")
+    )
+    return []

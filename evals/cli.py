@@ -1,0 +1,263 @@
+"""The `evals` command. Exit codes: 0 every gate passes, 1 a gate fails, 2 usage or input error.
+
+Heavy modules (litellm, datasets, the engine) are imported inside the commands, so `evals --help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
+
+app = typer.Typer(
+    name="evals",
+    help="Evaluate support and crisis chatbot answers with guardrails, and decide per intent "
+    "what may be automated.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+OutOption = Annotated[
+    Path, typer.Option("--out", help="output folder holding the run store (runs.sqlite)")
+]
+
+
+def _input_error(exc: Exception) -> NoReturn:
+    issues = getattr(exc, "issues", None) or [exc]
+    for issue in issues:
+        print(f"error: {issue}", file=sys.stderr)
+    print(f"{len(issues)} problem(s); nothing was run.", file=sys.stderr)
+    raise typer.Exit(EXIT_INPUT)
+
+
+@app.command()
+def run(
+    suite: Annotated[
+        Path | None,
+        typer.Argument(help="suite file (default: the bundled demo suite)", show_default=False),
+    ] = None,
+    replay: Annotated[
+        str | None,
+        typer.Option(
+            help="record | replay | auto | off (default: the suite's; `replay` when CI is set)"
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output folder (default: the suite's)")
+    ] = None,
+    resume: Annotated[
+        str | None, typer.Option(help="complete the missing answers of this run id")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False,
+) -> None:
+    """Run a suite: answer every case with every target, check, store, and apply the gates."""
+    import asyncio
+    import os
+    import time
+
+    from evals.errors import InputError
+    from evals.gates import gate_failures, summary_table, tally
+    from evals.progress import SilentProgress, default_progress
+    from evals.runner import Engine, start_run
+    from evals.store import RunStore
+    from evals.suite_file import DEMO_SUITE, build_plan
+
+    if replay is not None and replay not in ("record", "replay", "auto", "off"):
+        _input_error(ValueError(f"--replay must be record, replay, auto or off, not '{replay}'"))
+    t0 = time.monotonic()
+    try:
+        if resume is not None:
+            if suite is not None:
+                _input_error(ValueError("give either a suite or --resume RUN_ID, not both"))
+            store = RunStore.in_folder(out or Path("out"))
+            plan = store.plan(resume)
+            run_id = resume
+        else:
+            # Hermetic CI: with CI set, nothing is called live unless asked for.
+            mode = replay or ("replay" if os.environ.get("CI") else None)
+            plan = build_plan(suite or DEMO_SUITE, replay_mode=mode, output=out)
+            store = RunStore.in_folder(Path(plan.output_dir))
+            run_id = start_run(plan, store)
+        engine = Engine(
+            plan, store, run_id, progress=SilentProgress() if quiet else default_progress()
+        )
+    except (InputError, KeyError, ValueError) as exc:
+        _input_error(exc)
+    print(
+        f"run {run_id}: suite '{plan.suite.name}', {len(plan.cases)} cases x "
+        f"{plan.suite.samples} samples x {len(plan.suite.targets)} targets, "
+        f"replay mode '{plan.suite.replay.mode}'",
+        file=sys.stderr,
+    )
+    try:
+        asyncio.run(engine.execute())
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: completed answers are stored. Resume with: "
+            f"evals run --resume {run_id} --out {plan.output_dir}",
+            file=sys.stderr,
+        )
+        raise typer.Exit(130) from None
+    except InputError as exc:
+        _input_error(exc)
+    results = list(store.results(run_id))
+    tallies = tally(results, plan)
+    print(summary_table(tallies))
+    failures = gate_failures(plan, tallies)
+    elapsed = time.monotonic() - t0
+    print(f"\nrun {run_id} finished in {elapsed:.1f}s; store: {store.path}")
+    errors = [r for r in results if r.response.error]
+    for result in errors[:5]:
+        print(
+            f"error: {result.case_id} [{result.target}#{result.sample}]: {result.response.error}",
+            file=sys.stderr,
+        )
+    if failures:
+        for reason in failures:
+            print(f"GATE FAILED: {reason}")
+        raise typer.Exit(EXIT_GATE)
+    print("all gates passed")
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders to check")],
+) -> None:
+    """Check case files, policy books, labelled responses and suites; exit 2 on any problem."""
+    from evals.validate import validate_paths
+
+    inventory = validate_paths(paths)
+    for issue in inventory.issues:
+        print(f"error: {issue}", file=sys.stderr)
+    if inventory.issues:
+        print(f"{len(inventory.issues)} problem(s) in {inventory.summary()}", file=sys.stderr)
+        raise typer.Exit(EXIT_INPUT)
+    print(f"ok: {inventory.summary()}")
+
+
+@app.command()
+def scan(
+    transcripts: Annotated[
+        Path, typer.Argument(help="JSONL of responses (or a file/dataset `datasets` loads)")
+    ],
+    policies: Annotated[
+        Path, typer.Option(help="YAML mapping company ids to {name, text}, or a folder of books")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="JSONL output (default: standard output)")
+    ] = None,
+    guardrail: Annotated[
+        list[str] | None, typer.Option(help="run only these guardrails (repeatable)")
+    ] = None,
+) -> None:
+    """Check existing responses (e.g. production transcripts) without calling any model."""
+    from evals.errors import InputError
+    from evals.scan import load_policies_arg
+    from evals.scan import scan as run_scan
+    from guardrails.registry import UnknownGuardrail
+
+    try:
+        books = load_policies_arg(policies)
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        handle = out.open("w", encoding="utf-8") if out is not None else sys.stdout
+        try:
+            totals, issues = run_scan(transcripts, books, handle, guardrails=guardrail)
+        finally:
+            if out is not None:
+                handle.close()
+    except (InputError, UnknownGuardrail) as exc:
+        _input_error(exc)
+    for issue in issues:
+        print(f"error: {issue}", file=sys.stderr)
+    print(
+        f"scanned {totals.records} responses: {totals.passed} passed, {totals.failed} failed, "
+        f"{totals.invalid} invalid" + (f"; written to {out}" if out else ""),
+        file=sys.stderr,
+    )
+    if issues:
+        raise typer.Exit(EXIT_INPUT)
+    if totals.failed:
+        raise typer.Exit(EXIT_GATE)
+
+
+@app.command("runs")
+def list_runs(out: OutOption = Path("out")) -> None:
+    """List the runs in a store."""
+    from tabulate import tabulate
+
+    from evals.errors import InputError
+    from evals.store import STORE_NAME, RunStore
+
+    if not (out / STORE_NAME).exists():
+        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    try:
+        rows = RunStore.in_folder(out).runs()
+    except InputError as exc:
+        _input_error(exc)
+    print(
+        tabulate(
+            [[r.id, r.suite, r.status, r.started, r.results, r.passed, r.errors] for r in rows],
+            headers=["run", "suite", "status", "started", "answers", "passed", "errors"],
+        )
+    )
+
+
+@app.command()
+def show(
+    run_id: Annotated[str, typer.Argument(help="run id (see `evals runs`)")],
+    out: OutOption = Path("out"),
+    as_json: Annotated[bool, typer.Option("--json", help="the whole run as JSON")] = False,
+    limit: Annotated[int, typer.Option(help="failing answers to list")] = 20,
+) -> None:
+    """Show one run: its versions, totals per target and intent, and failing answers."""
+    from evals.errors import InputError
+    from evals.gates import summary_table, tally
+    from evals.store import STORE_NAME, RunStore
+
+    if not (out / STORE_NAME).exists():
+        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    try:
+        store = RunStore.in_folder(out)
+        run = store.run(run_id)
+        plan = store.plan(run_id)
+    except InputError as exc:
+        _input_error(exc)
+    if as_json:
+        print(run.model_dump_json(indent=2))
+        return
+    print(
+        f"run {run.id} ({run.status}) suite '{run.suite}' started {run.started:%Y-%m-%d %H:%M:%S}"
+    )
+    print(
+        f"versions: package {run.versions.package}, guardrails {run.versions.guardrails}, "
+        f"cases {run.versions.cases}, policies "
+        + ", ".join(f"{k}@{v}" for k, v in run.versions.policy_books.items())
+    )
+    print(f"config hash: {run.config_hash}\n")
+    print(summary_table(tally(run.results, plan)))
+    failing = [r for r in run.results if not r.passed]
+    if failing:
+        print(f"\nfailing answers ({len(failing)}; first {min(limit, len(failing))}):")
+    for result in failing[:limit]:
+        print(f"- {result.case_id} [{result.target}#{result.sample}]")
+        if result.response.error:
+            print(f"    error: {result.response.error}")
+        for finding in result.findings:
+            span = finding.evidence.span
+            quoted = f' "{span.text}" @{span.start}-{span.end}' if span else ""
+            print(f"    {finding.severity} {finding.code}: {finding.message}{quoted}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,432 @@
+"""The records that cross a boundary: policy books, cases, targets, suites, responses, findings,
+results and runs.
+
+Every record is a frozen pydantic model that rejects unknown fields, so a typo in a case file is
+an error rather than a silently ignored key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: Version of the stored run format (SQLite schema and the JSON of a run). Bump on any change
+#: that an older reader could misread.
+RUN_FORMAT_VERSION = 1
+
+Kind = Literal["support", "crisis"]
+Channel = Literal["chat", "email", "social", "voice"]
+Risk = Literal["low", "medium", "high", "critical"]
+Severity = Literal["critical", "major", "minor"]
+Role = Literal["user", "assistant"]
+Register = Literal["tu", "usted", "formal", "informal"]
+ReplayMode = Literal["record", "replay", "auto", "off"]
+
+SEVERITIES: tuple[Severity, ...] = ("critical", "major", "minor")
+
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
+        max_length=200,
+        description="letters, digits, '.', '_' and '-'",
+    ),
+]
+LanguageTag = Annotated[
+    str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="a BCP-47 tag, e.g. es-MX")
+]
+Scalar = str | int | float | bool
+FactValue = Scalar | list[Scalar]
+
+
+class Record(BaseModel):
+    """Base of every record: immutable and strict about its fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def content_hash(text: str | bytes, length: int = 16) -> str:
+    """A short, stable SHA-256 hex digest used as a content version."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()[:length]
+
+
+class PolicyBook(Record):
+    """A company's policy text, exactly what a support bot would be given."""
+
+    id: Identifier
+    name: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    version: str = Field(default="", description="content hash when not given")
+
+    @model_validator(mode="after")
+    def _default_version(self) -> PolicyBook:
+        if not self.version:
+            object.__setattr__(self, "version", content_hash(self.text))
+        return self
+
+
+class Message(Record):
+    role: Role
+    content: str = Field(min_length=1)
+
+
+class Expect(Record):
+    """What a good answer to a case must and must not do."""
+
+    required_facts: list[str] = Field(
+        default_factory=list, description="keys of `facts` whose values the answer must state"
+    )
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
+    )
+
+    register_: Register | None = Field(
+        default=None, alias="register", description="tu/usted or formal/informal"
+    )
+    max_words: int | None = Field(default=None, gt=0, description="length budget in words")
+    handoff: bool = Field(default=False, description="the answer must offer a path to a person")
+    apology: bool = Field(default=False, description="an apology is due")
+    legal: bool = Field(
+        default=False, description="the answer must say legal/compliance is involved"
+    )
+    hashtags: bool | None = Field(
+        default=None, description="hashtags allowed; unset means decided by kind and channel"
+    )
+    emoji: bool | None = Field(
+        default=None, description="emoji allowed; unset means decided by kind and channel"
+    )
+    avoid_mentioning: list[str] = Field(
+        default_factory=list,
+        description="sensitive attributes the answer must not mention, e.g. follower_count",
+    )
+    notes: str = Field(default="", description="free text for reviewers")
+
+
+class Case(Record):
+    """One support or crisis conversation to be answered, with its ground truth."""
+
+    id: Identifier
+    intent: Identifier
+    kind: Kind
+    language: LanguageTag
+    channel: Channel
+    risk: Risk
+    company: Identifier = Field(description="id of the PolicyBook that applies")
+    messages: list[Message] = Field(min_length=1)
+    facts: dict[str, FactValue] = Field(default_factory=dict)
+    expect: Expect = Field(default_factory=Expect)
+    reference: str | None = Field(default=None, description="an answer written to pass every check")
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("facts", mode="before")
+    @classmethod
+    def _dates_as_text(cls, value: Any) -> Any:
+        # YAML turns 2026-03-01 into a date; facts keep the ISO text the author wrote.
+        if isinstance(value, dict):
+            return {
+                k: (v.isoformat() if isinstance(v, date | datetime) else v)
+                for k, v in value.items()
+            }
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Case:
+        if self.messages[-1].role != "user":
+            raise ValueError("the conversation must end with a user message")
+        missing = [key for key in self.expect.required_facts if key not in self.facts]
+        if missing:
+            raise ValueError(f"expect.required_facts names facts that are not given: {missing}")
+        return self
+
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are the customer support assistant of {company_name}. Answer the customer in their "
+    "language ({language}), on the {channel} channel. Only state policies that appear in the "
+    "policy below; if the policy does not cover something, say so and offer a person.\n\n"
+    "POLICY ({company_name}):\n{policy_text}"
+)
+
+#: Fields a system-prompt template may use.
+PROMPT_FIELDS = frozenset(
+    {"company_name", "company", "policy_text", "language", "channel", "intent", "kind", "risk"}
+)
+
+
+class TargetParams(Record):
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, gt=0)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    seed: int | None = Field(
+        default=None, description="base seed; sample i is sent seed + i (default: the suite seed)"
+    )
+    extra: dict[str, Any] = Field(
+        default_factory=dict, description="other provider parameters, passed to litellm as given"
+    )
+
+    @field_validator("extra")
+    @classmethod
+    def _no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if re.search(r"key|secret|token|password", key, re.IGNORECASE) and key != "max_tokens":
+                raise ValueError(
+                    f"'{key}' looks like a secret; name an environment variable with "
+                    "`api_key_env` instead of writing credentials into a suite"
+                )
+        return value
+
+
+class Target(Record):
+    """A model to evaluate: a litellm model string with its parameters and prompt."""
+
+    name: Identifier
+    model: str = Field(
+        min_length=1,
+        description="a litellm model string (openai/gpt-4o-mini, ollama/llama3, ...), "
+        "'local/smollm2' for the bundled model, 'reference' for the cases' reference answers",
+    )
+    api_base: str | None = None
+    api_key_env: str | None = Field(
+        default=None, description="name of the environment variable that holds the API key"
+    )
+    params: TargetParams = Field(default_factory=TargetParams)
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    concurrency: int | None = Field(
+        default=None, ge=1, le=1000, description="calls in flight (default: the suite's)"
+    )
+    timeout: float = Field(default=60.0, gt=0, description="seconds per attempt")
+    retries: int = Field(default=3, ge=0, le=20, description="retries after the first attempt")
+    backoff: float = Field(default=1.0, ge=0, description="first retry delay in seconds")
+
+    @field_validator("system_prompt")
+    @classmethod
+    def _known_fields(cls, value: str) -> str:
+        import string
+
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name}
+        except ValueError as exc:
+            raise ValueError(f"system_prompt is not a valid template: {exc}") from exc
+        unknown = names - PROMPT_FIELDS
+        if unknown:
+            raise ValueError(
+                f"system_prompt uses unknown fields {sorted(unknown)}; "
+                f"available: {sorted(PROMPT_FIELDS)}"
+            )
+        return value
+
+    def identity(self) -> dict[str, Any]:
+        """What determines an answer (for cassette keys and config hashes): no credentials."""
+        return {
+            "model": self.model,
+            "api_base": self.api_base,
+            "params": self.params.model_dump(mode="json", exclude_none=True),
+        }
+
+
+class CaseSource(Record):
+    """Where a suite takes cases from: files (paths or globs) or a `datasets` dataset."""
+
+    path: str | None = Field(
+        default=None, description="file, folder or glob, relative to the suite"
+    )
+    dataset: str | None = Field(default=None, description="a hub dataset name or local path")
+    split: str = "train"
+    tags: list[str] = Field(default_factory=list, description="keep cases with any of these tags")
+    exclude_tags: list[str] = Field(default_factory=list)
+    ids: list[str] = Field(default_factory=list, description="keep only these case ids")
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> CaseSource:
+        if (self.path is None) == (self.dataset is None):
+            raise ValueError("a case source names exactly one of `path` or `dataset`")
+        return self
+
+
+class ReplayConfig(Record):
+    mode: ReplayMode = Field(
+        default="auto",
+        description="record: always call and store; replay: only recorded answers (a miss is an "
+        "error); auto: recorded answers, call on a miss; off: always call, store nothing",
+    )
+    dir: str = Field(default="cassettes", description="folder of cassettes, relative to the suite")
+
+
+class Gates(Record):
+    max_errors: int = Field(default=0, ge=0, description="provider errors tolerated in a run")
+    min_pass_rate: float | None = Field(
+        default=None, ge=0, le=1, description="each target's pass rate must reach this"
+    )
+    fail_on: list[Severity] = Field(
+        default_factory=lambda: list[Severity](["critical", "major"]),
+        description="finding severities that make an answer fail",
+    )
+
+
+class Suite(Record):
+    name: Identifier
+    description: str = ""
+    cases: list[CaseSource] = Field(min_length=1)
+    policies: list[str] = Field(
+        default_factory=list, description="policy book files or folders, relative to the suite"
+    )
+    targets: list[Target] = Field(min_length=1)
+    samples: int = Field(default=1, ge=1, le=1000, description="answers per case and target")
+    seed: int = Field(default=0, description="base seed when a target does not set one")
+    concurrency: int = Field(default=8, ge=1, le=1000, description="default calls in flight")
+    decision_policy: str | None = None
+    guardrails: list[str] | None = Field(
+        default=None, description="guardrails to run (default: every registered one)"
+    )
+    output: str = Field(
+        default="out", description="output folder, relative to the working directory"
+    )
+    replay: ReplayConfig = Field(default_factory=ReplayConfig)
+    gates: Gates = Field(default_factory=Gates)
+
+    @model_validator(mode="after")
+    def _unique_targets(self) -> Suite:
+        names = [t.name for t in self.targets]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"target names must be unique: {duplicates}")
+        return self
+
+
+class Response(Record):
+    """What a target answered (or the error it gave)."""
+
+    text: str = ""
+    latency_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    cached: bool = Field(default=False, description="came from a cassette, not a live call")
+    attempts: int = Field(default=1, ge=0)
+    model: str | None = Field(default=None, description="model name reported by the provider")
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Span(Record):
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end < self.start:
+            raise ValueError("span end is before its start")
+        return self
+
+
+class Evidence(Record):
+    """Why a finding was raised: the offending span and what it was checked against."""
+
+    span: Span | None = Field(default=None, description="offending text in the response")
+    checked_against: str | None = Field(
+        default=None, description="the policy clause or fact the span was compared with"
+    )
+    source: str | None = Field(
+        default=None, description="where that came from, e.g. 'policy:acme-pay' or 'facts.amount'"
+    )
+    note: str | None = Field(default=None, description="e.g. 'no clause in the policy supports it'")
+
+
+class Finding(Record):
+    guardrail: Identifier
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
+    severity: Severity
+    message: str = Field(min_length=1)
+    evidence: Evidence = Field(default_factory=Evidence)
+
+    @model_validator(mode="after")
+    def _code_in_family(self) -> Finding:
+        if not self.code.startswith(self.guardrail + "."):
+            raise ValueError(f"code '{self.code}' must start with '{self.guardrail}.'")
+        return self
+
+
+class CaseResult(Record):
+    run_id: str
+    case_id: str
+    target: str
+    sample: int = Field(ge=0)
+    seed: int
+    response: Response
+    findings: list[Finding] = Field(default_factory=list)
+    passed: bool
+
+    @model_validator(mode="after")
+    def _error_never_passes(self) -> CaseResult:
+        if self.passed and self.response.error is not None:
+            raise ValueError("a result whose call failed cannot pass")
+        return self
+
+
+class Versions(Record):
+    package: str
+    guardrails: str
+    policy_books: dict[str, str]
+    cases: str
+
+
+class Run(Record):
+    """A run as stored: what was asked, with which versions, and what came back."""
+
+    version: int = RUN_FORMAT_VERSION
+    id: str
+    suite: str
+    started: datetime
+    finished: datetime | None = None
+    status: Literal["running", "finished", "interrupted"] = "running"
+    config_hash: str
+    versions: Versions
+    targets: list[Target]
+    results: list[CaseResult] = Field(default_factory=list)
+
+
+Family = Literal["policy", "facts", "privacy", "handoff", "tone", "language", "template"]
+FAMILIES: tuple[Family, ...] = (
+    "policy",
+    "facts",
+    "privacy",
+    "handoff",
+    "tone",
+    "language",
+    "template",
+)
+
+
+class LabelledResponse(Record):
+    """A response written for a case, labelled with the guardrail families it must trigger."""
+
+    id: Identifier
+    case: Identifier = Field(description="id of the case this answers")
+    response: str = Field(min_length=1)
+    families: list[Family] = Field(
+        default_factory=list, description="families that must raise a finding; empty = clean"
+    )
+    note: str = Field(default="", description="what is wrong (or right) with it, for reviewers")
+
+
+class RunPlan(Record):
+    """Everything a run needs, resolved from the suite's files: stored so a run can resume
+    with exactly the inputs it started with even if the files changed since."""
+
+    suite: Suite
+    suite_path: str
+    cases: list[Case]
+    policies: dict[str, PolicyBook]
+    replay_dir: str = Field(description="absolute folder of cassettes")
+    output_dir: str = Field(description="absolute output folder")
+
+    def config_hash(self) -> str:
+        return content_hash(self.model_dump_json(exclude={"suite_path", "output_dir"}))

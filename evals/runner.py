@@ -1,0 +1,245 @@
+"""The engine: every case x target x sample, answered (live or replayed), checked by every
+guardrail, and stored as it completes.
+
+One asyncio engine serves every entry point. Each target gets its own pool of workers, so the
+number of calls in flight per target never exceeds its concurrency. Sample i of a case is sent
+seed `base + i`, and the seed is stored with the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import evals
+from evals.cassettes import Cassette, CassetteEntry, cassette_key, now
+from evals.progress import Progress, SilentProgress
+from evals.prompts import render_messages
+from evals.records import Case, CaseResult, Response, RunPlan, Target, Versions, content_hash
+from evals.store import RunStore
+from evals.targets.base import (
+    CallRequest,
+    PermanentError,
+    TargetClient,
+    TargetError,
+    TransientError,
+)
+from evals.targets.factory import OFFLINE_MODELS, make_client
+from guardrails.registry import GuardrailContext, GuardrailSet, registry_version
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def plan_versions(plan: RunPlan) -> Versions:
+    return Versions(
+        package=evals.__version__,
+        guardrails=registry_version(plan.suite.guardrails),
+        policy_books={k: v.version for k, v in sorted(plan.policies.items())},
+        cases=content_hash("".join(c.model_dump_json() for c in plan.cases)),
+    )
+
+
+def seed_for(plan: RunPlan, target: Target, sample: int) -> int:
+    base = target.params.seed if target.params.seed is not None else plan.suite.seed
+    return base + sample
+
+
+async def call_with_retries(client: TargetClient, target: Target, request: CallRequest) -> Response:
+    """Call once, retrying transient failures with exponential backoff; a call that still fails
+    becomes a Response carrying the error (never an exception, never a pass)."""
+    attempts = 0
+    delay = target.backoff
+    started = time.perf_counter()
+    while True:
+        attempts += 1
+        error: TargetError
+        try:
+            async with asyncio.timeout(target.timeout):
+                done = await client.complete(request)
+            return Response(
+                text=done.text,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                prompt_tokens=done.prompt_tokens,
+                completion_tokens=done.completion_tokens,
+                cost_usd=done.cost_usd,
+                model=done.model,
+                attempts=attempts,
+            )
+        except TimeoutError:
+            error = TransientError(f"timed out after {target.timeout:g}s")
+        except TargetError as exc:
+            error = exc
+        except Exception as exc:  # a client bug must not crash the run or pass the case
+            error = PermanentError(f"{type(exc).__name__}: {exc}")
+        if not error.transient or attempts > target.retries:
+            return Response(
+                error=f"{error} (after {attempts} attempt{'s' if attempts > 1 else ''})",
+                attempts=attempts,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            )
+        await asyncio.sleep(error.retry_after if error.retry_after is not None else delay)
+        delay = min(delay * 2, 60.0)
+
+
+@dataclass
+class _TargetState:
+    target: Target
+    client: TargetClient
+    cassette: Cassette | None
+    started: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Engine:
+    def __init__(
+        self,
+        plan: RunPlan,
+        store: RunStore,
+        run_id: str,
+        *,
+        clients: Mapping[str, TargetClient] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.plan = plan
+        self.store = store
+        self.run_id = run_id
+        self.progress = progress or SilentProgress()
+        self.mode = plan.suite.replay.mode
+        self.guardrails = GuardrailSet.build(
+            GuardrailContext(policies=plan.policies), plan.suite.guardrails
+        )
+        self.states: dict[str, _TargetState] = {}
+        for target in plan.suite.targets:
+            client = (clients or {}).get(target.name) or make_client(target)
+            uses_cassette = self.mode != "off" and target.model not in OFFLINE_MODELS
+            cassette = Cassette(Path(plan.replay_dir), target.name) if uses_cassette else None
+            self.states[target.name] = _TargetState(target, client, cassette)
+
+    def _todo(self, target: Target, done: set[tuple[str, str, int]]) -> Iterator[tuple[Case, int]]:
+        for case in self.plan.cases:
+            for sample in range(self.plan.suite.samples):
+                if (case.id, target.name, sample) not in done:
+                    yield case, sample
+
+    async def _live(self, state: _TargetState, request: CallRequest) -> Response:
+        if not state.started:
+            async with state.lock:
+                if not state.started:
+                    await state.client.start()
+                    state.started = True
+        return await call_with_retries(state.client, state.target, request)
+
+    async def answer(self, state: _TargetState, case: Case, sample: int) -> CaseResult:
+        target = state.target
+        messages = render_messages(case, target, self.plan.policies[case.company])
+        seed = seed_for(self.plan, target, sample)
+        request = CallRequest(case=case, messages=messages, sample=sample, seed=seed)
+        cassette = state.cassette
+        key = cassette_key(target, messages, sample) if cassette is not None else ""
+        recorded = cassette.get(key) if cassette is not None and self.mode != "record" else None
+        if recorded is not None:
+            response = Response(
+                text=recorded.text,
+                latency_ms=recorded.latency_ms,
+                prompt_tokens=recorded.prompt_tokens,
+                completion_tokens=recorded.completion_tokens,
+                cost_usd=recorded.cost_usd,
+                cached=True,
+                attempts=0,
+            )
+        elif self.mode == "replay" and cassette is not None:
+            response = Response(
+                error=(
+                    f"replay miss: no recorded answer for case '{case.id}' sample {sample} of "
+                    f"target '{target.name}' in {cassette.path}; record it with: evals run "
+                    f"{self.plan.suite_path} --replay record"
+                ),
+                attempts=0,
+            )
+        else:
+            response = await self._live(state, request)
+            if cassette is not None and response.ok:
+                cassette.put(
+                    CassetteEntry(
+                        key=key,
+                        target=target.name,
+                        model=target.model,
+                        case=case.id,
+                        sample=sample,
+                        text=response.text,
+                        prompt_tokens=response.prompt_tokens,
+                        completion_tokens=response.completion_tokens,
+                        cost_usd=response.cost_usd,
+                        latency_ms=response.latency_ms,
+                        recorded=now(),
+                    )
+                )
+        return self.judge(case, target.name, sample, seed, response)
+
+    def judge(
+        self, case: Case, target: str, sample: int, seed: int, response: Response
+    ) -> CaseResult:
+        findings = []
+        if response.ok:
+            try:
+                findings = self.guardrails.run(case, response.text)
+            except Exception as exc:  # a broken guardrail is an error, never a pass
+                response = response.model_copy(
+                    update={"error": f"guardrail check failed: {type(exc).__name__}: {exc}"}
+                )
+        fail_on = set(self.plan.suite.gates.fail_on)
+        passed = response.ok and not any(f.severity in fail_on for f in findings)
+        return CaseResult(
+            run_id=self.run_id,
+            case_id=case.id,
+            target=target,
+            sample=sample,
+            seed=seed,
+            response=response,
+            findings=findings,
+            passed=passed,
+        )
+
+    async def _worker(self, state: _TargetState, items: Iterator[tuple[Case, int]]) -> None:
+        for case, sample in items:  # workers share one iterator: each item is taken once
+            result = await self.answer(state, case, sample)
+            self.store.add_result(result)
+            self.progress.advance(result)
+
+    async def execute(self) -> None:
+        """Answer everything the run does not have yet; safe to call again to resume."""
+        done = self.store.done_keys(self.run_id)
+        total = len(self.plan.cases) * self.plan.suite.samples * len(self.states)
+        self.progress.start(total, len(done))
+        self.store.set_status(self.run_id, "running")
+        try:
+            async with asyncio.TaskGroup() as group:
+                for state in self.states.values():
+                    items = self._todo(state.target, done)
+                    size = state.target.concurrency or self.plan.suite.concurrency
+                    for _ in range(size):
+                        group.create_task(self._worker(state, items))
+            self.store.set_status(self.run_id, "finished")
+        except BaseException:
+            self.store.set_status(self.run_id, "interrupted")
+            raise
+        finally:
+            self.progress.close()
+            for state in self.states.values():
+                if state.cassette is not None:
+                    state.cassette.compact()
+                if state.started:
+                    await state.client.close()
+
+
+def start_run(plan: RunPlan, store: RunStore, run_id: str | None = None) -> str:
+    run_id = run_id or new_run_id()
+    store.create_run(run_id, plan, plan_versions(plan))
+    return run_id

@@ -1,0 +1,153 @@
+"""Suite files: which cases, policy books and targets a run uses, resolved into a RunPlan."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from typing import Any
+
+from evals.case_files import (
+    TABLE_SUFFIXES,
+    YAML_SUFFIXES,
+    _validate,
+    cases_from_table,
+    load_case_file,
+    load_policy_books,
+)
+from evals.errors import InputError, InputIssue
+from evals.records import Case, CaseSource, PolicyBook, RunPlan, Suite
+from evals.yaml_lines import LineMap, load_yaml
+
+#: The suite `evals run` uses when none is given.
+DEMO_SUITE = Path(__file__).resolve().parent.parent / "cases" / "suites" / "demo.yaml"
+
+
+def suite_from_yaml(
+    path: Path, data: Any, lines: LineMap, issues: list[InputIssue]
+) -> Suite | None:
+    if not isinstance(data, dict):
+        issues.append(InputIssue(str(path), "a suite file must be a mapping"))
+        return None
+    suite: Suite | None = _validate(Suite, data, file=path, issues=issues, lines=lines)
+    return suite
+
+
+def load_suite(path: Path) -> Suite:
+    """Parse and validate a suite file or raise InputError naming every problem."""
+    if not path.is_file():
+        raise InputError.single(path, "suite file not found")
+    data, lines = load_yaml(path)
+    issues: list[InputIssue] = []
+    suite = suite_from_yaml(path, data, lines, issues)
+    if suite is None:
+        raise InputError(issues)
+    return suite
+
+
+def _source_paths(source: CaseSource, base: Path, suite_path: Path) -> list[Path]:
+    assert source.path is not None
+    pattern = source.path if Path(source.path).is_absolute() else str(base / source.path)
+    matches = [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]
+    files: list[Path] = []
+    for match in matches:
+        if match.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in match.rglob("*")
+                    if p.is_file() and p.suffix in YAML_SUFFIXES | TABLE_SUFFIXES
+                )
+            )
+        else:
+            files.append(match)
+    if not files:
+        raise InputError.single(suite_path, f"case source matches no file: {source.path}")
+    return files
+
+
+def _keep(case: Case, source: CaseSource) -> bool:
+    if source.ids and case.id not in source.ids:
+        return False
+    if source.tags and not set(case.tags) & set(source.tags):
+        return False
+    return not set(case.tags) & set(source.exclude_tags)
+
+
+def resolve_cases(suite: Suite, suite_path: Path, issues: list[InputIssue]) -> list[Case]:
+    base = suite_path.parent
+    cases: list[Case] = []
+    for source in suite.cases:
+        if source.dataset is not None:
+            found = cases_from_table(source.dataset, issues, split=source.split, is_file=False)
+        else:
+            try:
+                paths = _source_paths(source, base, suite_path)
+            except InputError as exc:
+                issues.extend(exc.issues)
+                continue
+            found = [case for path in paths for case in load_case_file(path, issues)]
+        cases.extend(case for case in found if _keep(case, source))
+    return cases
+
+
+def check_references(
+    cases: list[Case], policies: dict[str, PolicyBook], file: str, issues: list[InputIssue]
+) -> None:
+    """Unique case ids and a policy book for every case's company."""
+    seen: set[str] = set()
+    for case in cases:
+        if case.id in seen:
+            issues.append(InputIssue(file, "case id used more than once", record=case.id))
+        seen.add(case.id)
+        if case.company not in policies:
+            issues.append(
+                InputIssue(
+                    file,
+                    f"no policy book for company '{case.company}' "
+                    f"(known: {', '.join(sorted(policies)) or 'none'})",
+                    record=case.id,
+                    field="company",
+                )
+            )
+
+
+def build_plan(
+    suite_path: Path, *, replay_mode: str | None = None, output: Path | None = None
+) -> RunPlan:
+    """Load a suite and everything it names; raise InputError listing every problem."""
+    suite_path = suite_path.resolve()
+    suite = load_suite(suite_path)
+    if replay_mode is not None:
+        suite = suite.model_copy(
+            update={"replay": suite.replay.model_copy(update={"mode": replay_mode})}
+        )
+    base = suite_path.parent
+    issues: list[InputIssue] = []
+    cases = resolve_cases(suite, suite_path, issues)
+    policies = load_policy_books([base / p for p in suite.policies], issues)
+    check_references(cases, policies, str(suite_path), issues)
+    if not cases and not issues:
+        issues.append(InputIssue(str(suite_path), "the suite selects no case"))
+    for target in suite.targets:
+        if target.model == "reference":
+            for case in cases:
+                if case.reference is None:
+                    issues.append(
+                        InputIssue(
+                            str(suite_path),
+                            f"target '{target.name}' replays reference answers but this case "
+                            "has none",
+                            record=case.id,
+                            field="reference",
+                        )
+                    )
+    if issues:
+        raise InputError(issues)
+    return RunPlan(
+        suite=suite,
+        suite_path=str(suite_path),
+        cases=cases,
+        policies=policies,
+        replay_dir=str((base / suite.replay.dir).resolve()),
+        output_dir=str((output or Path(suite.output)).resolve()),
+    )

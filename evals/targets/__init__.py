@@ -1,0 +1,1 @@
+"""Targets: the models a suite evaluates, all behind one async `TargetClient` seam."""

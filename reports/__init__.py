@@ -1,0 +1,1 @@
+"""Renderers of run results (markdown, html, json, junit)."""
