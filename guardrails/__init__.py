@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from evals.records import Case, Finding, PolicyBook
+
+# Built-in families register themselves on import.
+from guardrails import template as _template  # noqa: F401
 from guardrails.registry import (
     Check,
     Factory,

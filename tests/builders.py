@@ -1,0 +1,69 @@
+"""Test builders: tiny policy books, cases and suites written to a temporary folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+POLICY = {
+    "id": "acme",
+    "name": "Acme Pay",
+    "text": "Refunds are processed within 10 business days.\n"
+    "Returns are accepted within 30 days of delivery.\n",
+}
+
+
+def case_dict(case_id: str, **overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": case_id,
+        "intent": "refund_status",
+        "kind": "support",
+        "language": "es",
+        "channel": "chat",
+        "risk": "medium",
+        "company": "acme",
+        "messages": [{"role": "user", "content": f"¿Dónde está mi reembolso? ({case_id})"}],
+        "facts": {"amount": "EUR 10.00"},
+        "reference": "Tu reembolso de EUR 10.00 llegará en 10 días hábiles.",
+    }
+    base.update(overrides)
+    return base
+
+
+def write_suite(
+    root: Path,
+    *,
+    n_cases: int = 3,
+    samples: int = 1,
+    targets: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+    cases: list[dict[str, Any]] | None = None,
+) -> Path:
+    """A complete suite in `root`: policies/acme.yaml, cases/cases.yaml, suite.yaml."""
+    (root / "policies").mkdir(parents=True, exist_ok=True)
+    (root / "cases").mkdir(exist_ok=True)
+    (root / "policies" / "acme.yaml").write_text(yaml.safe_dump(POLICY), encoding="utf-8")
+    cases = cases if cases is not None else [case_dict(f"c{i:03d}") for i in range(n_cases)]
+    (root / "cases" / "cases.yaml").write_text(
+        yaml.safe_dump({"cases": cases}, allow_unicode=True), encoding="utf-8"
+    )
+    suite: dict[str, Any] = {
+        "name": "test-suite",
+        "cases": [{"path": "cases/*.yaml"}],
+        "policies": ["policies"],
+        "samples": samples,
+        "targets": targets
+        or [{"name": "fake", "model": "fake/scripted", "params": {"extra": {"echo": True}}}],
+        "output": str(root / "out"),
+    }
+    suite.update(extra or {})
+    path = root / "suite.yaml"
+    path.write_text(yaml.safe_dump(suite, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
