@@ -46,7 +46,8 @@ def run(
     replay: Annotated[
         str | None,
         typer.Option(
-            help="record | replay | auto | off (default: the suite's; `replay` when CI is set)"
+            help="record | replay | auto | off (default: the suite's, else auto; "
+            "replay when CI is set)"
         ),
     ] = None,
     out: Annotated[
@@ -80,9 +81,12 @@ def run(
             plan = store.plan(resume)
             run_id = resume
         else:
-            # Hermetic CI: with CI set, nothing is called live unless asked for.
-            mode = replay or ("replay" if os.environ.get("CI") else None)
-            plan = build_plan(suite or DEMO_SUITE, replay_mode=mode, output=out)
+            # Hermetic CI: with CI set, nothing is called live unless the suite or the
+            # command line asks for it.
+            default_mode = "replay" if os.environ.get("CI") else "auto"
+            plan = build_plan(
+                suite or DEMO_SUITE, replay_mode=replay, default_mode=default_mode, output=out
+            )
             store = RunStore.in_folder(Path(plan.output_dir))
             run_id = start_run(plan, store)
         engine = Engine(

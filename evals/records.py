@@ -248,10 +248,11 @@ class CaseSource(Record):
 
 
 class ReplayConfig(Record):
-    mode: ReplayMode = Field(
-        default="auto",
+    mode: ReplayMode | None = Field(
+        default=None,
         description="record: always call and store; replay: only recorded answers (a miss is an "
-        "error); auto: recorded answers, call on a miss; off: always call, store nothing",
+        "error); auto: recorded answers, call on a miss; off: always call, store nothing. "
+        "Unset: `auto`, or `replay` when the CI environment variable is set",
     )
     dir: str = Field(default="cassettes", description="folder of cassettes, relative to the suite")
 

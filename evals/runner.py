@@ -111,7 +111,7 @@ class Engine:
         self.store = store
         self.run_id = run_id
         self.progress = progress or SilentProgress()
-        self.mode = plan.suite.replay.mode
+        self.mode = plan.suite.replay.mode or "auto"
         self.guardrails = GuardrailSet.build(
             GuardrailContext(policies=plan.policies), plan.suite.guardrails
         )

@@ -112,15 +112,21 @@ def check_references(
 
 
 def build_plan(
-    suite_path: Path, *, replay_mode: str | None = None, output: Path | None = None
+    suite_path: Path,
+    *,
+    replay_mode: str | None = None,
+    default_mode: str = "auto",
+    output: Path | None = None,
 ) -> RunPlan:
-    """Load a suite and everything it names; raise InputError listing every problem."""
+    """Load a suite and everything it names; raise InputError listing every problem.
+
+    The replay mode is `replay_mode` if given, else the suite's, else `default_mode`; the plan
+    records the mode it resolved to.
+    """
     suite_path = suite_path.resolve()
     suite = load_suite(suite_path)
-    if replay_mode is not None:
-        suite = suite.model_copy(
-            update={"replay": suite.replay.model_copy(update={"mode": replay_mode})}
-        )
+    mode = replay_mode or suite.replay.mode or default_mode
+    suite = suite.model_copy(update={"replay": suite.replay.model_copy(update={"mode": mode})})
     base = suite_path.parent
     issues: list[InputIssue] = []
     cases = resolve_cases(suite, suite_path, issues)
