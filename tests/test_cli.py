@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -211,3 +212,48 @@ def test_kill_9_keeps_completed_results_and_resume_matches_an_uninterrupted_run(
         return rows
 
     assert signature(store) == signature(tmp_path / "whole" / "out" / "runs.sqlite")
+
+
+def test_show_lists_failing_answers_with_their_evidence(tmp_path: Path) -> None:
+    suite = write_suite(
+        tmp_path,
+        n_cases=2,
+        targets=[
+            {
+                "name": "fake",
+                "model": "fake/scripted",
+                "params": {"extra": {"replies": ["Hola {first_name}, ya está.", "Hola Ana."]}},
+            }
+        ],
+    )
+    assert evals("run", str(suite), "-q").returncode == 0  # no pass-rate gate configured
+    out = str(tmp_path / "out")
+    run_id = (
+        sqlite3.connect(tmp_path / "out" / "runs.sqlite")
+        .execute("SELECT id FROM runs")
+        .fetchone()[0]
+    )
+    shown = evals("show", run_id, "--out", out)
+    assert shown.returncode == 0
+    assert "major template.placeholder" in shown.stdout
+    assert '"{first_name}" @5-17' in shown.stdout
+    as_json = json.loads(evals("show", run_id, "--out", out, "--json").stdout)
+    assert as_json["version"] == 1 and len(as_json["results"]) == 2
+
+
+def test_a_pass_rate_gate_fails_the_run(tmp_path: Path) -> None:
+    suite = write_suite(
+        tmp_path,
+        n_cases=2,
+        targets=[
+            {
+                "name": "fake",
+                "model": "fake/scripted",
+                "params": {"extra": {"replies": ["Hola {first_name}.", "Hola Ana."]}},
+            }
+        ],
+        extra={"gates": {"min_pass_rate": 0.9}},
+    )
+    done = evals("run", str(suite), "-q")
+    assert done.returncode == 1
+    assert "pass rate 0.50 is below the required 0.90" in done.stdout
