@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from evals.records import Case, Finding, PolicyBook
 
 # Built-in families register themselves on import.
+from guardrails import policy as _policy  # noqa: F401
 from guardrails import template as _template  # noqa: F401
 from guardrails.registry import (
     Check,

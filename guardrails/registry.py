@@ -78,6 +78,9 @@ class GuardrailSet:
             )
         return cls(tuple((n, _REGISTRY[n].factory(context)) for n in chosen))
 
+    def names(self) -> list[str]:
+        return [name for name, _ in self.checks]
+
     def run(self, case: Case, text: str) -> list[Finding]:
         findings: list[Finding] = []
         for _, check in self.checks:

@@ -1,0 +1,138 @@
+"""Accuracy of every guardrail family on the labelled responses (cases/labelled/).
+
+A family counts as predicted for a response when its guardrail raises any finding that fails
+an answer (critical or major; `--all-severities` counts minor too). Prints precision, recall
+and F1 per family and per language, false positives on the cases' reference answers, and the
+misses (false negatives and false positives) so they can be studied.
+
+    .venv/bin/python benchmarks/guardrail_accuracy.py [--misses N] [--family policy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from tabulate import tabulate
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from evals.records import FAMILIES  # noqa: E402
+from evals.validate import validate_paths  # noqa: E402
+from guardrails import GuardrailContext, GuardrailSet  # noqa: E402
+
+
+def f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=Path, default=ROOT / "cases")
+    parser.add_argument("--misses", type=int, default=15, help="misses to list per family")
+    parser.add_argument("--family", action="append", help="only list misses of these")
+    parser.add_argument("--all-severities", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    args = parser.parse_args()
+
+    inventory = validate_paths([args.cases])
+    if inventory.issues:
+        for issue in inventory.issues:
+            print(f"error: {issue}", file=sys.stderr)
+        return 2
+    cases = {case.id: case for _, case in inventory.cases}
+    families = [f for f in FAMILIES if f in GuardrailSet.build(GuardrailContext()).names()]
+    checks = GuardrailSet.build(GuardrailContext(policies=inventory.policies), families)
+    failing = {"critical", "major", "minor"} if args.all_severities else {"critical", "major"}
+
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
+    misses: dict[str, list[str]] = defaultdict(list)
+    for _, item in inventory.labelled:
+        case = cases[item.case]
+        findings = checks.run(case, item.response)
+        predicted = {f.guardrail for f in findings if f.severity in failing}
+        language = case.language.split("-")[0]
+        for family in families:
+            expected = family in item.families
+            got = family in predicted
+            if not expected and not got:
+                continue
+            slot = 0 if expected and got else (1 if got else 2)
+            for key in ((family, "all"), (family, language)):
+                counts[key][slot] += 1
+            if expected != got:
+                detail = "; ".join(
+                    f"{f.code} {f.evidence.span.text if f.evidence.span else ''!r}"
+                    for f in findings
+                    if f.guardrail == family
+                )
+                misses[family].append(
+                    f"{'FN' if expected else 'FP'} {item.id} [{case.id}] labels={item.families}"
+                    f" {detail}\n      {item.note[:160]}"
+                )
+
+    rows = []
+    figures: dict[str, dict[str, float]] = {}
+    for family in families:
+        tp, fp, fn = counts[(family, "all")]
+        p, r, f = f1(tp, fp, fn)
+        row = [family, tp, fp, fn, f"{p:.2f}", f"{r:.2f}", f"{f:.2f}"]
+        for language in ("es", "en", "pt"):
+            row.append(f"{f1(*counts[(family, language)])[2]:.2f}")
+        rows.append(row)
+        figures[family] = {"precision": p, "recall": r, "f1": f, "tp": tp, "fp": fp, "fn": fn}
+    print(f"{len(inventory.labelled)} labelled responses, {len(cases)} cases\n")
+    print(
+        tabulate(
+            rows,
+            headers=[
+                "family",
+                "tp",
+                "fp",
+                "fn",
+                "precision",
+                "recall",
+                "F1",
+                "F1 es",
+                "F1 en",
+                "F1 pt",
+            ],
+        )
+    )
+
+    reference_fp = []
+    for case in cases.values():
+        if case.reference is None:
+            continue
+        for finding in checks.run(case, case.reference):
+            if finding.severity in failing:
+                reference_fp.append(f"{case.id}: {finding.code} {finding.message}")
+    print(
+        f"\nreference answers with a failing finding: {len(reference_fp)} of "
+        f"{sum(c.reference is not None for c in cases.values())}"
+    )
+    for line in reference_fp[: args.misses]:
+        print("  " + line)
+
+    for family in families:
+        if args.family and family not in args.family:
+            continue
+        if misses[family]:
+            print(f"\n{family}: {len(misses[family])} misses")
+            for line in misses[family][: args.misses]:
+                print("  " + line)
+    if args.json:
+        args.json.write_text(
+            json.dumps({"families": figures, "reference_fp": len(reference_fp)}, indent=2)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

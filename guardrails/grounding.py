@@ -1,0 +1,237 @@
+"""What an answer may state without support from the policy: the case's own facts and what the
+customer said. Both the `policy` and the `facts` guardrails ground quantities here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from evals.records import Case, FactValue, PolicyBook
+from guardrails.lexicon import concept_spans
+from guardrails.text import Quantity, bare_numbers, fold, quantities, sentences
+
+_NEGATION = re.compile(
+    r"(?<!\w)(no|not|never|nunca|jamas|nao|sin|sem|cannot|can't|cant|won't|don't|doesn't|"
+    r"isn't|aren't|may not|must not|nenhum\w*|ningun\w*|nor|ni|without|neither)(?!\w)"
+)
+_PROHIBITION_HEADING = re.compile(r"never|nunca|must not|may not|prohib|forbidden|do not")
+
+# Keys of facts whose plain numbers carry a unit in their name.
+_KEY_UNITS = (
+    ("business_day", ("business_days", "dias_habiles", "working_days")),
+    ("day", ("days", "_day", "dias")),
+    ("hour", ("hours", "hour", "horas")),
+    ("minute", ("minutes", "minutos")),
+    ("month", ("months", "meses")),
+    ("year", ("years", "anos")),
+    ("percent", ("percent", "pct", "porcentaje")),
+    (
+        "money",
+        (
+            "amount",
+            "fee",
+            "price",
+            "total",
+            "balance",
+            "cost",
+            "refund",
+            "charge",
+            "monto",
+            "importe",
+            "valor",
+            "saldo",
+        ),
+    ),
+)
+
+
+# Where a negation stops applying: strong punctuation, contrastive and consecutive words.
+_SEGMENT_BREAK = re.compile(
+    r"[;:()]|(?<!\w)(but|pero|mas|however|sin embargo|though|although|aunque|embora|porem|"
+    r"so|asi que|por eso|entonces|then|therefore|por isso|entao|instead|en cambio|"
+    r"which|que|who|quien)(?!\w)"
+)
+# A negation this many words before a mention still applies to it.
+_NEGATION_WINDOW = 8
+# Negation after the mention: "retroactive adjustments fall outside our policy".
+_POST_NEGATION = re.compile(
+    r"(?<!\w)(is not|are not|isn't|aren't|not (?:possible|available|allowed|offered|something|"
+    r"an option|part of)|outside (?:of )?(?:our|the|this)|fuera de|no (?:es|son|esta|estan) "
+    r"(?:posible|disponible|permitid)|nao (?:e|sao|esta|estao) (?:possivel|disponivel|permitid)|"
+    r"fora d[aeo]|does not apply|no aplica|nao se aplica|not apply|"
+    # conditional, not offered: "an exception could only come as a written offer"
+    r"could only|can only|only if|only with|solo si|solo con|solo pued\w*|solo podr\w*|"
+    r"so pode\w*|so se|apenas se|requires?|requiere\w*|requer\w*|subject to|sujeto a|"
+    r"sujeito a|would need|depends on|depende de)(?!\w)"
+)
+# A mention that only names the topic: "About the coupon: ...", "Sobre el cupón".
+_TOPIC_FRAME = re.compile(
+    r"^\W*(about|regarding|as for|as to|sobre|acerca de|respecto a|en cuanto a|quanto a|"
+    r"em relacao a)(?!\w)"
+)
+
+
+def is_negated(folded_sentence: str) -> bool:
+    return bool(_NEGATION.search(folded_sentence))
+
+
+@dataclass(frozen=True)
+class Mention:
+    concept: str
+    start: int
+    end: int
+    negated: bool
+
+
+def mentions(text: str) -> list[Mention]:
+    """Concept mentions with their polarity: negated when a negation precedes the mention
+    within the same segment of its sentence ("no podemos ofrecer un cupón")."""
+    folded = fold(text)
+    breaks = [(m.start(), m.end()) for m in _SEGMENT_BREAK.finditer(folded)]
+    out = []
+    for concept, start, end in concept_spans(text):
+        seg_start = max([e for s, e in breaks if e <= start], default=0)
+        seg_end = min([s for s, e in breaks if s >= end], default=len(folded))
+        before = folded[seg_start:start]
+        window = " ".join(before.split()[-_NEGATION_WINDOW:])
+        negated = (
+            bool(_NEGATION.search(window))
+            or bool(_POST_NEGATION.search(folded[end:seg_end]))
+            or bool(_TOPIC_FRAME.search(before))
+        )
+        out.append(Mention(concept, start, end, negated))
+    return out
+
+
+@dataclass(frozen=True)
+class Clause:
+    start: int
+    end: int
+    text: str
+    quantities: tuple[Quantity, ...]
+    numbers: tuple[Quantity, ...]
+    concepts: frozenset[str]
+    granted: frozenset[str]
+    forbidden: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PolicyIndex:
+    book: PolicyBook
+    clauses: tuple[Clause, ...]
+    generic: frozenset[str]
+
+    def related(self, clause: Clause, topic: set[str]) -> bool:
+        """Whether a clause is about the topic: they share a concept that is specific to
+        part of the policy (not one that, like 'within', appears everywhere)."""
+        return bool((clause.concepts & topic) - self.generic)
+
+
+@lru_cache(maxsize=64)
+def index_policy(book: PolicyBook) -> PolicyIndex:
+    """Clauses of a policy book (lines and sentences), each with its quantities, concepts, and
+    the concepts it grants or forbids: everything under a 'Never promise' heading is forbidden,
+    and so is a concept a clause negates ("no discounts ... exist")."""
+    clauses = []
+    under_prohibition = False
+    for sent in sentences(book.text):
+        folded = fold(sent.text)
+        if sent.text.lstrip().startswith("#"):
+            under_prohibition = bool(_PROHIBITION_HEADING.search(folded))
+            continue
+        found = mentions(sent.text)
+        everything = frozenset(m.concept for m in found)
+        if under_prohibition:
+            granted, forbidden = frozenset[str](), everything
+        else:
+            granted = frozenset(m.concept for m in found if not m.negated)
+            forbidden = frozenset(m.concept for m in found if m.negated)
+        clauses.append(
+            Clause(
+                start=sent.start,
+                end=sent.end,
+                text=sent.text,
+                quantities=tuple(quantities(sent.text)),
+                numbers=tuple(bare_numbers(sent.text)),
+                concepts=everything,
+                granted=granted,
+                forbidden=forbidden,
+            )
+        )
+    counts: dict[str, int] = {}
+    for clause in clauses:
+        for concept in clause.concepts:
+            counts[concept] = counts.get(concept, 0) + 1
+    generic = {c for c, n in counts.items() if n > max(3, len(clauses) // 4)} | {"window"}
+    return PolicyIndex(book, tuple(clauses), frozenset(generic))
+
+
+def fact_quantities(key: str, value: FactValue) -> list[Quantity]:
+    """Quantities a fact states: parsed from its text, or a plain number with the unit its key
+    names (days_since_purchase: 45 -> 45 days)."""
+    values = value if isinstance(value, list) else [value]
+    out: list[Quantity] = []
+    for item in values:
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int | float):
+            lowered = key.lower()
+            for unit, hints in _KEY_UNITS:
+                if any(h in lowered for h in hints):
+                    out.append(Quantity(float(item), unit, 0, 0, str(item)))
+                    break
+            else:
+                out.append(Quantity(float(item), "number", 0, 0, str(item)))
+        else:
+            out.extend(quantities(str(item)))
+    return out
+
+
+@dataclass(frozen=True)
+class CaseGround:
+    """Quantities the answer may repeat because the case itself states them."""
+
+    facts: tuple[tuple[str, Quantity], ...]
+    conversation: tuple[Quantity, ...]
+
+    def grounds(self, q: Quantity) -> bool:
+        return any(q.matches(f) or _equivalent(q, f) for _, f in self.facts) or any(
+            q.matches(c) or _equivalent(q, c) for c in self.conversation
+        )
+
+
+def case_ground(case: Case) -> CaseGround:
+    facts = tuple((k, q) for k, v in case.facts.items() for q in fact_quantities(k, v))
+    said = tuple(q for m in case.messages for q in quantities(m.content))
+    return CaseGround(facts, said)
+
+
+_EXACT_DAYS = {"day": 1.0, "week": 7.0, "hour": 1 / 24, "minute": 1 / 1440}
+
+
+def _equivalent(a: Quantity, b: Quantity) -> bool:
+    """2 weeks == 14 days, 72 hours == 3 days, 1 month == 30 days, 12 months == 1 year.
+    Business days convert to nothing: 10 business days is not 14 days."""
+    if a.unit == b.unit or "business_day" in (a.unit, b.unit):
+        return False
+    if a.upper is not None or b.upper is not None:
+        return False
+    scale = {**_EXACT_DAYS, "month": 30.0, "year": 365.0}
+    if a.unit in scale and b.unit in scale:
+        da, db = a.value * scale[a.unit], b.value * scale[b.unit]
+        if {a.unit, b.unit} == {"month", "year"}:
+            return (
+                abs(
+                    a.value * (12 if a.unit == "year" else 1)
+                    - b.value * (12 if b.unit == "year" else 1)
+                )
+                < 1e-6
+            )
+        tolerance = 1.0 if "month" in (a.unit, b.unit) else 1e-6
+        return abs(da - db) <= tolerance
+    return False
+
+
+def equivalent(a: Quantity, b: Quantity) -> bool:
+    return a.matches(b) or _equivalent(a, b)

@@ -1,0 +1,440 @@
+"""Shared text analysis for the guardrails: sentences with offsets, folding for matching, and
+quantities (durations, money, percentages, times of day, counts) with their units, in English,
+Spanish and Portuguese.
+
+Every span points into the original text: `text[start:end]` is the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+# A sentence ends at . ! ? … followed by space, at a blank line, and at a line break that
+# starts a list item or heading or follows a line ending in punctuation. Other line breaks
+# are hard wrapping inside a sentence.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])\s+|\n\s*\n|\n(?=[ \t]*(?:[-*•#>]|\d+[.)]\s))|(?<=[:;.!?…])[ \t]*\n"
+)
+
+
+def sentences(text: str) -> list[Sentence]:
+    """Split into sentences (and list items / lines), keeping offsets. Decimal points,
+    abbreviations like 'p. ej.' are rare in support answers; a line break always ends one."""
+    out: list[Sentence] = []
+    pos = 0
+    for match in _SENTENCE_END.finditer(text):
+        _add(out, text, pos, match.start())
+        pos = match.end()
+    _add(out, text, pos, len(text))
+    return out
+
+
+def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    if text.startswith("#", start):  # a heading is a line of its own
+        newline = text.find("\n", start, end)
+        if newline != -1:
+            _add(out, text, start, newline)
+            _add(out, text, newline + 1, end)
+            return
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append(Sentence(start, end, text[start:end]))
+
+
+@lru_cache(maxsize=4096)
+def fold(text: str) -> str:
+    """Lowercase without accents, same length as the input (so offsets survive)."""
+    out = []
+    for ch in text:
+        base = unicodedata.normalize("NFD", ch)[0] if ch.isalpha() else ch
+        low = base.lower()
+        out.append(low if len(low) == 1 else ch)
+    return "".join(out)
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+# --- numbers -----------------------------------------------------------------------------
+
+NUMBER_WORDS: dict[str, int] = {
+    # English
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "forty-five": 45,
+    "sixty": 60,
+    "ninety": 90,
+    "a hundred": 100,
+    # Spanish
+    "un": 1,
+    "uno": 1,
+    "una": 1,
+    "dos": 2,
+    "tres": 3,
+    "cuatro": 4,
+    "cinco": 5,
+    "seis": 6,
+    "siete": 7,
+    "ocho": 8,
+    "nueve": 9,
+    "diez": 10,
+    "once": 11,
+    "doce": 12,
+    "quince": 15,
+    "veinte": 20,
+    "treinta": 30,
+    "cuarenta": 40,
+    "cuarenta y cinco": 45,
+    "sesenta": 60,
+    "noventa": 90,
+    "cien": 100,
+    # Portuguese
+    "um": 1,
+    "uma": 1,
+    "duas": 2,
+    "tres ": 3,
+    "quatro": 4,
+    "seis ": 6,
+    "sete": 7,
+    "oito": 8,
+    "nove": 9,
+    "dez": 10,
+    "onze": 11,
+    "doze": 12,
+    "quinze": 15,
+    "vinte": 20,
+    "trinta": 30,
+    "quarenta": 40,
+    "quarenta e cinco": 45,
+    "sessenta": 60,
+    "noventa ": 90,
+    "cem": 100,
+}
+_NUMBER_WORDS = {k.strip(): v for k, v in NUMBER_WORDS.items()}
+_WORD_ALTS = "|".join(sorted((re.escape(k) for k in _NUMBER_WORDS), key=len, reverse=True))
+
+# 1,250.00 / 1.250,00 / 150 / 49.90 / 3,5 / 1 250
+_DIGITS = r"\d{1,3}(?:[.,\u00a0 ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
+
+
+def parse_number(raw: str) -> float | None:
+    """'1,250.00' -> 1250.0, '1.250,00' -> 1250.0, '3,5' -> 3.5, 'treinta' -> 30."""
+    raw = raw.strip()
+    folded = fold(raw)
+    if folded in _NUMBER_WORDS:
+        return float(_NUMBER_WORDS[folded])
+    s = raw.replace("\u00a0", "").replace(" ", "")
+    if not s or not s[0].isdigit():
+        return None
+    if "," in s and "." in s:
+        decimal = "," if s.rfind(",") > s.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        s = s.replace(thousands, "").replace(decimal, ".")
+    elif "," in s:
+        head, _, tail = s.rpartition(",")
+        s = s.replace(",", "") if len(tail) == 3 and head else s.replace(",", ".")
+    elif s.count(".") > 1 or (s.count(".") == 1 and len(s.rpartition(".")[2]) == 3 and len(s) > 4):
+        s = s.replace(".", "")
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+# --- units ---------------------------------------------------------------------------------
+
+# unit name -> (kind, folded surface forms)
+_UNITS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "business_day": (
+        "duration",
+        (
+            "business days",
+            "business day",
+            "working days",
+            "working day",
+            "dias habiles",
+            "dia habil",
+            "dias laborables",
+            "dia laborable",
+            "dias uteis",
+            "dia util",
+            "dias laborais",
+            "days business",
+        ),
+    ),
+    "day": (
+        "duration",
+        ("calendar days", "days", "day", "dias naturales", "dias corridos", "dias", "dia", "d"),
+    ),
+    "hour": ("duration", ("hours", "hour", "hrs", "hr", "horas", "hora", "h")),
+    "minute": ("duration", ("minutes", "minute", "mins", "min", "minutos", "minuto")),
+    "week": ("duration", ("weeks", "week", "semanas", "semana")),
+    "month": ("duration", ("months", "month", "meses", "mes", "mês")),
+    "year": ("duration", ("years", "year", "anos", "ano", "anos", "años", "año")),
+    "percent": ("percent", ("%", "percent", "per cent", "por ciento", "por cento")),
+}
+_CURRENCY_CODES = {
+    "usd": "USD",
+    "us$": "USD",
+    "dollars": "USD",
+    "dolares": "USD",
+    "dollar": "USD",
+    "eur": "EUR",
+    "€": "EUR",
+    "euros": "EUR",
+    "euro": "EUR",
+    "mxn": "MXN",
+    "pesos": "MXN",
+    "peso": "MXN",
+    "mx$": "MXN",
+    "brl": "BRL",
+    "r$": "BRL",
+    "reais": "BRL",
+    "real": "BRL",
+    "gbp": "GBP",
+    "£": "GBP",
+    "ars": "ARS",
+    "cop": "COP",
+    "clp": "CLP",
+    "$": "$",
+}
+
+_unit_alts = sorted({form for _, forms in _UNITS.values() for form in forms}, key=len, reverse=True)
+_UNIT_RE = "|".join(re.escape(u).replace(r"\ ", r"\s+") for u in _unit_alts)
+_CUR_ALTS = "|".join(re.escape(c) for c in sorted(_CURRENCY_CODES, key=len, reverse=True))
+
+_QUANTITY = re.compile(
+    rf"""
+    (?P<cur1>(?<![\w$€£])(?:{_CUR_ALTS}))?\s?
+    (?P<num>(?<![\w.,])(?:{_DIGITS}|(?:{_WORD_ALTS})(?=\s)))
+    (?:\s?(?:-|–|to|a|al|e|y|and|ou|or|o)\s?(?P<num2>{_DIGITS}))?
+    (?P<tail>\s{0, 4}(?:(?P<cur2>(?:{_CUR_ALTS}))(?![a-z])
+                |(?:(?:more|extra|additional|further|full|calendar|mas|mais|adicionales|
+                    adicionais|extra|completos|seguidos|consecutive|consecutivos)\s)?
+                 (?P<unit>(?:{_UNIT_RE}))(?![a-z])))?
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+_TIME = re.compile(
+    r"(?<![\d:])([01]?\d|2[0-4])[:h]([0-5]\d)(?!:?\d)|(?<!\w)(\d{1,2})\s?(a\.?m\.?|p\.?m\.?)",
+    re.IGNORECASE,
+)
+_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number with its unit, as written. `unit` is one of: business_day, day, hour, minute,
+    week, month, year, percent, money, time, or count:<what> (count:installment, count:times...)."""
+
+    value: float
+    unit: str
+    start: int
+    end: int
+    text: str
+    currency: str | None = None
+    upper: float | None = None  # the top of a range: 5-7 business days
+
+    @property
+    def kind(self) -> str:
+        if self.unit in ("money", "percent", "time") or self.unit.startswith("count:"):
+            return self.unit.split(":")[0]
+        return "duration"
+
+    def same_unit(self, other: Quantity) -> bool:
+        if self.unit != other.unit:
+            return False
+        if self.unit == "money":
+            return (
+                self.currency == other.currency
+                or "$" in (self.currency, other.currency)
+                or None in (self.currency, other.currency)
+            )
+        return True
+
+    def matches(self, other: Quantity) -> bool:
+        """Same unit and the same value (or the value falls inside the other's range)."""
+        if not self.same_unit(other):
+            return False
+        lo, hi = other.value, other.upper if other.upper is not None else other.value
+        if lo <= self.value <= hi and (self.upper is None or lo <= self.upper <= hi):
+            return True
+        return abs(self.value - other.value) < 1e-6 and self.upper == other.upper
+
+    def in_days(self) -> float | None:
+        factor = {
+            "day": 1,
+            "business_day": 1.4,
+            "week": 7,
+            "month": 30,
+            "year": 365,
+            "hour": 1 / 24,
+            "minute": 1 / 1440,
+        }.get(self.unit)
+        return None if factor is None else self.value * factor
+
+
+def _unit_of(raw: str) -> str | None:
+    folded = re.sub(r"\s+", " ", fold(raw).strip())
+    for name, (_, forms) in _UNITS.items():
+        if folded in forms or folded in {fold(f) for f in forms}:
+            return name
+    return None
+
+
+_COUNT_NOUNS: dict[str, tuple[str, ...]] = {
+    "installment": (
+        "installments",
+        "installment",
+        "payments",
+        "payment",
+        "cuotas",
+        "cuota",
+        "pagos",
+        "pago",
+        "plazos",
+        "parcelas",
+        "parcela",
+        "pagamentos",
+        "pagamento",
+        "prestaciones",
+    ),
+    "times": ("times", "time", "veces", "vez", "vezes"),
+    "device": ("devices", "device", "dispositivos", "dispositivo", "equipos", "aparelhos"),
+    "line": ("lines", "line", "lineas", "linea", "linhas", "linha"),
+    "fee": (
+        "fees",
+        "fee",
+        "cargos",
+        "cargo",
+        "recargos",
+        "recargo",
+        "comisiones",
+        "taxas",
+        "multas",
+        "multa",
+        "tarifas",
+    ),
+}
+_COUNT_FORMS = {form: concept for concept, forms in _COUNT_NOUNS.items() for form in forms}
+_COUNT = re.compile(
+    rf"(?<![\w.,$€£])(?P<num>\d{{1,3}}|{_WORD_ALTS})\s+(?:\w+\s+)?(?P<noun>"
+    + "|".join(sorted(_COUNT_FORMS, key=len, reverse=True))
+    + r")\b"
+)
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every quantity with a unit (money, duration, percentage, counts of installments,
+    times, devices, lines, fees) and every time of day. Matching runs on the folded text
+    (same length), so spans index the original."""
+    out = _quantities(fold(text), text)
+    taken = [(q.start, q.end) for q in out]
+    for m in _COUNT.finditer(fold(text)):
+        if any(s < m.end() and m.start() < e for s, e in taken):
+            continue
+        value = parse_number(m.group("num"))
+        # "un cargo", "a fee": an article, not a count
+        if value is not None and (value != 1 or m.group("num")[0].isdigit()):
+            concept = _COUNT_FORMS[m.group("noun")]
+            out.append(
+                Quantity(value, f"count:{concept}", m.start(), m.end(), text[m.start() : m.end()])
+            )
+    return sorted(out, key=lambda q: q.start)
+
+
+def _quantities(folded: str, text: str) -> list[Quantity]:
+    out: list[Quantity] = []
+    for m in _QUANTITY.finditer(folded):
+        cur = m.group("cur1") or m.group("cur2")
+        unit_raw = m.group("unit")
+        value = parse_number(m.group("num"))
+        if value is None:
+            continue
+        if value == 1 and not m.group("num")[0].isdigit():
+            continue  # "una hora concreta", "a day": an article, not a stated quantity
+        upper = parse_number(m.group("num2")) if m.group("num2") else None
+        if cur:
+            code = _CURRENCY_CODES.get(fold(cur).strip(), "$")
+            unit, currency = "money", code
+        elif unit_raw:
+            found = _unit_of(unit_raw)
+            if found is None:
+                continue
+            if (
+                found in ("day", "hour")
+                and fold(unit_raw).strip() in ("d", "h")
+                and (m.group("num") and not m.group("num")[0].isdigit())
+            ):
+                continue
+            unit, currency = found, None
+        else:
+            continue
+        if not m.group("num")[0].isdigit() and unit == "money" and not m.group("cur2"):
+            continue
+        start, end = m.start(), m.end()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        out.append(Quantity(value, unit, start, end, text[start:end], currency, upper))
+    for m in _TIME.finditer(folded):
+        if m.group(1) is not None:
+            value = int(m.group(1)) + int(m.group(2)) / 60
+        else:
+            hour = int(m.group(3)) % 12
+            value = hour + (12 if m.group(4).lower().startswith("p") else 0)
+        out.append(Quantity(float(value), "time", m.start(), m.end(), text[m.start() : m.end()]))
+    return out
+
+
+_BARE = re.compile(r"(?<![\w.,+/#:-])(?<!\d\s)\d{1,3}(?![\w.,/:%-]|\s?\d)")
+
+
+def bare_numbers(text: str) -> list[Quantity]:
+    """Small integers that are not part of a quantity, a phone number, a time or an id:
+    '5 failed sign-in attempts', 'after 3 locks'."""
+    taken = [(q.start, q.end) for q in quantities(text)]
+    out = []
+    for m in _BARE.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        out.append(Quantity(float(m.group(0)), "number", m.start(), m.end(), m.group(0)))
+    return out
+
+
+def iso_dates(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(0)) for m in _DATE_ISO.finditer(text)]
