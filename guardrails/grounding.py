@@ -3,16 +3,19 @@ customer said. Both the `policy` and the `facts` guardrails ground quantities he
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from evals.records import Case, FactValue, PolicyBook
 from guardrails.lexicon import concept_spans
-from guardrails.text import Quantity, bare_numbers, fold, quantities, sentences
+from guardrails.text import Quantity, Sentence, bare_numbers, fold, quantities, sentences
 
 _NEGATION = re.compile(
     r"(?<!\w)(no|not|never|nunca|jamas|nao|sin|sem|cannot|can't|cant|won't|don't|doesn't|"
+    r"unable|impossible|imposible|impossivel|neither|nothing|nada|nenhuma|ninguna|nobody|"
+    r"no one|nadie|ninguem|none|"
     r"isn't|aren't|may not|must not|nenhum\w*|ningun\w*|nor|ni|without|neither)(?!\w)"
 )
 _PROHIBITION_HEADING = re.compile(r"never|nunca|must not|may not|prohib|forbidden|do not")
@@ -48,27 +51,33 @@ _KEY_UNITS = (
 
 # Where a negation stops applying: strong punctuation, contrastive and consecutive words.
 _SEGMENT_BREAK = re.compile(
-    r"[;:()]|(?<!\w)(but|pero|mas|however|sin embargo|though|although|aunque|embora|porem|"
-    r"so|asi que|por eso|entonces|then|therefore|por isso|entao|instead|en cambio|"
-    r"which|que|who|quien)(?!\w)"
+    r"[;:()]|[.!?](?=\s)|(?<!\w)(but|pero|mas|however|sin embargo|though|although|aunque|"
+    r"embora|porem|so|asi que|por eso|entonces|then|therefore|por isso|entao|instead|"
+    r"en cambio)(?!\w)"
 )
 # A negation this many words before a mention still applies to it.
-_NEGATION_WINDOW = 8
+_NEGATION_WINDOW = 12
 # Negation after the mention: "retroactive adjustments fall outside our policy".
 _POST_NEGATION = re.compile(
     r"(?<!\w)(is not|are not|isn't|aren't|not (?:possible|available|allowed|offered|something|"
-    r"an option|part of)|outside (?:of )?(?:our|the|this)|fuera de|no (?:es|son|esta|estan) "
+    r"an option|part of)|outside (?:of )?(?:our|the|this|what)|fuera de|no (?:es|son|esta|estan) "
     r"(?:posible|disponible|permitid)|nao (?:e|sao|esta|estao) (?:possivel|disponivel|permitid)|"
     r"fora d[aeo]|does not apply|no aplica|nao se aplica|not apply|"
     # conditional, not offered: "an exception could only come as a written offer"
     r"could only|can only|only if|only with|solo si|solo con|solo pued\w*|solo podr\w*|"
     r"so pode\w*|so se|apenas se|requires?|requiere\w*|requer\w*|subject to|sujeto a|"
-    r"sujeito a|would need|depends on|depende de)(?!\w)"
+    r"sujeito a|would need|depends on|depende de|"
+    # a negation right after: "cupones o compensaciones no los puedo dar"
+    r"(?:no|nao) (?:\w+ )?(?:puedo|podemos|puede|se puede|es posible|posso|podemos|pode|"
+    r"ofrecemos|oferecemos|damos|existe|existen|hay|aplica)|"
+    # a reference to what the policy provides: "la compensación que prevé nuestra política"
+    r"que preve|previst[oa]|que establece|que contempla|provided (?:for )?by|"
+    r"set out in|under (?:our|the) policy|segun (?:nuestra|la) politica|conforme a)(?!\w)"
 )
 # A mention that only names the topic: "About the coupon: ...", "Sobre el cupón".
 _TOPIC_FRAME = re.compile(
-    r"^\W*(about|regarding|as for|as to|sobre|acerca de|respecto a|en cuanto a|quanto a|"
-    r"em relacao a)(?!\w)"
+    r"^\W*(about|regarding|as for|as to|on|sobre|acerca de|respecto a|en cuanto a|quanto a|"
+    r"em relacao a)(?:\s+\w+){0,2}\s*$"
 )
 
 
@@ -82,6 +91,16 @@ class Mention:
     start: int
     end: int
     negated: bool
+
+
+#: Characters around a quantity whose concepts say what the quantity is about.
+LOCAL_RADIUS = 60
+
+
+def near(
+    found: tuple[Mention, ...] | list[Mention], start: int, end: int, radius: int = LOCAL_RADIUS
+) -> set[str]:
+    return {m.concept for m in found if m.end >= start - radius and m.start <= end + radius}
 
 
 def mentions(text: str) -> list[Mention]:
@@ -114,6 +133,10 @@ class Clause:
     concepts: frozenset[str]
     granted: frozenset[str]
     forbidden: frozenset[str]
+    mentions: tuple[Mention, ...]
+
+    def near(self, start: int, end: int, radius: int = LOCAL_RADIUS) -> set[str]:
+        return near(self.mentions, start, end, radius)
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,49 @@ class PolicyIndex:
         return bool((clause.concepts & topic) - self.generic)
 
 
+_BLOCK_START = re.compile(r"^[ \t]*(?:[-*•]|\d+[.)]|#)", re.MULTILINE)
+
+
+def policy_blocks(text: str) -> list[Sentence]:
+    """A policy's clauses: each list item (with its wrapped lines and all its sentences) and
+    each heading is one block; a paragraph of prose is split into sentences."""
+    out: list[Sentence] = []
+    starts = sorted({m.start() for m in _BLOCK_START.finditer(text)} | {0})
+    bounds = [*starts, len(text)]
+    for start, end in itertools.pairwise(bounds):
+        chunk = text[start:end]
+        if _BLOCK_START.match(chunk):
+            if chunk.lstrip().startswith("#"):
+                line_end = chunk.find("\n")
+                head_end = start + (line_end if line_end != -1 else len(chunk))
+                out.append(_trimmed(text, start, head_end))
+                out.extend(
+                    s
+                    for s in sentences(text[head_end:end])
+                    for s in [Sentence(s.start + head_end, s.end + head_end, s.text)]
+                )
+            else:
+                paragraph_break = chunk.find("\n\n")
+                item_end = start + paragraph_break if paragraph_break != -1 else end
+                out.append(_trimmed(text, start, item_end))
+                if item_end < end:
+                    out.extend(
+                        Sentence(s.start + item_end, s.end + item_end, s.text)
+                        for s in sentences(text[item_end:end])
+                    )
+        else:
+            out.extend(Sentence(s.start + start, s.end + start, s.text) for s in sentences(chunk))
+    return [s for s in out if s.text]
+
+
+def _trimmed(text: str, start: int, end: int) -> Sentence:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Sentence(start, end, text[start:end])
+
+
 @lru_cache(maxsize=64)
 def index_policy(book: PolicyBook) -> PolicyIndex:
     """Clauses of a policy book (lines and sentences), each with its quantities, concepts, and
@@ -135,7 +201,7 @@ def index_policy(book: PolicyBook) -> PolicyIndex:
     and so is a concept a clause negates ("no discounts ... exist")."""
     clauses = []
     under_prohibition = False
-    for sent in sentences(book.text):
+    for sent in policy_blocks(book.text):
         folded = fold(sent.text)
         if sent.text.lstrip().startswith("#"):
             under_prohibition = bool(_PROHIBITION_HEADING.search(folded))
@@ -157,6 +223,7 @@ def index_policy(book: PolicyBook) -> PolicyIndex:
                 concepts=everything,
                 granted=granted,
                 forbidden=forbidden,
+                mentions=tuple(found),
             )
         )
     counts: dict[str, int] = {}

@@ -19,6 +19,8 @@ through a cross-lingual lexicon (guardrails.lexicon), quantities by value and un
 
 from __future__ import annotations
 
+import re
+
 from evals.records import Case, Evidence, Finding, PolicyBook, Span
 from guardrails.grounding import (
     Clause,
@@ -27,10 +29,11 @@ from guardrails.grounding import (
     equivalent,
     index_policy,
     mentions,
+    near,
 )
-from guardrails.lexicon import BENEFITS, concepts
+from guardrails.lexicon import BENEFITS
 from guardrails.registry import Check, GuardrailContext, register
-from guardrails.text import Quantity, quantities, sentences
+from guardrails.text import Quantity, fold, quantities, sentences
 
 GUARDRAIL = "policy"
 
@@ -41,33 +44,53 @@ def _best_clause(candidates: list[Clause], topic: set[str]) -> Clause | None:
     return max(candidates, key=lambda c: len(c.concepts & topic))  # first of the best
 
 
-def _quantity_finding(q: Quantity, sentence_topic: set[str], index: PolicyIndex) -> Finding | None:
-    # Durations compare across units (2 weeks = 14 days), never with business days.
-    comparable = [
-        (c, p)
+def _comparable(q: Quantity, p: Quantity) -> bool:
+    if q.kind == "duration" and p.kind == "duration":
+        return True
+    return p.same_unit(q)
+
+
+def _score(
+    index: PolicyIndex, clause: Clause, p: Quantity, local: set[str], topic: set[str]
+) -> int:
+    """How much a policy quantity is about what the answer's quantity is about: shared
+    concepts near both quantities count double, shared concepts of the sentences once."""
+    specific_local = (clause.near(p.start, p.end) & local) - index.generic
+    specific_topic = (clause.concepts & topic) - index.generic
+    return 2 * len(specific_local) + len(specific_topic)
+
+
+#: A policy quantity this related to the answer's states the same thing: a different value
+#: contradicts the policy.
+RELATED = 4
+#: When the policy states the same value in a clause this related, it supports the answer even
+#: if another clause looks more related.
+EQUAL_ENOUGH = 1
+
+
+def _quantity_finding(
+    q: Quantity, local: set[str], topic: set[str], index: PolicyIndex, about_case: bool
+) -> Finding | None:
+    candidates = [
+        (_score(index, c, p, local, topic), c, p)
         for c in index.clauses
         for p in c.quantities
-        if p.same_unit(q) or (q.kind == "duration" and p.kind == "duration")
+        if _comparable(q, p)
     ]
-    related = [(c, p) for c, p in comparable if index.related(c, sentence_topic)]
-    if q.kind == "time":
-        # Opening hours are stated once per channel; any clause that states them grounds them.
-        related = []
-    if any(equivalent(q, p) for _, p in related):
+    best = max((s for s, _, _ in candidates), default=-1)
+    equal = [(s, c) for s, c, p in candidates if equivalent(q, p)]
+    if equal and max(s for s, _ in equal) >= min(best, EQUAL_ENOUGH):
+        # The policy says the same in a clause about the same subject (or the lexicon cannot
+        # tell the subjects apart): supported.
         return None
-    if not related:
-        if any(equivalent(q, p) for _, p in comparable):
-            return None
-        if (
-            q.kind == "count"
-            and not comparable
-            and any(abs(n.value - q.value) < 1e-9 for c in index.clauses for n in c.numbers)
-        ):
-            return None  # "locked 3 times" against "after 3 locks"
+    source = f"policy:{index.book.id}@{index.book.version}"
     span = Span(start=q.start, end=q.end, text=q.text)
-    if related:
-        clause = _best_clause([c for c, _ in related], sentence_topic)
-        assert clause is not None
+    if about_case:
+        # Amounts and durations of this conversation (a balance, days overdue, how long the
+        # outage lasted) are the facts guardrail's to check, not the policy's.
+        return None
+    if best >= RELATED and q.kind != "time":
+        clause = next(c for s, c, _ in candidates if s == best)
         return Finding(
             guardrail=GUARDRAIL,
             code="policy.contradicted",
@@ -76,19 +99,26 @@ def _quantity_finding(q: Quantity, sentence_topic: set[str], index: PolicyIndex)
             evidence=Evidence(
                 span=span,
                 checked_against=clause.text,
-                source=f"policy:{index.book.id}@{index.book.version}",
-                note="the value differs from the policy clause (units compared)",
+                source=source,
+                note="the policy clause on the same subject states another value "
+                "(units compared: days are not business days)",
             ),
         )
+    if equal:
+        return None  # stated by the policy, if about a subject the lexicon cannot tell
+    if (
+        q.kind == "count"
+        and not candidates
+        and any(abs(n.value - q.value) < 1e-9 for c in index.clauses for n in c.numbers)
+    ):
+        return None  # "locked 3 times" against "after 3 locks"
     return Finding(
         guardrail=GUARDRAIL,
         code="policy.unsupported",
         severity="critical",
         message=f"The answer states {q.text} as policy, but no policy clause supports it.",
         evidence=Evidence(
-            span=span,
-            source=f"policy:{index.book.id}@{index.book.version}",
-            note="no clause in the policy states this value",
+            span=span, source=source, note="no clause in the policy states this value"
         ),
     )
 
@@ -97,6 +127,21 @@ def _benefit_finding(
     concept: str, span: Span, sentence_topic: set[str], index: PolicyIndex
 ) -> Finding | None:
     granting = [c for c in index.clauses if concept in c.granted]
+    subjects = (sentence_topic - index.generic) - BENEFITS
+
+    def relevance(clause: Clause) -> int:
+        return len(clause.concepts & subjects)
+
+    forbidding = [c for c in index.clauses if concept in c.forbidden]
+    # "free" for plan changes does not make shipping free when the policy rules out free
+    # shipping: a grant about another subject yields to a prohibition about this one.
+    if (
+        granting
+        and forbidding
+        and max(map(relevance, granting)) == 0
+        and max(map(relevance, forbidding)) > 0
+    ):
+        granting = []
     if concept == "free":
         # "no date-change fees" grants "changing the date is free"
         granting += [
@@ -118,7 +163,6 @@ def _benefit_finding(
         ]
     if granting:
         return None
-    forbidding = [c for c in index.clauses if concept in c.forbidden]
     label = concept.replace("_", " ")
     if forbidding:
         clause = _best_clause(forbidding, sentence_topic)
@@ -148,29 +192,74 @@ def _benefit_finding(
     )
 
 
+# Words that make a quantity about this conversation rather than a rule: "7 days ago",
+# "6 days left", "lasted 5 hours", "130 days overdue".
+_CASE_CUE = re.compile(
+    r"(?<!\w)(ago|hace|ha|left|remaining|remain|quedan|queda|restan|resta|faltan|falta|faltam|"
+    r"restam|lasted|lasting|duro|durou|dura|lleva|llevamos|leva|levamos|overdue|vencid\w*|"
+    r"atrasad\w*|since|desde|already|ya|ja|has been|have been|hasta ahora|so far|ate agora|"
+    r"past|pasados|passados|was|were|fue|foi|fueron|foram)(?!\w)"
+)
+
+
+# The assistant speaking of its own action, not of a rule.
+_FIRST_PERSON = re.compile(
+    r"(?<!\w)(i|i'll|i'm|i am|i will|i can|let me|voy a|yo|puedo|presento|envio|transfiero|"
+    r"derivo|escalo|abro|registro|le paso|te paso|traslado|reviso|gestiono|tramito|solicito|"
+    r"elevo|remito|comunico|confirmo|vou|posso|eu|encaminho|transfiro|repasso|verifico)(?!\w)"
+)
+_FEE_KEY = re.compile(r"fee|charge|cost|price|penalt|cargo|comision|multa|taxa|tarifa")
+
+
+def _is_heading(text: str) -> bool:
+    stripped = text.strip().lstrip("#*").strip()
+    return len(stripped.split()) <= 4 and not stripped.endswith((".", "!", "?", ":", ";"))
+
+
+def _window(text: str, q: Quantity, radius: int = 40) -> str:
+    return text[max(0, q.start - radius) : q.end + radius]
+
+
 def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     index = index_policy(book)
     ground = case_ground(case)
+    fact_units = {f.unit for _, f in ground.facts}
+    # A fee of this conversation (an early-termination total) is the case's own amount.
+    case_fees = any(f.unit == "money" and _FEE_KEY.search(key) for key, f in ground.facts)
     findings: list[Finding] = []
     for sent in sentences(text):
-        topic = concepts(sent.text)
+        found = mentions(sent.text)
+        if _is_heading(sent.text):
+            # "Fee waiver" over a paragraph names a subject; it offers nothing.
+            found = [m for m in found if m.concept not in BENEFITS]
+        topic = {m.concept for m in found}
         for q in quantities(sent.text):
-            q = Quantity(
-                q.value,
-                q.unit,
-                q.start + sent.start,
-                q.end + sent.start,
-                q.text,
-                q.currency,
-                q.upper,
-            )
             if ground.grounds(q):
                 continue
-            finding = _quantity_finding(q, topic, index)
+            if q.unit in ("immediate", "allday") and (
+                _FIRST_PERSON.search(fold(sent.text[max(0, q.start - 80) : q.end + 20]))
+                or ({"agent", "calls"} & near(found, q.start, q.end) and "callback" not in topic)
+            ):
+                # "le paso hoy mismo su solicitud", "to reach a person right away, call...":
+                # the assistant's own action or a way to reach someone, not a rule.
+                continue
+            local = near(found, q.start, q.end)
+            if q.unit == "money":
+                # Amounts of this conversation belong to the facts guardrail; a fee or price
+                # stated next to the amount must come from the policy unless the case has its
+                # own fee figures.
+                about_case = "money" in fact_units and (
+                    case_fees or not (near(found, q.start, q.end, 25) & {"fee", "price"})
+                )
+            else:
+                about_case = q.unit in fact_units and bool(
+                    _CASE_CUE.search(fold(_window(sent.text, q)))
+                )
+            finding = _quantity_finding(q, local, topic, index, about_case)
             if finding is not None:
-                findings.append(finding)
+                findings.append(_shift(finding, sent.start))
         seen: set[str] = set()
-        for mention in mentions(sent.text):
+        for mention in found:
             concept, start, end = mention.concept, mention.start, mention.end
             # "we cannot offer compensation" offers nothing
             if concept not in BENEFITS or concept in seen or mention.negated:
@@ -185,6 +274,16 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             if finding is not None:
                 findings.append(finding)
     return findings
+
+
+def _shift(finding: Finding, offset: int) -> Finding:
+    span = finding.evidence.span
+    if span is None or offset == 0:
+        return finding
+    moved = Span(start=span.start + offset, end=span.end + offset, text=span.text)
+    return finding.model_copy(
+        update={"evidence": finding.evidence.model_copy(update={"span": moved})}
+    )
 
 
 @register(GUARDRAIL, version="1")

@@ -26,6 +26,9 @@ class Sentence:
 _SENTENCE_END = re.compile(
     r"(?<=[.!?…])\s+|\n\s*\n|\n(?=[ \t]*(?:[-*•#>]|\d+[.)]\s))|(?<=[:;.!?…])[ \t]*\n"
 )
+# A short line without final punctuation is a heading or a greeting ("Fee waiver",
+# "Hola Ana"): it ends where its line ends.
+_SHORT_LINE = re.compile(r"^[^\n.!?:;]{1,40}\n", re.MULTILINE)
 
 
 def sentences(text: str) -> list[Sentence]:
@@ -43,12 +46,13 @@ def sentences(text: str) -> list[Sentence]:
 def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
     while start < end and text[start].isspace():
         start += 1
-    if text.startswith("#", start):  # a heading is a line of its own
-        newline = text.find("\n", start, end)
-        if newline != -1:
-            _add(out, text, start, newline)
-            _add(out, text, newline + 1, end)
-            return
+    newline = text.find("\n", start, end)
+    if newline != -1 and (
+        text.startswith("#", start) or _SHORT_LINE.match(text, start, newline + 1)
+    ):  # a heading or a short unpunctuated line is a sentence of its own
+        _add(out, text, start, newline)
+        _add(out, text, newline + 1, end)
+        return
     while end > start and text[end - 1].isspace():
         end -= 1
     if end > start:
@@ -110,7 +114,6 @@ NUMBER_WORDS: dict[str, int] = {
     "ocho": 8,
     "nueve": 9,
     "diez": 10,
-    "once": 11,
     "doce": 12,
     "quince": 15,
     "veinte": 20,
@@ -240,7 +243,7 @@ _QUANTITY = re.compile(
     (?P<cur1>(?<![\w$€£])(?:{_CUR_ALTS}))?\s?
     (?P<num>(?<![\w.,])(?:{_DIGITS}|(?:{_WORD_ALTS})(?=\s)))
     (?:\s?(?:-|–|to|a|al|e|y|and|ou|or|o)\s?(?P<num2>{_DIGITS}))?
-    (?P<tail>\s{0, 4}(?:(?P<cur2>(?:{_CUR_ALTS}))(?![a-z])
+    (?P<tail>\s{{0,4}}(?:(?P<cur2>(?:{_CUR_ALTS}))(?![a-z])
                 |(?:(?:more|extra|additional|further|full|calendar|mas|mais|adicionales|
                     adicionais|extra|completos|seguidos|consecutive|consecutivos)\s)?
                  (?P<unit>(?:{_UNIT_RE}))(?![a-z])))?
@@ -270,7 +273,9 @@ class Quantity:
 
     @property
     def kind(self) -> str:
-        if self.unit in ("money", "percent", "time") or self.unit.startswith("count:"):
+        if self.unit in ("money", "percent", "time", "immediate", "allday", "number") or (
+            self.unit.startswith("count:")
+        ):
             return self.unit.split(":")[0]
         return "duration"
 
@@ -357,13 +362,81 @@ _COUNT = re.compile(
 )
 
 
+# Durations stated without a number: "immediately" (unit `immediate`) and "around the clock"
+# (unit `allday`). They are claims like any other: the policy must say so.
+_WORDED = {
+    "immediate": (
+        "immediately",
+        "instantly",
+        "instant",
+        "right away",
+        "at once",
+        "same day",
+        "same-day",
+        "inmediatamente",
+        "al instante",
+        "de inmediato",
+        "en el acto",
+        "hoy mismo",
+        "en el momento",
+        "ya mismo",
+        "al momento",
+        "en tiempo real",
+        "imediatamente",
+        "na hora",
+        "no mesmo dia",
+        "hoje mesmo",
+        "em tempo real",
+        "in real time",
+        "instantaneamente",
+        "instantaneo",
+        "instantanea",
+        "within minutes",
+        "en minutos",
+        "em minutos",
+    ),
+    "allday": (
+        "24/7",
+        "24 hours a day",
+        "around the clock",
+        "round the clock",
+        "las 24 horas",
+        "24 horas al dia",
+        "a cualquier hora",
+        "at any time",
+        "any time",
+        "anytime",
+        "24 horas por dia",
+        "a qualquer hora",
+        "todo el dia",
+        "all day",
+    ),
+}
+_WORDED_RE = re.compile(
+    "|".join(
+        rf"(?P<{unit}>"
+        + "|".join(
+            r"(?<![\w/])" + re.escape(f).replace(r"\ ", r"\s+") + r"(?![\w/])"
+            for f in sorted(forms, key=len, reverse=True)
+        )
+        + ")"
+        for unit, forms in _WORDED.items()
+    )
+)
+
+
 def quantities(text: str) -> list[Quantity]:
     """Every quantity with a unit (money, duration, percentage, counts of installments,
-    times, devices, lines, fees) and every time of day. Matching runs on the folded text
-    (same length), so spans index the original."""
-    out = _quantities(fold(text), text)
+    times, devices, lines, fees), every time of day, and worded durations ("immediately",
+    "24/7"). Matching runs on the folded text (same length), so spans index the original."""
+    folded = fold(text)
+    out = _quantities(folded, text)
+    for m in _WORDED_RE.finditer(folded):
+        if not any(s < m.end() and m.start() < e for s, e in ((q.start, q.end) for q in out)):
+            unit = m.lastgroup or "immediate"
+            out.append(Quantity(0.0, unit, m.start(), m.end(), text[m.start() : m.end()]))
     taken = [(q.start, q.end) for q in out]
-    for m in _COUNT.finditer(fold(text)):
+    for m in _COUNT.finditer(folded):
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
         value = parse_number(m.group("num"))
