@@ -12,12 +12,25 @@ from evals.records import Case, FactValue, PolicyBook
 from guardrails.lexicon import concept_spans
 from guardrails.text import Quantity, Sentence, bare_numbers, fold, quantities, sentences
 
-_NEGATION = re.compile(
+NEGATION = re.compile(
     r"(?<!\w)(no|not|never|nunca|jamas|nao|sin|sem|cannot|can't|cant|won't|don't|doesn't|"
     r"unable|impossible|imposible|impossivel|neither|nothing|nada|nenhuma|ninguna|nobody|"
     r"no one|nadie|ninguem|none|"
     r"isn't|aren't|may not|must not|nenhum\w*|ningun\w*|nor|ni|without|neither)(?!\w)"
 )
+# Portuguese "no"/"na" mean "in the"; Spanish has no "não": per-language negations.
+_NEGATION_PT = re.compile(
+    r"(?<!\w)(nao|nunca|jamais|sem|nem|nada|nenhum\w*|nenhuma|ninguem|impossivel)(?!\w)"
+)
+
+
+def negation_for(language: str | None) -> re.Pattern[str]:
+    """The negation pattern for a BCP-47 language (all three languages when unknown)."""
+    if language is not None and language.split("-")[0].lower() == "pt":
+        return _NEGATION_PT
+    return NEGATION
+
+
 _PROHIBITION_HEADING = re.compile(r"never|nunca|must not|may not|prohib|forbidden|do not")
 
 # Keys of facts whose plain numbers carry a unit in their name.
@@ -56,9 +69,9 @@ _SEGMENT_BREAK = re.compile(
     r"en cambio)(?!\w)"
 )
 # A negation this many words before a mention still applies to it.
-_NEGATION_WINDOW = 12
+NEGATION_WINDOW_WORDS = 12
 # Negation after the mention: "retroactive adjustments fall outside our policy".
-_POST_NEGATION = re.compile(
+_POSTNEGATION = re.compile(
     r"(?<!\w)(is not|are not|isn't|aren't|not (?:possible|available|allowed|offered|something|"
     r"an option|part of)|outside (?:of )?(?:our|the|this|what)|fuera de|no (?:es|son|esta|estan) "
     r"(?:posible|disponible|permitid)|nao (?:e|sao|esta|estao) (?:possivel|disponivel|permitid)|"
@@ -82,7 +95,7 @@ _TOPIC_FRAME = re.compile(
 
 
 def is_negated(folded_sentence: str) -> bool:
-    return bool(_NEGATION.search(folded_sentence))
+    return bool(NEGATION.search(folded_sentence))
 
 
 @dataclass(frozen=True)
@@ -103,9 +116,24 @@ def near(
     return {m.concept for m in found if m.end >= start - radius and m.start <= end + radius}
 
 
-def mentions(text: str) -> list[Mention]:
+def negated_before(
+    folded: str, start: int, language: str | None = None, words: int | None = None
+) -> bool:
+    """Whether a negation precedes position `start` of a folded sentence, within its segment
+    and a few words ("no se expusieron los números de tarjeta")."""
+    negation = negation_for(language)
+    breaks = [
+        e for _, e in ((m.start(), m.end()) for m in _SEGMENT_BREAK.finditer(folded)) if e <= start
+    ]
+    before = folded[max(breaks, default=0) : start]
+    window = words if words is not None else NEGATION_WINDOW_WORDS
+    return bool(negation.search(" ".join(before.split()[-window:])))
+
+
+def mentions(text: str, language: str | None = None) -> list[Mention]:
     """Concept mentions with their polarity: negated when a negation precedes the mention
     within the same segment of its sentence ("no podemos ofrecer un cupón")."""
+    negation = negation_for(language)
     folded = fold(text)
     breaks = [(m.start(), m.end()) for m in _SEGMENT_BREAK.finditer(folded)]
     out = []
@@ -113,10 +141,10 @@ def mentions(text: str) -> list[Mention]:
         seg_start = max([e for s, e in breaks if e <= start], default=0)
         seg_end = min([s for s, e in breaks if s >= end], default=len(folded))
         before = folded[seg_start:start]
-        window = " ".join(before.split()[-_NEGATION_WINDOW:])
+        window = " ".join(before.split()[-NEGATION_WINDOW_WORDS:])
         negated = (
-            bool(_NEGATION.search(window))
-            or bool(_POST_NEGATION.search(folded[end:seg_end]))
+            bool(negation.search(window))
+            or bool(_POSTNEGATION.search(folded[end:seg_end]))
             or bool(_TOPIC_FRAME.search(before))
         )
         out.append(Mention(concept, start, end, negated))

@@ -68,6 +68,20 @@ RELATED = 4
 EQUAL_ENOUGH = 1
 
 
+def policy_relation(q: Quantity, local: set[str], topic: set[str], index: PolicyIndex) -> int:
+    """How strongly the policy speaks about what `q` is about: the score of its most related
+    comparable quantity (RELATED or more: the policy has a rule on it)."""
+    return max(
+        (
+            _score(index, c, p, local, topic)
+            for c in index.clauses
+            for p in c.quantities
+            if _comparable(q, p)
+        ),
+        default=-1,
+    )
+
+
 def _quantity_finding(
     q: Quantity, local: set[str], topic: set[str], index: PolicyIndex, about_case: bool
 ) -> Finding | None:
@@ -228,7 +242,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     case_fees = any(f.unit == "money" and _FEE_KEY.search(key) for key, f in ground.facts)
     findings: list[Finding] = []
     for sent in sentences(text):
-        found = mentions(sent.text)
+        found = mentions(sent.text, case.language)
         if _is_heading(sent.text):
             # "Fee waiver" over a paragraph names a subject; it offers nothing.
             found = [m for m in found if m.concept not in BENEFITS]

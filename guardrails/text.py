@@ -241,7 +241,7 @@ _CUR_ALTS = "|".join(re.escape(c) for c in sorted(_CURRENCY_CODES, key=len, reve
 _QUANTITY = re.compile(
     rf"""
     (?P<cur1>(?<![\w$€£])(?:{_CUR_ALTS}))?\s?
-    (?P<num>(?<![\w.,])(?:{_DIGITS}|(?:{_WORD_ALTS})(?=\s)))
+    (?P<num>(?<![\w.,])(?:{_DIGITS}|(?:{_WORD_ALTS})(?=\s)(?!\s+(?:{_CUR_ALTS})(?![a-z]))))
     (?:\s?(?:-|–|to|a|al|e|y|and|ou|or|o)\s?(?P<num2>{_DIGITS}))?
     (?P<tail>\s{{0,4}}(?:(?P<cur2>(?:{_CUR_ALTS}))(?![a-z])
                 |(?:(?:more|extra|additional|further|full|calendar|mas|mais|adicionales|
@@ -476,8 +476,8 @@ def _quantities(folded: str, text: str) -> list[Quantity]:
             unit, currency = found, None
         else:
             continue
-        if not m.group("num")[0].isdigit() and unit == "money" and not m.group("cur2"):
-            continue
+        if not m.group("num")[0].isdigit() and unit == "money":
+            continue  # "dos BRL" in Portuguese is "of the BRL": amounts are written in digits
         start, end = m.start(), m.end()
         while start < end and text[start].isspace():
             start += 1
