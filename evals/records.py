@@ -256,6 +256,12 @@ class ReplayConfig(Record):
     )
     dir: str = Field(default="cassettes", description="folder of cassettes, relative to the suite")
 
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted `off` as false.
+        return "off" if value is False else value
+
 
 class Gates(Record):
     max_errors: int = Field(default=0, ge=0, description="provider errors tolerated in a run")
