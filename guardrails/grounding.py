@@ -11,6 +11,7 @@ from functools import lru_cache
 from evals.records import Case, FactValue, PolicyBook
 from guardrails.lexicon import concept_spans
 from guardrails.text import Quantity, Sentence, bare_numbers, fold, quantities, sentences
+from guardrails.text import clear_caches as text_clear_caches
 
 NEGATION = re.compile(
     r"(?<!\w)(no|not|never|nunca|jamas|nao|sin|sem|cannot|can't|cant|won't|don't|doesn't|"
@@ -131,6 +132,12 @@ def negated_before(
 
 
 def mentions(text: str, language: str | None = None) -> list[Mention]:
+    """Concept mentions with their polarity; see `_mentions`."""
+    return list(_mentions(text, language))
+
+
+@lru_cache(maxsize=4096)
+def _mentions(text: str, language: str | None) -> tuple[Mention, ...]:
     """Concept mentions with their polarity: negated when a negation precedes the mention
     within the same segment of its sentence ("no podemos ofrecer un cupón")."""
     negation = negation_for(language)
@@ -148,7 +155,7 @@ def mentions(text: str, language: str | None = None) -> list[Mention]:
             or bool(_TOPIC_FRAME.search(before))
         )
         out.append(Mention(concept, start, end, negated))
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -296,7 +303,22 @@ class CaseGround:
         )
 
 
+_GROUND_CACHE: dict[int, tuple[Case, CaseGround]] = {}
+
+
 def case_ground(case: Case) -> CaseGround:
+    """The case's own quantities, computed once per case object."""
+    hit = _GROUND_CACHE.get(id(case))
+    if hit is not None and hit[0] is case:
+        return hit[1]
+    ground = _case_ground(case)
+    if len(_GROUND_CACHE) > 1024:
+        _GROUND_CACHE.clear()
+    _GROUND_CACHE[id(case)] = (case, ground)
+    return ground
+
+
+def _case_ground(case: Case) -> CaseGround:
     facts = tuple((k, q) for k, v in case.facts.items() for q in fact_quantities(k, v))
     said = tuple(q for m in case.messages for q in quantities(m.content))
     return CaseGround(facts, said)
@@ -330,3 +352,10 @@ def _equivalent(a: Quantity, b: Quantity) -> bool:
 
 def equivalent(a: Quantity, b: Quantity) -> bool:
     return a.matches(b) or _equivalent(a, b)
+
+
+def clear_caches() -> None:
+    """Forget analysed texts and cases (for benchmarks)."""
+    _mentions.cache_clear()
+    _GROUND_CACHE.clear()
+    text_clear_caches()

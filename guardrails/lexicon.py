@@ -8,6 +8,7 @@ Terms are folded (lowercase, no accents). A trailing `*` matches any word ending
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from guardrails.text import fold
@@ -752,45 +753,94 @@ MASKS = (
     "burós de credito",
     "free return shipping",
 )
-_MASK = re.compile(
-    "|".join(
-        r"(?<!\w)"
-        + re.escape(fold(m.rstrip("*"))).replace(r"\ ", r"\s+")
-        + (r"\w*" if m.endswith("*") else r"(?!\w)")
-        for m in MASKS
+_TOKEN = re.compile(r"\w+|[%$€£/]")
+
+
+@dataclass(frozen=True)
+class _Term:
+    concept: str
+    tokens: tuple[str, ...]  # a token ending in "*" matches any word it begins
+
+
+def _term(concept: str, raw: str) -> _Term:
+    folded = fold(raw)
+    tokens = [t.group(0) for t in _TOKEN.finditer(folded)]
+    if folded.endswith("*") and tokens:
+        tokens[-1] += "*"
+    return _Term(concept, tuple(tokens))
+
+
+class _Matcher:
+    """Finds every term of the lexicon in one pass over the words of a text: terms are indexed
+    by their first word (or the prefix it must begin with), so the cost grows with the text,
+    not with the size of the lexicon."""
+
+    def __init__(self, terms: list[_Term]) -> None:
+        self.exact: dict[str, list[_Term]] = {}
+        self.prefix: dict[str, list[_Term]] = {}
+        for term in terms:
+            if not term.tokens:
+                continue
+            first = term.tokens[0]
+            if first.endswith("*"):
+                self.prefix.setdefault(first[:-1], []).append(term)
+            else:
+                self.exact.setdefault(first, []).append(term)
+        self.prefix_lengths = sorted({len(p) for p in self.prefix})
+
+    @staticmethod
+    def _word_matches(pattern: str, word: str) -> bool:
+        return word.startswith(pattern[:-1]) if pattern.endswith("*") else word == pattern
+
+    def find(self, folded: str) -> list[tuple[str, int, int]]:
+        words = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+        found: dict[tuple[str, int], int] = {}  # (concept, start) -> longest end
+        for i, (word, start, _) in enumerate(words):
+            candidates = list(self.exact.get(word, ()))
+            for length in self.prefix_lengths:
+                if length > len(word):
+                    break
+                candidates.extend(self.prefix.get(word[:length], ()))
+            for term in candidates:
+                n = len(term.tokens)
+                if i + n > len(words):
+                    continue
+                if all(
+                    self._word_matches(term.tokens[k], words[i + k][0]) for k in range(1, n)
+                ):
+                    end = words[i + n - 1][2]
+                    key = (term.concept, start)
+                    if end > found.get(key, -1):
+                        found[key] = end
+        spans = sorted((start, end, concept) for (concept, start), end in found.items())
+        out: list[tuple[str, int, int]] = []
+        last_end: dict[str, int] = {}
+        for start, end, concept in spans:  # one concept never overlaps itself
+            if start >= last_end.get(concept, -1):
+                out.append((concept, start, end))
+                last_end[concept] = end
+        return out
+
+
+_MATCHER = _Matcher([_term(c, t) for c, terms in CONCEPTS.items() for t in terms])
+_MASKER = _Matcher([_term("mask", m) for m in MASKS])
+
+
+@lru_cache(maxsize=8192)
+def _spans(text: str) -> tuple[tuple[str, int, int], ...]:
+    folded = fold(text)
+    masks = [(s, e) for _, s, e in _MASKER.find(folded)]
+    return tuple(
+        (concept, start, end)
+        for concept, start, end in _MATCHER.find(folded)
+        if not any(ms <= start < me for ms, me in masks)
     )
-)
-
-
-def _masked(folded: str) -> str:
-    return _MASK.sub(lambda m: " " * len(m.group(0)), folded)
-
-
-def _pattern(term: str) -> str:
-    term = fold(term)
-    if term.endswith("*"):
-        return r"(?<!\w)" + re.escape(term[:-1]).replace(r"\ ", r"\s+") + r"\w*"
-    return r"(?<!\w)" + re.escape(term).replace(r"\ ", r"\s+") + r"(?!\w)"
-
-
-@lru_cache(maxsize=1)
-def _compiled() -> dict[str, re.Pattern[str]]:
-    return {
-        concept: re.compile("|".join(_pattern(t) for t in terms))
-        for concept, terms in CONCEPTS.items()
-    }
 
 
 def concept_spans(text: str) -> list[tuple[str, int, int]]:
     """(concept, start, end) of every concept mention; offsets index `text`."""
-    folded = _masked(fold(text))
-    out = []
-    for concept, pattern in _compiled().items():
-        for m in pattern.finditer(folded):
-            out.append((concept, m.start(), m.end()))
-    return sorted(out, key=lambda x: x[1])
+    return list(_spans(text))
 
 
 def concepts(text: str) -> set[str]:
-    folded = _masked(fold(text))
-    return {c for c, p in _compiled().items() if p.search(folded)}
+    return {concept for concept, _, _ in _spans(text)}

@@ -32,6 +32,12 @@ _SHORT_LINE = re.compile(r"^[^\n.!?:;]{1,40}\n", re.MULTILINE)
 
 
 def sentences(text: str) -> list[Sentence]:
+    """Split into sentences (and list items / lines), keeping offsets."""
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=2048)
+def _sentences(text: str) -> tuple[Sentence, ...]:
     """Split into sentences (and list items / lines), keeping offsets. Decimal points,
     abbreviations like 'p. ej.' are rare in support answers; a line break always ends one."""
     out: list[Sentence] = []
@@ -40,7 +46,7 @@ def sentences(text: str) -> list[Sentence]:
         _add(out, text, pos, match.start())
         pos = match.end()
     _add(out, text, pos, len(text))
-    return out
+    return tuple(out)
 
 
 def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
@@ -59,15 +65,23 @@ def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
         out.append(Sentence(start, end, text[start:end]))
 
 
+def _fold_char(ch: str) -> str:
+    base = unicodedata.normalize("NFD", ch)[0] if ch.isalpha() else ch
+    low = base.lower()
+    return low if len(low) == 1 else ch
+
+
+# Latin letters with accents, folded once: fold() is then one translate() call.
+_FOLD_TABLE = {cp: _fold_char(chr(cp)) for cp in range(0x80, 0x250) if chr(cp).isalpha()}
+
+
 @lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Lowercase without accents, same length as the input (so offsets survive)."""
-    out = []
-    for ch in text:
-        base = unicodedata.normalize("NFD", ch)[0] if ch.isalpha() else ch
-        low = base.lower()
-        out.append(low if len(low) == 1 else ch)
-    return "".join(out)
+    folded = text.translate(_FOLD_TABLE).lower()
+    if len(folded) == len(text):
+        return folded
+    return "".join(_fold_char(ch) for ch in text)
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
@@ -146,7 +160,32 @@ NUMBER_WORDS: dict[str, int] = {
     "cem": 100,
 }
 _NUMBER_WORDS = {k.strip(): v for k, v in NUMBER_WORDS.items()}
-_WORD_ALTS = "|".join(sorted((re.escape(k) for k in _NUMBER_WORDS), key=len, reverse=True))
+def trie_pattern(words: list[str] | set[str] | tuple[str, ...]) -> str:
+    """One regex alternation for many literal words, as a prefix tree: the engine rejects a
+    position on its first character instead of trying every word (a space matches any run of
+    whitespace; longer words are preferred)."""
+    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:  # type: ignore[type-arg]
+        alts = [
+            (r"\s+" if ch == " " else re.escape(ch)) + build(child)
+            for ch, child in sorted(node.items())
+            if ch
+        ]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return "(?:" + build(trie) + ")"
+
+
+_WORD_ALTS = trie_pattern(list(_NUMBER_WORDS))
 
 # 1,250.00 / 1.250,00 / 150 / 49.90 / 3,5 / 1 250
 _DIGITS = r"\d{1,3}(?:[.,\u00a0 ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
@@ -235,8 +274,8 @@ _CURRENCY_CODES = {
 }
 
 _unit_alts = sorted({form for _, forms in _UNITS.values() for form in forms}, key=len, reverse=True)
-_UNIT_RE = "|".join(re.escape(u).replace(r"\ ", r"\s+") for u in _unit_alts)
-_CUR_ALTS = "|".join(re.escape(c) for c in sorted(_CURRENCY_CODES, key=len, reverse=True))
+_UNIT_RE = trie_pattern(_unit_alts)
+_CUR_ALTS = trie_pattern(list(_CURRENCY_CODES))
 
 _QUANTITY = re.compile(
     rf"""
@@ -357,7 +396,7 @@ _COUNT_NOUNS: dict[str, tuple[str, ...]] = {
 _COUNT_FORMS = {form: concept for concept, forms in _COUNT_NOUNS.items() for form in forms}
 _COUNT = re.compile(
     rf"(?<![\w.,$€£])(?P<num>\d{{1,3}}|{_WORD_ALTS})\s+(?:\w+\s+)?(?P<noun>"
-    + "|".join(sorted(_COUNT_FORMS, key=len, reverse=True))
+    + trie_pattern(list(_COUNT_FORMS))
     + r")\b"
 )
 
@@ -413,30 +452,35 @@ _WORDED = {
     ),
 }
 _WORDED_RE = re.compile(
-    "|".join(
-        rf"(?P<{unit}>"
-        + "|".join(
-            r"(?<![\w/])" + re.escape(f).replace(r"\ ", r"\s+") + r"(?![\w/])"
-            for f in sorted(forms, key=len, reverse=True)
-        )
-        + ")"
-        for unit, forms in _WORDED.items()
-    )
+    r"(?<![\w/])(?:"
+    + "|".join(rf"(?P<{unit}>{trie_pattern(forms)})" for unit, forms in _WORDED.items())
+    + r")(?![\w/])"
 )
 
 
 def quantities(text: str) -> list[Quantity]:
+    """Every quantity with a unit; see `_quantities_of`."""
+    return list(_quantities_of(text))
+
+
+# Without a digit or a number word a text has no quantity with a number: skip those patterns.
+_NUMBERISH = re.compile(rf"\d|(?<!\w){_WORD_ALTS}(?!\w)")
+
+
+@lru_cache(maxsize=8192)
+def _quantities_of(text: str) -> tuple[Quantity, ...]:
     """Every quantity with a unit (money, duration, percentage, counts of installments,
     times, devices, lines, fees), every time of day, and worded durations ("immediately",
     "24/7"). Matching runs on the folded text (same length), so spans index the original."""
     folded = fold(text)
-    out = _quantities(folded, text)
+    numberish = _NUMBERISH.search(folded) is not None
+    out = _quantities(folded, text) if numberish else []
     for m in _WORDED_RE.finditer(folded):
         if not any(s < m.end() and m.start() < e for s, e in ((q.start, q.end) for q in out)):
             unit = m.lastgroup or "immediate"
             out.append(Quantity(0.0, unit, m.start(), m.end(), text[m.start() : m.end()]))
     taken = [(q.start, q.end) for q in out]
-    for m in _COUNT.finditer(folded):
+    for m in _COUNT.finditer(folded) if numberish else ():
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
         value = parse_number(m.group("num"))
@@ -446,7 +490,7 @@ def quantities(text: str) -> list[Quantity]:
             out.append(
                 Quantity(value, f"count:{concept}", m.start(), m.end(), text[m.start() : m.end()])
             )
-    return sorted(out, key=lambda q: q.start)
+    return tuple(sorted(out, key=lambda q: q.start))
 
 
 def _quantities(folded: str, text: str) -> list[Quantity]:
@@ -511,3 +555,9 @@ def bare_numbers(text: str) -> list[Quantity]:
 
 def iso_dates(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0)) for m in _DATE_ISO.finditer(text)]
+
+
+def clear_caches() -> None:
+    """Forget every text analysed so far (benchmarks call this so each pass does the work)."""
+    for cached in (fold, _sentences, _quantities_of):
+        cached.cache_clear()
