@@ -252,7 +252,11 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 continue
             if q.unit in ("immediate", "allday") and (
                 _FIRST_PERSON.search(fold(sent.text[max(0, q.start - 80) : q.end + 20]))
-                or ({"agent", "calls"} & near(found, q.start, q.end) and "callback" not in topic)
+                or (
+                    q.unit == "immediate"
+                    and {"agent", "calls"} & near(found, q.start, q.end)
+                    and "callback" not in topic
+                )
             ):
                 # "le paso hoy mismo su solicitud", "to reach a person right away, call...":
                 # the assistant's own action or a way to reach someone, not a rule.
