@@ -9,9 +9,11 @@ seed `base + i`, and the seed is stored with the result.
 from __future__ import annotations
 
 import asyncio
+import gc
 import secrets
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +88,23 @@ async def call_with_retries(client: TargetClient, target: Target, request: CallR
             )
         await asyncio.sleep(error.retry_after if error.retry_after is not None else delay)
         delay = min(delay * 2, 60.0)
+
+
+#: Allocations between young-generation collections while a run is in flight (CPython: 700).
+RUN_GC_THRESHOLD = 20_000
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Collect the young generation less often during a run: a provider library allocates
+    thousands of objects per call, so the default threshold runs a collection every call or two,
+    each walking the objects of every call in flight (about 0.5 ms CPU per call, measured)."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], RUN_GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 @dataclass
@@ -220,12 +239,13 @@ class Engine:
         self.progress.start(total, len(done))
         self.store.set_status(self.run_id, "running")
         try:
-            async with asyncio.TaskGroup() as group:
-                for state in self.states.values():
-                    items = self._todo(state.target, done)
-                    size = state.target.concurrency or self.plan.suite.concurrency
-                    for _ in range(size):
-                        group.create_task(self._worker(state, items))
+            with fewer_collections():
+                async with asyncio.TaskGroup() as group:
+                    for state in self.states.values():
+                        items = self._todo(state.target, done)
+                        size = state.target.concurrency or self.plan.suite.concurrency
+                        for _ in range(size):
+                            group.create_task(self._worker(state, items))
             self.store.set_status(self.run_id, "finished")
         except BaseException:
             self.store.set_status(self.run_id, "interrupted")
