@@ -44,6 +44,30 @@ def _best_clause(candidates: list[Clause], topic: set[str]) -> Clause | None:
     return max(candidates, key=lambda c: len(c.concepts & topic))  # first of the best
 
 
+def _finding(
+    code: str,
+    message: str,
+    span: Span,
+    index: PolicyIndex,
+    note: str,
+    clause: Clause | None = None,
+) -> Finding:
+    """A critical policy finding: the span, the policy (id and version) it was checked
+    against, and the clause it contradicts when there is one."""
+    return Finding(
+        guardrail=GUARDRAIL,
+        code=code,
+        severity="critical",
+        message=message,
+        evidence=Evidence(
+            span=span,
+            checked_against=clause.text if clause is not None else None,
+            source=f"policy:{index.book.id}@{index.book.version}",
+            note=note,
+        ),
+    )
+
+
 def _comparable(q: Quantity, p: Quantity) -> bool:
     if q.kind == "duration" and p.kind == "duration":
         return True
@@ -97,7 +121,6 @@ def _quantity_finding(
         # The policy says the same in a clause about the same subject (or the lexicon cannot
         # tell the subjects apart): supported.
         return None
-    source = f"policy:{index.book.id}@{index.book.version}"
     span = Span(start=q.start, end=q.end, text=q.text)
     if about_case:
         # Amounts and durations of this conversation (a balance, days overdue, how long the
@@ -105,18 +128,14 @@ def _quantity_finding(
         return None
     if best >= RELATED and q.kind != "time":
         clause = next(c for s, c, _ in candidates if s == best)
-        return Finding(
-            guardrail=GUARDRAIL,
-            code="policy.contradicted",
-            severity="critical",
-            message=f"The answer states {q.text}, but the policy states a different value.",
-            evidence=Evidence(
-                span=span,
-                checked_against=clause.text,
-                source=source,
-                note="the policy clause on the same subject states another value "
-                "(units compared: days are not business days)",
-            ),
+        return _finding(
+            "policy.contradicted",
+            f"The answer states {q.text}, but the policy states a different value.",
+            span,
+            index,
+            "the policy clause on the same subject states another value "
+            "(units compared: days are not business days)",
+            clause,
         )
     if equal:
         return None  # stated by the policy, if about a subject the lexicon cannot tell
@@ -126,14 +145,12 @@ def _quantity_finding(
         and any(abs(n.value - q.value) < 1e-9 for c in index.clauses for n in c.numbers)
     ):
         return None  # "locked 3 times" against "after 3 locks"
-    return Finding(
-        guardrail=GUARDRAIL,
-        code="policy.unsupported",
-        severity="critical",
-        message=f"The answer states {q.text} as policy, but no policy clause supports it.",
-        evidence=Evidence(
-            span=span, source=source, note="no clause in the policy states this value"
-        ),
+    return _finding(
+        "policy.unsupported",
+        f"The answer states {q.text} as policy, but no policy clause supports it.",
+        span,
+        index,
+        "no clause in the policy states this value",
     )
 
 
@@ -181,28 +198,20 @@ def _benefit_finding(
     if forbidding:
         clause = _best_clause(forbidding, sentence_topic)
         assert clause is not None
-        return Finding(
-            guardrail=GUARDRAIL,
-            code="policy.contradicted",
-            severity="critical",
-            message=f"The answer offers {label} ('{span.text}'), which the policy rules out.",
-            evidence=Evidence(
-                span=span,
-                checked_against=clause.text,
-                source=f"policy:{index.book.id}@{index.book.version}",
-                note="the policy forbids or excludes this",
-            ),
+        return _finding(
+            "policy.contradicted",
+            f"The answer offers {label} ('{span.text}'), which the policy rules out.",
+            span,
+            index,
+            "the policy forbids or excludes this",
+            clause,
         )
-    return Finding(
-        guardrail=GUARDRAIL,
-        code="policy.unsupported",
-        severity="critical",
-        message=f"The answer offers {label} ('{span.text}'), which no policy clause grants.",
-        evidence=Evidence(
-            span=span,
-            source=f"policy:{index.book.id}@{index.book.version}",
-            note="no clause in the policy grants this",
-        ),
+    return _finding(
+        "policy.unsupported",
+        f"The answer offers {label} ('{span.text}'), which no policy clause grants.",
+        span,
+        index,
+        "no clause in the policy grants this",
     )
 
 
