@@ -113,21 +113,24 @@ def run(
         _input_error(exc)
     results = list(store.results(run_id))
     tallies = tally(results, plan)
-    print(summary_table(tallies))
-    failures = gate_failures(plan, tallies)
-    elapsed = time.monotonic() - t0
-    print(f"\nrun {run_id} finished in {elapsed:.1f}s; store: {store.path}")
     errors = [r for r in results if r.response.error]
     for result in errors[:5]:
         print(
             f"error: {result.case_id} [{result.target}#{result.sample}]: {result.response.error}",
             file=sys.stderr,
         )
+    print(summary_table(tallies))
+    failures = gate_failures(plan, tallies)
+    for reason in failures:
+        print(f"GATE FAILED: {reason}")
+    if not failures:
+        print("all gates passed")
+    elapsed = time.monotonic() - t0
+    print(f"\nrun {run_id} finished in {elapsed:.1f}s")
+    print(f"results: {store.path}")
+    print(f"failing answers with their evidence: evals show {run_id} --out {store.path.parent}")
     if failures:
-        for reason in failures:
-            print(f"GATE FAILED: {reason}")
         raise typer.Exit(EXIT_GATE)
-    print("all gates passed")
 
 
 @app.command()

@@ -16,6 +16,7 @@ from evals.case_files import (
 )
 from evals.errors import InputError, InputIssue
 from evals.records import Case, CaseSource, PolicyBook, RunPlan, Suite
+from evals.targets.local_model import LocalModelUnavailable, check_available, is_local_model
 from evals.yaml_lines import LineMap, load_yaml
 
 #: The suite `evals run` uses when none is given.
@@ -135,6 +136,13 @@ def build_plan(
     if not cases and not issues:
         issues.append(InputIssue(str(suite_path), "the suite selects no case"))
     for target in suite.targets:
+        if is_local_model(target.model) and mode != "replay":
+            try:
+                check_available(target.model)
+            except LocalModelUnavailable as exc:
+                issues.append(
+                    InputIssue(str(suite_path), str(exc), record=target.name, field="model")
+                )
         if target.model == "reference":
             for case in cases:
                 if case.reference is None:

@@ -257,3 +257,13 @@ def test_a_pass_rate_gate_fails_the_run(tmp_path: Path) -> None:
     done = evals("run", str(suite), "-q")
     assert done.returncode == 1
     assert "pass rate 0.50 is below the required 0.90" in done.stdout
+
+
+def test_an_unavailable_local_model_is_a_usage_error_before_any_case_runs(
+    tmp_path: Path,
+) -> None:
+    suite = write_suite(tmp_path, targets=[{"name": "tiny", "model": "local/no-such-model"}])
+    done = evals("run", str(suite), "-q")
+    assert done.returncode == 2
+    assert "record 'tiny': field 'model'" in done.stderr and "local/no-such-model" in done.stderr
+    assert not (tmp_path / "out" / "runs.sqlite").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from evals.records import Target
 from evals.targets.base import TargetClient
 from evals.targets.litellm_target import LiteLLMTarget
+from evals.targets.local_model import LocalModelTarget, is_local_model
 from evals.targets.scripted import ReferenceTarget, ScriptedTarget
 
 #: Targets that answer without a model call; their answers are not recorded in cassettes.
@@ -12,8 +13,12 @@ OFFLINE_MODELS = frozenset({"reference"})
 
 
 def make_client(target: Target) -> TargetClient:
+    """The client for a target. Cheap: nothing is imported, loaded or started here (a
+    `local/...` model only checks its name; its server starts with the first live call)."""
     if target.model == "reference":
         return ReferenceTarget(target)
     if target.model == "fake/scripted":
         return ScriptedTarget(target)
+    if is_local_model(target.model):
+        return LocalModelTarget(target)
     return LiteLLMTarget(target)
