@@ -16,7 +16,9 @@ litellm (everything else in `extra` is passed through as usual):
 - `threads`: CPU threads for generation and prompt processing (default: one core less than the
   machine has, at least 1 and at most 4; so 1 on a 2-core machine, where a second thread gained
   little when idle and stalled badly whenever anything else, such as this harness, needed a core).
-- `parallel`: conversations answered at once, i.e. server slots (default 2). Calls beyond this
+- `parallel`: conversations answered at once, i.e. server slots (default 1: on 2 cores a second
+  slot added no throughput, and samples of one case answered one after another reuse the
+  cached prompt; the demo suite took 430 s with 1 slot and 598 s with 2). Calls beyond this
   wait in the server's queue, and that wait counts in their latency and timeout, so set the
   target's `concurrency` to the same number to measure per-call latency.
 - `ctx_size`: context tokens per conversation (default 4096); a prompt plus answer longer than
@@ -99,7 +101,7 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
 
 SERVER_PACKAGE = "xllamacpp"
 
-DEFAULT_PARALLEL = 2
+DEFAULT_PARALLEL = 1
 DEFAULT_CTX_SIZE = 4096
 DEFAULT_STARTUP_TIMEOUT = 120.0
 #: Keys of `params.extra` that configure the server; they are not sent to litellm.

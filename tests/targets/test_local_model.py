@@ -199,7 +199,7 @@ def test_server_options_reach_the_server_and_not_the_call(tmp_path: Path) -> Non
 
 def test_defaults_suit_a_small_machine() -> None:
     client = LocalModelTarget(target())
-    assert client.parallel == 2 and client.ctx_size == 4096
+    assert client.parallel == 1 and client.ctx_size == 4096
     assert 1 <= client.threads <= 4
     assert client.threads == local_model.default_threads()
 
