@@ -23,7 +23,9 @@ litellm (everything else in `extra` is passed through as usual):
   target's `concurrency` to the same number to measure per-call latency.
 - `ctx_size`: context tokens per conversation (default 4096); a prompt plus answer longer than
   this is refused by the server and recorded as an error.
-- `startup_timeout`: seconds to wait for the model to load and answer (default 120).
+- `startup_timeout`: seconds to wait for the model to load and answer /health (default 120).
+  xllamacpp holds the GIL while it loads, so a load that overruns is only noticed when it ends
+  (a failed load raises at once; a hung one cannot be interrupted from Python).
 
 Per-call temperature, max_tokens, top_p and seed go through litellm as for any provider.
 
@@ -303,6 +305,12 @@ def _stop_quietly(handle: ServerHandle) -> None:
         handle.stop()
 
 
+def _ignore_outcome(future: asyncio.Future[Any]) -> None:
+    """Mark an abandoned future's exception as seen (asyncio would log it as never retrieved)."""
+    if not future.cancelled():
+        future.exception()
+
+
 def _positive(extra: Mapping[str, Any], key: str, default: float, kind: type) -> Any:
     value = extra.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
@@ -387,6 +395,7 @@ class LocalModelTarget:
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._client: _LocalLiteLLM | None = None
         self._lock = asyncio.Lock()
+        self._failure: str | None = None
         self.startup_seconds: float | None = None
 
     @property
@@ -407,21 +416,32 @@ class LocalModelTarget:
         async with self._lock:
             if self._handle is not None:
                 return
+            if self._failure is not None:  # one failed start per run: never load it twice
+                raise LocalModelStartError(self._failure)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # the run is stopping: load nothing
+                raise asyncio.CancelledError()
             began = time.perf_counter()
-            if self._factory is None:
-                model_path = check_available(self.config.model)
-                factory: ServerFactory = _make_xllamacpp_server
-            else:
-                model_path = self._model_path or model_file(self.model)
-                factory = self._factory
-            deadline = time.monotonic() + self.startup_timeout
-            handle = await self._launch(factory, self.settings(model_path))
+            try:
+                if self._factory is None:
+                    model_path = check_available(self.config.model)
+                    factory: ServerFactory = _make_xllamacpp_server
+                else:
+                    model_path = self._model_path or model_file(self.model)
+                    factory = self._factory
+                deadline = time.monotonic() + self.startup_timeout
+                handle = await self._launch(factory, self.settings(model_path))
+            except (LocalModelStartError, LocalModelUnavailable) as exc:
+                self._failure = str(exc)
+                raise
             try:
                 await self._wait_healthy(handle, deadline)
                 client = _LocalLiteLLM(self._call_config, api_base=f"{handle.address}/v1")
                 await client.start()  # imports litellm, so the first call is not charged for it
-            except BaseException:
+            except BaseException as exc:
                 _stop_quietly(handle)
+                if isinstance(exc, LocalModelStartError):
+                    self._failure = str(exc)
                 raise
             self._handle = handle
             self._finalizer = weakref.finalize(self, _stop_quietly, handle)
@@ -429,8 +449,9 @@ class LocalModelTarget:
             self.startup_seconds = time.perf_counter() - began
 
     async def _launch(self, factory: ServerFactory, settings: ServerSettings) -> ServerHandle:
-        """Build the server in a daemon thread (loading blocks), bounded by the startup timeout.
-        A server that comes up after we stopped waiting is stopped at once."""
+        """Build the server in a daemon thread (loading blocks), bounded by the startup timeout
+        for factories that release the GIL (xllamacpp's does not: its load is bounded only by
+        itself). A server that comes up after we stopped waiting is stopped at once."""
         built: concurrent.futures.Future[ServerHandle] = concurrent.futures.Future()
 
         def build() -> None:
@@ -455,11 +476,13 @@ class LocalModelTarget:
             done, _ = await asyncio.wait({waiter}, timeout=self.startup_timeout)
         except BaseException:
             built.add_done_callback(stop_if_abandoned)
+            waiter.add_done_callback(_ignore_outcome)
             raise
         finally:
             _restore_signal_handlers(saved)
         if not done:
             built.add_done_callback(stop_if_abandoned)
+            waiter.add_done_callback(_ignore_outcome)
             raise LocalModelStartError(
                 f"the bundled model '{self.config.model}' did not load within "
                 f"{self.startup_timeout:g}s (raise params.extra.startup_timeout of target "

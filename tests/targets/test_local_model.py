@@ -378,6 +378,21 @@ def test_a_server_that_fails_to_start_gives_a_clear_error(tmp_path: Path) -> Non
     assert "threads=" in message and "model.gguf" in message
 
 
+def test_a_failed_start_is_not_retried_by_the_other_workers(tmp_path: Path) -> None:
+    factory = Factory(fail=True)
+    client = client_for(tmp_path, factory)
+
+    async def go() -> list[BaseException | None]:
+        results = await asyncio.gather(
+            *(client.complete(request(seed=i)) for i in range(4)), return_exceptions=True
+        )
+        return [r if isinstance(r, BaseException) else None for r in results]
+
+    errors = asyncio.run(go())
+    assert all(isinstance(e, LocalModelStartError) for e in errors)
+    assert factory.calls == 1  # the model is loaded (and fails) once, not once per worker
+
+
 # --- availability checks ----------------------------------------------------------------------
 
 
