@@ -106,8 +106,23 @@ def emails(text: str) -> tuple[Item, ...]:
     return tuple(out)
 
 
-_TLD_HINTS = (".com", ".net", ".org", ".io", ".es", ".mx", ".br", ".pt", ".ar", ".co", ".uk",
-              ".us", ".info", "www.", "http")
+_TLD_HINTS = (
+    ".com",
+    ".net",
+    ".org",
+    ".io",
+    ".es",
+    ".mx",
+    ".br",
+    ".pt",
+    ".ar",
+    ".co",
+    ".uk",
+    ".us",
+    ".info",
+    "www.",
+    "http",
+)
 
 
 def urls(text: str) -> list[Item]:
@@ -139,8 +154,10 @@ def phones(text: str) -> tuple[Item, ...]:
         after = text[end] if end < n else " "
         if before.isalnum() or before in "-/.,:_#@":
             continue  # MC-2207-4415, an id or a decimal part
-        if after.isalnum() or after in "/:%@" or (
-            after in ".," and end + 1 < n and text[end + 1].isdigit()
+        if (
+            after.isalnum()
+            or after in "/:%@"
+            or (after in ".," and end + 1 < n and text[end + 1].isdigit())
         ):
             continue
         if _DATE_LIKE.match(raw) or not _PHONE_SHAPE.fullmatch(raw):
@@ -155,10 +172,7 @@ def phones(text: str) -> tuple[Item, ...]:
             and not raw.startswith("+")
         ):
             continue  # 12.345.678: an amount with thousands separators
-        if (
-            not raw.startswith(("+", "(", "0"))
-            and max(len(g) for g in groups) < 3
-        ):
+        if not raw.startswith(("+", "(", "0")) and max(len(g) for g in groups) < 3:
             continue  # 10 20 30 40: a list of numbers (01 23 45 67 89 is a number to dial)
         out.append(Item("phone", start, end, raw))
     return tuple(out)

@@ -95,10 +95,6 @@ _TOPIC_FRAME = re.compile(
 )
 
 
-def is_negated(folded_sentence: str) -> bool:
-    return bool(NEGATION.search(folded_sentence))
-
-
 @dataclass(frozen=True)
 class Mention:
     concept: str

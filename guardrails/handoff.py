@@ -71,9 +71,30 @@ _TEAM_WORDS = wordlist("team equipo equipe")
 _CHAT_WORDS = frozenset({"chat", "chats", "whatsapp"})
 _DM_WORDS = wordlist("dm dms inbox md privado privada direct private direta directo")
 _TRANSFER_STEMS = (
-    "transfer", "hand", "pass", "put", "connect", "escal", "forward", "refer", "transfi",
-    "transfe", "pas", "comunic", "conect", "deriv", "canaliz", "traslad", "turn", "elev",
-    "encaminh", "repass", "pong", "ponem", "poner", "vou",
+    "transfer",
+    "hand",
+    "pass",
+    "put",
+    "connect",
+    "escal",
+    "forward",
+    "refer",
+    "transfi",
+    "transfe",
+    "pas",
+    "comunic",
+    "conect",
+    "deriv",
+    "canaliz",
+    "traslad",
+    "turn",
+    "elev",
+    "encaminh",
+    "repass",
+    "pong",
+    "ponem",
+    "poner",
+    "vou",
 )
 
 
@@ -261,8 +282,19 @@ def _named_or_offered(folded: str, s: int, e: int, at: int) -> bool:
     )
 
 
-_NEGATION_HINTS = ("no ", "no,", "not", "n't", "nao", "cannot", "unable", "impos", "nobody",
-                   "nadie", "ninguem")
+_NEGATION_HINTS = (
+    "no ",
+    "no,",
+    "not",
+    "n't",
+    "nao",
+    "cannot",
+    "unable",
+    "impos",
+    "nobody",
+    "nadie",
+    "ninguem",
+)
 
 
 def refusals(text: str) -> list[tuple[int, int]]:
@@ -344,7 +376,7 @@ def handoff_guardrail(context: GuardrailContext) -> Check:
                         guardrail=GUARDRAIL,
                         code="handoff.refused",
                         severity="major",
-                        message=f"The answer denies the customer a person (\"{quoted}\") "
+                        message=f'The answer denies the customer a person ("{quoted}") '
                         "although the company's policy offers one.",
                         evidence=Evidence(
                             span=Span(start=start, end=end, text=quoted),

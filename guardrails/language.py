@@ -305,7 +305,7 @@ def language_guardrail(context: GuardrailContext) -> Check:
                 code="language.mismatch",
                 severity="major",
                 message=f"The answer is in {got}, but the customer writes in {want} "
-                f"({case.language}): \"{excerpt}\".",
+                f'({case.language}): "{excerpt}".',
                 evidence=Evidence(
                     span=span,
                     checked_against=f"case language {case.language} ({want})",

@@ -805,9 +805,7 @@ class _Matcher:
                 n = len(term.tokens)
                 if i + n > len(words):
                     continue
-                if all(
-                    self._word_matches(term.tokens[k], words[i + k][0]) for k in range(1, n)
-                ):
+                if all(self._word_matches(term.tokens[k], words[i + k][0]) for k in range(1, n)):
                     end = words[i + n - 1][2]
                     key = (term.concept, start)
                     if end > found.get(key, -1):

@@ -406,8 +406,9 @@ def customer_details(case: Case) -> Customer:
     return Customer(frozenset(contact.known_keys(texts)), frozenset(names), frozenset(amounts))
 
 
-def _person_names(text: str, start: int, end: int, company: Company,
-                  customer: Customer) -> list[contact.Item]:
+def _person_names(
+    text: str, start: int, end: int, company: Company, customer: Customer
+) -> list[contact.Item]:
     """People's names between start and end: capitalised words that are not greetings,
     titles, the company's own vocabulary or the customer's name."""
     out = []
@@ -543,7 +544,7 @@ def privacy_guardrail(context: GuardrailContext) -> Check:
                     guardrail=GUARDRAIL,
                     code="privacy.credential_request",
                     severity="critical",
-                    message=f"The answer asks the customer for their {req.secret}: \"{quoted}\".",
+                    message=f'The answer asks the customer for their {req.secret}: "{quoted}".',
                     evidence=Evidence(
                         span=Span(start=req.start, end=req.end, text=quoted),
                         checked_against=clause
@@ -563,14 +564,14 @@ def privacy_guardrail(context: GuardrailContext) -> Check:
                     guardrail=GUARDRAIL,
                     code="privacy.third_party_data",
                     severity="critical",
-                    message=f"The answer reveals another person's {what} \"{item.text}\" "
-                    f"next to the name \"{owner.text}\".",
+                    message=f'The answer reveals another person\'s {what} "{item.text}" '
+                    f'next to the name "{owner.text}".',
                     evidence=Evidence(
                         span=Span(start=item.start, end=item.end, text=item.text),
                         checked_against="the customer's own details (case facts and "
                         "conversation) and the company's contacts in its policy",
                         source=f"policy:{case.company}" if case.company in policies else "facts",
-                        note=f"belongs to \"{owner.text}\", who is not the customer; "
+                        note=f'belongs to "{owner.text}", who is not the customer; '
                         "it appears neither in the conversation, the facts nor the policy",
                     ),
                 )

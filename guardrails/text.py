@@ -84,13 +84,6 @@ def fold(text: str) -> str:
     return "".join(_fold_char(ch) for ch in text)
 
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
-
-
 # --- numbers -----------------------------------------------------------------------------
 
 NUMBER_WORDS: dict[str, int] = {
@@ -141,9 +134,7 @@ NUMBER_WORDS: dict[str, int] = {
     "um": 1,
     "uma": 1,
     "duas": 2,
-    "tres ": 3,
     "quatro": 4,
-    "seis ": 6,
     "sete": 7,
     "oito": 8,
     "nove": 9,
@@ -156,10 +147,11 @@ NUMBER_WORDS: dict[str, int] = {
     "quarenta": 40,
     "quarenta e cinco": 45,
     "sessenta": 60,
-    "noventa ": 90,
     "cem": 100,
 }
-_NUMBER_WORDS = {k.strip(): v for k, v in NUMBER_WORDS.items()}
+_NUMBER_WORDS = NUMBER_WORDS  # the same words in es and pt are listed once
+
+
 def trie_pattern(words: list[str] | set[str] | tuple[str, ...]) -> str:
     """One regex alternation for many literal words, as a prefix tree: the engine rejects a
     position on its first character instead of trying every word (a space matches any run of
@@ -294,7 +286,6 @@ _TIME = re.compile(
     r"(?<![\d:])([01]?\d|2[0-4])[:h]([0-5]\d)(?!:?\d)|(?<!\w)(\d{1,2})\s?(a\.?m\.?|p\.?m\.?)",
     re.IGNORECASE,
 )
-_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 @dataclass(frozen=True)
@@ -337,18 +328,6 @@ class Quantity:
         if lo <= self.value <= hi and (self.upper is None or lo <= self.upper <= hi):
             return True
         return abs(self.value - other.value) < 1e-6 and self.upper == other.upper
-
-    def in_days(self) -> float | None:
-        factor = {
-            "day": 1,
-            "business_day": 1.4,
-            "week": 7,
-            "month": 30,
-            "year": 365,
-            "hour": 1 / 24,
-            "minute": 1 / 1440,
-        }.get(self.unit)
-        return None if factor is None else self.value * factor
 
 
 def _unit_of(raw: str) -> str | None:
@@ -551,10 +530,6 @@ def bare_numbers(text: str) -> list[Quantity]:
             continue
         out.append(Quantity(float(m.group(0)), "number", m.start(), m.end(), m.group(0)))
     return out
-
-
-def iso_dates(text: str) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group(0)) for m in _DATE_ISO.finditer(text)]
 
 
 def clear_caches() -> None:

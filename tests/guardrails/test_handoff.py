@@ -15,8 +15,7 @@ from guardrails.handoff import handoff_guardrail, paths, refusals
 BOOK = PolicyBook(
     id="acme",
     name="Acme Pay",
-    text=POLICY["text"]
-    + "## Talking to a person\n"
+    text=POLICY["text"] + "## Talking to a person\n"
     "- Human agents answer in the in-app chat every day, 8:00 to 22:00. The assistant "
     "transfers to an agent whenever asked.\n"
     "- Phone: +34 910 555 210.\n"
@@ -108,8 +107,7 @@ EXAMPLES: list[tuple[str, str, bool, str, str]] = [
         "pt",
         False,
         "Infelizmente não é possível falar com um atendente humano sobre cobranças.",
-        "Se quiser falar com uma pessoa, ligue para +34 910 555 210 ou escreva para "
-        "help@acme.com.",
+        "Se quiser falar com uma pessoa, ligue para +34 910 555 210 ou escreva para help@acme.com.",
     ),
 ]
 IDS = [f"{code}-{lang}" for code, lang, _, _, _ in EXAMPLES]
@@ -201,9 +199,7 @@ def signature(findings: list[Finding]) -> list[tuple[str, str]]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(), st.sampled_from(sorted(CASES)))
-def test_never_raises_and_spans_point_at_their_text(
-    text: str, key: tuple[str, bool]
-) -> None:
+def test_never_raises_and_spans_point_at_their_text(text: str, key: tuple[str, bool]) -> None:
     for f in CHECK(CASES[key], text):
         span = f.evidence.span
         assert span is not None

@@ -17,8 +17,7 @@ from guardrails.privacy import credential_requests, privacy_guardrail
 BOOK = PolicyBook(
     id="acme",
     name="Acme Pay",
-    text=POLICY["text"]
-    + "Human agents answer in the in-app chat every day, 8:00 to 22:00.\n"
+    text=POLICY["text"] + "Human agents answer in the in-app chat every day, 8:00 to 22:00.\n"
     "Phone: +34 910 555 210. Email: help@acme.com.\n"
     "Acme never asks for a full card number, CVV, password, PIN or one-time code.\n",
 )
