@@ -265,6 +265,18 @@ class ReplayConfig(Record):
         return "off" if value is False else value
 
 
+DecisionLevel = Literal["automate", "assist", "human"]
+FlakyPolicy = Literal["fail", "pass", "majority"]
+
+
+class DecisionGate(Record):
+    """A decision the run must reach, e.g. `{intent: order_status, at_least: automate}`."""
+
+    intent: str = Field(min_length=1, description="an intent id, or '*' for every intent")
+    at_least: DecisionLevel
+    target: str | None = Field(default=None, description="one target (default: every target)")
+
+
 class Gates(Record):
     max_errors: int = Field(default=0, ge=0, description="provider errors tolerated in a run")
     min_pass_rate: float | None = Field(
@@ -273,6 +285,17 @@ class Gates(Record):
     fail_on: list[Severity] = Field(
         default_factory=lambda: list[Severity](["critical", "major"]),
         description="finding severities that make an answer fail",
+    )
+    decisions: list[DecisionGate] = Field(
+        default_factory=list, description="decisions the run must reach, per intent"
+    )
+    cases_must_pass: bool = Field(
+        default=False, description="every case must pass for every target, like a test"
+    )
+    flaky: FlakyPolicy = Field(
+        default="fail",
+        description="how a case whose samples disagree counts where cases must pass: fail, "
+        "pass, or majority (passes if more than half of its samples pass)",
     )
 
 
@@ -435,7 +458,16 @@ class RunPlan(Record):
     cases: list[Case]
     policies: dict[str, PolicyBook]
     replay_dir: str = Field(description="absolute folder of cassettes")
+    decision_policy: dict[str, Any] | None = Field(
+        default=None,
+        description="the decision policy as loaded (a DecisionPolicy's fields; None: default)",
+    )
     output_dir: str = Field(description="absolute output folder")
 
     def config_hash(self) -> str:
-        return content_hash(self.model_dump_json(exclude={"suite_path", "output_dir"}))
+        # Where files lie on this machine is not configuration.
+        return content_hash(
+            self.model_dump_json(
+                exclude={"suite_path": True, "output_dir": True, "decision_policy": {"source"}}
+            )
+        )

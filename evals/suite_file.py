@@ -14,6 +14,7 @@ from evals.case_files import (
     load_case_file,
     load_policy_books,
 )
+from evals.decision_policy import load_decision_policy
 from evals.errors import InputError, InputIssue
 from evals.records import Case, CaseSource, PolicyBook, RunPlan, Suite
 from evals.targets.local_model import LocalModelUnavailable, check_available, is_local_model
@@ -155,9 +156,15 @@ def build_plan(
                             field="reference",
                         )
                     )
+    policy_path = base / suite.decision_policy if suite.decision_policy else None
+    try:
+        decision_policy = load_decision_policy(policy_path)
+    except InputError as exc:
+        issues.extend(exc.issues)
     if issues:
         raise InputError(issues)
     return RunPlan(
+        decision_policy=decision_policy.model_dump(mode="json"),
         suite=suite,
         suite_path=str(suite_path),
         cases=cases,
