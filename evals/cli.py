@@ -78,7 +78,6 @@ def run(
     import time
 
     from evals.errors import InputError
-    from evals.gates import gate_failures, summary_table, tally
     from evals.progress import SilentProgress, default_progress
     from evals.runner import Engine, start_run
     from evals.store import RunStore
@@ -135,26 +134,39 @@ def run(
         raise typer.Exit(130) from None
     except InputError as exc:
         _input_error(exc)
-    results = list(store.results(run_id))
-    tallies = tally(results, plan)
-    errors = [r for r in results if r.response.error]
+    from evals.publish import publish
+    from reports.tables import decision_table, totals_table
+
+    try:
+        published = publish(store, run_id)
+    except InputError as exc:
+        _input_error(exc)
+    card = published.card
+    errors = [r for r in card.failing if r.response.error]
     for result in errors[:5]:
         print(
             f"error: {result.case_id} [{result.target}#{result.sample}]: {result.response.error}",
             file=sys.stderr,
         )
-    print(summary_table(tallies))
-    failures = gate_failures(plan, tallies)
-    for reason in failures:
+    print(totals_table(card))
+    print(f"\nrun {run_id} finished in {time.monotonic() - t0:.1f}s; results: {store.path}")
+    _print_published(published.folder, store.path.parent)
+    print()
+    for reason in card.gate_failures:
         print(f"GATE FAILED: {reason}")
-    if not failures:
-        print("all gates passed")
-    elapsed = time.monotonic() - t0
-    print(f"\nrun {run_id} finished in {elapsed:.1f}s")
-    print(f"results: {store.path}")
-    print(f"failing answers with their evidence: evals show {run_id} --out {store.path.parent}")
-    if failures:
+    print("all gates passed" if card.passed else f"{len(card.gate_failures)} gate(s) failed")
+    print(f"\n{decision_table(card)}")
+    if not card.passed:
         raise typer.Exit(EXIT_GATE)
+
+
+def _print_published(folder: Path, out: Path) -> None:
+    print(f"reports: {folder}/ (report.html, report.md, scorecard.json, junit.xml, scope.yaml)")
+    print(f"failing answers with their evidence: evals show {folder.name} --out {out}")
+    print(
+        f"approve the automation scope: evals approve {folder / 'scope.yaml'} --by NAME "
+        f"--note TEXT --out {out}"
+    )
 
 
 @app.command()
@@ -250,8 +262,9 @@ def show(
 ) -> None:
     """Show one run: its versions, totals per target and intent, and failing answers."""
     from evals.errors import InputError
-    from evals.gates import summary_table, tally
+    from evals.scorecard import build_scorecard
     from evals.store import STORE_NAME, RunStore
+    from reports.tables import decision_table, totals_table
 
     if not (out / STORE_NAME).exists():
         _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
@@ -273,8 +286,9 @@ def show(
         + ", ".join(f"{k}@{v}" for k, v in run.versions.policy_books.items())
     )
     print(f"config hash: {run.config_hash}\n")
-    print(summary_table(tally(run.results, plan)))
-    failing = [r for r in run.results if not r.passed]
+    card = build_scorecard(run, plan)
+    print(totals_table(card))
+    failing = card.failing
     if failing:
         print(f"\nfailing answers ({len(failing)}; first {min(limit, len(failing))}):")
     for result in failing[:limit]:
@@ -285,6 +299,108 @@ def show(
             span = finding.evidence.span
             quoted = f' "{span.text}" @{span.start}-{span.end}' if span else ""
             print(f"    {finding.severity} {finding.code}: {finding.message}{quoted}")
+    print(f"\n{decision_table(card)}")
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="run id (see `evals runs`)")],
+    out: OutOption = Path("out"),
+    decision_policy: Annotated[
+        Path | None,
+        typer.Option(help="decide under this policy instead of the run's own"),
+    ] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Option("--to", help="report folder (default: <out>/reports/<run id>)"),
+    ] = None,
+) -> None:
+    """Write a stored run's reports again (optionally re-deciding under another policy)."""
+    from evals.decision_policy import load_decision_policy
+    from evals.errors import InputError
+    from evals.publish import publish
+    from evals.store import STORE_NAME, RunStore
+    from reports.tables import decision_table
+
+    if not (out / STORE_NAME).exists():
+        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    try:
+        store = RunStore.in_folder(out)
+        policy = load_decision_policy(decision_policy) if decision_policy else None
+        published = publish(store, run_id, policy=policy, folder=folder)
+    except InputError as exc:
+        _input_error(exc)
+    _print_published(published.folder, out)
+    for reason in published.card.gate_failures:
+        print(f"GATE FAILED: {reason}")
+    print(f"\n{decision_table(published.card)}")
+    if not published.card.passed:
+        raise typer.Exit(EXIT_GATE)
+
+
+@app.command()
+def approve(
+    scope: Annotated[Path, typer.Argument(help="scope.yaml written by `evals run`")],
+    by: Annotated[str, typer.Option("--by", help="who approves (name or e-mail)")],
+    note: Annotated[str, typer.Option("--note", help="why, conditions, ticket")] = "",
+    out: OutOption = Path("out"),
+) -> None:
+    """Record a product owner's approval of an automation scope (refused if anything changed)."""
+    from evals.errors import InputError
+    from evals.scope import ScopeRefused
+    from evals.scope import approve as record_approval
+    from evals.store import STORE_NAME, RunStore
+
+    if not (out / STORE_NAME).exists():
+        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    try:
+        approval = record_approval(scope, RunStore.in_folder(out), by=by, note=note)
+    except InputError as exc:
+        _input_error(exc)
+    except ScopeRefused as exc:
+        print(f"REFUSED: {exc}", file=sys.stderr)
+        raise typer.Exit(EXIT_GATE) from None
+    print(
+        f"approved by {approval.approved_by} at {approval.approved_at:%Y-%m-%d %H:%M:%S %Z}: "
+        f"run {approval.run_id}, scope sha256 {approval.scope_sha256[:16]}, "
+        f"policy {approval.policy_hash}"
+    )
+
+
+@app.command("approvals")
+def list_approvals(
+    out: OutOption = Path("out"),
+    run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
+) -> None:
+    """List recorded approvals of automation scopes."""
+    from tabulate import tabulate
+
+    from evals.errors import InputError
+    from evals.scope import approvals
+    from evals.store import STORE_NAME, RunStore
+
+    if not (out / STORE_NAME).exists():
+        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    try:
+        rows = approvals(RunStore.in_folder(out), run_id)
+    except InputError as exc:
+        _input_error(exc)
+    print(
+        tabulate(
+            [
+                [
+                    a.run_id,
+                    a.approved_by,
+                    f"{a.approved_at:%Y-%m-%d %H:%M}",
+                    a.scope_sha256[:16],
+                    a.policy_hash,
+                    a.note,
+                ]
+                for a in rows
+            ],
+            headers=["run", "by", "at", "scope sha256", "policy", "note"],
+        )
+    )
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ The rule (thresholds from the decision policy's tier for the intent's risk):
   has at least k samples, no more answers with a critical finding than allowed, and the Wilson
   lower bounds of the pass rate and of pass^k (over cases) both clear the tier's bars;
 - else `assist` if the pass rate's lower bound clears the assist bar and the ceiling allows it;
+- else `insufficient_evidence` if the observed pass rate clears the assist bar (only the
+  interval's width stands in the way: the decision says how many more answers would settle it);
 - else `human`.
 
 Lower bounds, not observed rates, are compared, so the decision errs towards people. pass^k is
@@ -203,22 +205,32 @@ def decide(score: Score, policy: DecisionPolicy) -> Decision:
             ],
             more_cases_needed=cases_to_automate if RANK[ceiling] >= RANK["automate"] else None,
         )
-    reasons = [rate]
     if RANK[ceiling] < RANK["assist"]:
-        reasons.append("the policy allows no automation for this intent")
-    else:
-        reasons.append(
-            f"lower bound {_pct(lower)} < {_pct(assist_bar)} required to assist at {risk} risk"
-        )
+        return made("human", [rate, "the policy allows no model use for this intent", *notes])
+    # The observed rate clears the assist bar but its lower bound does not yet: deciding `human`
+    # would blame the model for the sample size. Say how much more evidence would settle it.
     more_for_assist = trials_needed(score.pass_rate, assist_bar)
+    if more_for_assist is not None:
+        more = max(1, more_for_assist - score.answers)
+        return made(
+            "insufficient_evidence",
+            [
+                f"{rate}; the lower bound {_pct(lower)} does not yet clear the {_pct(assist_bar)} "
+                f"needed to assist at {risk} risk: about {more} more answers would settle it "
+                "if the pass rate holds",
+                *failures,
+                *notes,
+            ],
+            more_answers_needed=more,
+        )
     return made(
         "human",
-        [*reasons, *failures, *notes],
-        more_answers_needed=(
-            more_for_assist - score.answers
-            if more_for_assist is not None and RANK[ceiling] >= RANK["assist"]
-            else None
-        ),
+        [
+            rate,
+            f"lower bound {_pct(lower)} < {_pct(assist_bar)} required to assist at {risk} risk",
+            *failures,
+            *notes,
+        ],
     )
 
 

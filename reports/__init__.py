@@ -1,1 +1,22 @@
-"""Renderers of run results (markdown, html, json, junit)."""
+"""Renderers of a scorecard: terminal tables, markdown, HTML, JSON and JUnit XML.
+
+Code only: generated files go under the run's output folder (`<out>/reports/<run id>/`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evals.records import RunPlan
+from evals.scorecard import Scorecard
+
+
+def write_reports(card: Scorecard, plan: RunPlan, folder: Path) -> list[Path]:
+    """Write every report of one run into `folder`; return the files written."""
+    from reports.json_report import write_json
+    from reports.junit import write_junit
+    from reports.markdown import write_markdown
+
+    files = [write_markdown(card, plan, folder), write_junit(card, plan, folder)]
+    files += write_json(card, folder)
+    return files

@@ -67,3 +67,19 @@ def write_suite(
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def run_suite(suite: Path, **plan_args: Any) -> tuple[Any, str]:
+    """Run a suite in-process (no subprocess); return its RunStore and run id."""
+    import asyncio
+
+    from evals.progress import SilentProgress
+    from evals.runner import Engine, start_run
+    from evals.store import RunStore
+    from evals.suite_file import build_plan
+
+    plan = build_plan(suite, **plan_args)
+    store = RunStore.in_folder(Path(plan.output_dir))
+    run_id = start_run(plan, store)
+    asyncio.run(Engine(plan, store, run_id, progress=SilentProgress()).execute())
+    return store, run_id

@@ -1,0 +1,287 @@
+"""The automation scope: which intent each target may handle, and a product owner's approval.
+
+`evals run` writes `scope.yaml` beside the reports: every (target, intent) with its decision,
+the run it came from (id and a fingerprint of everything stored for it), the decision policy's
+version and hash, and an evidence summary. `evals approve SCOPE --by NAME --note ...` records an
+approval in the run store, but only if the scope still says what the run says: the run's
+fingerprint, the decision policy (as stored with the run and as the file reads now) and every
+decision are checked again, so an edited scope, a changed run or a changed policy is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, ValidationError
+
+from evals.decision_policy import Outcome, load_decision_policy, plan_policy
+from evals.errors import InputError, issues_from_validation
+from evals.records import Record, RunPlan
+from evals.scorecard import Scorecard, build_scorecard
+from evals.store import RunStore
+from evals.yaml_lines import load_yaml
+
+APPROVALS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS approvals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    scope_sha256 TEXT NOT NULL,
+    run_fingerprint TEXT NOT NULL,
+    policy_hash TEXT NOT NULL,
+    approved_by TEXT NOT NULL,
+    note TEXT NOT NULL,
+    approved_at TEXT NOT NULL,
+    scope TEXT NOT NULL
+);
+"""
+
+
+class EvidenceSummary(Record):
+    answers: int
+    passed: int
+    pass_rate: float
+    interval: tuple[float, float] = Field(description="95% Wilson interval of the pass rate")
+    cases: int
+    pass_k: float
+    k: int
+    flaky_cases: int
+    critical_answers: int
+
+
+class ScopeEntry(Record):
+    intent: str
+    decision: Outcome
+    risk: str
+    evidence: EvidenceSummary
+    reasons: list[str]
+
+
+class TargetScope(Record):
+    target: str
+    model: str
+    intents: list[ScopeEntry]
+
+
+class PolicySummary(Record):
+    name: str
+    version: str
+    hash: str
+    source: str
+
+
+class Scope(Record):
+    schema_version: Literal[1] = 1
+    run_id: str
+    suite: str
+    run_fingerprint: str = Field(description="sha256 of the run as stored (header and results)")
+    decision_policy: PolicySummary
+    generated: datetime
+    targets: list[TargetScope]
+
+
+class Approval(Record):
+    run_id: str
+    scope_sha256: str
+    run_fingerprint: str
+    policy_hash: str
+    approved_by: str = Field(min_length=1)
+    note: str
+    approved_at: datetime
+
+
+class ScopeRefused(Exception):
+    """The scope no longer matches its run or policy; the message says what changed."""
+
+
+def run_fingerprint(store: RunStore, run_id: str) -> str:
+    """sha256 over the stored run: header, plan and every result with its findings."""
+    run = store.run(run_id)
+    digest = hashlib.sha256(run.model_dump_json().encode("utf-8"))
+    digest.update(store.plan(run_id).model_dump_json().encode("utf-8"))
+    return digest.hexdigest()
+
+
+def build_scope(card: Scorecard, fingerprint: str) -> Scope:
+    targets = []
+    for target in card.targets:
+        entries = []
+        for d in [d for d in card.decisions if d.target == target.name]:
+            s = card.score(target.name, "intent", d.intent)
+            assert s is not None  # every decision comes from a score
+            entries.append(
+                ScopeEntry(
+                    intent=d.intent,
+                    decision=d.outcome,
+                    risk=d.risk,
+                    evidence=EvidenceSummary(
+                        answers=s.answers,
+                        passed=s.passed,
+                        pass_rate=round(s.pass_rate, 4),
+                        interval=(round(s.pass_rate_ci.low, 4), round(s.pass_rate_ci.high, 4)),
+                        cases=s.cases,
+                        pass_k=round(s.pass_k, 4),
+                        k=s.k,
+                        flaky_cases=s.flaky,
+                        critical_answers=s.critical_answers,
+                    ),
+                    reasons=d.reasons,
+                )
+            )
+        targets.append(TargetScope(target=target.name, model=target.model, intents=entries))
+    policy = card.decision_policy
+    return Scope(
+        run_id=card.run_id,
+        suite=card.suite,
+        run_fingerprint=fingerprint,
+        decision_policy=PolicySummary(
+            name=policy.name, version=policy.version, hash=policy.hash, source=policy.source
+        ),
+        generated=datetime.now(UTC),
+        targets=targets,
+    )
+
+
+def write_scope(scope: Scope, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "scope.yaml"
+    header = (
+        f"# Automation scope of run {scope.run_id} (suite {scope.suite}).\n"
+        "# Approve it with: evals approve <this file> --by 'Your Name' --note '...'\n"
+        "# Any edit to the decisions makes the approval fail.\n"
+    )
+    body = yaml.safe_dump(
+        scope.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
+    )
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+def load_scope(path: Path) -> Scope:
+    if not path.is_file():
+        raise InputError.single(path, "scope file not found")
+    data, lines = load_yaml(path)
+    if not isinstance(data, dict):
+        raise InputError.single(path, "a scope file must be a mapping")
+    try:
+        return Scope.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(issues_from_validation(exc, file=path, line_of=lines)) from None
+
+
+def _decisions(scope: Scope) -> dict[tuple[str, str], str]:
+    return {(t.target, e.intent): e.decision for t in scope.targets for e in t.intents}
+
+
+def check_scope(scope: Scope, store: RunStore) -> tuple[RunPlan, list[str]]:
+    """Everything that no longer matches between a scope and its run and policy."""
+    plan = store.plan(scope.run_id)
+    run = store.run(scope.run_id)
+    problems = []
+    if run.status != "finished":
+        problems.append(f"run {run.id} is {run.status}, not finished")
+    if run_fingerprint(store, scope.run_id) != scope.run_fingerprint:
+        problems.append(f"run {run.id} changed since the scope was written (fingerprint differs)")
+    # The scope may have been decided under the run's own policy or re-decided under another
+    # (`evals report --decision-policy`); either way that policy must read today as it did.
+    policy = plan_policy(plan)
+    source = Path(scope.decision_policy.source) if scope.decision_policy.source else None
+    if source is not None and source.is_file():
+        try:
+            current = load_decision_policy(source)
+        except InputError as exc:
+            problems.append(f"the decision policy file no longer loads: {exc}")
+        else:
+            if current.content_hash() != scope.decision_policy.hash:
+                problems.append(
+                    f"the decision policy file {source} changed since the scope was written "
+                    f"(hash {current.content_hash()}, scope says {scope.decision_policy.hash})"
+                )
+            elif policy.content_hash() != scope.decision_policy.hash:
+                policy = current
+    if policy.content_hash() != scope.decision_policy.hash and not problems:
+        problems.append(
+            f"the decision policy the scope names (hash {scope.decision_policy.hash}) is neither "
+            f"the run's (hash {policy.content_hash()}) nor readable from {source}"
+        )
+    card = build_scorecard(run, plan, policy)
+    actual = {(d.target, d.intent): d.outcome for d in card.decisions}
+    claimed = _decisions(scope)
+    for key in sorted(set(actual) | set(claimed)):
+        if actual.get(key) != claimed.get(key):
+            problems.append(
+                f"target '{key[0]}', intent '{key[1]}': the scope says "
+                f"{claimed.get(key, 'nothing')}, the run decides {actual.get(key, 'nothing')}"
+            )
+    return plan, problems
+
+
+def _db(store: RunStore) -> sqlite3.Connection:
+    store.db.executescript(APPROVALS_SCHEMA)
+    return store.db
+
+
+def approve(scope_path: Path, store: RunStore, *, by: str, note: str) -> Approval:
+    """Record a product owner's approval of a scope, or raise ScopeRefused saying why not."""
+    if not by.strip():
+        raise InputError.single(scope_path, "--by must name the person approving")
+    scope = load_scope(scope_path)
+    _, problems = check_scope(scope, store)
+    if problems:
+        raise ScopeRefused("; ".join(problems))
+    raw = scope_path.read_bytes()
+    approval = Approval(
+        run_id=scope.run_id,
+        scope_sha256=hashlib.sha256(raw).hexdigest(),
+        run_fingerprint=scope.run_fingerprint,
+        policy_hash=scope.decision_policy.hash,
+        approved_by=by.strip(),
+        note=note,
+        approved_at=datetime.now(UTC),
+    )
+    db = _db(store)
+    with db:
+        db.execute(
+            "INSERT INTO approvals (run_id, scope_sha256, run_fingerprint, policy_hash, "
+            "approved_by, note, approved_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                approval.run_id,
+                approval.scope_sha256,
+                approval.run_fingerprint,
+                approval.policy_hash,
+                approval.approved_by,
+                approval.note,
+                approval.approved_at.isoformat(),
+                raw.decode("utf-8"),
+            ),
+        )
+    return approval
+
+
+def approvals(store: RunStore, run_id: str | None = None) -> list[Approval]:
+    db = _db(store)
+    query = (
+        "SELECT run_id, scope_sha256, run_fingerprint, policy_hash, approved_by, note, "
+        "approved_at FROM approvals"
+    )
+    rows = (
+        db.execute(query + " WHERE run_id = ? ORDER BY id", (run_id,))
+        if run_id
+        else db.execute(query + " ORDER BY id")
+    )
+    return [
+        Approval(
+            run_id=r[0],
+            scope_sha256=r[1],
+            run_fingerprint=r[2],
+            policy_hash=r[3],
+            approved_by=r[4],
+            note=r[5],
+            approved_at=datetime.fromisoformat(r[6]),
+        )
+        for r in rows
+    ]
