@@ -17,6 +17,7 @@ from evals.case_files import (
     policy_from_text_file,
     yaml_kind,
 )
+from evals.cassettes import Cassette
 from evals.errors import InputError, InputIssue
 from evals.records import Case, LabelledResponse, PolicyBook
 from evals.suite_file import build_plan, check_references, suite_from_yaml
@@ -30,14 +31,20 @@ class Inventory:
     policies: dict[str, PolicyBook] = field(default_factory=dict)
     labelled: list[tuple[str, LabelledResponse]] = field(default_factory=list)
     suites: int = 0
+    cassettes: int = 0
     issues: list[InputIssue] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"{len(self.cases)} cases, {len(self.policies)} policy books, "
-            f"{len(self.labelled)} labelled responses, {self.suites} suites "
-            f"in {self.files} files"
+            f"{len(self.labelled)} labelled responses, {self.suites} suites, "
+            f"{self.cassettes} cassettes in {self.files} files"
         )
+
+
+def is_cassette(path: Path) -> bool:
+    """A JSONL file in a `cassettes` folder (the replay folder's default name)."""
+    return path.suffix == ".jsonl" and "cassettes" in path.parent.parts
 
 
 def _files(paths: list[Path], issues: list[InputIssue]) -> list[Path]:
@@ -99,7 +106,14 @@ def validate_paths(paths: list[Path]) -> Inventory:
     inv = Inventory()
     for path in _files(paths, inv.issues):
         inv.files += 1
-        if path.suffix in YAML_SUFFIXES:
+        if is_cassette(path):
+            # Recorded answers beside a suite, not cases: check that every entry is readable.
+            try:
+                Cassette(path.parent, path.stem)
+                inv.cassettes += 1
+            except InputError as exc:
+                inv.issues.extend(exc.issues)
+        elif path.suffix in YAML_SUFFIXES:
             _yaml_file(path, inv)
         elif path.suffix in TABLE_SUFFIXES:
             inv.cases.extend((str(path), c) for c in cases_from_table(str(path), inv.issues))
