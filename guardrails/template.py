@@ -1,7 +1,8 @@
 """`template`: unfilled template slots left in an answer.
 
-Catches `[Company Name]`, `[insert date]`, `{first_name}`, `{{ order_id }}`, `<NOMBRE>`,
-`<customer name>`, `%NAME%` and placeholder numbers such as `XX days` / `XX días` / `$XX`.
+Catches `[Company Name]`, `[insert date]`, `[transportista]`, `{first_name}`, `{{ order_id }}`,
+`<NOMBRE>`, `<customer name>`, `%NAME%` and placeholder numbers such as `XX days`, `XX días`,
+`$XX`.
 Works on the shape of the slot, so it is language-independent.
 """
 
@@ -17,8 +18,7 @@ _SLOT = re.compile(
     r"""
     \{\{\s*[A-Za-z_][\w .-]{0,40}\s*\}\}            # {{ order_id }}
     | \{\s*[A-Za-z_][\w.-]{0,40}\s*\}               # {first_name}
-    | \[\s*(?:[A-Z][\w'-]*|insert|enter|your|customer|company|nombre|fecha|insertar|inserir|
-             seu|sua|tu|su|name|date)[\w './-]{0,40}\]   # [Company Name], [insert date]
+    | \[\s*[^\W\d_][\w'’ ./-]{1,40}\](?!\()         # [Company Name], [transportista]
     | <\s*(?:[A-ZÁÉÍÓÚÑ_]{2,}(?:[\s_][A-ZÁÉÍÓÚÑ_]+)*|[a-z]+(?:[ _][a-z]+){0,3})\s*>  # <NOMBRE>
     | %[A-Z_]{2,}%                                  # %NAME%
     """,
@@ -30,8 +30,10 @@ _NUMBER = re.compile(
     r"days?|d[ií]as?|dias?|hours?|horas?|business\sdays?|d[ií]as\sh[aá]biles|dias\s[uú]teis|"
     r"weeks?|semanas?|months?|meses|minutes?|minutos?|USD|EUR|MXN|BRL))(?![\w])"
 )
-# Markup that looks like a slot but is not one.
+# Markup that looks like a slot but is not one. A bracketed word followed by `(` is a markdown
+# link, excluded by the pattern; `[sic]` and a ticked box `[x]` are not slots either.
 _HTML_TAGS = {"br", "p", "b", "i", "em", "strong", "ul", "li", "ol", "div", "span", "a"}
+_NOT_SLOTS = {"sic", "x", "...", "…"}
 
 
 def find_slots(text: str) -> list[Span]:
@@ -39,6 +41,8 @@ def find_slots(text: str) -> list[Span]:
     for match in _SLOT.finditer(text):
         inner = match.group(0).strip("<>{}[] %").lower()
         if match.group(0).startswith("<") and inner in _HTML_TAGS:
+            continue
+        if match.group(0).startswith("[") and inner in _NOT_SLOTS:
             continue
         spans.append(Span(start=match.start(), end=match.end(), text=match.group(0)))
     for match in _NUMBER.finditer(text):

@@ -61,6 +61,8 @@ def test_template_slots_are_caught_in_every_language() -> None:
         "Tu reembolso llegará en XX días hábiles.",
         "Hi {{ customer_name }}, we refunded $XX.",
         "Thanks, [insert agent name].",
+        "Tu pedido lo entrega [transportista] mañana.",
+        "Escreva para [e-mail de privacidade] com o número [número de referencia].",
     ]
     for text in bad:
         findings = check(text, CASE, guardrails=["template"])
@@ -76,6 +78,8 @@ def test_template_passes_real_answers() -> None:
         "Dear Mr. Smith, we are sorry for the XX-century pun. Call 900 123 456.",
         "Olá! Seu pedido #4521 chega em 3 dias úteis. Ligue para (11) 4000-1234.",
         "Refunds take 5-7 business days <br> after approval.",
+        "Consulta [nuestra política](https://example.com/politica) o responde [sic] aquí.",
+        "Casilla marcada: [x] acepto. Referencia [1234].",
     ]
     for text in good:
         assert check(text, CASE, guardrails=["template"]) == [], text
