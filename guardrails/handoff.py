@@ -12,7 +12,7 @@ Codes (both major):
   the customer ("Laura Méndez, su gestora de cuenta, le llamará", "an agent will call you
   back"). A vague "contact us", "you can talk to an agent" with no channel, "we are looking
   into it", or being passed to the legal team is not concrete, and a negated offer ("I can't
-  transfer you") does not count. Evidence: the whole answer, checked against the case's
+  transfer you") does not count. Evidence: no span (an absence points at nothing), the case's
   expectation and the contact paths the policy offers.
 - `handoff.refused`: the answer refuses or denies human contact ("no es posible hablar con
   una persona", "there are no human agents", "I can't transfer you to anyone", "não é possível
@@ -350,14 +350,6 @@ def _policy_paths(book: PolicyBook | None) -> str | None:
     return " | ".join(lines[:4]) if lines else None
 
 
-def _whole(text: str) -> Span:
-    start = len(text) - len(text.lstrip())
-    end = len(text.rstrip())
-    if end < start:
-        start = end = 0
-    return Span(start=start, end=end, text=text[start:end])
-
-
 @register(GUARDRAIL, version="1")
 def handoff_guardrail(context: GuardrailContext) -> Check:
     policies: Mapping[str, PolicyBook] = context.policies
@@ -397,7 +389,6 @@ def handoff_guardrail(context: GuardrailContext) -> Check:
                     message="The case requires a path to a person, but the answer gives no "
                     "transfer, phone number, e-mail, staffed chat or named contact.",
                     evidence=Evidence(
-                        span=_whole(text),
                         checked_against="expect.handoff: true"
                         + (f"; the policy offers: {paths_text}" if paths_text else ""),
                         source="expect.handoff",
