@@ -47,7 +47,7 @@ def _input_error(exc: Exception) -> NoReturn:
     issues = getattr(exc, "issues", None) or [exc]
     for issue in issues:
         print(f"error: {issue}", file=sys.stderr)
-    print(f"{len(issues)} problem(s); nothing was run.", file=sys.stderr)
+    print(f"{len(issues)} problem(s); nothing was done.", file=sys.stderr)
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -401,6 +401,37 @@ def list_approvals(
             headers=["run", "by", "at", "scope sha256", "policy", "note"],
         )
     )
+
+
+@app.command()
+def verify(
+    run_id: Annotated[str, typer.Argument(help="run id (see `evals runs`)")],
+    out: OutOption = Path("out"),
+    manifest: Annotated[
+        Path | None,
+        typer.Option(help="the run's manifest (default: <out>/reports/<run_id>/manifest.json)"),
+    ] = None,
+) -> None:
+    """Check that a stored run and its reports are unaltered: exit 0 intact, 1 if not."""
+    from evals.compliance import MANIFEST_NAME
+    from evals.compliance import verify as verify_run
+    from evals.errors import InputError
+    from evals.store import STORE_NAME, RunStore
+
+    if not (out / STORE_NAME).exists():
+        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    if manifest is None:
+        default = out / "reports" / run_id / MANIFEST_NAME
+        manifest = default if default.is_file() else None
+    elif not manifest.is_file():
+        _input_error(ValueError(f"{manifest}: manifest not found"))
+    try:
+        report = verify_run(RunStore.in_folder(out), run_id, manifest)
+    except InputError as exc:
+        _input_error(exc)
+    print(report.render())
+    if not report.intact:
+        raise typer.Exit(EXIT_GATE)
 
 
 def main() -> None:

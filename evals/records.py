@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: Version of the stored run format (SQLite schema and the JSON of a run). Bump on any change
-#: that an older reader could misread.
-RUN_FORMAT_VERSION = 1
+#: that an older reader could misread. 2: results are hash chained (see evals/store.py).
+RUN_FORMAT_VERSION = 2
 
 Kind = Literal["support", "crisis"]
 Channel = Literal["chat", "email", "social", "voice"]

@@ -3,13 +3,22 @@
 Each result commits in its own transaction, so a run killed by Ctrl-C or `kill -9` keeps every
 result it had; `pending` tells a resumed run what is still missing. The exact plan (suite,
 cases, policy books) is stored with the run, so a resume uses the inputs the run started with.
+
+Results are append-only and hash chained, so compliance can tell when a stored run was edited:
+each result records its position in the run (`seq`), the hash it was chained to (`prev`) and
+its own link `chain = sha256(prev + canonical JSON of the row and its findings as stored)`. The
+first result is chained to a hash of the run's header (id, suite, start, config hash, versions,
+targets, plan), so an edited plan breaks the chain too, and a finished run records the chain's
+head. `evals.compliance.verify` recomputes all of it. Rows written by a format-1 store carry no
+chain (NULL) and are reported as recorded before hash chaining.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +49,8 @@ CREATE TABLE IF NOT EXISTS runs (
     config_hash TEXT NOT NULL,
     versions TEXT NOT NULL,
     targets TEXT NOT NULL,
-    plan TEXT NOT NULL
+    plan TEXT NOT NULL,
+    head TEXT
 );
 CREATE TABLE IF NOT EXISTS results (
     run_id TEXT NOT NULL REFERENCES runs(id),
@@ -52,6 +62,9 @@ CREATE TABLE IF NOT EXISTS results (
     error TEXT,
     response TEXT NOT NULL,
     created TEXT NOT NULL,
+    seq INTEGER,
+    prev TEXT,
+    chain TEXT,
     PRIMARY KEY (run_id, case_id, target, sample)
 );
 CREATE TABLE IF NOT EXISTS findings (
@@ -70,6 +83,15 @@ CREATE TABLE IF NOT EXISTS findings (
 CREATE INDEX IF NOT EXISTS findings_code ON findings (run_id, code);
 """
 
+#: Columns format 2 added; a format-1 store gets them in place (its rows keep NULL).
+CHAIN_COLUMNS = {"results": ("seq INTEGER", "prev TEXT", "chain TEXT"), "runs": ("head TEXT",)}
+
+#: The runs columns the first result is chained to: everything fixed when the run starts.
+HEADER_FIELDS = ("id", "suite", "started", "config_hash", "versions", "targets", "plan")
+
+#: Statuses after which nothing is appended until a resume: the head must be the chain's end.
+CLOSED_STATUSES = ("finished", "interrupted")
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -87,6 +109,93 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+FindingRow = tuple[object, object, object, object, object, object]
+#: A finding's columns, in the order a link hashes them.
+FINDING_FIELDS = ("position", "guardrail", "code", "severity", "message", "evidence")
+#: A stored row, read by column name (a dict being inserted, or a `sqlite3.Row` read back).
+RowLike = Mapping[str, object] | sqlite3.Row
+
+
+def _blob(value: object) -> object:
+    # Only an edit outside supportgate puts a BLOB in a row; it must hash, not crash verify.
+    if isinstance(value, bytes):
+        return {"blob": value.hex()}
+    raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+def canonical_json(value: object) -> bytes:
+    """One byte string per value: sorted keys, no whitespace, UTF-8 (the hashed form)."""
+    return json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_blob
+    ).encode()
+
+
+def header_hash(header: RowLike) -> str:
+    """The hash the first result is chained to: the run's header columns as stored."""
+    return hashlib.sha256(canonical_json({k: header[k] for k in HEADER_FIELDS})).hexdigest()
+
+
+def link_hash(prev: str, content: bytes) -> str:
+    """One link of the chain: sha256(previous link + canonical JSON of the result)."""
+    return hashlib.sha256(prev.encode() + content).hexdigest()
+
+
+def result_content(row: RowLike, findings: Sequence[FindingRow]) -> bytes:
+    """What a link hashes: every stored column of a result (but its own chain fields) and its
+    findings in order, exactly as stored, so any edit to any of them changes the link."""
+    fields = ("run_id", "seq", "case_id", "target", "sample", "seed", "passed", "error")
+    return canonical_json(
+        {
+            **{k: row[k] for k in fields},
+            "response": row["response"],
+            "created": row["created"],
+            "findings": [dict(zip(FINDING_FIELDS, f, strict=True)) for f in findings],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class RunHeader:
+    """A run's row exactly as stored (JSON columns as text), with the hash the chain starts
+    from: what verification compares, without parsing anything an editor may have broken."""
+
+    run_id: str
+    format_version: int
+    suite: str
+    started: str
+    finished: str | None
+    status: str
+    config_hash: str
+    versions: str
+    head: str | None
+    hash: str
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """One stored result as the chain sees it. `seq`, `prev` and `chain` are None in rows
+    written before hash chaining (`unchained`), and where an editor stored a value of the wrong
+    type; `content` always hashes the values exactly as stored."""
+
+    seq: int | None
+    case_id: str
+    target: str
+    sample: object
+    prev: str | None
+    chain: str | None
+    content: bytes
+    unchained: bool
+
+    @property
+    def label(self) -> str:
+        return f"case '{self.case_id}', target '{self.target}', sample {self.sample}"
+
+    @property
+    def intact(self) -> bool:
+        """Whether the row still hashes to the link it was stored with."""
+        return self.prev is not None and self.chain == link_hash(self.prev, self.content)
+
+
 class RunStore:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -101,17 +210,32 @@ class RunStore:
             self.db.execute("PRAGMA busy_timeout=5000")
             self.db.executescript(SCHEMA)
             row = self.db.execute("SELECT value FROM meta WHERE key='format_version'").fetchone()
+            if row is not None and int(row[0]) > RUN_FORMAT_VERSION:
+                raise InputError.single(
+                    path,
+                    f"run store format {row[0]} is newer than this version of supportgate "
+                    f"understands ({RUN_FORMAT_VERSION}); upgrade supportgate",
+                )
+            if row is None or int(row[0]) < RUN_FORMAT_VERSION:
+                self._migrate()
         except sqlite3.DatabaseError as exc:
             raise InputError.single(path, f"not a usable run store: {exc}") from None
-        if row is None:
+
+    def _migrate(self) -> None:
+        """Bring a new or older store to the current format in place. Format 1 to 2 adds the
+        chain columns; rows already stored keep NULL there (they were never chained, and
+        nothing can chain them now without vouching for what nobody checked)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")  # two processes opening one old store: one migrates
+            for table, columns in CHAIN_COLUMNS.items():
+                have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+                for column in columns:
+                    if column.split()[0] not in have:
+                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+            self.db.execute("CREATE INDEX IF NOT EXISTS results_seq ON results (run_id, seq)")
             self.db.execute(
-                "INSERT INTO meta VALUES ('format_version', ?)", (str(RUN_FORMAT_VERSION),)
-            )
-        elif int(row[0]) > RUN_FORMAT_VERSION:
-            raise InputError.single(
-                path,
-                f"run store format {row[0]} is newer than this version of supportgate "
-                f"understands ({RUN_FORMAT_VERSION}); upgrade supportgate",
+                "INSERT OR REPLACE INTO meta VALUES ('format_version', ?)",
+                (str(RUN_FORMAT_VERSION),),
             )
 
     @classmethod
@@ -125,7 +249,8 @@ class RunStore:
 
     def create_run(self, run_id: str, plan: RunPlan, versions: Versions) -> None:
         self.db.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?)",
+            "INSERT INTO runs (id, format_version, suite, started, finished, status, config_hash, "
+            "versions, targets, plan) VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?, ?)",
             (
                 run_id,
                 RUN_FORMAT_VERSION,
@@ -139,10 +264,16 @@ class RunStore:
         )
 
     def set_status(self, run_id: str, status: str) -> None:
+        """Record the run's status; a finished or interrupted run also records its chain head,
+        so deleting or appending results afterwards is detected (a resume moves it on)."""
         finished = _now() if status == "finished" else None
-        self.db.execute(
-            "UPDATE runs SET status = ?, finished = ? WHERE id = ?", (status, finished, run_id)
-        )
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            head = self._last_link(run_id)[1] if status in CLOSED_STATUSES else None
+            self.db.execute(
+                "UPDATE runs SET status = ?, finished = ?, head = COALESCE(?, head) WHERE id = ?",
+                (status, finished, head, run_id),
+            )
 
     def _run_row(self, run_id: str) -> sqlite3.Row:
         self.db.row_factory = sqlite3.Row
@@ -187,40 +318,129 @@ class RunStore:
 
     # --- results -------------------------------------------------------------------------
 
+    def _last_link(self, run_id: str) -> tuple[int, str | None]:
+        """(seq, chain) of the run's latest chained result; (-1, None) before the first."""
+        row = self.db.execute(
+            "SELECT seq, chain FROM results WHERE run_id = ? AND seq IS NOT NULL "
+            "ORDER BY seq DESC LIMIT 1",
+            (run_id,),
+        ).fetchone()
+        return (-1, None) if row is None else (int(row[0]), row[1])
+
+    def _header_hash(self, run_id: str) -> str:
+        return header_hash(self._run_row(run_id))
+
     def add_result(self, result: CaseResult) -> None:
-        """Store one result and its findings atomically (one transaction, committed)."""
+        """Store one result and its findings atomically (one transaction, committed), chained
+        to the run's latest result. Results are only appended: storing one twice is an error,
+        because replacing a result is exactly the silent edit the chain exists to reveal."""
         key = (result.run_id, result.case_id, result.target, result.sample)
+        findings: list[FindingRow] = [
+            (position, f.guardrail, f.code, f.severity, f.message, f.evidence.model_dump_json())
+            for position, f in enumerate(result.findings)
+        ]
         with self.db:
-            self.db.execute("BEGIN")
-            self.db.execute(
-                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    *key,
-                    result.seed,
-                    int(result.passed),
-                    result.response.error,
-                    result.response.model_dump_json(),
-                    _now(),
-                ),
-            )
+            # IMMEDIATE: the latest link is read and extended under one write lock.
+            self.db.execute("BEGIN IMMEDIATE")
+            last_seq, last_chain = self._last_link(result.run_id)
+            prev = self._header_hash(result.run_id) if last_seq < 0 else (last_chain or "")
+            row: dict[str, object] = {
+                "run_id": result.run_id,
+                "case_id": result.case_id,
+                "target": result.target,
+                "sample": result.sample,
+                "seed": result.seed,
+                "passed": int(result.passed),
+                "error": result.response.error,
+                "response": result.response.model_dump_json(),
+                "created": _now(),
+                "seq": last_seq + 1,
+            }
+            row["prev"] = prev
+            row["chain"] = link_hash(prev, result_content(row, findings))
+            try:
+                self.db.execute(
+                    f"INSERT INTO results ({', '.join(row)}) "
+                    f"VALUES ({', '.join('?' for _ in row)})",
+                    tuple(row.values()),
+                )
+            except sqlite3.IntegrityError:
+                raise ValueError(
+                    f"result of case '{result.case_id}', target '{result.target}', sample "
+                    f"{result.sample} is already stored in run '{result.run_id}'; stored "
+                    "results are never replaced"
+                ) from None
+            # Findings left by a result deleted outside supportgate would block the insert.
             self.db.execute(
                 "DELETE FROM findings WHERE run_id=? AND case_id=? AND target=? AND sample=?", key
             )
             self.db.executemany(
                 "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        *key,
-                        position,
-                        f.guardrail,
-                        f.code,
-                        f.severity,
-                        f.message,
-                        f.evidence.model_dump_json(),
-                    )
-                    for position, f in enumerate(result.findings)
-                ],
+                [(*key, *f) for f in findings],
             )
+
+    # --- the hash chain ------------------------------------------------------------------
+
+    def run_header(self, run_id: str) -> RunHeader:
+        row = self._run_row(run_id)
+        return RunHeader(
+            run_id=run_id,
+            format_version=int(row["format_version"]),
+            suite=row["suite"],
+            started=row["started"],
+            finished=row["finished"],
+            status=row["status"],
+            config_hash=row["config_hash"],
+            versions=row["versions"],
+            head=row["head"],
+            hash=header_hash(row),
+        )
+
+    def chain_links(self, run_id: str) -> list[ChainLink]:
+        """Every result of the run as stored, in chain order (unchained rows first)."""
+        findings: dict[tuple[object, object, object], list[FindingRow]] = {}
+        for case_id, target, sample, *finding in self.db.execute(
+            f"""SELECT case_id, target, sample, {", ".join(FINDING_FIELDS)} FROM findings
+                WHERE run_id = ? ORDER BY case_id, target, sample, position""",
+            (run_id,),
+        ):
+            findings.setdefault((case_id, target, sample), []).append(
+                (finding[0], finding[1], finding[2], finding[3], finding[4], finding[5])
+            )
+        self.db.row_factory = sqlite3.Row
+        try:
+            rows = self.db.execute(
+                "SELECT * FROM results WHERE run_id = ? ORDER BY seq IS NOT NULL, seq, rowid",
+                (run_id,),
+            ).fetchall()
+        finally:
+            self.db.row_factory = None
+        return [
+            ChainLink(
+                seq=row["seq"] if type(row["seq"]) is int else None,
+                case_id=str(row["case_id"]),
+                target=str(row["target"]),
+                sample=row["sample"],
+                prev=row["prev"] if isinstance(row["prev"], str) else None,
+                chain=row["chain"] if isinstance(row["chain"], str) else None,
+                content=result_content(
+                    row, findings.get((row["case_id"], row["target"], row["sample"]), [])
+                ),
+                unchained=row["seq"] is None and row["prev"] is None and row["chain"] is None,
+            )
+            for row in rows
+        ]
+
+    def orphan_findings(self, run_id: str) -> list[tuple[str, str, int]]:
+        """Keys that have findings but no result: what a result deleted by hand leaves behind."""
+        rows = self.db.execute(
+            """SELECT DISTINCT f.case_id, f.target, f.sample FROM findings f
+               LEFT JOIN results r ON (r.run_id, r.case_id, r.target, r.sample)
+                                    = (f.run_id, f.case_id, f.target, f.sample)
+               WHERE f.run_id = ? AND r.case_id IS NULL ORDER BY 1, 2, 3""",
+            (run_id,),
+        )
+        return [(c, t, s) for c, t, s in rows]
 
     def done_keys(self, run_id: str) -> set[tuple[str, str, int]]:
         rows = self.db.execute(

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from builders import case_dict, write_suite
 
+from evals.records import RUN_FORMAT_VERSION
+
 EVALS = [sys.executable, "-m", "evals"]
 
 
@@ -238,7 +240,7 @@ def test_show_lists_failing_answers_with_their_evidence(tmp_path: Path) -> None:
     assert "major template.placeholder" in shown.stdout
     assert '"{first_name}" @5-17' in shown.stdout
     as_json = json.loads(evals("show", run_id, "--out", out, "--json").stdout)
-    assert as_json["version"] == 1 and len(as_json["results"]) == 2
+    assert as_json["version"] == RUN_FORMAT_VERSION and len(as_json["results"]) == 2
 
 
 def test_a_pass_rate_gate_fails_the_run(tmp_path: Path) -> None:

@@ -1,0 +1,540 @@
+"""The compliance evidence bundle: a manifest of everything that produced a run, and `verify`.
+
+The run store chains every result to the one before it (see `evals.store`), so an edit inside
+the store breaks the chain. The store alone cannot catch an editor who recomputes the whole
+chain, or who removes the last results and the head with them; the manifest can. Written
+beside the reports when a run ends, it records the versions and content hashes of the package,
+guardrails, policy books, cases, decision policy and targets (model strings and parameters, the
+NAME of the API key variable at most, never a key), the run header's hash, the number of
+results and the chain head, and the sha256 of every report file. Archive it (or its sha256,
+which `verify` prints) somewhere the store's editors cannot reach, and `verify` names what
+changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+import evals
+from evals.errors import InputError, issues_from_validation
+from evals.records import Record, RunPlan, Versions
+from evals.scorecard import Scorecard
+from evals.store import CLOSED_STATUSES, ChainLink, RunHeader, RunStore, canonical_json
+
+#: Version of the manifest's JSON; bump on any change an older reader could misread.
+MANIFEST_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+DISTRIBUTION = "supportgate"
+
+VerifyStatus = Literal["intact", "tampered", "unverifiable"]
+
+
+class Package(Record):
+    name: str
+    version: str
+
+
+class GuardrailsEntry(Record):
+    version: str = Field(description="registry version: the guardrails' names and versions")
+    selected: list[str] | None = Field(description="the suite's choice; null: every registered")
+
+
+class PolicyBookEntry(Record):
+    name: str
+    version: str
+    sha256: str = Field(description="sha256 of the policy text")
+
+
+class CasesEntry(Record):
+    count: int
+    sha256: str = Field(description="sha256 of the canonical JSON of the plan's cases")
+    version: str = Field(description="the short cases version the run records")
+
+
+class DecisionPolicyEntry(Record):
+    name: str
+    version: str
+    hash: str = Field(description="content hash, as cited by decisions and scopes")
+    source: str
+
+
+class TargetEntry(Record):
+    model: str
+    api_base: str | None
+    api_key_env: str | None = Field(description="name of the key's variable; never its value")
+    params: dict[str, Any]
+    system_prompt_sha256: str
+
+
+class RunEntry(Record):
+    id: str
+    suite: str
+    status: str
+    started: str
+    finished: str | None
+    config_hash: str
+    format_version: int
+
+
+class ChainEntry(Record):
+    header_sha256: str = Field(description="hash of the run header the first result chains to")
+    results: int = Field(description="results stored, chained or not")
+    chained: int = Field(description="results carrying a chain hash")
+    head: str | None = Field(description="chain hash of the last result")
+
+
+class FileEntry(Record):
+    path: str = Field(description="relative to the manifest's folder when inside it")
+    sha256: str
+    size: int
+
+
+class Manifest(Record):
+    """Everything that produced a run and everything it produced, by content hash."""
+
+    schema_version: int = MANIFEST_VERSION
+    written: str
+    written_by: Package
+    package: Package = Field(description="the version that made the run")
+    guardrails: GuardrailsEntry
+    policy_books: dict[str, PolicyBookEntry]
+    cases: CasesEntry
+    decision_policy: DecisionPolicyEntry
+    targets: dict[str, TargetEntry]
+    run: RunEntry
+    chain: ChainEntry
+    chain_at_write: VerifyStatus = Field(description="what verifying the chain said when written")
+    gates_passed: bool
+    files: list[FileEntry]
+
+
+class VerifyReport(Record):
+    run_id: str
+    status: VerifyStatus
+    results: int
+    chained: int
+    manifest: str | None
+    manifest_sha256: str | None
+    problems: list[str] = Field(description="each alteration, deletion or insertion found")
+    notes: list[str] = Field(description="what was and was not checked")
+
+    @property
+    def intact(self) -> bool:
+        return self.status == "intact"
+
+    def render(self) -> str:
+        if self.status == "tampered":
+            head = f"run {self.run_id}: TAMPERED: {len(self.problems)} problem(s) found"
+        elif self.status == "unverifiable":
+            head = f"run {self.run_id}: NOT VERIFIED: recorded before hash chaining"
+        else:
+            head = f"run {self.run_id}: INTACT: every check passed"
+        lines = [head, *(f"  - {p}" for p in self.problems)]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+# --- what the store says -------------------------------------------------------------------
+
+
+def _sha256(data: str | bytes) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return text if len(text) <= 20 else text[:16] + "…"
+
+
+class _Evidence(Record):
+    """The manifest's sections that can be recomputed from the store at any time."""
+
+    package: Package
+    guardrails: GuardrailsEntry
+    policy_books: dict[str, PolicyBookEntry]
+    cases: CasesEntry
+    targets: dict[str, TargetEntry]
+    run: RunEntry
+    chain: ChainEntry
+
+
+def _evidence(
+    header: RunHeader, versions: Versions, plan: RunPlan, links: list[ChainLink]
+) -> _Evidence:
+    chained = [link for link in links if not link.unchained]
+    return _Evidence(
+        package=Package(name=DISTRIBUTION, version=versions.package),
+        guardrails=GuardrailsEntry(version=versions.guardrails, selected=plan.suite.guardrails),
+        policy_books={
+            book_id: PolicyBookEntry(
+                name=book.name, version=book.version, sha256=_sha256(book.text)
+            )
+            for book_id, book in sorted(plan.policies.items())
+        },
+        cases=CasesEntry(
+            count=len(plan.cases),
+            sha256=_sha256(canonical_json([c.model_dump(mode="json") for c in plan.cases])),
+            version=versions.cases,
+        ),
+        targets={
+            t.name: TargetEntry(
+                model=t.model,
+                api_base=t.api_base,
+                api_key_env=t.api_key_env,
+                params=t.params.model_dump(mode="json"),
+                system_prompt_sha256=_sha256(t.system_prompt),
+            )
+            for t in plan.suite.targets
+        },
+        run=RunEntry(
+            id=header.run_id,
+            suite=header.suite,
+            status=header.status,
+            started=header.started,
+            finished=header.finished,
+            config_hash=header.config_hash,
+            format_version=header.format_version,
+        ),
+        chain=ChainEntry(
+            header_sha256=header.hash,
+            results=len(links),
+            chained=len(chained),
+            head=chained[-1].chain if chained else None,
+        ),
+    )
+
+
+def _stored(
+    store: RunStore, header: RunHeader
+) -> tuple[Versions | None, RunPlan | None, list[str]]:
+    """The run's versions and plan, parsed; an edit that broke them is a problem, not a crash."""
+    problems = []
+    versions = plan = None
+    try:
+        versions = Versions.model_validate_json(header.versions)
+    except ValidationError as exc:
+        problems.append(
+            f"the run's stored versions no longer parse (edited?): {exc.errors()[0]['msg']}"
+        )
+    try:
+        plan = store.plan(header.run_id)
+    except ValidationError as exc:
+        problems.append(
+            f"the run's stored plan no longer parses (edited?): {exc.errors()[0]['msg']}"
+        )
+    return versions, plan, problems
+
+
+# --- the manifest --------------------------------------------------------------------------
+
+
+def _file_entry(path: Path, folder: Path) -> FileEntry:
+    if not path.is_file():
+        raise InputError.single(path, "report file not found; it cannot be listed in the manifest")
+    resolved, base = path.resolve(), folder.resolve()
+    shown = (
+        resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else str(resolved)
+    )
+    return FileEntry(path=shown, sha256=_file_sha256(path), size=path.stat().st_size)
+
+
+def write_manifest(
+    store: RunStore,
+    run_id: str,
+    plan: RunPlan,
+    scorecard: Scorecard,
+    folder: Path,
+    files: list[Path],
+) -> Path:
+    """Write `folder/manifest.json` for a run and the report files already written for it.
+
+    `plan` is the plan the run was made with (the store keeps the same); `files` are listed as
+    given, so the manifest never depends on which reports exist.
+    """
+    header = store.run_header(run_id)
+    links = store.chain_links(run_id)
+    versions, _, problems = _stored(store, header)
+    if versions is None:
+        raise InputError.single(store.path, "; ".join(problems), record=run_id, field="versions")
+    evidence = _evidence(header, versions, plan, links)
+    policy = scorecard.decision_policy
+    manifest = Manifest(
+        written=datetime.now(UTC).isoformat(timespec="seconds"),
+        written_by=Package(name=DISTRIBUTION, version=evals.__version__),
+        **dict(evidence),
+        decision_policy=DecisionPolicyEntry(
+            name=policy.name, version=policy.version, hash=policy.hash, source=policy.source
+        ),
+        chain_at_write=_check_chain(header, links, plan)[0],
+        gates_passed=scorecard.passed,
+        files=[_file_entry(path, folder) for path in files],
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MANIFEST_NAME
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)  # a reader never sees half a manifest
+    return path
+
+
+def read_manifest(path: Path) -> Manifest:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError.single(path, f"cannot read the manifest: {exc}") from None
+    try:
+        return Manifest.model_validate_json(text)
+    except ValidationError as exc:
+        raise InputError(issues_from_validation(exc, file=path, record="manifest")) from None
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+def _check_chain(
+    header: RunHeader, links: list[ChainLink], plan: RunPlan | None
+) -> tuple[VerifyStatus, list[str], list[str]]:
+    """Recompute the chain from the stored rows: (status, problems, notes)."""
+    problems: list[str] = []
+    notes: list[str] = []
+    legacy = [x for x in links if x.unchained]
+    chained = [x for x in links if not x.unchained]
+    if legacy and header.format_version >= 2:
+        for link in legacy:
+            problems.append(
+                f"result ({link.label}) carries no chain hash although the run was recorded with "
+                "hash chaining: it was inserted, or its hash removed, outside supportgate"
+            )
+    elif legacy:
+        notes.append(
+            f"{len(legacy)} result(s) were recorded before hash chaining (store format "
+            f"{header.format_version}): nothing proves they are unaltered"
+        )
+
+    expected_seq = 0
+    before: ChainLink | None = None
+    for link in chained:
+        label = f"result #{link.seq} ({link.label})"
+        if link.seq is None or link.prev is None or link.chain is None:
+            problems.append(f"{label} lacks part of its chain record (edited outside supportgate)")
+        elif not link.intact:
+            problems.append(
+                f"{label} was altered after it was stored: it no longer matches its hash"
+            )
+        gap = link.seq is not None and link.seq > expected_seq
+        taken = link.seq is not None and link.seq < expected_seq
+        if gap:
+            first, last = expected_seq, (link.seq or 0) - 1
+            which = f"result #{first} was" if first == last else f"results #{first} to #{last} were"
+            jump = f"jumps from #{first - 1} to" if first else "starts at"
+            problems.append(f"{which} deleted: the chain {jump} #{link.seq}")
+        elif taken and before is not None:
+            problems.append(
+                f"{label} was inserted: position #{link.seq} already belongs to result "
+                f"#{before.seq} ({before.label})"
+            )
+        expected_prev = before.chain if before is not None else header.hash
+        if link.intact and link.prev != expected_prev and not gap and not taken:
+            if before is None:
+                problems.append(
+                    "the run header (suite, start time, config hash, versions, targets or plan) "
+                    "was changed after the run started: the first result is chained to a "
+                    "different header"
+                )
+            else:
+                problems.append(
+                    f"result #{before.seq} ({before.label}) was replaced after it was stored: "
+                    f"the result after it was chained to a different version of it (altered "
+                    "and its hash recomputed, or deleted and another inserted)"
+                )
+        expected_seq = max(expected_seq, (link.seq or 0) + 1)
+        before = link
+
+    end = chained[-1].chain if chained else None
+    if header.head is not None and header.head != end:
+        heads = [x.chain for x in chained]
+        if header.head in heads:
+            added = chained[heads.index(header.head) + 1 :]
+            if header.status in CLOSED_STATUSES:
+                problems.append(
+                    f"{len(added)} result(s) were added after the run was {header.status}: "
+                    + "; ".join(x.label for x in added[:10])
+                )
+        else:
+            final = chained[-1] if chained else None
+            problems.append(
+                f"the chain no longer reaches the head the run recorded when it stopped "
+                f"({_short(header.head)}): "
+                + (
+                    f"the last result #{final.seq} ({final.label}) was altered and its hash "
+                    "recomputed, or results after it were deleted"
+                    if final is not None
+                    else "every chained result was deleted"
+                )
+            )
+    elif header.head is None and header.status in CLOSED_STATUSES and chained:
+        problems.append(f"the chain head the run recorded when it was {header.status} was removed")
+
+    if plan is not None and header.status == "finished":
+        stored = {(x.case_id, x.target, x.sample) for x in links}
+        missing = [
+            f"case '{c.id}', target '{t.name}', sample {s}"
+            for t in plan.suite.targets
+            for c in plan.cases
+            for s in range(plan.suite.samples)
+            if (c.id, t.name, s) not in stored
+        ]
+        if missing:
+            problems.append(
+                f"the run finished but {len(missing)} of its result(s) are missing (deleted): "
+                + "; ".join(missing[:10])
+            )
+    if problems:
+        return "tampered", problems, notes
+    return ("unverifiable" if legacy else "intact"), problems, notes
+
+
+def _differences(path: str, manifest: object, now: object) -> Iterator[tuple[str, object, object]]:
+    if isinstance(manifest, dict) and isinstance(now, dict):
+        for key in sorted(set(manifest) | set(now), key=str):
+            yield from _differences(f"{path}.{key}", manifest.get(key), now.get(key))
+    elif manifest != now:
+        yield path, manifest, now
+
+
+_MEANING = {
+    "package": "the package version that made the run",
+    "guardrails": "the guardrails",
+    "policy_books": "a policy book",
+    "cases": "the cases",
+    "targets": "a target's configuration",
+    "run": "the run record",
+}
+
+
+def _compare(manifest: Manifest, evidence: _Evidence, links: list[ChainLink]) -> list[str]:
+    """What changed in the store since the manifest was written, in plain language."""
+    problems = []
+    recorded, stored = manifest.model_dump(mode="json"), evidence.model_dump(mode="json")
+    for section, meaning in _MEANING.items():
+        for path, then, now in _differences(section, recorded[section], stored[section]):
+            problems.append(
+                f"{meaning} changed since the manifest was written ({path}: manifest "
+                f"{_short(then)}, store {_short(now)})"
+            )
+    then, now = manifest.chain, evidence.chain
+    if then.header_sha256 != now.header_sha256:
+        problems.append(
+            "the run header (suite, start time, config hash, versions, targets or plan) changed "
+            "since the manifest was written"
+        )
+    if (then.head, then.results) != (now.head, now.results):
+        chained = [x for x in links if not x.unchained]
+        heads = [x.chain for x in chained]
+        if then.head is not None and then.head in heads and then.results < now.results:
+            added = chained[heads.index(then.head) + 1 :]
+            problems.append(
+                f"{len(added)} result(s) were added after the manifest was written: "
+                + "; ".join(x.label for x in added[:10])
+            )
+        else:
+            problems.append(
+                f"the results changed since the manifest was written: it records "
+                f"{then.results} ending at chain head {_short(then.head)}, the store has "
+                f"{now.results} ending at {_short(now.head)}"
+            )
+    return problems
+
+
+def _check_files(manifest: Manifest, folder: Path) -> list[str]:
+    problems = []
+    for entry in manifest.files:
+        path = Path(entry.path)
+        path = path if path.is_absolute() else folder / path
+        if not path.is_file():
+            problems.append(f"report file {entry.path} listed in the manifest is missing")
+        elif _file_sha256(path) != entry.sha256:
+            problems.append(
+                f"report file {entry.path} was changed after the manifest was written "
+                f"(sha256 {_short(entry.sha256)} in the manifest, now "
+                f"{_short(_file_sha256(path))})"
+            )
+    return problems
+
+
+def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> VerifyReport:
+    """Recompute a run's hash chain and, given its manifest, compare the store and the report
+    files with it. Raises InputError for an unknown run or an unreadable manifest (usage
+    errors); everything found in the store or the files is a problem in the report."""
+    header = store.run_header(run_id)
+    manifest = read_manifest(manifest_path) if manifest_path is not None else None
+    if manifest is not None and manifest.run.id != run_id:
+        raise InputError.single(
+            manifest_path or "",
+            f"this manifest is for run '{manifest.run.id}', not '{run_id}'",
+            field="run.id",
+        )
+    links = store.chain_links(run_id)
+    versions, plan, problems = _stored(store, header)
+    status, chain_problems, notes = _check_chain(header, links, plan)
+    problems += chain_problems
+    problems += [
+        f"findings of case '{c}', target '{t}', sample {s} remain but their result is gone "
+        "(deleted)"
+        for c, t, s in store.orphan_findings(run_id)
+    ]
+    manifest_sha = None
+    if manifest is not None and manifest_path is not None:
+        manifest_sha = _file_sha256(manifest_path)
+        if versions is not None and plan is not None:
+            problems += _compare(manifest, _evidence(header, versions, plan, links), links)
+        problems += _check_files(manifest, manifest_path.parent)
+        notes.append(
+            f"checked against {manifest_path} (sha256 {manifest_sha}); compare that hash with "
+            "the copy you archived to rule out an edited manifest"
+        )
+    else:
+        notes.append(
+            "no manifest: checked the hash chain stored with the run only; an editor who "
+            "recomputes the whole chain is caught only against the run's manifest"
+        )
+    chained = sum(1 for x in links if not x.unchained)
+    if problems:
+        status = "tampered"
+    elif status == "intact":
+        notes.insert(
+            0,
+            f"{chained} result(s) chained from the run header to head "
+            f"{_short(links[-1].chain) if links else '(no results yet)'}"
+            + (
+                f"; header, results, versions, policy books, cases, targets and "
+                f"{len(manifest.files)} report file(s) match the manifest"
+                if manifest is not None
+                else ""
+            ),
+        )
+    return VerifyReport(
+        run_id=run_id,
+        status=status,
+        results=len(links),
+        chained=chained,
+        manifest=str(manifest_path) if manifest_path is not None else None,
+        manifest_sha256=manifest_sha,
+        problems=problems,
+        notes=notes,
+    )
