@@ -404,6 +404,69 @@ def list_approvals(
 
 
 @app.command()
+def compare(
+    baseline: Annotated[str, typer.Argument(help="baseline run id (e.g. from main)")],
+    candidate: Annotated[str, typer.Argument(help="candidate run id (e.g. from the branch)")],
+    out: OutOption = Path("out"),
+    baseline_out: Annotated[
+        Path | None,
+        typer.Option("--baseline-out", help="store folder of the baseline (default: --out)"),
+    ] = None,
+    alpha: Annotated[
+        float, typer.Option(help="family-wise false-alarm rate of the regression tests")
+    ] = 0.05,
+    pair: Annotated[
+        list[str] | None,
+        typer.Option(help="pair targets explicitly: BASELINE_TARGET=CANDIDATE_TARGET (repeatable)"),
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="also write the comparison as JSON here")
+    ] = None,
+) -> None:
+    """Compare two runs answer by answer; exit 1 if a regression is significant (McNemar)
+    or a decision got worse."""
+    from evals.compare import NotComparable, compare_runs
+    from evals.errors import InputError
+    from evals.store import STORE_NAME, RunStore
+    from reports.compare_table import render_comparison
+
+    if not 0 < alpha < 1:
+        _input_error(ValueError(f"--alpha must be between 0 and 1 (exclusive), not {alpha}"))
+    target_map: dict[str, str] = {}
+    for item in pair or []:
+        old, sep, new = item.partition("=")
+        if not (sep and old and new):
+            _input_error(ValueError(f"--pair wants BASELINE_TARGET=CANDIDATE_TARGET, not '{item}'"))
+        target_map[old] = new
+    folders = (baseline_out or out, out)
+    for folder in folders:
+        if not (folder / STORE_NAME).exists():
+            _input_error(ValueError(f"{folder / STORE_NAME}: no run store here (use --out FOLDER)"))
+    try:
+        stores = [RunStore.in_folder(folder) for folder in folders]
+        comparison = compare_runs(
+            stores[0].run(baseline),
+            stores[0].plan(baseline),
+            stores[1].run(candidate),
+            stores[1].plan(candidate),
+            alpha=alpha,
+            target_map=target_map,
+        )
+        if json_file is not None:
+            json_file.parent.mkdir(parents=True, exist_ok=True)
+            json_file.write_text(comparison.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    except (InputError, NotComparable) as exc:
+        _input_error(exc)
+    except OSError as exc:
+        _input_error(ValueError(f"{json_file}: cannot write the comparison: {exc}"))
+    print(render_comparison(comparison))
+    if json_file is not None:
+        print(f"comparison written to {json_file}")
+    if comparison.failed:
+        raise typer.Exit(EXIT_GATE)
+
+
+@app.command()
 def verify(
     run_id: Annotated[str, typer.Argument(help="run id (see `evals runs`)")],
     out: OutOption = Path("out"),
