@@ -161,12 +161,16 @@ def run(
 
 
 def _print_published(folder: Path, out: Path) -> None:
-    print(f"reports: {folder}/ (report.html, report.md, scorecard.json, junit.xml, scope.yaml)")
+    print(
+        f"reports: {folder}/ (report.html, report.md, scorecard.json, junit.xml, scope.yaml, "
+        "manifest.json)"
+    )
     print(f"failing answers with their evidence: evals show {folder.name} --out {out}")
     print(
         f"approve the automation scope: evals approve {folder / 'scope.yaml'} --by NAME "
         f"--note TEXT --out {out}"
     )
+    print(f"check the run and reports are unaltered: evals verify {folder.name} --out {out}")
 
 
 @app.command()

@@ -1,5 +1,5 @@
 """After a run: score it, decide, and write every report, the automation scope and (last) the
-compliance manifest into `<output folder>/reports/<run id>/`.
+compliance manifest into `<output folder>/reports/<run id>/` (`evals verify` checks them).
 
 One function serves `evals run`, `evals report` and the pytest plugin, so they write the same
 files from the same scorecard.
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from evals.compliance import write_manifest
 from evals.decision_policy import DecisionPolicy
 from evals.records import RunPlan
 from evals.scope import build_scope, run_fingerprint, write_scope
@@ -42,4 +43,6 @@ def publish(
     folder = folder or report_folder(plan, run_id)
     files = write_reports(card, plan, folder)
     files.append(write_scope(build_scope(card, run_fingerprint(store, run_id)), folder))
+    # Last: the manifest hashes every file above, so an edited report is detectable.
+    files.append(write_manifest(store, run_id, plan, card, folder, files))
     return Published(card, folder, files)

@@ -10,6 +10,7 @@ from builders import case_dict, run_suite, write_suite
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evals.compliance import verify
 from evals.publish import publish
 from reports.junit import xml_text
 from reports.markdown import untrusted
@@ -45,7 +46,11 @@ def test_every_report_is_written_and_consistent(tmp_path: Path) -> None:
         "scorecard.json",
         "scorecard.schema.json",
         "scope.yaml",
+        "manifest.json",
     } <= set(names)
+    # The manifest is written last and hashes every other file.
+    assert done.files[-1].name == "manifest.json"
+    assert verify(store, run_id, done.files[-1]).intact
 
     scorecard = json.loads((done.folder / "scorecard.json").read_text())
     assert scorecard["schema_version"] == 1 and scorecard["run_id"] == run_id
