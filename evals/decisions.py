@@ -75,6 +75,10 @@ def _pct(x: float) -> str:
     return f"{x:.2f}"
 
 
+def _answers(n: int) -> str:
+    return "1 answer" if n == 1 else f"{n} answers"
+
+
 def finding_reasons(score: Score, limit: int = 3) -> list[str]:
     """The most frequent failure reasons, e.g. '3 of 45 answers stated a policy ...'."""
     out = []
@@ -168,7 +172,7 @@ def decide(score: Score, policy: DecisionPolicy) -> Decision:
             )
         if score.critical_answers > bar.max_critical:
             blockers.append(
-                f"{score.critical_answers} answers had a critical finding "
+                f"{_answers(score.critical_answers)} had a critical finding "
                 f"(at most {bar.max_critical} allowed to automate)"
             )
         if lower < bar.min_pass_rate:
@@ -189,7 +193,7 @@ def decide(score: Score, policy: DecisionPolicy) -> Decision:
                     f"{rate}; lower bound clears {_pct(bar.min_pass_rate)} for {risk} risk",
                     f"pass^{score.k}: {score.cases_all_passed} of {score.cases} cases passed every "
                     f"sample (lower bound {_pct(score.pass_k_ci.low)} >= {_pct(bar.min_pass_k)})",
-                    f"{score.critical_answers} answers with a critical finding",
+                    f"{_answers(score.critical_answers)} with a critical finding",
                     *failures,
                 ],
             )
