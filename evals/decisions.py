@@ -154,7 +154,8 @@ def decide(score: Score, policy: DecisionPolicy) -> Decision:
             [
                 f"only {score.answers} answers from {score.cases} cases; the policy needs at "
                 f"least {evidence.min_answers} answers from {evidence.min_cases} cases before "
-                f"deciding (about {more_answers} more answers, {more_cases} more cases)",
+                f"deciding (about {more_answers} more answers"
+                + (f" from {more_cases} more cases)" if more_cases else ")"),
                 rate,
                 *failures,
                 *notes,

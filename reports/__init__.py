@@ -13,10 +13,15 @@ from evals.scorecard import Scorecard
 
 def write_reports(card: Scorecard, plan: RunPlan, folder: Path) -> list[Path]:
     """Write every report of one run into `folder`; return the files written."""
+    from reports.html import write_html
     from reports.json_report import write_json
     from reports.junit import write_junit
     from reports.markdown import write_markdown
 
-    files = [write_markdown(card, plan, folder), write_junit(card, plan, folder)]
+    files = [
+        write_html(card, plan, folder),
+        write_markdown(card, plan, folder),
+        write_junit(card, plan, folder),
+    ]
     files += write_json(card, folder)
     return files

@@ -41,6 +41,7 @@ def test_every_report_is_written_and_consistent(tmp_path: Path) -> None:
     done = publish(store, run_id)
     names = sorted(p.name for p in done.files)
     assert {
+        "report.html",
         "report.md",
         "junit.xml",
         "scorecard.json",

@@ -1,0 +1,448 @@
+"""The HTML report: untrusted text stays text, spans are marked exactly, the page needs no network,
+and in a real browser injected markup does not run while the filters do."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import case_dict, run_suite, write_suite
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evals.records import (
+    SEVERITIES,
+    CaseResult,
+    Evidence,
+    Finding,
+    PolicyBook,
+    Response,
+    RunPlan,
+    Span,
+)
+from evals.scorecard import Scorecard, build_scorecard
+from reports.html import SCRIPT, Mark, highlight, locate, render_html, script_hash, write_html
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+INJECTED_SCRIPT = "<script>window.__pwned=1</script>"
+INJECTED_IMG = '<img src=x onerror="window.__pwned=2">'
+# Critical (a coupon no clause grants) and major (the <script> reads as a template slot).
+FABRICATED = (
+    "Tu reembolso de EUR 10.00 llegará en 10 días hábiles y te regalamos un cupón de 20 €. "
+    + INJECTED_SCRIPT
+)
+GOOD_ES = "Tu reembolso de EUR 10.00 llegará en 10 días hábiles."
+GOOD_EN = "Yes, returns are accepted within 30 days of delivery."
+# Major only: a hashtag the case forbids.
+HASHTAG = f"{GOOD_EN} {INJECTED_IMG} #returns"
+CUSTOMER_MARKUP = 'Can I return it? <b onclick="window.__pwned=3">20 days</b> ago & "sealed"'
+
+
+def _cases() -> list[dict[str, Any]]:
+    returns = {
+        "intent": "return_window",
+        "language": "en",
+        "facts": {},
+        "expect": {"hashtags": False},
+        "reference": GOOD_EN,
+    }
+
+    def asking(case_id: str) -> list[dict[str, str]]:
+        # distinct conversations: identical prompts would share one recorded answer
+        return [{"role": "user", "content": f"{CUSTOMER_MARKUP} ({case_id})"}]
+
+    return [
+        case_dict("r1"),
+        case_dict("r2"),
+        case_dict("w1", messages=asking("w1"), **returns),
+        case_dict("w2", messages=asking("w2"), **returns),
+    ]
+
+
+@dataclass
+class Report:
+    card: Scorecard
+    plan: RunPlan
+    path: Path
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """A real run: a scripted bot (one answer per case, in case order) and the reference."""
+    root = tmp_path_factory.mktemp("html")
+    bot = {
+        "name": "bot",
+        "model": "fake/scripted",
+        "concurrency": 1,
+        "retries": 0,
+        "backoff": 0,
+        # r1 fabricated + <script>, r2 good, w1 <img> + hashtag, w2 a provider error
+        "params": {
+            "extra": {
+                "replies": [FABRICATED, GOOD_ES, HASHTAG, GOOD_EN],
+                "errors": {"4": "permanent"},
+            }
+        },
+    }
+    suite = write_suite(root, cases=_cases(), targets=[bot, {"name": "ref", "model": "reference"}])
+    store, run_id = run_suite(suite)
+    plan = store.plan(run_id)
+    card = build_scorecard(store.run(run_id), plan)
+    path = write_html(card, plan, Path(plan.output_dir) / "reports" / run_id)
+    return Report(card, plan, path)
+
+
+class Page(HTMLParser):
+    """Every start tag with its (unescaped) attributes, and the scripts' text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[str] = []
+        self.text: list[str] = []
+        self._in_script = False
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self._in_script = True
+            self.scripts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1] += data
+        else:
+            self.text.append(data)
+
+
+def _article(page_html: str, case_id: str) -> str:
+    """The bot's failing answer to a case, as markup."""
+    return page_html.split(f'data-case="{case_id}"', 1)[1].split("</article>", 1)[0]
+
+
+# --- the run is what the tests below rely on ------------------------------------------------
+
+
+def test_the_run_fails_where_expected(report: Report) -> None:
+    failing = {(r.target, r.case_id) for r in report.card.failing}
+    assert failing == {("bot", "r1"), ("bot", "w1"), ("bot", "w2")}
+    severities = {r.case_id: {f.severity for f in r.findings} for r in report.card.failing}
+    assert "critical" in severities["r1"] and severities["w1"] == {"major"}
+    assert report.path.name == "report.html" and report.path.parent.name == report.card.run_id
+
+
+# --- escaping ---------------------------------------------------------------------------------
+
+
+def _adversarial(report: Report) -> tuple[Scorecard, RunPlan]:
+    """The fixture's scorecard with hostile text in the fields a guardrail or a policy fills."""
+    hostile = '"><script>window.__pwned=4</script><img src=x onerror=alert(1)>'
+    finding = Finding(
+        guardrail="policy",
+        code="policy.unsupported",
+        severity="critical",
+        message=f'Says {hostile} and "quotes" \' too',
+        evidence=Evidence(
+            span=Span(start=0, end=2, text="Tu"),
+            checked_against=f"clause {hostile}",
+            source=f"policy:{hostile}",
+            note=f"note {hostile}",
+        ),
+    )
+    extra = CaseResult(
+        run_id=report.card.run_id,
+        case_id="r2",
+        target="bot",
+        sample=1,
+        seed=0,
+        response=Response(text=f'Tu <a href="https://evil.example/x">link</a> {hostile}'),
+        findings=[finding],
+        passed=False,
+    )
+    card = report.card.model_copy(
+        update={
+            "failing": [*report.card.failing, extra],
+            "gate_failures": [*report.card.gate_failures, f"gate {hostile}"],
+        }
+    )
+    book = PolicyBook(id="acme", name=f"Acme {hostile}", text=f"Refunds. {hostile}")
+    plan = report.plan.model_copy(update={"policies": {"acme": book}})
+    return card, plan
+
+
+def test_untrusted_text_is_escaped_in_text_and_attributes(report: Report) -> None:
+    card, plan = _adversarial(report)
+    page_html = render_html(card, plan)
+    page = Page(page_html)
+    # only our own script; no injected element of any kind
+    assert page.scripts == [SCRIPT]
+    tags = [tag for tag, _ in page.tags]
+    assert "img" not in tags and "b" not in tags
+    # the only links are the report's own anchors (the answer's <a href=https://...> is text)
+    assert all(str(a.get("href")).startswith("#") for t, a in page.tags if t == "a")
+    for _, attrs in page.tags:
+        assert not [name for name in attrs if name.startswith("on")], attrs
+    # the markup is there as text, character for character
+    text = "".join(page.text)
+    for needle in (INJECTED_SCRIPT, INJECTED_IMG, CUSTOMER_MARKUP, "window.__pwned=4"):
+        assert needle in text
+    assert html.escape(INJECTED_IMG, quote=True) in page_html  # quotes escaped too
+    # a quote in an attribute (the mark's title) stays inside the attribute
+    titles = [a["title"] for t, a in page.tags if t == "mark" and a.get("title")]
+    assert any('"quotes" \' too' in str(t) and "<script>" in str(t) for t in titles)
+
+
+def test_csp_allows_only_the_page_script_and_no_network(report: Report) -> None:
+    page = Page(report.path.read_text(encoding="utf-8"))
+    metas = [a for t, a in page.tags if t == "meta" and a.get("http-equiv")]
+    assert len(metas) == 1 and metas[0]["http-equiv"] == "Content-Security-Policy"
+    policy = str(metas[0]["content"])
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == script_hash(page.scripts[0])
+    assert "unsafe" not in directives["script-src"] and "connect-src" not in directives
+
+
+def test_no_resource_is_loaded_from_the_network(report: Report) -> None:
+    card, plan = _adversarial(report)
+    page_html = render_html(card, plan)
+    for tag, attrs in Page(page_html).tags:
+        for name in ("src", "href", "action", "xlink:href", "poster", "data", "srcset"):
+            value = str(attrs.get(name) or "")
+            assert not value.lower().startswith(("http:", "https:", "//")), (tag, name, value)
+    for attribute in ("src", "href"):
+        for quote in ('"', "'", ""):
+            assert f"{attribute}={quote}http" not in page_html.replace(" ", "")
+    style = page_html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert "url(" not in style and "@import" not in style
+
+
+def test_provider_errors_are_shown_as_errors(report: Report) -> None:
+    page_html = report.path.read_text(encoding="utf-8")
+    w2 = _article(page_html, "w2")
+    assert "Provider error" in w2 and "scripted permanent error" in w2
+
+
+def test_a_run_with_no_failures_renders(tmp_path: Path) -> None:
+    store, run_id = run_suite(
+        write_suite(tmp_path, n_cases=2, targets=[{"name": "ref", "model": "reference"}])
+    )
+    plan = store.plan(run_id)
+    card = build_scorecard(store.run(run_id), plan)
+    assert card.failing == [] and card.passed
+    path = write_html(card, plan, tmp_path / "new" / "folder")
+    assert path == tmp_path / "new" / "folder" / "report.html"
+    page_html = path.read_text(encoding="utf-8")
+    assert "Every answer passed." in page_html and "All gates passed" in page_html
+    assert "insufficient evidence" in page_html
+    assert page_html.count("<svg") == 1 and "No findings." in page_html  # pass rate chart only
+
+
+# --- highlighting -----------------------------------------------------------------------------
+
+
+@dataclass
+class Marked:
+    """A highlighted fragment read back: plain text, and each mark's text range and findings."""
+
+    text: str = ""
+    marks: list[tuple[int, int, list[str], str]] = field(default_factory=list)
+
+
+def read_marks(fragment: str) -> Marked:
+    out = Marked()
+
+    class Reader(HTMLParser):
+        depth = 0
+        start = 0
+        refs: list[str] = []  # noqa: RUF012
+        cls = ""
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            assert tag == "mark" and self.depth == 0, "marks must not nest"
+            self.depth = 1
+            self.start = len(out.text)
+            found = dict(attrs)
+            self.refs = str(found["data-findings"]).split()
+            self.cls = str(found["class"])
+
+        def handle_endtag(self, tag: str) -> None:
+            assert tag == "mark" and self.depth == 1
+            self.depth = 0
+            out.marks.append((self.start, len(out.text), self.refs, self.cls))
+
+        def handle_data(self, data: str) -> None:
+            out.text += data
+
+    reader = Reader(convert_charrefs=True)
+    reader.feed(fragment)
+    reader.close()
+    assert reader.depth == 0
+    return out
+
+
+def assert_exact(text: str, marks: list[Mark]) -> Marked:
+    read = read_marks(highlight(text, marks))
+    assert read.text == text
+    for mark in marks:
+        mine = [(a, b) for a, b, refs, _ in read.marks if mark.ref in refs]
+        # contiguous pieces that cover exactly the span
+        assert mine[0][0] == mark.start and mine[-1][1] == mark.end
+        assert all(b == c for (_, b), (c, _) in itertools.pairwise(mine))
+        assert "".join(text[a:b] for a, b in mine) == text[mark.start : mark.end]
+    unmarked = [i for i in range(len(text)) if not any(m.start <= i < m.end for m in marks)]
+    assert all(not (a <= i < b) for i in unmarked for a, b, _, _ in read.marks)
+    return read
+
+
+def test_overlapping_and_adjacent_spans_with_emoji_and_accents() -> None:
+    text = "¡Olá! 😀 Te regalamos un cupón de café 🎉 <b>"
+    cupon = text.index("cupón")
+    marks = [
+        Mark(text.index("😀"), text.index("😀") + 1, "emoji", "minor", "tone.emoji"),
+        Mark(text.index("regalamos"), cupon + 5, "gift", "critical", 'a "gift" <b>'),
+        Mark(cupon, cupon + 5, "coupon", "major", "coupon"),  # inside the gift span
+        Mark(cupon + 5, len(text), "tail", "minor", "adjacent"),  # starts where they end
+    ]
+    read = assert_exact(text, marks)
+    covered = {text[a:b]: (refs, cls) for a, b, refs, cls in read.marks}
+    assert covered["cupón"] == (["gift", "coupon"], "m-critical")
+    assert covered["😀"] == (["emoji"], "m-minor")
+    assert " de café 🎉 <b>" in covered
+    fragment = highlight(text, marks)
+    assert "&lt;b&gt;" in fragment and 'title="a &quot;gift&quot; &lt;b&gt;"' in fragment
+
+
+SPAN_TEXT = st.text(alphabet=st.sampled_from("aé ñ😀🎉<>&\"'\nZ"), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), text=SPAN_TEXT)
+def test_any_spans_are_marked_exactly_and_never_break_markup(
+    data: st.DataObject, text: str
+) -> None:
+    n = len(text)
+    bounds = st.tuples(st.integers(0, n), st.integers(0, n)).map(sorted)
+    pairs = data.draw(st.lists(bounds.filter(lambda p: p[0] < p[1]), max_size=6)) if n else []
+    severity = st.sampled_from(SEVERITIES)
+    marks = [Mark(a, b, f"f{i}", data.draw(severity), f"m{i}") for i, (a, b) in enumerate(pairs)]
+    assert_exact(text, marks)
+
+
+def test_spans_whose_offsets_miss_fall_back_to_their_text_or_to_nothing() -> None:
+    text = "Te regalamos un cupón."
+    assert locate(text, Span(start=3, end=12, text="regalamos")) == (3, 12)
+    assert locate(text, Span(start=0, end=5, text="cupón")) == (16, 21)
+    assert locate(text, Span(start=0, end=4, text="nada")) is None
+    assert locate(text, Span(start=40, end=50, text="x")) is None
+
+
+# --- in a real browser ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/install (it installs Debian's chromium), "
+            "the HTML report's browser tests need it"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: run scripts/install (dev extra)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def test_in_a_browser_injected_markup_stays_text_and_filters_work(
+    report: Report, browser: Any
+) -> None:
+    started = time.perf_counter()
+    page = browser.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.path.as_uri())
+    page.wait_for_load_state("load")
+
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("img").count() == 0 and page.locator("script").count() == 1
+    r1, w1, w2 = (page.locator(f"article[data-case={c}]") for c in ("r1", "w1", "w2"))
+    assert INJECTED_SCRIPT in r1.locator(".answer").inner_text()
+    assert INJECTED_IMG in w1.locator(".answer").inner_text()
+    assert CUSTOMER_MARKUP in w1.locator(".conversation").inner_text()
+    assert r1.locator("mark", has_text="regalamos").count() == 1
+    assert page.locator("#filters").is_visible()  # the script ran (CSP hash matches)
+    count = page.locator("#filter-count")
+    assert count.inner_text() == "3 of 3 failing answers shown"
+
+    page.select_option("#filter-intent", "return_window")
+    assert r1.is_hidden() and w1.is_visible() and w2.is_visible()
+    assert count.inner_text() == "2 of 3 failing answers shown"
+    page.select_option("#filter-severity", "major")
+    assert r1.is_hidden() and w1.is_visible() and w2.is_hidden()
+    page.select_option("#filter-intent", "")
+    assert r1.is_visible() and w1.is_visible() and w2.is_hidden()  # r1 has a major one too
+    page.select_option("#filter-severity", "critical")
+    assert r1.is_visible() and w1.is_hidden() and w2.is_hidden()
+    page.select_option("#filter-severity", "error")
+    assert r1.is_hidden() and w1.is_hidden() and w2.is_visible()
+    page.select_option("#filter-severity", "")
+
+    page.select_option("#filter-target", "ref")
+    assert r1.is_hidden() and w1.is_hidden() and w2.is_hidden()
+    assert count.inner_text() == "0 of 3 failing answers shown"
+    bot_section = page.locator("section.target[data-target=bot]")
+    assert bot_section.is_hidden() and page.locator("section.target[data-target=ref]").is_visible()
+    page.select_option("#filter-target", "")
+
+    decision = report.card.decision("bot", "refund_status")
+    assert decision is not None
+    page.select_option("#filter-decision", decision.outcome)
+    assert r1.is_visible()
+    other = report.card.decision("bot", "return_window")
+    assert other is not None
+    if other.outcome != decision.outcome:
+        assert w1.is_hidden() and w2.is_hidden()
+
+    page.click("#filter-reset")
+    assert r1.is_visible() and w1.is_visible() and w2.is_visible()
+    assert count.inner_text() == "3 of 3 failing answers shown"
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    # readable on a phone: nothing but wide tables (which scroll in their own box) overflows
+    page.set_viewport_size({"width": 420, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420
+    assert errors == []
+    assert all(url.startswith("file://") for url in requests), requests
+    page.close()
+    assert time.perf_counter() - started < 20
