@@ -92,9 +92,10 @@ class Cassette:
         self._entries[entry.key] = entry
         self._dirty = True
 
-    def compact(self) -> None:
-        """Rewrite sorted by case and sample with one line per key (atomic replace)."""
-        if not self._dirty:
+    def compact(self, *, force: bool = False) -> None:
+        """Rewrite sorted by case and sample with one line per key (atomic replace). `force`
+        also rewrites a file this process did not change (others appended to it)."""
+        if not (self._dirty or force):
             return
         ordered = sorted(self._entries.values(), key=lambda e: (e.case, e.sample, e.key))
         tmp = self.path.with_suffix(".jsonl.tmp")

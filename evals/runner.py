@@ -120,7 +120,7 @@ class Engine:
     def __init__(
         self,
         plan: RunPlan,
-        store: RunStore,
+        store: RunStore | None,
         run_id: str,
         *,
         clients: Mapping[str, TargetClient] | None = None,
@@ -226,18 +226,53 @@ class Engine:
             passed=passed,
         )
 
+    async def answer_case(self, target: str, case: Case) -> list[CaseResult]:
+        """Every sample of one case for one target, at most the target's concurrency at once.
+
+        The pytest plugin's unit of work: one test item answers all k samples of its case, so
+        whether the case is flaky is decided inside the item. Nothing is stored here.
+        """
+        state = self.states[target]
+        slots = asyncio.Semaphore(state.target.concurrency or self.plan.suite.concurrency)
+
+        async def one(sample: int) -> CaseResult:
+            async with slots:
+                return await self.answer(state, case, sample)
+
+        return list(await asyncio.gather(*(one(s) for s in range(self.plan.suite.samples))))
+
+    async def close(self, *, compact: bool = True) -> None:
+        """Close the clients that were started and, unless told not to, compact the cassettes.
+
+        Processes that share a cassette file (pytest-xdist workers) must not compact: each
+        would rewrite the file with only the entries it knows, dropping the others' appends.
+        """
+        for state in self.states.values():
+            if compact and state.cassette is not None:
+                state.cassette.compact()
+            if state.started:
+                state.started = False
+                await state.client.close()
+
+    def _store(self) -> RunStore:
+        if self.store is None:
+            raise RuntimeError("this engine has no run store; use answer_case() instead")
+        return self.store
+
     async def _worker(self, state: _TargetState, items: Iterator[tuple[Case, int]]) -> None:
+        store = self._store()
         for case, sample in items:  # workers share one iterator: each item is taken once
             result = await self.answer(state, case, sample)
-            self.store.add_result(result)
+            store.add_result(result)
             self.progress.advance(result)
 
     async def execute(self) -> None:
         """Answer everything the run does not have yet; safe to call again to resume."""
-        done = self.store.done_keys(self.run_id)
+        store = self._store()
+        done = store.done_keys(self.run_id)
         total = len(self.plan.cases) * self.plan.suite.samples * len(self.states)
         self.progress.start(total, len(done))
-        self.store.set_status(self.run_id, "running")
+        store.set_status(self.run_id, "running")
         try:
             with fewer_collections():
                 async with asyncio.TaskGroup() as group:
@@ -246,17 +281,13 @@ class Engine:
                         size = state.target.concurrency or self.plan.suite.concurrency
                         for _ in range(size):
                             group.create_task(self._worker(state, items))
-            self.store.set_status(self.run_id, "finished")
+            store.set_status(self.run_id, "finished")
         except BaseException:
-            self.store.set_status(self.run_id, "interrupted")
+            store.set_status(self.run_id, "interrupted")
             raise
         finally:
             self.progress.close()
-            for state in self.states.values():
-                if state.cassette is not None:
-                    state.cassette.compact()
-                if state.started:
-                    await state.client.close()
+            await self.close()
 
 
 def start_run(plan: RunPlan, store: RunStore, run_id: str | None = None) -> str:
