@@ -70,6 +70,12 @@ class GuardrailSet:
 
     @classmethod
     def build(cls, context: GuardrailContext, names: list[str] | None = None) -> GuardrailSet:
+        if not _REGISTRY:
+            # Every answer would pass unchecked: refuse rather than report a clean run.
+            raise UnknownGuardrail(
+                "no guardrail is registered (is another package named 'guardrails' shadowing "
+                "supportgate's?); nothing can be checked"
+            )
         chosen = names if names is not None else sorted(_REGISTRY)
         missing = [n for n in chosen if n not in _REGISTRY]
         if missing:
