@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from builders import case_dict
 from hypothesis import given
 from hypothesis import strategies as st
@@ -89,3 +90,13 @@ def test_template_passes_real_answers() -> None:
 def test_template_never_crashes_and_offsets_point_at_the_evidence(text: str) -> None:
     for span in find_slots(text):
         assert text[span.start : span.end] == span.text
+
+
+def test_an_empty_registry_is_refused_rather_than_passing_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from guardrails import registry
+
+    monkeypatch.setattr(registry, "_REGISTRY", {})
+    with pytest.raises(registry.UnknownGuardrail, match="no guardrail is registered"):
+        registry.GuardrailSet.build(registry.GuardrailContext())
