@@ -51,6 +51,13 @@ def _input_error(exc: Exception) -> NoReturn:
     raise typer.Exit(EXIT_INPUT)
 
 
+def _require_store(folder: Path) -> None:
+    from evals.store import STORE_NAME
+
+    if not (folder / STORE_NAME).exists():
+        _input_error(ValueError(f"{folder / STORE_NAME}: no run store here (use --out FOLDER)"))
+
+
 @app.command()
 def run(
     suite: Annotated[
@@ -241,10 +248,9 @@ def list_runs(out: OutOption = Path("out")) -> None:
     from tabulate import tabulate
 
     from evals.errors import InputError
-    from evals.store import STORE_NAME, RunStore
+    from evals.store import RunStore
 
-    if not (out / STORE_NAME).exists():
-        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    _require_store(out)
     try:
         rows = RunStore.in_folder(out).runs()
     except InputError as exc:
@@ -267,11 +273,10 @@ def show(
     """Show one run: its versions, totals per target and intent, and failing answers."""
     from evals.errors import InputError
     from evals.scorecard import build_scorecard
-    from evals.store import STORE_NAME, RunStore
+    from evals.store import RunStore
     from reports.tables import decision_table, totals_table
 
-    if not (out / STORE_NAME).exists():
-        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    _require_store(out)
     try:
         store = RunStore.in_folder(out)
         run = store.run(run_id)
@@ -323,11 +328,10 @@ def report(
     from evals.decision_policy import load_decision_policy
     from evals.errors import InputError
     from evals.publish import publish
-    from evals.store import STORE_NAME, RunStore
+    from evals.store import RunStore
     from reports.tables import decision_table
 
-    if not (out / STORE_NAME).exists():
-        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    _require_store(out)
     try:
         store = RunStore.in_folder(out)
         policy = load_decision_policy(decision_policy) if decision_policy else None
@@ -353,10 +357,9 @@ def approve(
     from evals.errors import InputError
     from evals.scope import ScopeRefused
     from evals.scope import approve as record_approval
-    from evals.store import STORE_NAME, RunStore
+    from evals.store import RunStore
 
-    if not (out / STORE_NAME).exists():
-        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    _require_store(out)
     try:
         approval = record_approval(scope, RunStore.in_folder(out), by=by, note=note)
     except InputError as exc:
@@ -381,10 +384,9 @@ def list_approvals(
 
     from evals.errors import InputError
     from evals.scope import approvals
-    from evals.store import STORE_NAME, RunStore
+    from evals.store import RunStore
 
-    if not (out / STORE_NAME).exists():
-        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    _require_store(out)
     try:
         rows = approvals(RunStore.in_folder(out), run_id)
     except InputError as exc:
@@ -431,7 +433,7 @@ def compare(
     or a decision got worse."""
     from evals.compare import NotComparable, compare_runs
     from evals.errors import InputError
-    from evals.store import STORE_NAME, RunStore
+    from evals.store import RunStore
     from reports.compare_table import render_comparison
 
     if not 0 < alpha < 1:
@@ -444,8 +446,7 @@ def compare(
         target_map[old] = new
     folders = (baseline_out or out, out)
     for folder in folders:
-        if not (folder / STORE_NAME).exists():
-            _input_error(ValueError(f"{folder / STORE_NAME}: no run store here (use --out FOLDER)"))
+        _require_store(folder)
     try:
         stores = [RunStore.in_folder(folder) for folder in folders]
         comparison = compare_runs(
@@ -483,10 +484,9 @@ def verify(
     from evals.compliance import MANIFEST_NAME
     from evals.compliance import verify as verify_run
     from evals.errors import InputError
-    from evals.store import STORE_NAME, RunStore
+    from evals.store import RunStore
 
-    if not (out / STORE_NAME).exists():
-        _input_error(ValueError(f"{out / STORE_NAME}: no run store here (use --out FOLDER)"))
+    _require_store(out)
     if manifest is None:
         default = out / "reports" / run_id / MANIFEST_NAME
         manifest = default if default.is_file() else None
