@@ -326,6 +326,11 @@ class Suite(Record):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"target names must be unique: {duplicates}")
+        unknown = sorted(
+            {g.target for g in self.gates.decisions if g.target and g.target not in names}
+        )
+        if unknown:
+            raise ValueError(f"gates.decisions name unknown target(s) {unknown}; targets: {names}")
         return self
 
 

@@ -131,3 +131,16 @@ def test_provider_errors_count_as_answers_that_did_not_pass(tmp_path: Path) -> N
     assert score is not None and (score.errors, score.passed, score.answers) == (1, 2, 3)
     assert card.passed  # one error is tolerated by this suite's gate
     assert "1 of 3 calls failed with an error" in card.decisions[0].reasons
+
+
+def test_a_decision_gate_on_an_unknown_target_is_an_input_error(tmp_path: Path) -> None:
+    from evals.errors import InputError
+    from evals.suite_file import build_plan
+
+    suite = write_suite(
+        tmp_path,
+        targets=[{"name": "ref", "model": "reference"}],
+        extra={"gates": {"decisions": [{"intent": "*", "target": "gpt", "at_least": "assist"}]}},
+    )
+    with pytest.raises(InputError, match=r"unknown target\(s\) \['gpt'\]"):
+        build_plan(suite)
