@@ -4,14 +4,29 @@ Codes:
 
 - `facts.contradiction` (critical): the answer states a number, amount, duration, percentage
   or date that contradicts the case facts (an outage of 5 hours reported as 2, a refund of
-  USD 89.99 stated as USD 98.99, "16 days left" when 6 are left), or says that something the
-  facts list as not exposed / not affected was exposed or affected.
+  USD 89.99 stated as USD 98.99, "16 days left" when 6 are left, "left in 2023" when the facts
+  date it 2025-10-31), or says that something the facts list as not exposed / not affected was
+  exposed or affected, or the other way round ("phone numbers were not exposed" when they
+  were; "clientes do Brasil foram afetados" against `brazil_affected: false`).
 - `facts.missing` (major): a fact the case requires (`expect.required_facts`) is absent: its
   value is not stated in any form (amounts and durations are compared by value and unit,
   so "EUR 45.60" matches "45,60 EUR"; dates match in ISO or written form in en/es/pt).
 
-A quantity is only compared with facts of the same unit and subject, and a value the policy
-itself states is left to the `policy` guardrail, so one wrong number is one finding.
+A quantity is only claimed when it is about this conversation's facts; the policy book governs
+the rest, and the `policy` guardrail judges it, so one wrong number is one finding:
+
+- it is compared with the facts of the same unit whose name shares a concept or a word with the
+  words around it ("refund of USD 98.99" -> refund_amount; a fee for cancelling is not the fee
+  for an unreturned router), or, when a cue attached to it says it is about this conversation
+  ("hace 7 días", "6 days left", "vence en 4 días", "lasted 2 hours"), with the one fact of its
+  unit (of the time elapsed or remaining, as the cue says);
+- without such a cue, a value the policy states, or one about a subject the policy has a rule
+  on, is the policy's; so is a fee or price when the fact is not one, a value offered or added
+  ("an extra 12% discount", "ampliar su plazo a 45 días"), a bound or threshold ("up to 10
+  days", "more than 120 days overdue") and a range;
+- a fact of elapsed or remaining time (days_since_charge, days_left) is only contradicted by a
+  quantity stated as such: "waivers come once every 6 months" is a rule, not the 4 months since
+  the last waiver.
 """
 
 from __future__ import annotations
@@ -21,6 +36,8 @@ from datetime import date
 
 from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
 from guardrails.grounding import (
+    Mention,
+    PolicyIndex,
     case_ground,
     equivalent,
     fact_quantities,
@@ -30,7 +47,7 @@ from guardrails.grounding import (
     negated_before,
     negation_for,
 )
-from guardrails.lexicon import concepts
+from guardrails.lexicon import BENEFITS, concepts
 from guardrails.policy import RELATED, policy_relation
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.text import Quantity, fold, quantities, sentences
@@ -94,19 +111,85 @@ _STOP = frozenset(
         "la",
     }
 )
-# Words that make a quantity about this conversation: "7 days ago", "6 days left".
-_CASE_CUE = re.compile(
-    r"(?<!\w)(ago|hace|ha|left|remaining|remain|quedan|queda|restan|resta|faltan|falta|"
-    r"faltam|restam|lasted|lasting|duro|durou|dura|lleva|llevamos|leva|levamos|overdue|"
-    r"vencid\w*|atrasad\w*|already|ya|ja|so far|pasados|passados)(?!\w)"
+# Words that make a quantity about this conversation, by what they say of it: time elapsed
+# ("7 days ago", "hace 7 días", "há 2 dias úteis", "in the last 12 months"), time remaining
+# ("6 days left", "quedan 3 días", "due in 4 days", "vence en 4 días") or a state of this
+# conversation ("lasted 5 hours", "lleva 7 días vencida"). A cue only counts when it is attached
+# to the quantity (a few words either side): "a penalty of ARS 9000 for each month that is left"
+# speaks of the months, not of the amount.
+_ELAPSED_CUE = re.compile(
+    r"(?<!\w)(ago|hace|ha|atras|already|ya|ja|so far|pasados|passados|last|past|"
+    r"ultim[oa]s?)(?!\w)"
 )
+_REMAINING_CUE = re.compile(
+    r"(?<!\w)(left|remaining|remain|quedan|queda|restan|resta|faltan|falta|faltam|restam|"
+    r"restantes?)(?!\w)|(?<!\w)(due|vence|vencen|vencem|expires?|caduca|expira)\s+(in|en|em)$"
+)
+_STATE_CUE = re.compile(
+    r"(?<!\w)(lasted|lasting|duro|durou|dura|lleva|llevamos|leva|levamos|overdue|vencid\w*|"
+    r"atrasad\w*|late|tarde)(?!\w)"
+)
+# "informed customers 5 days after confirming it": when an event of this conversation
+# happened, unless a bound makes it a rule ("at most 10 days after the due date").
+_EVENT_AFTER = re.compile(r"^\s*(after|later|despues|depois)(?!\w)")
+# A bound or a threshold makes a quantity a rule, whatever else is said around it: "at most 10
+# days after the due date", "balances more than 120 days overdue", "lasted 6 hours or more".
+_BOUND = re.compile(
+    r"(?<!\w)(within|up to|at most|at least|no later than|more than|less than|over|under|"
+    r"exceed\w*|hasta|como maximo|como mucho|maximo|al menos|dentro de|mas de|menos de|"
+    r"super[ao]\w*|ate|em ate|no maximo|pelo menos|minimo|por lo menos|mais de|passou de|"
+    r"pasa de|excede\w*|ultrapass\w*|sobrepas\w*|surpass\w*|passed)"
+    r"(?:\s+(?:de|of|do|da|the|las|los|la|el|as|os|a|o))?\s*$"
+)
+_AFTER_BOUND = re.compile(r"^(or more|or longer|o mas|ou mais|or less|o menos|ou menos)(?!\w)")
+# Words that end what a cue next to a quantity can say about it: a rate ("EUR 12.50 per
+# remaining month" is the price of a month) or the next clause ("12 meses y quedan 3").
+_CUE_STOP = re.compile(
+    r"(?<!\w)(per|por|each|every|cada|a month|al mes|ao mes|and|y|e|but|pero|mas|que|which|that|so|"
+    r"or|ou|while|mientras|enquanto|porque|because)(?!\w)"
+)
+# Words that make an amount a price or a fee: "each change costs EUR 2.00".
+_PRICE_WORD = re.compile(
+    r"(?<!\w)(costs?|costing|cuesta\w*|cuestan|custa\w*|custam|price\w*|precio\w*|preco\w*|"
+    r"fees?|tarifa\w*)(?!\w)"
+)
+# A quantity per something: "EUR 12.50 per remaining month", "MXN 200 por cada mes".
+_RATE = re.compile(r"\s*(per|por|each|every|for each|for every|a cada|cada|por cada)\s+")
+#: Words either side of a quantity a cue may be from and still be attached to it.
+CUE_WORDS = 3
+# Where a cue stops applying: punctuation that ends a clause.
+_CLAUSE_BREAK = re.compile(r"[;:()!?]|[.,](?=\s)")
+# A quantity offered, proposed or added on top of the facts is a new value, not a statement
+# of the fact's: "we can offer an extra 12% discount", "ampliar su plazo a 45 días". Whether it
+# may be offered is the policy's to judge.
+_PROPOSAL = re.compile(
+    r"(?<!\w)(ofrec\w*|ofrez\w*|offer\w*|oferec\w*|propon\w*|propos\w*|propu\w*|extend\w*|"
+    r"ampli\w*|aument\w*|increas\w*|raise|adicional\w*|additional|extra|another|"
+    r"otro|otra|outro|outra)(?!\w)"
+)
+# Facts measured from a past event or up to a coming one: only a quantity stated as elapsed
+# (or remaining) time can contradict them; "waivers come once every 6 months" is a rule, not
+# the 4 months since the last waiver.
+_ELAPSED_KEY = re.compile(r"(^|_)(since|ago|elapsed|desde|hace|overdue|late)(_|$)")
+_REMAINING_KEY = re.compile(r"(^|_)(left|remaining|before|until|restantes?|faltan)(_|$)")
+_FEE_KEY = re.compile(r"fee|charge|cost|price|penalt|cargo|comision|multa|taxa|tarifa|total")
+# Concepts that say what kind of quantity it is (a fee, a price, a window), not what about.
+_KIND_CONCEPTS = frozenset({"fee", "price", "window", "hours"})
+# Words of a fact's name that say nothing of its subject.
+_GENERIC_KEY_WORDS = frozenset(
+    {"amount", "total", "current", "number", "count", "value", "since", "before", "after",
+     "until", "business", "hours", "minutes", "months", "weeks", "years", "date", "days"}
+)  # fmt: skip
 # Keys whose list names what was NOT affected: stating one of them as affected contradicts.
 _NOT_KEY = re.compile(r"(^|_)(not|no|non|sin|nao)_|_not$|unaffected|not_exposed|safe")
-# Keys holding lists of what an incident did or did not touch.
+# Where the list an item belongs to ends: "names were exposed; passwords were not", "names
+# were exposed, but passwords were not".
+_LIST_BREAK = re.compile(r"[;:.!?]|(?<!\w)(but|pero|mas|however|though|aunque|embora|porem)(?!\w)")
+# Keys holding lists (or yes/no flags) of what an incident did or did not touch.
 _LIST_OF_AFFECTED = re.compile(r"expos|affect|leak|breach|compromis|involv|stolen|accessed")
 _AFFECTED = re.compile(
     r"(?<!\w)(expos\w*|expus\w*|expuest\w*|expost\w*|leak\w*|filtr\w*|vaza\w*|"
-    r"compromet\w*|affected|afectad\w*|afetad\w*|accessed|acced\w*|acessad\w*|robad\w*|"
+    r"compromet\w*|affect\w*|afect\w*|afet\w*|accessed|acced\w*|acessad\w*|robad\w*|"
     r"stolen|roubad\w*|involved|involucrad\w*|envolvid\w*|incluid\w*|included|breached)(?!\w)"
 )
 
@@ -187,68 +270,269 @@ def _key_concepts(key: str) -> set[str]:
     return concepts(key.replace("_", " "))
 
 
-def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
+def _key_words(key: str, company: str) -> list[str]:
+    """Words of a fact's name that say what it is about ("purchases_last_12_months" ->
+    purchases); the company's own name is about every conversation, so it is left out."""
+    return [
+        w
+        for w in fold(key).split("_")
+        if len(w) >= 5 and w not in _GENERIC_KEY_WORDS and w != fold(company)
+    ]
+
+
+def _names_word(word: str, folded: str) -> bool:
+    """Whether a folded text has a word starting with `word` (purchases, purchased)."""
+    return re.search(r"(?<!\w)" + re.escape(word), folded) is not None
+
+
+def _close(a: str, b: str) -> bool:
+    """At most one substitution apart (brazil / brasil)."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+
+
+def _names_fuzzy(word: str, folded: str) -> bool:
+    """Whether a folded text has a word whose start is `word` or one letter off it, so a name
+    in a fact's key matches its spelling in es/pt ("brazil": Brasil, brasileños)."""
+    return any(len(w) >= len(word) and _close(w[: len(word)], word) for w in _WORD.findall(folded))
+
+
+def _clause(folded: str, start: int, end: int, words: int | None = CUE_WORDS) -> tuple[str, str]:
+    """The words before and after a span that can still speak of it: within its clause, up
+    to `words` each side (all of them when None), and not past a conjunction or a rate word."""
+    cut = list(_CLAUSE_BREAK.finditer(folded))
+    clause_start = max((m.end() for m in cut if m.end() <= start), default=0)
+    clause_end = min((m.start() for m in cut if m.start() >= end), default=len(folded))
+    before_text, after_text = folded[clause_start:start], folded[end:clause_end]
+    stops = list(_CUE_STOP.finditer(before_text))
+    if stops:
+        before_text = before_text[stops[-1].end() :]
+    stop = _CUE_STOP.search(after_text)
+    if stop:
+        after_text = after_text[: stop.start()]
+    if words is None:
+        return " ".join(before_text.split()), " ".join(after_text.split())
+    return " ".join(before_text.split()[-words:]), " ".join(after_text.split()[:words])
+
+
+def _similar(a: str, b: str) -> bool:
+    """Two words that start alike across en/es/pt (line, linea, linha; month, monthly)."""
+    n = min(len(a), len(b))
+    return n >= 4 and _close(a[:n], b[:n])
+
+
+def _rate_of(folded: str, q: Quantity) -> list[str] | None:
+    """The words a rate is per ("EUR 12.50 per remaining full month" -> remaining, full,
+    month), or None when the quantity is not a rate."""
+    m = _RATE.match(folded[q.end :])
+    if m is None:
+        return None
+    rest = _CLAUSE_BREAK.split(folded[q.end + m.end() :], maxsplit=1)[0]
+    return _WORD.findall(rest)[:CUE_WORDS]
+
+
+def _is_bound(folded: str, q: Quantity) -> bool:
+    """Whether a bound or a threshold comes with the quantity ("up to 10 days")."""
+    cut = list(_CLAUSE_BREAK.finditer(folded))
+    clause_start = max((m.end() for m in cut if m.end() <= q.start), default=0)
+    before = " ".join(folded[clause_start : q.start].split()[-CUE_WORDS:])
+    return bool(_BOUND.search(before) or _AFTER_BOUND.match(folded[q.end :].lstrip()))
+
+
+def cue_of(folded: str, q: Quantity) -> str | None:
+    """What the words attached to a quantity say it is: time `elapsed` or `remaining`, a
+    `state` of this conversation, an `event` placed after another, or None (a rule, a bound,
+    an offer, a figure with no tie to this conversation)."""
+    if _is_bound(folded, q):
+        return None
+    before, after = _clause(folded, q.start, q.end)
+    if _REMAINING_CUE.search(before) or _REMAINING_CUE.search(after):
+        return "remaining"
+    if _ELAPSED_CUE.search(before) or _ELAPSED_CUE.search(after):
+        return "elapsed"
+    if _STATE_CUE.search(before) or _STATE_CUE.search(after):
+        return "state"
+    if _EVENT_AFTER.match(folded[q.end :]):
+        return "event"
+    return None
+
+
+def _direction(key: str, fact: Quantity) -> str | None:
+    """Whether a duration fact is measured since a past event or up to a coming one."""
+    if fact.kind != "duration":
+        return None
+    lowered = fold(key)
+    if _REMAINING_KEY.search(lowered):
+        return "remaining"
+    if _ELAPSED_KEY.search(lowered):
+        return "elapsed"
+    return None
+
+
+_COMPATIBLE = {"elapsed": {"elapsed", "state", "event"}, "remaining": {"remaining"}}
+
+
+def _fits(key: str, fact: Quantity, cue: str | None) -> bool:
+    """A fact of elapsed or remaining time can only be contradicted by a quantity stated as
+    such; other facts by any quantity about them."""
+    direction = _direction(key, fact)
+    return direction is None or cue in _COMPATIBLE[direction]
+
+
+def _same_subject(key: str, local: set[str]) -> bool:
+    """The fact's name and the words around a quantity share a concept, and not only the kind
+    of quantity: a fee for cancelling is not the fee for an unreturned router."""
+    named = _key_concepts(key)
+    shared = named & local
+    if not shared:
+        return False
+    if shared - _KIND_CONCEPTS:
+        return True
+    own, other = named - _KIND_CONCEPTS, local - _KIND_CONCEPTS - BENEFITS
+    return not (own and other)
+
+
+def _fact_finding(case: Case, text: str, start: int, end: int, key: str, what: str) -> Finding:
+    return Finding(
+        guardrail=GUARDRAIL,
+        code="facts.contradiction",
+        severity="critical",
+        message=f"The answer states {what}, but the case facts say "
+        f"{case.facts[key]} ({key.replace('_', ' ')}).",
+        evidence=Evidence(
+            span=Span(start=start, end=end, text=text[start:end]),
+            checked_against=f"{key}: {case.facts[key]}",
+            source=f"facts.{key}",
+        ),
+    )
+
+
+def _quantity_key(
+    case: Case,
+    sent_text: str,
+    q: Quantity,
+    found: list[Mention],
+    index: PolicyIndex | None,
+    policy_quantities: list[Quantity],
+) -> str | None:
+    """The fact a quantity of the answer speaks of and contradicts, or None."""
     ground = case_ground(case)
-    facts = [(key, q) for key, q in ground.facts]
+    if q.unit in ("time", "immediate", "allday") or ground.grounds(q):
+        return None
+    comparable = [
+        (k, f)
+        for k, f in ground.facts
+        if f.same_unit(q) or (q.kind == "duration" and f.kind == "duration")
+    ]
+    if not comparable:
+        return None
+    folded = fold(sent_text)
+    if q.upper is not None or _is_bound(folded, q):
+        return None  # "4 to 12 business days", "more than 2 hours": no one value to contradict
+    cue = cue_of(folded, q)
+    if cue is None and any(equivalent(q, p) for p in policy_quantities):
+        return None  # a value the policy states, not tied to this conversation: the policy's
+    before, after = _clause(folded, q.start, q.end, None)
+    if _PROPOSAL.search(before) or _PROPOSAL.search(" ".join(after.split()[:CUE_WORDS])):
+        return None  # "an extra 12% discount": an offer, the policy's to judge
+    local = near(found, q.start, q.end)
+    if (
+        cue is None
+        and index is not None
+        and policy_relation(q, local, {m.concept for m in found}, index) >= RELATED
+    ):
+        return None  # "a 45-day window": a rule, so the policy guardrail's to judge
+    attached = " ".join(_clause(folded, q.start, q.end))
+    if q.unit == "money" and (
+        near(found, q.start, q.end, 25) & {"fee", "price"} or _PRICE_WORD.search(attached)
+    ):
+        # A fee or a price: the case's own when the fact is one, else the policy's to judge.
+        comparable = [(k, f) for k, f in comparable if _FEE_KEY.search(fold(k))]
+    per = _rate_of(folded, q)
+    if per is not None:
+        # A rate ("EUR 12.50 per remaining month") only restates a fact that is a rate of
+        # the same thing (fee_per_line: "EUR 37.50 por línea").
+        comparable = [
+            (k, f)
+            for k, f in comparable
+            if any(_similar(w, n) for w in fold(k).split("_") for n in per)
+        ]
+    comparable = [(k, f) for k, f in comparable if _fits(k, f, cue)]
+    # The fact this quantity speaks of: one whose name shares a concept or a word with the
+    # words around it ("refund of USD 98.99" -> refund_amount, "purchases of EUR 102,000" ->
+    # purchases_last_12_months), or, when the words say it is about this conversation
+    # ("16 days left"), the one fact of that unit.
+    window = fold(sent_text[max(0, q.start - 40) : q.end + 40])
+    related = [
+        (k, f)
+        for k, f in comparable
+        if _same_subject(k, local)
+        or any(_names_word(w, window) for w in _key_words(k, case.company))
+    ]
+    if not related:
+        if cue not in ("elapsed", "remaining", "state"):
+            return None
+        related = [(k, f) for k, f in comparable if f.unit == q.unit]
+    if len(related) > 1 and cue in _COMPATIBLE:
+        # "hace 12 días hábiles": of two business-day facts, the one counted since an event
+        pointed = [(k, f) for k, f in related if _direction(k, f) == cue]
+        related = pointed or related
+    keys = list(dict.fromkeys(k for k, _ in related))
+    if not keys or (len(keys) > 1 and not any(_same_subject(k, local) for k in keys)):
+        return None  # two facts it may be about, and nothing says which
+    return keys[0]
+
+
+def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
     index = index_policy(book) if book else None
     policy_quantities = [p for c in index.clauses for p in c.quantities] if index else []
     findings: list[Finding] = []
     for sent in sentences(text):
         found = mentions(sent.text, case.language)
-        folded = fold(sent.text)
         for q in quantities(sent.text):
-            if q.unit in ("time", "immediate", "allday") or ground.grounds(q):
-                continue
-            comparable = [
-                (k, f)
-                for k, f in facts
-                if f.same_unit(q) or (q.kind == "duration" and f.kind == "duration")
-            ]
-            if not comparable:
-                continue
-            if any(equivalent(q, p) for p in policy_quantities):
-                continue  # a value the policy states: the policy guardrail's to judge
-            local = near(found, q.start, q.end)
-            # The fact this quantity speaks of: one whose name shares a concept with the
-            # words around it ("refund of USD 98.99" -> refund_amount), or, when the words
-            # say it is about this conversation ("16 days left"), the one fact of that unit.
-            window = fold(sent.text[max(0, q.start - 40) : q.end + 40])
-            about_case = bool(_CASE_CUE.search(window))
-            if (
-                not about_case
-                and index is not None
-                and policy_relation(q, local, {m.concept for m in found}, index) >= RELATED
-            ):
-                continue  # "a 45-day window": a rule, so the policy guardrail's to judge
-            related = [(k, f) for k, f in comparable if _key_concepts(k) & local]
-            if not related:
-                same = [(k, f) for k, f in comparable if f.unit == q.unit]
-                if len(same) == 1 and about_case:
-                    related = same
-                else:
-                    continue
-            key = related[0][0]
-            start, end = sent.start + q.start, sent.start + q.end
-            findings.append(
-                Finding(
-                    guardrail=GUARDRAIL,
-                    code="facts.contradiction",
-                    severity="critical",
-                    message=f"The answer states {q.text}, but the case facts say "
-                    f"{case.facts[key]} ({key.replace('_', ' ')}).",
-                    evidence=Evidence(
-                        span=Span(start=start, end=end, text=text[start:end]),
-                        checked_against=f"{key}: {case.facts[key]}",
-                        source=f"facts.{key}",
-                    ),
-                )
-            )
-        # What the facts list as (not) exposed/affected, stated the other way round.
+            key = _quantity_key(case, sent.text, q, found, index, policy_quantities)
+            if key is not None:
+                start, end = sent.start + q.start, sent.start + q.end
+                findings.append(_fact_finding(case, text, start, end, key, q.text))
+    return findings
+
+
+def _said_not(folded: str, start: int, end: int, language: str, exposed: bool) -> bool:
+    """Whether a sentence says the item at folded[start:end] was NOT exposed/affected:
+    "no se expusieron las contraseñas", "las contraseñas no se vieron afectadas", and, for an
+    item listed in the subject of a denial, "phone numbers, card numbers and passwords were not
+    exposed". A negation after an item that is itself stated as exposed ("names were exposed;
+    passwords were not") opens the list of what was not touched, so it does not count."""
+    negation = negation_for(language)
+    if negated_before(folded, start, language, 4 if exposed else None):
+        return True
+    after = folded[end:]
+    if not exposed:
+        return bool(negation.search(after[:40]))
+    opening = max((m.end() for m in _LIST_BREAK.finditer(folded) if m.end() <= start), default=0)
+    if _AFFECTED.search(folded[opening:start]):
+        return False  # "ficaram expostos nomes, e-mails e telefones, e não houve ..."
+    stop = _LIST_BREAK.search(after)
+    after = after[: stop.start()] if stop else after
+    denial = negation.search(after)
+    if denial is None or denial.start() > 60 or _AFFECTED.search(after[: denial.start()]):
+        return False
+    return bool(_AFFECTED.search(" ".join(after[denial.end() :].split()[:3])))
+
+
+def _exposure_findings(case: Case, text: str) -> list[Finding]:
+    """What the facts list as (not) exposed/affected, stated the other way round."""
+    findings: list[Finding] = []
+    for sent in sentences(text):
+        folded = fold(sent.text)
         if not _AFFECTED.search(folded):
             continue
-        negation = negation_for(case.language)
         for key, value in case.facts.items():
-            if not isinstance(value, list) or not _LIST_OF_AFFECTED.search(key):
+            if not _LIST_OF_AFFECTED.search(key):
+                continue
+            if isinstance(value, bool):
+                findings.extend(_flag_findings(case, text, sent.start, folded, key, value))
+                continue
+            if not isinstance(value, list):
                 continue
             listed_as_not = bool(_NOT_KEY.search(key))
             for item in value:
@@ -256,32 +540,138 @@ def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Find
                 if not item_folded:
                     continue
                 for m in re.finditer(r"(?<!\w)" + re.escape(item_folded) + r"(?!\w)", folded):
-                    # "no se expusieron las contraseñas" / "las contraseñas no se vieron
-                    # afectadas"; a negation after an exposed item usually opens the list of
-                    # what was not touched, so only one before it counts there.
-                    # (an exposed item counts as denied only right after a negation)
-                    said_not = negated_before(
-                        folded, m.start(), case.language, None if listed_as_not else 4
-                    ) or (listed_as_not and bool(negation.search(folded[m.end() : m.end() + 40])))
+                    said_not = _said_not(
+                        folded, m.start(), m.end(), case.language, not listed_as_not
+                    )
                     if said_not == listed_as_not:
                         continue  # stated as the facts say
                     start, end = sent.start + m.start(), sent.start + m.end()
                     stated = "not affected" if said_not else "affected"
-                    findings.append(
-                        Finding(
-                            guardrail=GUARDRAIL,
-                            code="facts.contradiction",
-                            severity="critical",
-                            message=f"The answer says {text[start:end]} were {stated}, but "
-                            f"the case facts say otherwise ({key}).",
-                            evidence=Evidence(
-                                span=Span(start=start, end=end, text=text[start:end]),
-                                checked_against=f"{key}: {value}",
-                                source=f"facts.{key}",
-                            ),
-                        )
-                    )
+                    findings.append(_exposure_finding(text, start, end, key, value, stated))
     return findings
+
+
+def _exposure_finding(
+    text: str, start: int, end: int, key: str, value: FactValue, stated: str
+) -> Finding:
+    return Finding(
+        guardrail=GUARDRAIL,
+        code="facts.contradiction",
+        severity="critical",
+        message=f"The answer says {text[start:end]} were {stated}, but "
+        f"the case facts say otherwise ({key}).",
+        evidence=Evidence(
+            span=Span(start=start, end=end, text=text[start:end]),
+            checked_against=f"{key}: {value}",
+            source=f"facts.{key}",
+        ),
+    )
+
+
+def _flag_findings(
+    case: Case, text: str, offset: int, folded: str, key: str, value: bool
+) -> list[Finding]:
+    """A yes/no fact on what an incident touched ("brazil_affected: false"): the answer names
+    its subject in any of the three languages (Brazil, Brasil, brasileños) as affected when it
+    was not, or as not affected when it was."""
+    subject = [
+        w
+        for w in fold(key).split("_")
+        if len(w) >= 4 and not _LIST_OF_AFFECTED.search(w) and w not in _STOP
+    ]
+    if not subject or not all(_names_fuzzy(w, folded) for w in subject):
+        return []
+    first = subject[0]
+    hit = next(
+        m
+        for m in _WORD.finditer(folded)
+        if len(m.group()) >= len(first) and _close(m.group()[: len(first)], first)
+    )
+    said_not = negated_before(folded, hit.start(), case.language) or bool(
+        negation_for(case.language).search(folded[hit.end() : hit.end() + 40])
+    )
+    if said_not != value:
+        return []  # stated as the facts say
+    start, end = offset + hit.start(), offset + hit.end()
+    stated = "not affected" if said_not else "affected"
+    return [_exposure_finding(text, start, end, key, value, stated)]
+
+
+_YEAR = re.compile(
+    rf"(?<!\w)(?:in|en|em|since|desde|during|durante|de|from|until|hasta|ate|of)\s+"
+    rf"(?:(?P<mon>{_MONTH_ALT})\s+(?:de\s+|of\s+)?)?(?P<y>(?:19|20)\d\d)(?!\w)"
+    rf"|(?<!\w)(?P<mon2>{_MONTH_ALT})\s+(?:de\s+|of\s+)?(?P<y2>(?:19|20)\d\d)(?!\w)"
+)
+
+
+def _partial_dates(folded: str) -> list[tuple[int, int, int, int | None]]:
+    """(start, end, year, month or None) for a year or a month and year written without a day:
+    "left in 2023", "em outubro de 2025"."""
+    full = [(s, e) for s, e, _ in dates_in(folded)]
+    full += [(q.start, q.end) for q in quantities(folded)]  # "de 2000 euros" is no year
+    out = []
+    for m in _YEAR.finditer(folded):
+        year = m.group("y") or m.group("y2")
+        mon = m.group("mon") or m.group("mon2")
+        start = m.start("y") if m.group("y") else m.start("mon2")
+        if mon and m.group("y"):
+            start = m.start("mon")
+        if any(s < m.end() and start < e for s, e in full):
+            continue
+        out.append((start, m.end(), int(year), _MONTHS[mon] if mon else None))
+    return out
+
+
+def _date_findings(case: Case, text: str) -> list[Finding]:
+    """A date the answer gives for a dated fact of this conversation that is another date:
+    "dejó Telvia en 2023" when the facts date it 2025-10-31. The sentence must be about that
+    fact (its name's words or concepts, or the person or thing another fact names, when the
+    case has one dated fact), and a date the customer gave is never a contradiction."""
+    dated = [(k, d) for k, v in case.facts.items() if isinstance(v, str) for d in [_iso(v)] if d]
+    targets = [(k, d) for k, d in dated if fold(k) != "today"]
+    if not targets:
+        return []
+    said = " ".join(m.content for m in case.messages)
+    said_years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", said)}
+    entities = [
+        fold(v)
+        for v in case.facts.values()
+        if isinstance(v, str) and _iso(v) is None and len(v) >= 5 and v[:1].isupper()
+    ]
+    findings: list[Finding] = []
+    for sent in sentences(text):
+        folded = fold(sent.text)
+        stated = _partial_dates(folded)
+        if not stated:
+            continue
+        local = concepts(sent.text)
+        about = [
+            (k, d)
+            for k, d in targets
+            if _key_concepts(k) & local
+            or any(_names_word(w, folded) for w in _key_words(k, case.company))
+        ]
+        if not about and len(targets) == 1 and any(e in folded for e in entities):
+            about = targets
+        if len(about) != 1:
+            continue
+        key = about[0][0]
+        for start, end, year, month in stated:
+            if year in said_years or any(d[0] == year for _, d in dated if month is None):
+                continue
+            if month is not None and any(d[:2] == (year, month) for _, d in dated):
+                continue
+            s, e = sent.start + start, sent.start + end
+            findings.append(_fact_finding(case, text, s, e, key, text[s:e]))
+    return findings
+
+
+def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
+    return (
+        _quantity_findings(case, text, book)
+        + _exposure_findings(case, text)
+        + _date_findings(case, text)
+    )
 
 
 def _missing(case: Case, text: str) -> list[Finding]:
