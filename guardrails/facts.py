@@ -36,6 +36,7 @@ from datetime import date
 
 from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
 from guardrails.grounding import (
+    CaseGround,
     Mention,
     PolicyIndex,
     case_ground,
@@ -406,6 +407,14 @@ def _fact_finding(case: Case, text: str, start: int, end: int, key: str, what: s
     )
 
 
+def _grounded(ground: CaseGround, q: Quantity, cue: str | None) -> bool:
+    """The conversation states the value, or a fact the quantity may speak of does: "3
+    business days ago" is not grounded by a fact of 3 business days left."""
+    if any(equivalent(q, c) for c in ground.conversation):
+        return True
+    return any(equivalent(q, f) and (cue is None or _fits(k, f, cue)) for k, f in ground.facts)
+
+
 def _quantity_key(
     case: Case,
     sent_text: str,
@@ -416,7 +425,9 @@ def _quantity_key(
 ) -> str | None:
     """The fact a quantity of the answer speaks of and contradicts, or None."""
     ground = case_ground(case)
-    if q.unit in ("time", "immediate", "allday") or ground.grounds(q):
+    if q.unit in ("time", "immediate", "allday"):
+        return None
+    if _grounded(ground, q, cue_of(fold(sent_text), q)):
         return None
     comparable = [
         (k, f)
