@@ -17,11 +17,12 @@ NEGATION = re.compile(
     r"(?<!\w)(no|not|never|nunca|jamas|nao|sin|sem|cannot|can't|cant|won't|don't|doesn't|"
     r"unable|impossible|imposible|impossivel|neither|nothing|nada|nenhuma|ninguna|nobody|"
     r"no one|nadie|ninguem|none|"
-    r"isn't|aren't|may not|must not|nenhum\w*|ningun\w*|nor|ni|without|neither)(?!\w)"
+    r"isn't|aren't|may not|must not|nenhum\w*|ningun\w*|nor|ni|without|neither|tampoco|"
+    r"tampouco)(?!\w)"
 )
 # Portuguese "no"/"na" mean "in the"; Spanish has no "não": per-language negations.
 _NEGATION_PT = re.compile(
-    r"(?<!\w)(nao|nunca|jamais|sem|nem|nada|nenhum\w*|nenhuma|ninguem|impossivel)(?!\w)"
+    r"(?<!\w)(nao|nunca|jamais|sem|nem|nada|nenhum\w*|nenhuma|ninguem|impossivel|tampouco)(?!\w)"
 )
 
 
@@ -68,6 +69,9 @@ _SEGMENT_BREAK = re.compile(
     r"[;:()]|[.!?](?=\s)|(?<!\w)(but|pero|mas|however|sin embargo|though|although|aunque|"
     r"embora|porem|so|asi que|por eso|entonces|then|therefore|por isso|entao|instead|"
     r"en cambio)(?!\w)"
+    # a coordinated clause with its own first-person subject has its own polarity: "no
+    # existe ninguna investigación, y garantizamos..."
+    r"|,\s*(?:and|y|e)\s+(?=(?:we|i|nosotros|nos|eu|\w+(?:amos|emos|imos))(?!\w))"
 )
 # A negation this many words before a mention still applies to it.
 NEGATION_WINDOW_WORDS = 12
@@ -88,6 +92,17 @@ _POSTNEGATION = re.compile(
     r"que preve|previst[oa]|que establece|que contempla|provided (?:for )?by|"
     r"set out in|under (?:our|the) policy|segun (?:nuestra|la) politica|conforme a)(?!\w)"
 )
+# Taking no side, right after the mention: "politically neutral".
+_NEUTRAL_AFTER = re.compile(r"^\s+(?:neutral\w*|neutr[ao]s?)(?!\w)")
+# A negative word right after the mention is its object: "supports no party", "apoya a
+# ningún partido", "não apoia nenhum".
+_OBJECT_NEGATION = re.compile(
+    r"^\s+(?:(?:a|to)\s+)?(?:no|none|nothing|ningun\w*|ninguna|nada|nadie)(?!\w)"
+)
+# Portuguese "no" is "in the": only its negative words.
+_OBJECT_NEGATION_PT = re.compile(r"^\s+(?:a\s+)?(?:nenhum\w*|nenhuma|nada|ninguem)(?!\w)")
+# Taking no side, before the mention: "es neutral políticamente".
+_NEUTRAL_BEFORE = re.compile(r"(?<!\w)(?:neutral\w*|neutr[ao]s?)\s+$")
 # A mention that only names the topic: "About the coupon: ...", "Sobre el cupón".
 _TOPIC_FRAME = re.compile(
     r"^\W*(about|regarding|as for|as to|on|sobre|acerca de|respecto a|en cuanto a|quanto a|"
@@ -145,10 +160,15 @@ def _mentions(text: str, language: str | None) -> tuple[Mention, ...]:
         seg_end = min([s for s, e in breaks if s >= end], default=len(folded))
         before = folded[seg_start:start]
         window = " ".join(before.split()[-NEGATION_WINDOW_WORDS:])
+        after = folded[end:seg_end]
         negated = (
             bool(negation.search(window))
-            or bool(_POSTNEGATION.search(folded[end:seg_end]))
+            or bool(_POSTNEGATION.search(after))
             or bool(_TOPIC_FRAME.search(before))
+            or bool(_NEUTRAL_BEFORE.search(before))
+            or bool(_NEUTRAL_AFTER.match(after))
+            or bool(_OBJECT_NEGATION_PT.match(after))
+            or (negation is not _NEGATION_PT and bool(_OBJECT_NEGATION.match(after)))
         )
         out.append(Mention(concept, start, end, negated))
     return tuple(out)
@@ -165,6 +185,8 @@ class Clause:
     granted: frozenset[str]
     forbidden: frozenset[str]
     mentions: tuple[Mention, ...]
+    #: What each of `quantities` is about (see `subject`), aligned with it.
+    subjects: tuple[frozenset[str], ...] = ()
 
     def near(self, start: int, end: int, radius: int = LOCAL_RADIUS) -> set[str]:
         return near(self.mentions, start, end, radius)
@@ -180,6 +202,55 @@ class PolicyIndex:
         """Whether a clause is about the topic: they share a concept that is specific to
         part of the policy (not one that, like 'within', appears everywhere)."""
         return bool((clause.concepts & topic) - self.generic)
+
+
+# Where a clause of a sentence ends: what a quantity is about is said inside its clause
+# ("the grace period is 5 days, and a date change needs 5 days' notice"). Conjunctions are
+# matched on the lowercased, unfolded text: Portuguese "é" (is) must not read as "e" (and).
+_CLAUSE_BREAK = re.compile(
+    r"[,;:]|[.!?](?=\s)|(?<!\w)(and|y|e|but|pero|mas|mais|while|mientras|enquanto|so|"
+    r"because|porque|since|if|si|when|cuando|quando|unless|salvo|until|hasta que|"
+    r"ate que)(?!\w)"
+)
+_ASIDE = re.compile(r"\([^()]*\)")
+# "Grace period: 3 days after the due date": a short head before a colon names the subject of
+# everything after it.
+_HEAD = re.compile(r"^[\s\-*•\d.)]*([^:.;]{2,48}):")
+
+
+def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause of `text` around [start, end): between the nearest clause breaks."""
+    lowered = text.lower()
+    left, right = 0, len(text)
+    # A parenthesis is an aside: its commas do not end the clause around it.
+    asides = [(m.start(), m.end()) for m in _ASIDE.finditer(lowered)]
+    for m in _CLAUSE_BREAK.finditer(lowered):
+        if any(a < m.start() < b for a, b in asides):
+            continue
+        if m.end() <= start:
+            left = m.end()
+        elif m.start() >= end:
+            right = m.start()
+            break
+    return left, right
+
+
+def subject(
+    text: str, found: tuple[Mention, ...] | list[Mention], start: int, end: int
+) -> frozenset[str]:
+    """What the quantity at [start, end) is about: the concepts its clause names before it (the
+    subject a value is predicated of comes first in English, Spanish and Portuguese: "the grace
+    period is 5 days", "el periodo de gracia es de 5 días"), plus the head a colon puts before
+    it. Coarser sentence topics mix the subjects of several rules ("5 days" of a date-change
+    notice is not the grace period)."""
+    left, _ = clause_bounds(text, start, end)
+    out = {m.concept for m in found if m.start >= left and m.end <= start}
+    head = _HEAD.match(text)
+    # The head names the subject of the item's first clause only: in "Known outages: the
+    # status page, updated every 2 hours" the 2 hours are about the updates.
+    if head is not None and head.end() <= start and left == head.end():
+        out |= {m.concept for m in found if m.end <= head.end(1)}
+    return frozenset(out)
 
 
 _BLOCK_START = re.compile(r"^[ \t]*(?:[-*•]|\d+[.)]|#)", re.MULTILINE)
@@ -232,10 +303,13 @@ def index_policy(book: PolicyBook) -> PolicyIndex:
     and so is a concept a clause negates ("no discounts ... exist")."""
     clauses = []
     under_prohibition = False
+    section = frozenset[str]()
     for sent in policy_blocks(book.text):
         folded = fold(sent.text)
         if sent.text.lstrip().startswith("#"):
             under_prohibition = bool(_PROHIBITION_HEADING.search(folded))
+            # A section heading ("## Refunds") names the subject of every rule under it.
+            section = frozenset(m.concept for m in mentions(sent.text))
             continue
         found = mentions(sent.text)
         everything = frozenset(m.concept for m in found)
@@ -244,17 +318,19 @@ def index_policy(book: PolicyBook) -> PolicyIndex:
         else:
             granted = frozenset(m.concept for m in found if not m.negated)
             forbidden = frozenset(m.concept for m in found if m.negated)
+        stated = tuple(quantities(sent.text))
         clauses.append(
             Clause(
                 start=sent.start,
                 end=sent.end,
                 text=sent.text,
-                quantities=tuple(quantities(sent.text)),
+                quantities=stated,
                 numbers=tuple(bare_numbers(sent.text)),
                 concepts=everything,
                 granted=granted,
                 forbidden=forbidden,
                 mentions=tuple(found),
+                subjects=tuple(subject(sent.text, found, q.start, q.end) | section for q in stated),
             )
         )
     counts: dict[str, int] = {}

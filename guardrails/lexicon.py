@@ -156,7 +156,16 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "la red",
         "rede",
     ),
-    "lock": ("lock*", "bloque*", "bloqueio*", "suspend*", "suspen*"),
+    "lock": (
+        "lock*",
+        "bloque*",
+        "bloqueio*",
+        "suspend*",
+        "suspen*",
+        # lifting a lock is about the lock: "se desbloquea sola" speaks of the lock rule
+        "unlock*",
+        "desbloque*",
+    ),
     "identity": (
         "identity",
         "identidad",
@@ -429,6 +438,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "donac*",
         "doac*",
         "endorse*",
+        # publicly condemning someone is taking a side
+        "condemn*",
+        "conden*",
         "apoy*",
         "apoia*",
         "support*",
@@ -480,6 +492,17 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "cancelar a multa",
         "cancelamos a multa",
         "retirar a multa",
+        # a first-person promise not to charge a fee is a waiver
+        "no le cobraremos",
+        "no te cobraremos",
+        "no le vamos a cobrar",
+        "no te vamos a cobrar",
+        "we won't charge you",
+        "we will not charge you",
+        "nao vamos cobrar",
+        "nao cobraremos",
+        "nao lhe cobraremos",
+        "nao te cobraremos",
     ),
     "coupon": (
         "coupon*",
@@ -541,6 +564,12 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "acreditar*",
         "abono del",
         "abono de",
+        # the company paying an amount into the customer's account
+        "abonaremos",
+        "le abonamos",
+        "te abonamos",
+        "les abonamos",
+        "vamos a abonar",
     ),
     "gift_card": (
         "gift card*",
@@ -606,6 +635,13 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "una excepcion contigo",
         "una excepcion con usted",
         "excepcionalmente",
+        "gesto excepcional",
+        "de forma excepcional",
+        "de manera excepcional",
+        "one-time exception",
+        "one-off exception",
+        "gesto excecional",
+        "de forma excecional",
         "fazer uma excecao",
         "fazemos uma excecao",
         "vou fazer uma excecao",
@@ -739,6 +775,250 @@ BENEFITS = frozenset(
 )
 
 
+#: Words that name a concept without stating it on their own: "Customer Support" in a
+#: signature takes no political side; a party, a donation or a candidate does.
+WEAK_TERMS = (
+    "support",
+    "supports",
+    "supported",
+    "apoy*",
+    "apoia*",
+    "apoio",
+    # Spanish and Portuguese "política" is "policy" as often as "politics"
+    "politica",
+    "politicas",
+)
+
+# --- markers of policy statements without a number (guardrails.claims) ---------------------
+# Phrases are folded; "_" stands for any one word and a trailing "*" for any word ending.
+
+#: Something said to happen by itself: no one has to act for it.
+AUTOMATIC_MARKERS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "automatic*",
+        "by itself",
+        "by themselves",
+        "on its own",
+        "on their own",
+        "no need to do anything",
+        "don't need to do anything",
+        "do not need to do anything",
+        "nothing you need to do",
+    ),
+    "es": (
+        "automatic*",
+        "se _ sola",
+        "se _ solas",
+        "se _ solo",
+        "se _ solos",
+        "por si sola",
+        "por si solo",
+        "por si misma",
+        "por si mismo",
+        "no hace falta hacer nada",
+        "no tienes que hacer nada",
+        "no tiene que hacer nada",
+        "no tenes que hacer nada",
+        "no necesitas hacer nada",
+        "no necesita hacer nada",
+    ),
+    "pt": (
+        "automatic*",
+        "sozinh*",
+        "por si so",
+        "nao precisa fazer nada",
+        "nao e preciso fazer nada",
+        "sem precisar fazer nada",
+        "nao tem que fazer nada",
+    ),
+}
+
+#: The assistant granting or doing itself what a rule may reserve to a person or a condition.
+GRANT_MARKERS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "i've applied",
+        "i have applied",
+        "i applied",
+        "i'll apply",
+        "i will apply",
+        "i've approved",
+        "i have approved",
+        "i approved",
+        "i'll approve",
+        "i will approve",
+        "i've waived",
+        "i have waived",
+        "i'll waive",
+        "i will waive",
+        "i've unlocked",
+        "i have unlocked",
+        "i'll unlock",
+        "i will unlock",
+        "i've removed",
+        "i have removed",
+        "we won't charge you",
+        "we will not charge you",
+    ),
+    "es": (
+        "te la aplico",
+        "se la aplico",
+        "te lo aplico",
+        "se lo aplico",
+        "la aplico",
+        "lo aplico",
+        "he aplicado",
+        "te he aplicado",
+        "le he aplicado",
+        "ya aplique",
+        "te la apruebo",
+        "se la apruebo",
+        "te lo apruebo",
+        "se lo apruebo",
+        "he aprobado",
+        "ya aprobe",
+        "te condono",
+        "le condono",
+        "he condonado",
+        "te desbloqueo",
+        "le desbloqueo",
+        "he desbloqueado",
+        "ya desbloquee",
+        "no le cobraremos",
+        "no te cobraremos",
+        "no le vamos a cobrar",
+        "no te vamos a cobrar",
+    ),
+    "pt": (
+        "ja apliquei",
+        "apliquei",
+        "vou aplicar",
+        "ja aprovei",
+        "aprovei",
+        "vou aprovar",
+        "desbloqueei",
+        "vou desbloquear",
+        "isentei",
+        "vou isentar",
+        "dispensei",
+        "nao vamos cobrar",
+        "nao cobraremos",
+        "nao lhe cobraremos",
+        "nao te cobraremos",
+    ),
+}
+
+#: The company promising to give money back: a refund it commits to needs a clause granting it.
+REFUND_PROMISES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "we will refund",
+        "we'll refund",
+        "we refund",
+        "we are refunding",
+        "we're refunding",
+        "i will refund",
+        "i'll refund",
+        "we will give you back",
+        "we will pay you back",
+        "we will return the money",
+    ),
+    "es": (
+        "te reembolsamos",
+        "le reembolsamos",
+        "les reembolsamos",
+        "reembolsaremos",
+        "te reembolsaremos",
+        "le reembolsaremos",
+        "te devolvemos",
+        "le devolvemos",
+        "les devolvemos",
+        "devolveremos",
+        "te devolveremos",
+        "le devolveremos",
+        "les devolveremos",
+        "vamos a reembolsar",
+        "vamos a devolver",
+        "te vamos a devolver",
+        "le vamos a devolver",
+        "te reembolso",
+        "le reembolso",
+    ),
+    "pt": (
+        "vamos reembolsar",
+        "vamos devolver",
+        "reembolsaremos",
+        "devolveremos",
+        "reembolsamos",
+        "vou reembolsar",
+        "vou devolver",
+        "te devolvemos",
+        "lhe devolvemos",
+    ),
+}
+#: What follows a promise to give something back that is not money: "le devolveremos la
+#: llamada" is a callback.
+NOT_MONEY_BACK = ("la llamada", "a llamada", "a ligacao", "the call", "your call", "el producto")
+
+#: A rule stated about the company: "CuotaYa only contacts...", "we always...".
+RULE_MARKERS: dict[str, tuple[str, ...]] = {
+    "en": ("only", "always", "as a rule", "our policy", "is allowed to", "are allowed to"),
+    "es": (
+        "solo",
+        "solamente",
+        "unicamente",
+        "siempre",
+        "por norma",
+        "nuestra politica",
+        "se permite",
+        "esta permitido",
+        "estan permitidas",
+    ),
+    "pt": ("so", "somente", "apenas", "sempre", "nossa politica", "e permitido"),
+}
+
+#: A universal rule: "refunds are always made within...", "siempre", "sempre".
+UNIVERSAL_MARKERS: dict[str, tuple[str, ...]] = {
+    "en": ("always", "in every case", "in all cases"),
+    "es": ("siempre", "en todos los casos"),
+    "pt": ("sempre", "em todos os casos"),
+}
+
+#: The company as the one speaking or acting: a stance stated with these is the company's.
+COMPANY_VOICE: dict[str, tuple[str, ...]] = {
+    "en": ("we", "our", "us"),
+    "es": ("nosotros", "nuestr*"),
+    "pt": ("nos", "nosso*", "nossa*"),
+}
+
+#: A company position: taking a side, donating, endorsing.
+POSITION_MARKERS: dict[str, tuple[str, ...]] = {
+    "en": ("we support", "we donate", "we endorse", "we condemn", "we back"),
+    "es": ("apoyamos", "donamos", "respaldamos", "condenamos", "hacemos donaciones"),
+    "pt": ("apoiamos", "doamos", "condenamos", "fazemos doacoes"),
+}
+
+#: In a policy clause, what comes after one of these is a condition the rule requires:
+#: "only a human agent can approve it", "stays locked until identity is verified".
+REQUIREMENT_MARKERS = (
+    "approved by",
+    "aprobad* por",
+    "aprovad* por",
+    "only",
+    "until",
+    "require*",
+    "must",
+    "solo",
+    "solamente",
+    "unicamente",
+    "hasta que",
+    "requiere*",
+    "somente",
+    "apenas",
+    "ate que",
+    "exige*",
+    "requer*",
+)
+
+
 #: Phrases that contain a concept word without meaning it: "credit card" offers no credit.
 MASKS = (
     "credit card",
@@ -752,6 +1032,22 @@ MASKS = (
     "buro de credito",
     "burós de credito",
     "free return shipping",
+    # Spanish and Portuguese "política" is also "policy": "nuestra política establece..."
+    "nuestra politica*",
+    "nuestras politicas",
+    "nossa politica*",
+    "nossas politicas",
+    "esta politica",
+    "essa politica",
+    "politica de",
+    "politicas de",
+    "politica da",
+    "politica do",
+    "segun la politica",
+    "conforme a politica",
+    # idioms: "keep in mind" retains nothing
+    "keep in mind",
+    "bear in mind",
 )
 _TOKEN = re.compile(r"\w+|[%$€£/]")
 

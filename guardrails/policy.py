@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from evals.records import Case, Evidence, Finding, PolicyBook, Span
+from guardrails.claims import claim_findings
 from guardrails.grounding import (
     Clause,
     PolicyIndex,
@@ -30,6 +31,7 @@ from guardrails.grounding import (
     index_policy,
     mentions,
     near,
+    subject,
 )
 from guardrails.lexicon import BENEFITS
 from guardrails.registry import Check, GuardrailContext, register
@@ -87,6 +89,9 @@ def _score(
 #: A policy quantity this related to the answer's states the same thing: a different value
 #: contradicts the policy.
 RELATED = 4
+#: A policy quantity on the answer's subject this related (and more related than any clause
+#: stating the answer's value) contradicts a different value.
+SUBJECT_RELATED = 3
 #: When the policy states the same value in a clause this related, it supports the answer even
 #: if another clause looks more related.
 EQUAL_ENOUGH = 1
@@ -107,7 +112,12 @@ def policy_relation(q: Quantity, local: set[str], topic: set[str], index: Policy
 
 
 def _quantity_finding(
-    q: Quantity, local: set[str], topic: set[str], index: PolicyIndex, about_case: bool
+    q: Quantity,
+    local: set[str],
+    topic: set[str],
+    index: PolicyIndex,
+    about_case: bool,
+    subject: frozenset[str] = frozenset(),
 ) -> Finding | None:
     candidates = [
         (_score(index, c, p, local, topic), c, p)
@@ -115,16 +125,46 @@ def _quantity_finding(
         for p in c.quantities
         if _comparable(q, p)
     ]
+    # The answer's subject (the concepts of the quantity's own clause) against each policy
+    # quantity's subject: the rule on the same subject decides, whatever the policy states
+    # for other subjects ("grace period of 5 days" is not "5 days before the due date").
+    wanted = subject - index.generic
+    same_subject = [
+        (len(wanted & c.subjects[i]), c, p)
+        for c in index.clauses
+        for i, p in enumerate(c.quantities)
+        if i < len(c.subjects) and _comparable(q, p) and wanted & c.subjects[i]
+    ]
+    if any(equivalent(q, p) for _, _, p in same_subject):
+        return None
     best = max((s for s, _, _ in candidates), default=-1)
     equal = [(s, c) for s, c, p in candidates if equivalent(q, p)]
-    if equal and max(s for s, _ in equal) >= min(best, EQUAL_ENOUGH):
-        # The policy says the same in a clause about the same subject (or the lexicon cannot
-        # tell the subjects apart): supported.
-        return None
     span = Span(start=q.start, end=q.end, text=q.text)
     if about_case:
         # Amounts and durations of this conversation (a balance, days overdue, how long the
         # outage lasted) are the facts guardrail's to check, not the policy's.
+        return None
+    equal_best = max((s for s, _ in equal), default=-1)
+    contra = [
+        (_score(index, c, p, local, topic), c)
+        for _, c, p in same_subject
+        if _score(index, c, p, local, topic) > max(equal_best, SUBJECT_RELATED - 1)
+    ]
+    if contra and q.kind != "time":
+        top = max(s for s, _ in contra)
+        clause = next(c for s, c in contra if s == top)
+        return _finding(
+            "policy.contradicted",
+            f"The answer states {q.text}, but the policy states a different value.",
+            span,
+            index,
+            "the policy clause on the same subject states another value "
+            "(units compared: days are not business days)",
+            clause,
+        )
+    if equal and max(s for s, _ in equal) >= min(best, EQUAL_ENOUGH):
+        # The policy says the same in a clause about the same subject (or the lexicon cannot
+        # tell the subjects apart): supported.
         return None
     if best >= RELATED and q.kind != "time":
         clause = next(c for s, c, _ in candidates if s == best)
@@ -225,6 +265,10 @@ _CASE_CUE = re.compile(
 )
 
 
+# A semicolon or colon separates statements: a case cue beyond it is about another one.
+_STRONG_BREAK = re.compile(r"[;:]")
+
+
 # The assistant speaking of its own action, not of a rule.
 _FIRST_PERSON = re.compile(
     r"(?<!\w)(i|i'll|i'm|i am|i will|i can|let me|voy a|yo|puedo|presento|envio|transfiero|"
@@ -250,6 +294,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     # A fee of this conversation (an early-termination total) is the case's own amount.
     case_fees = any(f.unit == "money" and _FEE_KEY.search(key) for key, f in ground.facts)
     findings: list[Finding] = []
+    company = (book.name, book.id)
     for sent in sentences(text):
         found = mentions(sent.text, case.language)
         if _is_heading(sent.text):
@@ -279,10 +324,17 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                     case_fees or not (near(found, q.start, q.end, 25) & {"fee", "price"})
                 )
             else:
-                about_case = q.unit in fact_units and bool(
-                    _CASE_CUE.search(fold(_window(sent.text, q)))
+                # "Waivers are once every 6 months, since your last one was 4 months ago":
+                # a cue of this conversation marks only the quantities of its own clause.
+                left = max(
+                    (m.end() for m in _STRONG_BREAK.finditer(sent.text[: q.start])), default=0
                 )
-            finding = _quantity_finding(q, local, topic, index, about_case)
+                found_right = _STRONG_BREAK.search(sent.text, q.end)
+                right = found_right.start() if found_right else len(sent.text)
+                clause = sent.text[max(left, q.start - 40) : min(right, q.end + 40)]
+                about_case = q.unit in fact_units and bool(_CASE_CUE.search(fold(clause)))
+            subj = subject(sent.text, found, q.start, q.end)
+            finding = _quantity_finding(q, local, topic, index, about_case, subj)
             if finding is not None:
                 findings.append(_shift(finding, sent.start))
         seen: set[str] = set()
@@ -300,6 +352,8 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             finding = _benefit_finding(concept, span, topic, index)
             if finding is not None:
                 findings.append(finding)
+        # Statements without a number: automatic behaviour, grants, refunds, company rules.
+        findings.extend(claim_findings(sent.text, sent.start, found, case.language, index, company))
     return findings
 
 
