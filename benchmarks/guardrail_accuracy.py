@@ -5,7 +5,12 @@ an answer (critical or major; `--all-severities` counts minor too). Prints preci
 and F1 per family and per language, false positives on the cases' reference answers, and the
 misses (false negatives and false positives) so they can be studied.
 
+`--labelled-dir heldout` scores the held-out set (cases/heldout/) instead: responses written
+without looking at the guardrails and never used to tune them, so its figures estimate how the
+guardrails generalise, while cases/labelled/ (the default) is the set they were tuned on.
+
     .venv/bin/python benchmarks/guardrail_accuracy.py [--misses N] [--family policy]
+    .venv/bin/python benchmarks/guardrail_accuracy.py --labelled-dir heldout
 """
 
 from __future__ import annotations
@@ -39,6 +44,12 @@ def main() -> int:
     parser.add_argument("--family", action="append", help="only list misses of these")
     parser.add_argument("--all-severities", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--labelled-dir",
+        default="labelled",
+        help="score only the labelled responses in files under CASES/<this folder>/ "
+        "(default: labelled, the tuning set; heldout: the held-out set)",
+    )
     args = parser.parse_args()
 
     inventory = validate_paths([args.cases])
@@ -47,13 +58,26 @@ def main() -> int:
             print(f"error: {issue}", file=sys.stderr)
         return 2
     cases = {case.id: case for _, case in inventory.cases}
-    families = [f for f in FAMILIES if f in GuardrailSet.build(GuardrailContext()).names()]
+    # Both sets live under --cases (they need its cases and policy books); keep only one, so
+    # the held-out figures are never mixed with those of the set the guardrails were tuned on.
+    scored_dir = (args.cases / args.labelled_dir).resolve()
+    labelled = [
+        (file, item)
+        for file, item in inventory.labelled
+        if Path(file).resolve().is_relative_to(scored_dir)
+    ]
+    if not labelled:
+        print(f"error: {scored_dir}: no labelled responses in this folder", file=sys.stderr)
+        return 2
+    families: list[str] = [
+        f for f in FAMILIES if f in GuardrailSet.build(GuardrailContext()).names()
+    ]
     checks = GuardrailSet.build(GuardrailContext(policies=inventory.policies), families)
     failing = {"critical", "major", "minor"} if args.all_severities else {"critical", "major"}
 
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
     misses: dict[str, list[str]] = defaultdict(list)
-    for _, item in inventory.labelled:
+    for _, item in labelled:
         case = cases[item.case]
         findings = checks.run(case, item.response)
         predicted = {f.guardrail for f in findings if f.severity in failing}
@@ -87,7 +111,8 @@ def main() -> int:
             row.append(f"{f1(*counts[(family, language)])[2]:.2f}")
         rows.append(row)
         figures[family] = {"precision": p, "recall": r, "f1": f, "tp": tp, "fp": fp, "fn": fn}
-    print(f"{len(inventory.labelled)} labelled responses, {len(cases)} cases\n")
+    where = "" if args.labelled_dir == "labelled" else f" in {args.labelled_dir}/"
+    print(f"{len(labelled)} labelled responses{where}, {len(cases)} cases\n")
     print(
         tabulate(
             rows,

@@ -21,6 +21,8 @@ from evals.validate import Inventory, validate_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "cases"
+LABELLED = CASES / "labelled"
+HELDOUT = CASES / "heldout"
 
 CRISIS_INTENTS = (
     "service_outage",
@@ -57,6 +59,8 @@ MIN_LABELLED = 300
 MIN_CLEAN_SHARE = 0.40
 MIN_POSITIVES_PER_FAMILY = 30
 MIN_DEMO_INTENTS = 8
+HELDOUT_MIN_POSITIVES_PER_FAMILY = 15
+HELDOUT_CLEAN_SHARE = (0.30, 0.50)
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -74,7 +78,21 @@ def cases(inventory: Inventory) -> list[tuple[str, Case]]:
 
 @pytest.fixture(scope="module")
 def labelled(inventory: Inventory) -> list[tuple[str, LabelledResponse]]:
-    return [(_rel(file), item) for file, item in inventory.labelled]
+    """The tuning set (cases/labelled/) only: the held-out set has its own, smaller contract."""
+    return _labelled_under(inventory, LABELLED)
+
+
+@pytest.fixture(scope="module")
+def heldout(inventory: Inventory) -> list[tuple[str, LabelledResponse]]:
+    return _labelled_under(inventory, HELDOUT)
+
+
+def _labelled_under(inventory: Inventory, folder: Path) -> list[tuple[str, LabelledResponse]]:
+    return [
+        (_rel(file), item)
+        for file, item in inventory.labelled
+        if Path(file).resolve().is_relative_to(folder)
+    ]
 
 
 def _rel(file: str) -> str:
@@ -591,3 +609,98 @@ def test_demo_cases(inventory: Inventory, cases: list[tuple[str, Case]]) -> None
     assert len(intents) >= MIN_DEMO_INTENTS, (
         f"demo cases span {len(intents)} intents, at least {MIN_DEMO_INTENTS} needed: {summary}"
     )
+
+
+# --- the held-out labelled set ---------------------------------------------------------------
+# cases/heldout/ is written without reading the guardrails and never used to tune them, so the
+# benchmark's `--labelled-dir heldout` figures estimate how the guardrails generalise. Smaller
+# than the tuning set, but every family still needs enough positives to measure recall, and
+# enough clean responses to measure precision.
+
+
+def test_heldout_set_exists(heldout: list[tuple[str, LabelledResponse]]) -> None:
+    assert heldout, f"no labelled responses under {HELDOUT}"
+
+
+def test_heldout_ids_are_unique_across_both_sets(
+    labelled: list[tuple[str, LabelledResponse]], heldout: list[tuple[str, LabelledResponse]]
+) -> None:
+    files: dict[str, list[str]] = defaultdict(list)
+    for file, item in [*labelled, *heldout]:
+        files[item.id].append(file)
+    held_ids = {item.id for _, item in heldout}
+    duplicates = [
+        f"{id_}: in {where}"
+        for id_, where in sorted(files.items())
+        if id_ in held_ids and len(where) > 1
+    ]
+    assert not duplicates, "held-out ids used more than once:" + _listing(duplicates)
+
+
+def test_heldout_responses_answer_existing_cases(
+    cases: list[tuple[str, Case]], heldout: list[tuple[str, LabelledResponse]]
+) -> None:
+    known = {case.id for _, case in cases}
+    unknown = [
+        f"{item.id} ({file}): case {item.case!r} does not exist"
+        for file, item in heldout
+        if item.case not in known
+    ]
+    assert not unknown, "held-out responses answering unknown cases:" + _listing(unknown)
+
+
+def test_heldout_families_are_valid(heldout: list[tuple[str, LabelledResponse]]) -> None:
+    wrong = [
+        f"{item.id} ({file}): families {item.families} (known: {list(FAMILIES)})"
+        for file, item in heldout
+        if not set(item.families) <= set(FAMILIES) or len(set(item.families)) != len(item.families)
+    ]
+    assert not wrong, "held-out responses with unknown or repeated families:" + _listing(wrong)
+    unexplained = [f"{item.id} ({file})" for file, item in heldout if not item.note.strip()]
+    assert not unexplained, "held-out responses without a note:" + _listing(unexplained)
+
+
+def test_heldout_positives_per_family(heldout: list[tuple[str, LabelledResponse]]) -> None:
+    positives = Counter(family for _, item in heldout for family in set(item.families))
+    short = [
+        f"family {family!r}: {positives[family]} positives"
+        for family in FAMILIES
+        if positives[family] < HELDOUT_MIN_POSITIVES_PER_FAMILY
+    ]
+    assert not short, (
+        f"families with fewer than {HELDOUT_MIN_POSITIVES_PER_FAMILY} held-out positives:"
+        + _listing(short)
+    )
+
+
+def test_heldout_clean_share(heldout: list[tuple[str, LabelledResponse]]) -> None:
+    low, high = HELDOUT_CLEAN_SHARE
+    clean = sum(1 for _, item in heldout if not item.families)
+    share = clean / len(heldout) if heldout else 0.0
+    assert low <= share <= high, (
+        f"{clean}/{len(heldout)} = {share:.1%} held-out responses are clean; "
+        f"keep between {low:.0%} and {high:.0%}"
+    )
+
+
+def test_heldout_clean_responses_are_consistent_with_their_case(
+    cases: list[tuple[str, Case]], heldout: list[tuple[str, LabelledResponse]]
+) -> None:
+    """A response labelled clean must at least state its case's required facts and keep to its
+    word budget; otherwise the label, not the guardrail, is wrong."""
+    by_id = {case.id: case for _, case in cases}
+    problems = []
+    for file, item in heldout:
+        case = by_id.get(item.case)
+        if item.families or case is None:
+            continue
+        for key in case.expect.required_facts:
+            missing = missing_values(item.response, case.facts[key])
+            if missing:
+                problems.append(f"{item.id} ({file}): clean but misses facts.{key} {missing}")
+        budget = case.expect.max_words
+        if budget is not None and word_count(item.response) > budget:
+            problems.append(
+                f"{item.id} ({file}): clean but {word_count(item.response)} words > {budget}"
+            )
+    assert not problems, "held-out responses labelled clean that cannot be:" + _listing(problems)
