@@ -1,12 +1,14 @@
 """Speed of the guardrails: responses checked per second on one core with every guardrail on,
 and `evals scan` over a large JSONL of transcripts in bounded memory.
 
-    .venv/bin/python benchmarks/guardrail_speed.py [--seconds 5] [--scan 100000]
+    .venv/bin/python benchmarks/guardrail_speed.py [--seconds 5] [--scan 100000] [--per-family]
 
 The per-response figure uses the labelled responses (real answers of every family, good and
 bad), reporting the rate for all of them and for a 120-word answer. The scan figure writes
 N transcripts to a temporary JSONL file and scans it through the same code `evals scan` uses,
 reporting wall time, records per second and the peak resident memory of this process.
+`--per-family` also times each guardrail alone on the labelled responses (every family pays
+the shared text analysis it uses, as the first family of a full run does).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
     parser.add_argument("--scan", type=int, default=100_000, help="transcripts to scan")
+    parser.add_argument(
+        "--per-family", action="store_true", help="also time each guardrail on its own"
+    )
     args = parser.parse_args()
 
     inventory = validate_paths([ROOT / "cases"])
@@ -51,13 +56,13 @@ def main() -> int:
     for case, text in items:
         checks.run(case, text)
 
-    def rate(pool: list[tuple[object, str]]) -> float:
+    def rate(pool: list[tuple[object, str]], guardrails: GuardrailSet = checks) -> float:
         done = 0
         cpu0 = time.process_time()
         while time.process_time() - cpu0 < args.seconds:
             clear_caches()  # every pass analyses every text again: no answer is free
             for case, text in pool:
-                checks.run(case, text)  # type: ignore[arg-type]
+                guardrails.run(case, text)  # type: ignore[arg-type]
             done += len(pool)
         return done / (time.process_time() - cpu0)
 
@@ -66,6 +71,18 @@ def main() -> int:
     rate_120 = rate(near_120) if near_120 else float("nan")  # type: ignore[arg-type]
     print(f"all labelled responses: {all_rate:,.0f} responses per CPU-second")
     print(f"100-140-word responses ({len(near_120)}): {rate_120:,.0f} responses per CPU-second")
+    if args.per_family:
+        alone = {
+            name: GuardrailSet.build(GuardrailContext(policies=inventory.policies), [name])
+            for name in checks.names()
+        }
+        figures = {name: rate(items, one) for name, one in alone.items()}  # type: ignore[arg-type]
+        print(
+            "per family (all labelled responses, alone): "
+            + ", ".join(
+                f"{name} {r:,.0f}/s" for name, r in sorted(figures.items(), key=lambda x: x[1])
+            )
+        )
 
     # Scan: N transcripts streamed from JSONL, output streamed to a sink.
     with tempfile.TemporaryDirectory() as tmp:

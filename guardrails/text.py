@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,21 @@ def _fold_char(ch: str) -> str:
 _FOLD_TABLE = {cp: _fold_char(chr(cp)) for cp in range(0x80, 0x250) if chr(cp).isalpha()}
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return match.group(0).translate(_FOLD_TABLE)
+
+
 @lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Lowercase without accents, same length as the input (so offsets survive)."""
-    folded = text.translate(_FOLD_TABLE).lower()
+    if text.isascii():
+        return text.lower()  # the table has no ASCII character
+    # `str.translate` looks every character up in the table, one at a time; only the few
+    # runs of non-ASCII characters (accented letters) can change, so only they are translated.
+    folded = _NON_ASCII.sub(_fold_run, text).lower()
     if len(folded) == len(text):
         return folded
     return "".join(_fold_char(ch) for ch in text)
@@ -301,8 +313,10 @@ class Quantity:
     currency: str | None = None
     upper: float | None = None  # the top of a range: 5-7 business days
 
-    @property
+    @cached_property
     def kind(self) -> str:
+        """Computed once per quantity: the policy check compares every quantity of an answer
+        with every quantity of the policy book by kind."""
         if self.unit in ("money", "percent", "time", "immediate", "allday", "number") or (
             self.unit.startswith("count:")
         ):
@@ -322,20 +336,25 @@ class Quantity:
 
     def matches(self, other: Quantity) -> bool:
         """Same unit and the same value (or the value falls inside the other's range)."""
-        if not self.same_unit(other):
-            return False
+        if self.unit != other.unit or not self.same_unit(other):
+            return False  # (the first test is `same_unit`'s own, without the call)
         lo, hi = other.value, other.upper if other.upper is not None else other.value
         if lo <= self.value <= hi and (self.upper is None or lo <= self.upper <= hi):
             return True
         return abs(self.value - other.value) < 1e-6 and self.upper == other.upper
 
 
+# Every surface form of a unit, as written and folded, to its unit (the first unit listing it).
+_UNIT_OF_FORM: dict[str, str] = {}
+for _name, (_, _forms) in _UNITS.items():
+    for _form in _forms:
+        _UNIT_OF_FORM.setdefault(_form, _name)
+        _UNIT_OF_FORM.setdefault(fold(_form), _name)
+_SPACES = re.compile(r"\s+")
+
+
 def _unit_of(raw: str) -> str | None:
-    folded = re.sub(r"\s+", " ", fold(raw).strip())
-    for name, (_, forms) in _UNITS.items():
-        if folded in forms or folded in {fold(f) for f in forms}:
-            return name
-    return None
+    return _UNIT_OF_FORM.get(_SPACES.sub(" ", fold(raw).strip()))
 
 
 _COUNT_NOUNS: dict[str, tuple[str, ...]] = {
@@ -445,6 +464,54 @@ def quantities(text: str) -> list[Quantity]:
 # Without a digit or a number word a text has no quantity with a number: skip those patterns.
 _NUMBERISH = re.compile(rf"\d|(?<!\w){_WORD_ALTS}(?!\w)")
 
+# Where a number of `_QUANTITY` or `_COUNT` can start: a digit, or a number word followed by a
+# space, after neither a word character nor a separator; and where a `_TIME` can start: a
+# digit after a non-digit (the start of a run of digits). The big patterns are tried only at
+# or just before these positions (see `_anchored`): a support answer has a handful of them in
+# hundreds of characters, and trying the patterns at every character was most of the
+# analysis time.
+_NUMBER_START = re.compile(rf"(?<![\w.,])(?=\d|(?:{_WORD_ALTS})\s)", re.IGNORECASE)
+_DIGIT_RUN = re.compile(r"\d+")  # its starts are the `(?<!\d)\d` positions, found faster
+# The same in ASCII text (most folded answers), where \d is [0-9]: twice as fast again.
+_ASCII_DIGIT_RUN = re.compile(r"[0-9]+")
+# A `_QUANTITY` match starts at most this far before its number (an optional currency, then
+# an optional whitespace character). `_QUANTITY_NEAR` matched at a position finds the first
+# `_QUANTITY` match starting within that distance of it, as group `q`, with the same groups.
+assert not any(c.isspace() for c in _CURRENCY_CODES)
+_QUANTITY_REACH = max(map(len, _CURRENCY_CODES)) + 1
+_QUANTITY_NEAR = re.compile(
+    rf"[\s\S]{{0,{_QUANTITY_REACH}}}?(?P<q>{_QUANTITY.pattern})", _QUANTITY.flags
+)
+
+
+def _anchored(pattern: re.Pattern[str], anchors: list[int], text: str) -> Iterator[re.Match[str]]:
+    """The matches `pattern.finditer(text)` gives, for a pattern whose matches are never empty
+    and start only at `anchors` (ascending): only those positions are tried, in order."""
+    pos = 0  # the end of the last match: finditer never looks before it again
+    for at in anchors:
+        if at >= pos and (found := pattern.match(text, at)) is not None:
+            yield found
+            pos = found.end()
+
+
+def _quantity_matches(folded: str, anchors: list[int]) -> Iterator[re.Match[str]]:
+    """The matches of `_QUANTITY.finditer(folded)` (as group `q` of `_QUANTITY_NEAR`): a
+    match starts at most `_QUANTITY_REACH` characters before a number start (`anchors`), so
+    only those stretches are tried, each position once and in order."""
+    pos = 0  # the end of the last match
+    tried = 0  # every position before this one has been tried
+    for at in anchors:
+        # Until a match ends past this number or every position up to it has failed. Each
+        # round tries the positions from `start` on, so no match can start before it.
+        while at >= pos and at >= tried:
+            start = max(pos, tried, at - _QUANTITY_REACH)
+            found = _QUANTITY_NEAR.match(folded, start)
+            if found is None:
+                tried = start + _QUANTITY_REACH + 1
+            else:
+                yield found
+                pos = found.end()
+
 
 @lru_cache(maxsize=8192)
 def _quantities_of(text: str) -> tuple[Quantity, ...]:
@@ -452,14 +519,17 @@ def _quantities_of(text: str) -> tuple[Quantity, ...]:
     times, devices, lines, fees), every time of day, and worded durations ("immediately",
     "24/7"). Matching runs on the folded text (same length), so spans index the original."""
     folded = fold(text)
-    numberish = _NUMBERISH.search(folded) is not None
-    out = _quantities(folded, text) if numberish else []
+    runs = _ASCII_DIGIT_RUN if folded.isascii() else _DIGIT_RUN
+    digit_runs = [m.start() for m in runs.finditer(folded)]
+    numberish = bool(digit_runs) or _NUMBERISH.search(folded) is not None
+    starts = [m.start() for m in _NUMBER_START.finditer(folded)] if numberish else []
+    out = _quantities(folded, text, starts, digit_runs) if numberish else []
     for m in _WORDED_RE.finditer(folded):
         if not any(s < m.end() and m.start() < e for s, e in ((q.start, q.end) for q in out)):
             unit = m.lastgroup or "immediate"
             out.append(Quantity(0.0, unit, m.start(), m.end(), text[m.start() : m.end()]))
     taken = [(q.start, q.end) for q in out]
-    for m in _COUNT.finditer(folded) if numberish else ():
+    for m in _anchored(_COUNT, starts, folded):
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
         value = parse_number(m.group("num"))
@@ -472,11 +542,13 @@ def _quantities_of(text: str) -> tuple[Quantity, ...]:
     return tuple(sorted(out, key=lambda q: q.start))
 
 
-def _quantities(folded: str, text: str) -> list[Quantity]:
+def _quantities(folded: str, text: str, starts: list[int], digit_runs: list[int]) -> list[Quantity]:
     out: list[Quantity] = []
-    for m in _QUANTITY.finditer(folded):
+    for m in _quantity_matches(folded, starts):
         cur = m.group("cur1") or m.group("cur2")
         unit_raw = m.group("unit")
+        if not cur and not unit_raw:
+            continue  # a bare number: not a quantity (tested first: it is the usual case)
         value = parse_number(m.group("num"))
         if value is None:
             continue
@@ -501,13 +573,13 @@ def _quantities(folded: str, text: str) -> list[Quantity]:
             continue
         if not m.group("num")[0].isdigit() and unit == "money":
             continue  # "dos BRL" in Portuguese is "of the BRL": amounts are written in digits
-        start, end = m.start(), m.end()
+        start, end = m.start("q"), m.end("q")
         while start < end and text[start].isspace():
             start += 1
         while end > start and text[end - 1].isspace():
             end -= 1
         out.append(Quantity(value, unit, start, end, text[start:end], currency, upper))
-    for m in _TIME.finditer(folded):
+    for m in _anchored(_TIME, digit_runs, folded):
         if m.group(1) is not None:
             value = int(m.group(1)) + int(m.group(2)) / 60
         else:

@@ -885,11 +885,14 @@ def _near_duplicates(chunks: list[str]) -> bool:
     sets = sorted((frozenset(c.split()) for c in chunks[:300]), key=len)
     for j in range(1, len(sets)):
         b = sets[j]
+        size_b = len(b)
         for i in range(j - 1, -1, -1):
             a = sets[i]
-            if len(a) < 0.8 * len(b):
+            size_a = len(a)
+            if size_a < 0.8 * size_b:
                 break
-            if len(a) >= 5 and _overlap(a, b) >= 0.8:
+            # `_overlap(a, b) >= 0.8`, inlined: this is the hot loop of the repetition check
+            if size_a >= 5 and (common := len(a & b)) / (size_a + size_b - common) >= 0.8:
                 return True
     return False
 
