@@ -28,12 +28,15 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from evals.records import Evidence, Finding, Span
-from guardrails.grounding import Clause, Mention, PolicyIndex, negated_before
+from guardrails.grounding import Clause, Mention, PolicyIndex, negated_before, negation_for
 from guardrails.lexicon import (
+    ACTIONS,
     AUTOMATIC_MARKERS,
     BENEFITS,
+    CAPABILITY_MARKERS,
     COMPANY_VOICE,
     GRANT_MARKERS,
+    NO_NEED_MARKERS,
     NOT_MONEY_BACK,
     POSITION_MARKERS,
     REFUND_PROMISES,
@@ -90,6 +93,13 @@ def _markers(kind: str, language: str | None) -> re.Pattern[str]:
 
 
 _REQUIREMENT = _compile(REQUIREMENT_MARKERS)
+_ACTIONS = {action: _compile(stems) for action, stems in ACTIONS.items()}
+_CAPABILITY = _compile(CAPABILITY_MARKERS)
+_NO_NEED = _compile(NO_NEED_MARKERS)
+#: Concepts naming who acts rather than what is acted on.
+ACTORS = frozenset({"agent"})
+#: Words between a modal ("podemos", "no need to") and the action verb it governs.
+ACTION_GAP_WORDS = 3
 _WEAK = _compile(WEAK_TERMS)
 _NOT_MONEY = _compile(NOT_MONEY_BACK)
 
@@ -243,6 +253,8 @@ def claim_findings(
             out.append(finding)
         break
 
+    out.extend(_action_findings(text, offset, folded, found, language, index))
+
     # A rule or a position stated about the company.
     names = [fold(n) for n in company if n]
     about_company = any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", folded) for n in names)
@@ -320,7 +332,14 @@ def _stance_findings(
             text=text[mention.start : mention.end],
         )
         label = concept.replace("_", " ")
-        if about and not affirming:
+        # A "never promise a guaranteed delivery date" list forbids promising, not naming: a
+        # subject that only such a list mentions ("when delivery passes the promised date")
+        # states no rule against it.
+        listed_only = (
+            all(concept in c.forbidden and not _says_not(c, concept) for c in about)
+            and not position
+        )
+        if about and not affirming and not listed_only:
             out.append(
                 _finding(
                     "policy.contradicted",
@@ -344,4 +363,105 @@ def _stance_findings(
                     None,
                 )
             )
+    return out
+
+
+def _governed(folded: str, modal: re.Pattern[str], verb: re.Match[str]) -> re.Match[str] | None:
+    """The modal that governs the action verb: right before it, a few words at most."""
+    for m in modal.finditer(folded[: verb.start()]):
+        between = folded[m.end() : verb.start()].split()
+        if len(between) <= ACTION_GAP_WORDS:
+            return m
+    return None
+
+
+def _clause_polarity(clause: Clause, action: str) -> str | None:
+    """'forbids' when the clause's own words deny the action ("Agents cannot redirect them"),
+    'requires' when it states it as what happens ("Identity is verified by login"), None when
+    the clause does not name it or only lists it under a prohibition heading."""
+    folded = fold(clause.text)
+    uses = list(_ACTIONS[action].finditer(folded))
+    if not uses:
+        return None
+    if all(negated_before(folded, m.start(), None, MARKER_NEGATION_WORDS) for m in uses):
+        return "forbids"
+    listed = bool(clause.concepts) and clause.forbidden == clause.concepts
+    if listed or _CAPABILITY.search(folded):
+        return None  # a "never promise" list, or a mere option
+    return "requires"
+
+
+def _action_findings(
+    text: str,
+    offset: int,
+    folded: str,
+    found: Sequence[Mention],
+    language: str | None,
+    index: PolicyIndex,
+) -> list[Finding]:
+    """A permission the policy denies ("podemos redirigirlo" against "Agents cannot redirect
+    them"), or a step the policy states as what happens said to be unnecessary or not to happen
+    ("no necesitamos verificar su identidad" against "Identity is verified by login"; "marketplace
+    orders are not covered" against "these rules also cover orders from marketplace sellers").
+    The clause must state the opposite explicitly and be about the same object: a specific
+    concept of the answer's sentence, not a person acting, that the clause names."""
+    out: list[Finding] = []
+    # People act; they are not what an action is done to ("Agents cannot redirect them").
+    objects = {m.concept for m in found} - index.generic - BENEFITS - ACTORS
+    for action, pattern in _ACTIONS.items():
+        for verb in pattern.finditer(folded):
+            no_need = _governed(folded, _NO_NEED, verb)
+            can = None
+            denied = negated_before(folded, verb.start(), language, MARKER_NEGATION_WORDS)
+            if no_need is None and denied and _governed(folded, _CAPABILITY, verb) is None:
+                # "orders from marketplace sellers are not covered" against "these rules also
+                # cover orders from marketplace sellers": the clause states it as what happens.
+                no_need = next(
+                    negation_for(language).finditer(
+                        folded, max(0, verb.start() - 24), verb.start()
+                    ),
+                    None,
+                )
+            if no_need is None and not denied:
+                can = _governed(folded, _CAPABILITY, verb)
+                if can is not None and negated_before(
+                    folded, can.start(), language, MARKER_NEGATION_WORDS
+                ):
+                    can = None  # "no podemos redirigirlo"
+            wanted = "forbids" if can is not None else "requires" if no_need is not None else None
+            if wanted is None:
+                continue
+            clause = next(
+                (
+                    c
+                    for c in index.clauses
+                    if (c.concepts & objects) and _clause_polarity(c, action) == wanted
+                ),
+                None,
+            )
+            if clause is None:
+                continue
+            marker = can if can is not None else no_need
+            assert marker is not None
+            where = Span(
+                start=offset + marker.start(),
+                end=offset + verb.end(),
+                text=text[marker.start() : verb.end()],
+            )
+            message = (
+                f"The answer says this can be done ('{where.text}'), but the policy rules it out."
+                if wanted == "forbids"
+                else f"The answer denies or waives ('{where.text}') what the policy states happens."
+            )
+            out.append(
+                _finding(
+                    "policy.contradicted",
+                    message,
+                    where,
+                    index,
+                    "the policy clause on the same subject states the opposite",
+                    clause,
+                )
+            )
+            break
     return out

@@ -142,6 +142,38 @@ def negated_before(
     return bool(negation.search(" ".join(before.split()[-window:])))
 
 
+# A causal or conditional clause before the main one: its negation stays inside it ("como el
+# producto nunca llegó, haremos una excepción" offers the exception).
+_SUBORDINATOR = re.compile(
+    r"(?<!\w)(?:como|ya que|puesto que|dado que|porque|since|because|as|given that|ja que|"
+    r"visto que|pois|if|si|se)(?!\w)"
+)
+# The main clause's verb after the subordinate one: first person, present or future ("haremos",
+# "we will", "vamos", "faremos").
+_MAIN_VERB = re.compile(
+    r"(?<!\w)(?:we will|we'll|i will|i'll|we can|vamos|\w+(?:remos|aremos|eremos|iremos|amos|"
+    r"emos|imos|rei|re))(?!\w)"
+)
+
+
+def _negates(negation: re.Pattern[str], window: str, mention: str = "") -> bool:
+    """Whether a negation in `window` (the words before a mention) reaches the mention. One
+    inside a preceding causal or conditional clause does not when the main clause's own verb
+    comes between them ("como el producto nunca llegó haremos una excepción")."""
+    found = list(negation.finditer(window))
+    if not found:
+        return False
+    last = found[-1]
+    opener = list(_SUBORDINATOR.finditer(window[: last.start()]))
+    # The negation must be inside the subordinate clause (no comma closed it before)...
+    if not opener or "," in window[opener[-1].end() : last.start()]:
+        return True
+    # ...and the main clause's verb must follow the negated one.
+    # (a mention may begin with it: "haremos una excepción").
+    words = f"{window[last.end() :]} {mention}".replace(",", " ").split()
+    return not _MAIN_VERB.search(" ".join(words[1:]))
+
+
 def mentions(text: str, language: str | None = None) -> list[Mention]:
     """Concept mentions with their polarity; see `_mentions`."""
     return list(_mentions(text, language))
@@ -162,7 +194,7 @@ def _mentions(text: str, language: str | None) -> tuple[Mention, ...]:
         window = " ".join(before.split()[-NEGATION_WINDOW_WORDS:])
         after = folded[end:seg_end]
         negated = (
-            bool(negation.search(window))
+            _negates(negation, window, folded[start:end])
             or bool(_POSTNEGATION.search(after))
             or bool(_TOPIC_FRAME.search(before))
             or bool(_NEUTRAL_BEFORE.search(before))
@@ -172,6 +204,14 @@ def _mentions(text: str, language: str | None) -> tuple[Mention, ...]:
         )
         out.append(Mention(concept, start, end, negated))
     return tuple(out)
+
+
+def outside_quantities(
+    found: list[Mention], stated: tuple[Quantity, ...] | list[Quantity]
+) -> list[Mention]:
+    """Mentions that are not a quantity's own unit: the "hours" of "48 hours" names no opening
+    hours, and would tie every duration in hours to every other."""
+    return [m for m in found if not any(q.start <= m.start and m.end <= q.end for q in stated)]
 
 
 @dataclass(frozen=True)
@@ -212,6 +252,16 @@ _CLAUSE_BREAK = re.compile(
     r"because|porque|since|if|si|when|cuando|quando|unless|salvo|until|hasta que|"
     r"ate que)(?!\w)"
 )
+# Words right after a value that tie it to the moment it counts from ("15 days after the
+# due date"); "of"/"from" are left out: "60 days from the date of the charge" is no due date.
+_TIED = re.compile(
+    r"^\s*(?:(?:business |working )?(?:days?|hours?|months?|weeks?)\s+)?"
+    r"(?:after|before|despues de|después de|despues del|después del|antes de|antes del|"
+    r"antes do|antes da|depois de|depois do|depois da|tras)(?!\w)"
+)
+_RELATIVE = re.compile(
+    r"^\s*(?:which|who|that|que|quien|quienes|quem|o qual|a qual|el cual|la cual)(?!\w)"
+)
 _ASIDE = re.compile(r"\([^()]*\)")
 # "Grace period: 3 days after the due date": a short head before a colon names the subject of
 # everything after it.
@@ -243,8 +293,17 @@ def subject(
     period is 5 days", "el periodo de gracia es de 5 días"), plus the head a colon puts before
     it. Coarser sentence topics mix the subjects of several rules ("5 days" of a date-change
     notice is not the grace period)."""
-    left, _ = clause_bounds(text, start, end)
+    left, right = clause_bounds(text, start, end)
+    # A relative clause is about its antecedent: "a supervisor review, which is answered within
+    # 5 business days", "la revisión de un responsable, que le contestará en 48 horas".
+    while left > 0 and _RELATIVE.match(text[left:start].lower()):
+        left = clause_bounds(text, max(0, left - 2), max(0, left - 1))[0]
     out = {m.concept for m in found if m.start >= left and m.end <= start}
+    # What a relation word ties the value to is its subject too: "up to 15 days after the
+    # original date", "más de 60 días de retraso".
+    tied = _TIED.match(text[end:right].lower())
+    if tied is not None:
+        out |= {m.concept for m in found if end <= m.start and m.end <= right}
     head = _HEAD.match(text)
     # The head names the subject of the item's first clause only: in "Known outages: the
     # status page, updated every 2 hours" the 2 hours are about the updates.
@@ -311,14 +370,14 @@ def index_policy(book: PolicyBook) -> PolicyIndex:
             # A section heading ("## Refunds") names the subject of every rule under it.
             section = frozenset(m.concept for m in mentions(sent.text))
             continue
-        found = mentions(sent.text)
+        stated = tuple(quantities(sent.text))
+        found = outside_quantities(mentions(sent.text), stated)
         everything = frozenset(m.concept for m in found)
         if under_prohibition:
             granted, forbidden = frozenset[str](), everything
         else:
             granted = frozenset(m.concept for m in found if not m.negated)
             forbidden = frozenset(m.concept for m in found if m.negated)
-        stated = tuple(quantities(sent.text))
         clauses.append(
             Clause(
                 start=sent.start,

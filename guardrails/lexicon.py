@@ -29,6 +29,24 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "estorn*",
         "reverso",
     ),
+    "marketplace": (
+        "marketplace*",
+        "third-party seller*",
+        "vendedores externos",
+        "vendedor externo",
+        "vendedores terceros",
+        "vendedores parceiros",
+        "vendedor parceiro",
+    ),
+    # Money sent to a bank account (a cash refund), not a chat handed to a person.
+    "bank_transfer": (
+        "bank transfer*",
+        "wire transfer*",
+        "transferencia",
+        "transferencias",
+        "transferencia bancaria",
+        "deposito bancario",
+    ),
     "return": (
         "return*",
         "devolucion*",
@@ -68,7 +86,28 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "vencimento",
         "fecha",
         "date",
-        "data",
+        # Portuguese "data" (date) only where it cannot be English "data" (personal data).
+        "uma data",
+        "numa data",
+        "da data",
+        "na data",
+        "nova data",
+        "essa data",
+        "esta data",
+        "outra data",
+        "mesma data",
+        "sua data",
+        "data original",
+        "data posterior",
+        "data prometida",
+        "data de",
+        "data do",
+        "data da",
+        "data limite",
+        "datas",
+        "mudar a data",
+        "alterar a data",
+        "adiar a data",
     ),
     "dispute": ("dispute*", "disputa*", "contestac*", "chargeback", "contest*", "impugn*"),
     "decision": (
@@ -419,7 +458,19 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "datos moviles",
         "dados moveis",
     ),
-    "price": ("price*", "precio*", "preco*", "cost*", "costo*", "custo*"),
+    "price": (
+        "price*",
+        "precio*",
+        "preco*",
+        "cost*",
+        "costo*",
+        "custo",
+        "custos",
+        "cuesta",
+        "cuestan",
+        "custa",
+        "custam",
+    ),
     "interest": ("interest", "intereses", "interes", "juros"),
     "politics": (
         "politic*",
@@ -644,6 +695,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "de forma excecional",
         "fazer uma excecao",
         "fazemos uma excecao",
+        "faremos uma excecao",
+        "abrir uma excecao",
+        "abrimos uma excecao",
         "vou fazer uma excecao",
         "como excecao",
         "uma excecao para",
@@ -956,6 +1010,68 @@ REFUND_PROMISES: dict[str, tuple[str, ...]] = {
 }
 #: What follows a promise to give something back that is not money: "le devolveremos la
 #: llamada" is a callback.
+#: Actions a policy permits, forbids or requires, by verb stem in the three languages. Only
+#: verbs whose object a clause names ("Agents cannot redirect them [refunds]", "Identity is
+#: verified by login"); a permission is compared with the clause on the same object.
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "redirect": ("redirect*", "redirig*", "redireccion*", "redirecion*", "redireciona*"),
+    "verify": ("verif*", "comprob*", "comprov*"),
+    "cover": (
+        "cover",
+        "covers",
+        "covered",
+        "cubre",
+        "cubren",
+        "cubiert*",
+        "cobre",
+        "cobrem",
+        "coberto*",
+        "coberta*",
+    ),
+}
+#: Saying the company may do something: "we can", "podemos", "pode".
+CAPABILITY_MARKERS = (
+    "we can",
+    "we could",
+    "i can",
+    "you can",
+    "it can",
+    "it is possible to",
+    "podemos",
+    "podriamos",
+    "puedo",
+    "puede",
+    "pueden",
+    "se puede",
+    "es posible",
+    "posso",
+    "pode",
+    "podem",
+    "e possivel",
+)
+#: Saying a step is not needed: "no need to verify", "no necesitamos verificar".
+NO_NEED_MARKERS = (
+    "no need to",
+    "don't need to",
+    "do not need to",
+    "doesn't need to",
+    "does not need to",
+    "not necessary to",
+    "without having to",
+    "no necesitamos",
+    "no necesita",
+    "no necesitas",
+    "no hace falta",
+    "no es necesario",
+    "sin necesidad de",
+    "sin tener que",
+    "nao precisamos",
+    "nao precisa",
+    "nao e necessario",
+    "sem necessidade de",
+    "sem precisar",
+)
+
 NOT_MONEY_BACK = ("la llamada", "a llamada", "a ligacao", "the call", "your call", "el producto")
 
 #: A rule stated about the company: "CuotaYa only contacts...", "we always...".

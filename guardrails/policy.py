@@ -13,6 +13,13 @@ book's clauses:
   policy clause that grants it: a clause that forbids it makes it `policy.contradicted`, no
   clause makes it `policy.unsupported`.
 
+- a value the case itself states is the facts guardrail's, unless the answer presents it as the
+  rule ("as our policy requires: within 48 hours", "at least 2 days' notice"); a value the policy
+  gives another country ("15 days in Brazil") to this customer's country, a rate ("3 calls a
+  day" against "at most once per day"), a list price, and a tier the case's own duration does
+  not reach ("25% for 24 hours or more" for a 7-hour outage) are `policy.contradicted`. A
+  maximum is never supported by a minimum of the same value.
+
 The policy text may be in another language than the answer: topics and benefits are matched
 through a cross-lingual lexicon (guardrails.lexicon), quantities by value and unit.
 """
@@ -20,6 +27,7 @@ through a cross-lingual lexicon (guardrails.lexicon), quantities by value and un
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from evals.records import Case, Evidence, Finding, PolicyBook, Span
 from guardrails.claims import claim_findings
@@ -27,15 +35,17 @@ from guardrails.grounding import (
     Clause,
     PolicyIndex,
     case_ground,
+    clause_bounds,
     equivalent,
     index_policy,
     mentions,
     near,
+    outside_quantities,
     subject,
 )
 from guardrails.lexicon import BENEFITS
 from guardrails.registry import Check, GuardrailContext, register
-from guardrails.text import Quantity, fold, quantities, sentences
+from guardrails.text import NUMBER_WORDS, Quantity, fold, quantities, sentences
 
 GUARDRAIL = "policy"
 
@@ -97,6 +107,39 @@ SUBJECT_RELATED = 3
 EQUAL_ENOUGH = 1
 
 
+_LOWER_BOUND = re.compile(
+    r"(?<!\w)(?:at least|al menos|por lo menos|como minimo|pelo menos|no minimo|minimum of|"
+    r"more than|mas de|mais de)\s+$"
+)
+_UPPER_BOUND = re.compile(
+    r"(?<!\w)(?:at most|up to|no more than|hasta|ate|no maximo|como maximo|maximo de|"
+    r"a maximum of|un maximo de|um maximo de|less than|menos de)\s+$"
+)
+
+
+_NOT_MORE = re.compile(
+    r"(?:(?<!\w)(?:not|no|nao|never|nunca)|n't)\s+(?:\w+\s+){0,2}(?:more than|over|mas de|mais de|"
+    r"longer than)\s+$"
+)
+
+
+def bound_of(text: str, start: int) -> str | None:
+    """Whether the value at `start` is a minimum ("at least 5 days") or a maximum ("up to 10
+    days", "no máximo 5 dias")."""
+    before = fold(text[max(0, start - 40) : start])
+    if _NOT_MORE.search(before):  # "can't be more than 10 days" is a maximum
+        return "max"
+    if _LOWER_BOUND.search(before):
+        return "min"
+    if _UPPER_BOUND.search(before):
+        return "max"
+    return None
+
+
+def _opposite(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a != b
+
+
 def policy_relation(q: Quantity, local: set[str], topic: set[str], index: PolicyIndex) -> int:
     """How strongly the policy speaks about what `q` is about: the score of its most related
     comparable quantity (RELATED or more: the policy has a rule on it)."""
@@ -118,12 +161,15 @@ def _quantity_finding(
     index: PolicyIndex,
     about_case: bool,
     subject: frozenset[str] = frozenset(),
+    bound: str | None = None,
 ) -> Finding | None:
+    # A maximum is not a minimum: "at most 5 days after" is not supported by "at least 5 days
+    # before", so a policy value bounded the other way is left out.
     candidates = [
         (_score(index, c, p, local, topic), c, p)
         for c in index.clauses
         for p in c.quantities
-        if _comparable(q, p)
+        if _comparable(q, p) and not _opposite(bound, bound_of(c.text, p.start))
     ]
     # The answer's subject (the concepts of the quantity's own clause) against each policy
     # quantity's subject: the rule on the same subject decides, whatever the policy states
@@ -133,9 +179,16 @@ def _quantity_finding(
         (len(wanted & c.subjects[i]), c, p)
         for c in index.clauses
         for i, p in enumerate(c.quantities)
-        if i < len(c.subjects) and _comparable(q, p) and wanted & c.subjects[i]
+        if i < len(c.subjects)
+        and _comparable(q, p)
+        and wanted & c.subjects[i]
+        and not _opposite(bound, bound_of(c.text, p.start))
     ]
-    if any(equivalent(q, p) for _, _, p in same_subject):
+    # The clauses sharing most of the subject decide: "the security team reviews fraud locks
+    # within 3 business days" outweighs "a supervisor review ... within 5 business days" for
+    # "our security team reviews such cases within 5 business days".
+    closest = max((n for n, _, _ in same_subject), default=0)
+    if any(equivalent(q, p) for n, _, p in same_subject if n == closest):
         return None
     best = max((s for s, _, _ in candidates), default=-1)
     equal = [(s, c) for s, c, p in candidates if equivalent(q, p)]
@@ -261,8 +314,58 @@ _CASE_CUE = re.compile(
     r"(?<!\w)(ago|hace|ha|left|remaining|remain|quedan|queda|restan|resta|faltan|falta|faltam|"
     r"restam|lasted|lasting|duro|durou|dura|lleva|llevamos|leva|levamos|overdue|vencid\w*|"
     r"atrasad\w*|since|desde|already|ya|ja|has been|have been|hasta ahora|so far|ate agora|"
-    r"past|pasados|passados|was|were|fue|foi|fueron|foram)(?!\w)"
+    r"past|pasados|passados|was|were|fue|foi|fueron|foram|pasado|pasaron|"
+    r"passado|passaram|transcurri\w*|elapsed)(?!\w)"
 )
+# Spanish preterite (dejó, duró, afectó) and Portuguese preterite (deixou, durou, caiu): the
+# inflection carries the past, which no separate word marks. English marks it with was/were.
+_PAST_TENSE = re.compile(r"(?<!\w)(?:\w{2,}ó|\w{3,}(?:ou|iu))(?!\w)", re.IGNORECASE)
+# Present-tense words with the same endings: "estou", "vou", "sou", "dou".
+_PAST_EXCEPTIONS = re.compile(r"(?<!\w)(?:estou|vou|sou|dou)(?!\w)")
+# Right after a quantity, "since"/"desde" anchors the window it states ("30 days from delivery").
+_ANCHOR = re.compile(r"^\s*(?:since|desde)(?!\w)", re.IGNORECASE)
+
+
+# Words that present the value right after them as a rule, not as this conversation's figure:
+# a reference to the policy, or a minimum the customer must meet.
+_RULE_FRAME = re.compile(
+    r"(?<!\w)(?:(?:our|the) (?:policy|rules?) (?:requires?|says|states|is)|as (?:our|the) "
+    r"(?:policy|rules?) (?:requires?|says|states)|(?:nuestra|la) (?:politica|norma|regla) "
+    r"(?:exige|establece|dice|indica|requiere)|(?:nossa|a) (?:politica|regra|norma) "
+    r"(?:exige|estabelece|diz|indica|requer)|at least|al menos|como minimo|por lo menos|"
+    r"pelo menos|no minimo)(?!\w)[^.;]{0,30}$"
+)
+
+
+_MINIMUM = re.compile(
+    r"(?<!\w)(?:at least|al menos|como minimo|por lo menos|pelo menos|no minimo)\s+$"
+)
+
+
+def _minimum_finding(
+    q: Quantity, frame: str, topic: set[str], index: PolicyIndex
+) -> Finding | None:
+    """A minimum stated as a rule ("at least 2 days' notice") against the policy's minimums
+    on the same subject: a different value contradicts them."""
+    if _MINIMUM.search(frame) is None:
+        return None
+    minimums = [
+        (c, p)
+        for c in index.clauses
+        if index.related(c, topic)
+        for p in c.quantities
+        if _comparable(q, p) and _MINIMUM.search(fold(c.text[max(0, p.start - 20) : p.start]))
+    ]
+    if not minimums or any(equivalent(q, p) for _, p in minimums):
+        return None
+    return _finding(
+        "policy.contradicted",
+        f"The answer states a minimum of {q.text}, but the policy states another minimum.",
+        Span(start=q.start, end=q.end, text=q.text),
+        index,
+        "the policy clause on the same subject states another minimum",
+        minimums[0][0],
+    )
 
 
 # A semicolon or colon separates statements: a case cue beyond it is about another one.
@@ -276,6 +379,244 @@ _FIRST_PERSON = re.compile(
     r"elevo|remito|comunico|confirmo|vou|posso|eu|encaminho|transfiro|repasso|verifico)(?!\w)"
 )
 _FEE_KEY = re.compile(r"fee|charge|cost|price|penalt|cargo|comision|multa|taxa|tarifa")
+
+
+# A rate: how many times something may happen per period ("at most once per day", "hasta 3
+# llamadas al día", "até 2 vezes por dia"). Durations are quantities; a rate is a count over
+# a period, which `quantities` does not read.
+_RATE_NOUNS = (
+    r"times?|vez|veces|vezes|calls?|llamadas?|ligacoes|ligacao|chamadas?|contacts?|contactos?|"
+    r"contatos?|messages?|mensajes?|mensagens|emails?|correos?|requests?|solicitudes|pedidos"
+)
+_RATE = re.compile(
+    r"(?<![\w:.,])(?:(?P<digits>\d+)|(?P<adverb>once|twice)|(?P<word>[a-z]+))"
+    rf"\s+(?P<noun>(?:{_RATE_NOUNS})\s+)?"
+    r"(?:a|per|each|every|al|por|cada|a cada|ao|en el|em)\s+(?:calendar\s+|natural\s+)?"
+    r"(?P<period>day|dia|week|semana|month|mes|year|ano)(?!\w)"
+)
+_PERIOD = {"dia": "day", "semana": "week", "mes": "month", "ano": "year"}
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: float
+    period: str
+    start: int
+    end: int
+
+
+def rates(text: str) -> list[Rate]:
+    """The rates a text states, with offsets into it."""
+    out = []
+    for m in _RATE.finditer(fold(text)):
+        if m.group("digits") and m.group("noun"):  # "3 calls a day", not "22:00 every day"
+            count = float(m.group("digits"))
+        elif m.group("adverb"):
+            count = 1.0 if m.group("adverb") == "once" else 2.0
+        elif m.group("noun") and m.group("word") in NUMBER_WORDS:
+            count = float(NUMBER_WORDS[m.group("word")])  # "una vez", "three calls"
+        else:
+            continue
+        period = _PERIOD.get(m.group("period"), m.group("period"))
+        out.append(Rate(count, period, m.start(), m.end()))
+    return out
+
+
+def _rate_findings(
+    text: str, offset: int, topic: set[str], index: PolicyIndex, said: set[tuple[float, str]]
+) -> list[Finding]:
+    """A rate the policy states differently for the same subject: `policy.contradicted`. A rate
+    the policy never states per that period is left alone (nothing to compare it with)."""
+    out = []
+    for rate in rates(text):
+        if (rate.count, rate.period) in said:
+            continue  # the customer's own count ("they call me 4 times a day")
+        related = [
+            (c, r)
+            for c in index.clauses
+            if index.related(c, topic)
+            for r in rates(c.text)
+            if r.period == rate.period
+        ]
+        if not related or any(r.count == rate.count for _, r in related):
+            continue
+        span = Span(
+            start=offset + rate.start, end=offset + rate.end, text=text[rate.start : rate.end]
+        )
+        out.append(
+            _finding(
+                "policy.contradicted",
+                f"The answer states '{span.text}', but the policy states another rate.",
+                span,
+                index,
+                f"the policy clause on the same subject states another number per {rate.period}",
+                related[0][0],
+            )
+        )
+    return out
+
+
+# Countries a policy may give different values for, by region subtag, with their names.
+COUNTRIES: dict[str, tuple[str, ...]] = {
+    "MX": ("mexico",),
+    "ES": ("spain", "espana", "espanha"),
+    "BR": ("brazil", "brasil"),
+    "US": ("united states", "estados unidos", "eua", "usa"),
+    "PT": ("portugal",),
+    "AR": ("argentina",),
+}
+_COUNTRY_NAME = re.compile(
+    r"(?<!\w)(" + "|".join(n for names in COUNTRIES.values() for n in names) + r")(?!\w)"
+)
+# "20 days in Mexico", "15 days (Brazil)": a value stated for a country.
+_FOR_COUNTRY = re.compile(r"^\s*(?:\(|in\s|en\s|em\s|no\s|na\s|for\s|para\s)")
+_BY_NAME = {n: code for code, names in COUNTRIES.items() for n in names}
+
+
+def _country(language: str | None) -> str | None:
+    """The customer's country from the case's BCP-47 tag (es-MX -> MX), if it names one."""
+    parts = (language or "").split("-")
+    region = parts[1].upper() if len(parts) > 1 else None
+    return region if region in COUNTRIES else None
+
+
+def _countries_of(clause: Clause) -> list[frozenset[str]]:
+    """For each quantity of a clause, the countries it is stated for: the names right after it,
+    before the next value ("20 days in Mexico, 1 month in Spain", "15 days (Brazil)")."""
+    folded = fold(clause.text)
+    out: list[frozenset[str]] = []
+    for i, p in enumerate(clause.quantities):
+        stop = clause.quantities[i + 1].start if i + 1 < len(clause.quantities) else len(folded)
+        gap = folded[p.end : min(stop, p.end + 40)]
+        gap = re.split(r"[;.:](?:\s|$)", gap, maxsplit=1)[0]
+        if not _FOR_COUNTRY.match(gap):
+            out.append(frozenset())
+            continue
+        out.append(frozenset(_BY_NAME[m.group(1)] for m in _COUNTRY_NAME.finditer(gap)))
+    return out
+
+
+def _same(q: Quantity, p: Quantity) -> bool:
+    """The same value; a range only as the same range ("4 to 9 days" is not "4 to 12 days",
+    though it lies inside it)."""
+    if q.upper is not None and p.upper is not None:
+        return p.same_unit(q) and q.value == p.value and q.upper == p.upper
+    return equivalent(q, p)
+
+
+def _stated_for_country(q: Quantity, country: str, topic: set[str], index: PolicyIndex) -> bool:
+    """Whether a clause on this topic states this very value for the customer's country."""
+    return any(
+        country in c and _same(q, p)
+        for clause in index.clauses
+        if index.related(clause, topic)
+        for p, c in zip(clause.quantities, _countries_of(clause), strict=True)
+    )
+
+
+def _regional_finding(
+    q: Quantity, country: str, topic: set[str], index: PolicyIndex
+) -> Finding | None:
+    """A value the policy states for another country, in a clause that states a different value
+    for the customer's country ("15 days in Brazil"): `policy.contradicted`."""
+    if q.kind == "time":
+        return None
+    for clause in index.clauses:
+        if not index.related(clause, topic):
+            continue
+        assigned = _countries_of(clause)
+        comparable = [
+            (p, c) for p, c in zip(clause.quantities, assigned, strict=True) if _comparable(q, p)
+        ]
+        own = [p for p, c in comparable if country in c]
+        if not own or any(_same(q, p) for p in own):
+            continue
+        # A range from a per-country table of ranges must be the customer's country's range.
+        table_of_ranges = q.upper is not None and all(p.upper is not None for p, _ in comparable)
+        if table_of_ranges or any(equivalent(q, p) for p, c in comparable if country not in c):
+            return _finding(
+                "policy.contradicted",
+                f"The answer states {q.text}, but the policy states "
+                f"{own[0].text} for this customer's country.",
+                Span(start=q.start, end=q.end, text=q.text),
+                index,
+                "the value belongs to another country in the policy clause",
+                clause,
+            )
+    return None
+
+
+# A tiered rule: a value earned from a threshold on ("10% ... for 6 hours or more, 25% for 24
+# hours or more"; "25% por 24 horas o más"; "a partir de 24 horas").
+_TIER = re.compile(
+    r"(?P<value>\d+(?:[.,]\d+)?\s*%)[^%;]*?(?:(?:for|por|durante|de)\s+(?P<n>\d+)\s+"
+    r"(?P<unit>hours?|horas?|days?|dias?)\s+(?:or more|o mas|ou mais)|(?:from|a partir de|"
+    r"desde)\s+(?P<n2>\d+)\s+(?P<unit2>hours?|horas?|days?|dias?))"
+)
+_HOURS = {"hour": 1.0, "day": 24.0, "minute": 1 / 60}
+
+
+@dataclass(frozen=True)
+class Tier:
+    value: float  # percent
+    threshold: float  # hours
+
+
+def tiers(clause: Clause) -> list[Tier]:
+    """The tiers a clause states, in order."""
+    out = []
+    for m in _TIER.finditer(fold(clause.text)):
+        n = float(m.group("n") or m.group("n2"))
+        unit = m.group("unit") or m.group("unit2")
+        per = 24.0 if unit.startswith(("day", "dia")) else 1.0
+        out.append(Tier(float(m.group("value").rstrip("% ").replace(",", ".")), n * per))
+    return out
+
+
+def _tier_finding(
+    q: Quantity,
+    duration: float | None,
+    topic: set[str],
+    index: PolicyIndex,
+    stated_hours: frozenset[float] | set[float] = frozenset(),
+) -> Finding | None:
+    """A tier value the case does not reach ("25% for 24 hours or more" for a 7-hour outage):
+    the case's own duration (its only duration fact) selects the tier the policy grants. A
+    sentence that names the tier's own threshold restates the rule ("if it reaches 72 hours,
+    the credit becomes 50%")."""
+    if duration is None or q.unit != "percent":
+        return None
+    for clause in index.clauses:
+        stated = tiers(clause)
+        if len(stated) < 2 and not any(t.value == q.value for t in stated):
+            continue
+        if not any(t.value == q.value for t in stated):
+            continue
+        if topic and not index.related(clause, topic):
+            continue
+        reached = [t for t in stated if t.threshold <= duration]
+        earned = max(reached, key=lambda t: t.threshold) if reached else None
+        if earned is not None and earned.value == q.value:
+            return None
+        if any(t.value == q.value and t.threshold in stated_hours for t in stated):
+            return None
+        return _finding(
+            "policy.contradicted",
+            f"The answer states {q.text}, but the policy grants "
+            + (f"{earned.value:g}%" if earned else "nothing")
+            + " for this case's duration.",
+            Span(start=q.start, end=q.end, text=q.text),
+            index,
+            "the policy's tier for this case's duration is another value",
+            clause,
+        )
+    return None
+
+
+def _case_duration(facts: tuple[tuple[str, Quantity], ...]) -> float | None:
+    """The case's duration in hours, when its facts state exactly one."""
+    values = {f.value * _HOURS[f.unit] for _, f in facts if f.unit in _HOURS}
+    return values.pop() if len(values) == 1 else None
 
 
 def _is_heading(text: str) -> bool:
@@ -295,14 +636,33 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     case_fees = any(f.unit == "money" and _FEE_KEY.search(key) for key, f in ground.facts)
     findings: list[Finding] = []
     company = (book.name, book.id)
+    country = _country(case.language)
+    duration = _case_duration(ground.facts)
+    said_rates = {
+        (r.count, r.period)
+        for part in [*(m.content for m in case.messages), *map(str, case.facts.values())]
+        for r in rates(part)
+    }
     for sent in sentences(text):
-        found = mentions(sent.text, case.language)
+        found = outside_quantities(mentions(sent.text, case.language), quantities(sent.text))
         if _is_heading(sent.text):
             # "Fee waiver" over a paragraph names a subject; it offers nothing.
             found = [m for m in found if m.concept not in BENEFITS]
         topic = {m.concept for m in found}
         for q in quantities(sent.text):
             if ground.grounds(q):
+                # The case's own value, unless the answer states it as the rule ("as our
+                # policy requires: within 48 hours", "at least 2 days' notice"): then the
+                # policy's value on that subject must be the same.
+                frame = _RULE_FRAME.search(fold(sent.text[max(0, q.start - 60) : q.start]))
+                if frame is not None:
+                    local = near(found, q.start, q.end)
+                    subj = subject(sent.text, found, q.start, q.end)
+                    finding = _quantity_finding(q, local, topic, index, False, subj)
+                    if finding is None or finding.code != "policy.contradicted":
+                        finding = _minimum_finding(q, frame.group(0), topic, index)
+                    if finding is not None and finding.code == "policy.contradicted":
+                        findings.append(_shift(finding, sent.start))
                 continue
             if q.unit in ("immediate", "allday") and (
                 _FIRST_PERSON.search(fold(sent.text[max(0, q.start - 80) : q.end + 20]))
@@ -326,15 +686,40 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             else:
                 # "Waivers are once every 6 months, since your last one was 4 months ago":
                 # a cue of this conversation marks only the quantities of its own clause.
-                left = max(
-                    (m.end() for m in _STRONG_BREAK.finditer(sent.text[: q.start])), default=0
-                )
-                found_right = _STRONG_BREAK.search(sent.text, q.end)
-                right = found_right.start() if found_right else len(sent.text)
-                clause = sent.text[max(left, q.start - 40) : min(right, q.end + 40)]
-                about_case = q.unit in fact_units and bool(_CASE_CUE.search(fold(clause)))
+                # The cue must be in the quantity's own clause: in "delivered 42 days ago and
+                # our return window is 45 days" the 45 days are a rule, not this order's age;
+                # in "waivers are once every 6 months, and since your last one was 4 months
+                # ago" the 6 months are. "45 days since delivery" anchors a window: "since"
+                # right after the value marks nothing.
+                left, right = clause_bounds(sent.text, q.start, q.end)
+                before = sent.text[max(left, q.start - 40) : q.start]
+                after = _ANCHOR.sub(" ", sent.text[q.end : min(right, q.end + 40)], count=1)
+                clause = f"{before} {after}"
+                # A verb in the past tense before it tells of an event ("la avería dejó sin
+                # fibra la zona durante 3 horas").
+                own = sent.text[left : q.start]
+                past = bool(_PAST_TENSE.search(own)) and not _PAST_EXCEPTIONS.search(fold(own))
+                about_case = q.unit in fact_units and (bool(_CASE_CUE.search(fold(clause))) or past)
             subj = subject(sent.text, found, q.start, q.end)
-            finding = _quantity_finding(q, local, topic, index, about_case, subj)
+            if country is not None and _stated_for_country(q, country, topic, index):
+                continue  # "15 days in Brazil" to a Brazilian customer
+            bound = bound_of(sent.text, q.start)
+            finding = _quantity_finding(q, local, topic, index, about_case, subj, bound)
+            # (a price list's price, not a fee this case computes: "the penalty is BRL 200.00")
+            priced = near(found, q.start, q.end, 25) & {"price"}
+            if finding is None and q.unit == "money" and about_case and case_fees and priced:
+                # A price the case has its own figure for, stated differently: the price list
+                # in the policy decides as well ("Mobile 20 GB costs EUR 15.00").
+                finding = _quantity_finding(q, local, topic, index, False, subj, bound)
+                if finding is not None and finding.code != "policy.contradicted":
+                    finding = None
+            if finding is None and not about_case:
+                hours = {
+                    d.value * _HOURS[d.unit] for d in quantities(sent.text) if d.unit in _HOURS
+                }
+                finding = _tier_finding(q, duration, topic, index, hours)
+            if finding is None and not about_case and country is not None:
+                finding = _regional_finding(q, country, topic, index)
             if finding is not None:
                 findings.append(_shift(finding, sent.start))
         seen: set[str] = set()
@@ -352,6 +737,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             finding = _benefit_finding(concept, span, topic, index)
             if finding is not None:
                 findings.append(finding)
+        findings.extend(_rate_findings(sent.text, sent.start, topic, index, said_rates))
         # Statements without a number: automatic behaviour, grants, refunds, company rules.
         findings.extend(claim_findings(sent.text, sent.start, found, case.language, index, company))
     return findings
