@@ -24,8 +24,9 @@ phrases live in guardrails.lexicon; negation comes from guardrails.grounding.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from typing import Any
 
 from evals.records import Evidence, Finding, Span
 from guardrails.grounding import Clause, Mention, PolicyIndex, negated_before, negation_for
@@ -78,22 +79,107 @@ def _language(language: str | None) -> list[str]:
     return [lang] if lang in ("en", "es", "pt") else ["en", "es", "pt"]
 
 
+_WORDS = re.compile(r"[a-z]+")
+
+
+#: Marks an anchor that is a literal text (see `_anchor`) among the anchor words.
+_TEXT = "\x00"
+
+
+def _anchor(raw: str) -> str | None:
+    """What every match of a phrase needs: one plain word of it (its longest: the rarest),
+    which a match has as a whole word; or else the literal text of one of its tokens (a
+    prefix such as "automatic*" without its star), marked with `_TEXT`, which a match
+    contains; None when the phrase has neither (only "_")."""
+    tokens = fold(raw).split()
+    plain = [t for t in tokens if t.isascii() and t.isalpha()]
+    if plain:
+        return max(plain, key=len)
+    literal = [t[:-1] if t.endswith("*") else t for t in tokens if t != "_"]
+    literal = [t for t in literal if t]
+    return _TEXT + max(literal, key=len) if literal else None
+
+
+def _anchors(phrases: Iterable[str]) -> frozenset[str] | None:
+    """The anchors of a phrase list, None when a phrase has none."""
+    out = set()
+    for raw in phrases:
+        found = _anchor(raw)
+        if found is None:
+            return None
+        out.add(found)
+    return frozenset(out)
+
+
+_PHRASE_TABLES = {
+    "automatic": AUTOMATIC_MARKERS,
+    "grant": GRANT_MARKERS,
+    "refund": REFUND_PROMISES,
+    "rule": RULE_MARKERS,
+    "position": POSITION_MARKERS,
+    "voice": COMPANY_VOICE,
+    "universal": UNIVERSAL_MARKERS,
+}
+#: Every literal-text anchor of the phrase lists that `Markers` are built from.
+_TEXT_ANCHORS = tuple(
+    sorted(
+        {
+            found[1:]
+            for phrases in [
+                *(p for table in _PHRASE_TABLES.values() for p in table.values()),
+                *ACTIONS.values(),
+            ]
+            for raw in phrases
+            if (found := _anchor(raw)) is not None and found.startswith(_TEXT)
+        }
+    )
+)
+
+
+def anchor_words(folded: str) -> frozenset[str]:
+    """What a folded sentence offers the anchors: its `[a-z]+` words, and the literal-text
+    anchors it contains (marked). Computed once per sentence for every phrase list."""
+    words = set(_WORDS.findall(folded))
+    words.update(_TEXT + t for t in _TEXT_ANCHORS if t in folded)
+    return frozenset(words)
+
+
+class Markers:
+    """A compiled phrase list with its anchors (see `_anchor`): a text that offers none of
+    them has no match, so a set test replaces scanning it with the pattern."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        listed = list(phrases)
+        self.pattern = _compile(listed)
+        self.anchors = _anchors(listed)
+        assert self.anchors is None or all(
+            a[1:] in _TEXT_ANCHORS for a in self.anchors if a.startswith(_TEXT)
+        ), "a phrase list outside _PHRASE_TABLES and ACTIONS"
+
+    def finditer(self, folded: str, words: frozenset[str]) -> Iterator[re.Match[str]]:
+        """`pattern.finditer(folded)`; `words` are `anchor_words(folded)`."""
+        if self.anchors is not None and self.anchors.isdisjoint(words):
+            return iter(())
+        return self.pattern.finditer(folded)
+
+    def search(self, folded: str, words: frozenset[str]) -> re.Match[str] | None:
+        return next(self.finditer(folded, words), None)
+
+
 @lru_cache(maxsize=64)
 def _markers(kind: str, language: str | None) -> re.Pattern[str]:
-    table = {
-        "automatic": AUTOMATIC_MARKERS,
-        "grant": GRANT_MARKERS,
-        "refund": REFUND_PROMISES,
-        "rule": RULE_MARKERS,
-        "position": POSITION_MARKERS,
-        "voice": COMPANY_VOICE,
-        "universal": UNIVERSAL_MARKERS,
-    }[kind]
-    return _compile(p for lang in _language(language) for p in table[lang])
+    return _marker_table(kind, language).pattern
+
+
+@lru_cache(maxsize=64)
+def _marker_table(kind: str, language: str | None) -> Markers:
+    table = _PHRASE_TABLES[kind]
+    return Markers(p for lang in _language(language) for p in table[lang])
 
 
 _REQUIREMENT = _compile(REQUIREMENT_MARKERS)
 _ACTIONS = {action: _compile(stems) for action, stems in ACTIONS.items()}
+_ACTION_MARKERS = {action: Markers(stems) for action, stems in ACTIONS.items()}
 _CAPABILITY = _compile(CAPABILITY_MARKERS)
 _NO_NEED = _compile(NO_NEED_MARKERS)
 #: Concepts naming who acts rather than what is acted on.
@@ -192,9 +278,22 @@ def claim_findings(
     """Findings for the policy statements without a number in one sentence `text` (at
     `offset` in the answer), whose concept mentions are `found`."""
     folded = fold(text)
+    words = anchor_words(folded)
     topic = {m.concept for m in found}
-    affirmed = _affirmed(found, text)
-    numbers = {n.value for n in bare_numbers(text)}
+    # The affirmed concepts and the small numbers are read only by the few sentences that
+    # have a marker (most have none).
+    lazy: dict[str, set[Any]] = {}
+
+    def affirmed() -> set[str]:
+        if "affirmed" not in lazy:
+            lazy["affirmed"] = _affirmed(found, text)
+        return lazy["affirmed"]
+
+    def numbers() -> set[float]:
+        if "numbers" not in lazy:
+            lazy["numbers"] = {n.value for n in bare_numbers(text)}
+        return lazy["numbers"]
+
     out: list[Finding] = []
 
     def span(match: re.Match[str]) -> Span:
@@ -209,10 +308,11 @@ def claim_findings(
 
     # Something happening by itself, or granted by the assistant.
     for kind in ("automatic", "grant"):
-        marker = next((m for m in _markers(kind, language).finditer(folded) if live(m)), None)
+        found_markers = _marker_table(kind, language).finditer(folded, words)
+        marker = next((m for m in found_markers if live(m)), None)
         if marker is None:
             continue
-        clause = _unmet_requirement(index, topic, numbers, affirmed)
+        clause = _unmet_requirement(index, topic, numbers(), affirmed())
         if clause is not None:
             what = "happens by itself" if kind == "automatic" else "is granted by the assistant"
             out.append(
@@ -228,8 +328,8 @@ def claim_findings(
             )
             break
         if kind == "automatic":
-            _, top = _most_related(index, affirmed, numbers)
-            negating = [c for c in top if any(_says_not(c, x) for x in affirmed - index.generic)]
+            _, top = _most_related(index, affirmed(), numbers())
+            negating = [c for c in top if any(_says_not(c, x) for x in affirmed() - index.generic)]
             if negating and not any(map(_says_automatic, top)):
                 out.append(
                     _finding(
@@ -245,7 +345,7 @@ def claim_findings(
                 break
 
     # Money the company commits to give back.
-    for promise in _markers("refund", language).finditer(folded):
+    for promise in _marker_table("refund", language).finditer(folded, words):
         if not live(promise) or _NOT_MONEY.match(folded[promise.end() :].lstrip()):
             continue
         finding = _refund_finding(index, topic, span(promise))
@@ -253,20 +353,39 @@ def claim_findings(
             out.append(finding)
         break
 
-    out.extend(_action_findings(text, offset, folded, found, language, index))
+    out.extend(_action_findings(text, offset, folded, found, language, index, words))
 
     # A rule or a position stated about the company.
-    names = [fold(n) for n in company if n]
-    about_company = any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", folded) for n in names)
-    position = any(live(m) for m in _markers("position", language).finditer(folded))
-    voice = about_company or bool(_markers("voice", language).search(folded))
+    about_company = _names_company(company, folded)
+    position = any(live(m) for m in _marker_table("position", language).finditer(folded, words))
+    voice = about_company or _marker_table("voice", language).search(folded, words) is not None
     # A side the company takes: "Telvia condemns...", "we donate to every party".
-    position = position or (voice and bool(affirmed & POSITION_CONCEPTS))
-    rule = bool(_markers("rule", language).search(folded))
-    universal = any(live(m) for m in _markers("universal", language).finditer(folded))
+    position = position or (voice and bool(affirmed() & POSITION_CONCEPTS))
+    rule = _marker_table("rule", language).search(folded, words) is not None
+    universal = any(live(m) for m in _marker_table("universal", language).finditer(folded, words))
     if position or universal or (about_company and rule):
         out.extend(_stance_findings(index, found, text, offset, position))
     return out
+
+
+@lru_cache(maxsize=64)
+def _company_names(company: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str]] | None:
+    """The company's folded names, and the pattern of them as whole words, built once per
+    company (None without names)."""
+    names = tuple(fold(n) for n in company if n)
+    if not names:
+        return None
+    return names, re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in names))
+
+
+def _names_company(company: Sequence[str], folded: str) -> bool:
+    """Whether a folded sentence names the company (as a whole word): a sentence without
+    the name as a substring cannot, and most do not, so the pattern runs on few."""
+    known = _company_names(tuple(company))
+    if known is None:
+        return False
+    names, pattern = known
+    return any(n in folded for n in names) and pattern.search(folded) is not None
 
 
 def _refund_finding(index: PolicyIndex, topic: set[str], where: Span) -> Finding | None:
@@ -398,6 +517,7 @@ def _action_findings(
     found: Sequence[Mention],
     language: str | None,
     index: PolicyIndex,
+    words: frozenset[str] | None = None,
 ) -> list[Finding]:
     """A permission the policy denies ("podemos redirigirlo" against "Agents cannot redirect
     them"), or a step the policy states as what happens said to be unnecessary or not to happen
@@ -408,8 +528,10 @@ def _action_findings(
     out: list[Finding] = []
     # People act; they are not what an action is done to ("Agents cannot redirect them").
     objects = {m.concept for m in found} - index.generic - BENEFITS - ACTORS
-    for action, pattern in _ACTIONS.items():
-        for verb in pattern.finditer(folded):
+    if words is None:
+        words = anchor_words(folded)
+    for action, markers in _ACTION_MARKERS.items():
+        for verb in markers.finditer(folded, words):
             no_need = _governed(folded, _NO_NEED, verb)
             can = None
             denied = negated_before(folded, verb.start(), language, MARKER_NEGATION_WORDS)

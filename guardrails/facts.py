@@ -32,6 +32,8 @@ the rest, and the `policy` guardrail judges it, so one wrong number is one findi
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from datetime import date
 
 from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
@@ -49,9 +51,9 @@ from guardrails.grounding import (
     negation_for,
 )
 from guardrails.lexicon import BENEFITS, concepts
-from guardrails.policy import RELATED, policy_relation
+from guardrails.policy import RELATED, book_tables, policy_relation
 from guardrails.registry import Check, GuardrailContext, register
-from guardrails.text import Quantity, fold, quantities, sentences
+from guardrails.text import Quantity, fold, per_text, quantities, sentences, whole_quantities
 
 GUARDRAIL = "facts"
 
@@ -246,7 +248,11 @@ def _text_present(value: str, folded_answer: str, answer_tokens: set[str]) -> bo
     return bool(wanted) and all(t in answer_tokens for t in wanted)
 
 
-def _present(key: str, value: FactValue, text: str, answer_q: list[Quantity]) -> bool:
+def _present(
+    key: str, value: FactValue, text: str, answer_q: Callable[[], tuple[Quantity, ...]]
+) -> bool:
+    """Whether the answer states the fact in any form; `answer_q` gives the answer's
+    quantities, read only for the facts that need them."""
     if isinstance(value, bool):
         return True  # a yes/no fact has no surface form to look for
     if isinstance(value, list):
@@ -254,7 +260,7 @@ def _present(key: str, value: FactValue, text: str, answer_q: list[Quantity]) ->
     folded_answer = fold(text)
     if isinstance(value, int | float):
         for fq in fact_quantities(key, value):
-            if fq.unit != "number" and any(equivalent(a, fq) for a in answer_q):
+            if fq.unit != "number" and any(equivalent(a, fq) for a in answer_q()):
                 return True
         number = f"{value:g}"
         return bool(re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text))
@@ -263,7 +269,7 @@ def _present(key: str, value: FactValue, text: str, answer_q: list[Quantity]) ->
         return any(_same_date(d, iso) for _, _, d in dates_in(text)) or value in text
     wanted = quantities(value)
     if wanted:
-        return all(any(equivalent(a, w) for a in answer_q) for w in wanted)
+        return all(any(equivalent(a, w) for a in answer_q()) for w in wanted)
     return _text_present(value, folded_answer, set(_WORD.findall(folded_answer)))
 
 
@@ -297,12 +303,28 @@ def _names_fuzzy(word: str, folded: str) -> bool:
     return any(len(w) >= len(word) and _close(w[: len(word)], word) for w in _WORD.findall(folded))
 
 
+@per_text()
+def _cuts(folded: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Starts and ends of the clause breaks of a folded text (one character each, so both
+    ascending), found once per text: every quantity of a sentence asks for them."""
+    found = [(m.start(), m.end()) for m in _CLAUSE_BREAK.finditer(folded)]
+    return tuple(s for s, _ in found), tuple(e for _, e in found)
+
+
+def _clause_start(folded: str, start: int) -> int:
+    """The end of the last clause break before `start` (0 without one)."""
+    ends = _cuts(folded)[1]
+    at = bisect_right(ends, start)
+    return ends[at - 1] if at else 0
+
+
 def _clause(folded: str, start: int, end: int, words: int | None = CUE_WORDS) -> tuple[str, str]:
     """The words before and after a span that can still speak of it: within its clause, up
     to `words` each side (all of them when None), and not past a conjunction or a rate word."""
-    cut = list(_CLAUSE_BREAK.finditer(folded))
-    clause_start = max((m.end() for m in cut if m.end() <= start), default=0)
-    clause_end = min((m.start() for m in cut if m.start() >= end), default=len(folded))
+    starts = _cuts(folded)[0]
+    clause_start = _clause_start(folded, start)
+    at = bisect_left(starts, end)
+    clause_end = starts[at] if at < len(starts) else len(folded)
     before_text, after_text = folded[clause_start:start], folded[end:clause_end]
     stops = list(_CUE_STOP.finditer(before_text))
     if stops:
@@ -333,8 +355,7 @@ def _rate_of(folded: str, q: Quantity) -> list[str] | None:
 
 def _is_bound(folded: str, q: Quantity) -> bool:
     """Whether a bound or a threshold comes with the quantity ("up to 10 days")."""
-    cut = list(_CLAUSE_BREAK.finditer(folded))
-    clause_start = max((m.end() for m in cut if m.end() <= q.start), default=0)
+    clause_start = _clause_start(folded, q.start)
     before = " ".join(folded[clause_start : q.start].split()[-CUE_WORDS:])
     return bool(_BOUND.search(before) or _AFTER_BOUND.match(folded[q.end :].lstrip()))
 
@@ -345,6 +366,11 @@ def cue_of(folded: str, q: Quantity) -> str | None:
     an offer, a figure with no tie to this conversation)."""
     if _is_bound(folded, q):
         return None
+    return _unbound_cue(folded, q)
+
+
+def _unbound_cue(folded: str, q: Quantity) -> str | None:
+    """`cue_of` for a quantity that comes with no bound."""
     before, after = _clause(folded, q.start, q.end)
     if _REMAINING_CUE.search(before) or _REMAINING_CUE.search(after):
         return "remaining"
@@ -421,13 +447,15 @@ def _quantity_key(
     q: Quantity,
     found: list[Mention],
     index: PolicyIndex | None,
-    policy_quantities: list[Quantity],
 ) -> str | None:
     """The fact a quantity of the answer speaks of and contradicts, or None."""
     ground = case_ground(case)
     if q.unit in ("time", "immediate", "allday"):
         return None
-    if _grounded(ground, q, cue_of(fold(sent_text), q)):
+    folded = fold(sent_text)
+    bound = _is_bound(folded, q)
+    cue = None if bound else _unbound_cue(folded, q)  # `cue_of`, computed once
+    if _grounded(ground, q, cue):
         return None
     comparable = [
         (k, f)
@@ -436,11 +464,14 @@ def _quantity_key(
     ]
     if not comparable:
         return None
-    folded = fold(sent_text)
-    if q.upper is not None or _is_bound(folded, q):
+    if q.upper is not None or bound:
         return None  # "4 to 12 business days", "more than 2 hours": no one value to contradict
-    cue = cue_of(folded, q)
-    if cue is None and any(equivalent(q, p) for p in policy_quantities):
+    if (
+        cue is None
+        and index is not None
+        # (only a comparable policy quantity can be equivalent)
+        and any(equivalent(q, s.quantity) for s in book_tables(index).comparable(q))
+    ):
         return None  # a value the policy states, not tied to this conversation: the policy's
     before, after = _clause(folded, q.start, q.end, None)
     if _PROPOSAL.search(before) or _PROPOSAL.search(" ".join(after.split()[:CUE_WORDS])):
@@ -495,12 +526,14 @@ def _quantity_key(
 
 def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
     index = index_policy(book) if book else None
-    policy_quantities = [p for c in index.clauses for p in c.quantities] if index else []
     findings: list[Finding] = []
     for sent in sentences(text):
+        stated = quantities(sent.text)
+        if not stated:
+            continue
         found = mentions(sent.text, case.language)
-        for q in quantities(sent.text):
-            key = _quantity_key(case, sent.text, q, found, index, policy_quantities)
+        for q in stated:
+            key = _quantity_key(case, sent.text, q, found, index)
             if key is not None:
                 start, end = sent.start + q.start, sent.start + q.end
                 findings.append(_fact_finding(case, text, start, end, key, q.text))
@@ -618,10 +651,13 @@ _YEAR = re.compile(
 def _partial_dates(folded: str) -> list[tuple[int, int, int, int | None]]:
     """(start, end, year, month or None) for a year or a month and year written without a day:
     "left in 2023", "em outubro de 2025"."""
+    found = list(_YEAR.finditer(folded))
+    if not found:
+        return []  # (most sentences name no year: the full dates need not be read)
     full = [(s, e) for s, e, _ in dates_in(folded)]
     full += [(q.start, q.end) for q in quantities(folded)]  # "de 2000 euros" is no year
     out = []
-    for m in _YEAR.finditer(folded):
+    for m in found:
         year = m.group("y") or m.group("y2")
         mon = m.group("mon") or m.group("mon2")
         start = m.start("y") if m.group("y") else m.start("mon2")
@@ -686,8 +722,11 @@ def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Find
 
 
 def _missing(case: Case, text: str) -> list[Finding]:
-    answer_q = quantities(text)
     out = []
+
+    def answer_q() -> tuple[Quantity, ...]:
+        return tuple(whole_quantities(text))
+
     for key in case.expect.required_facts:
         value = case.facts[key]
         if _present(key, value, text, answer_q):

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import itertools
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
 from evals.records import Case, FactValue, PolicyBook
 from guardrails.lexicon import concept_spans
-from guardrails.text import Quantity, Sentence, bare_numbers, fold, quantities, sentences
+from guardrails.text import (
+    Quantity,
+    Sentence,
+    bare_numbers,
+    fold,
+    per_text,
+    quantities,
+    sentences,
+)
 from guardrails.text import clear_caches as text_clear_caches
 
 NEGATION = re.compile(
@@ -185,11 +194,20 @@ def _mentions(text: str, language: str | None) -> tuple[Mention, ...]:
     within the same segment of its sentence ("no podemos ofrecer un cupón")."""
     negation = negation_for(language)
     folded = fold(text)
+    spans = concept_spans(text)
+    if not spans:
+        return ()
+    # Breaks are matched left to right without overlap (and never empty): their starts and
+    # their ends are both ascending, so the segment around a mention is two bisections.
     breaks = [(m.start(), m.end()) for m in _SEGMENT_BREAK.finditer(folded)]
+    starts = [s for s, _ in breaks]
+    ends = [e for _, e in breaks]
     out = []
-    for concept, start, end in concept_spans(text):
-        seg_start = max([e for s, e in breaks if e <= start], default=0)
-        seg_end = min([s for s, e in breaks if s >= end], default=len(folded))
+    for concept, start, end in spans:
+        before_at = bisect_right(ends, start)
+        seg_start = ends[before_at - 1] if before_at else 0
+        after_at = bisect_left(starts, end)
+        seg_end = starts[after_at] if after_at < len(starts) else len(folded)
         before = folded[seg_start:start]
         window = " ".join(before.split()[-NEGATION_WINDOW_WORDS:])
         after = folded[end:seg_end]
@@ -268,20 +286,29 @@ _ASIDE = re.compile(r"\([^()]*\)")
 _HEAD = re.compile(r"^[\s\-*•\d.)]*([^:.;]{2,48}):")
 
 
-def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The clause of `text` around [start, end): between the nearest clause breaks."""
+@per_text()
+def _clause_breaks(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The starts and the ends of the clause breaks of `text` (both ascending: the breaks are
+    never empty and never overlap), computed once per text."""
     lowered = text.lower()
-    left, right = 0, len(text)
     # A parenthesis is an aside: its commas do not end the clause around it.
     asides = [(m.start(), m.end()) for m in _ASIDE.finditer(lowered)]
-    for m in _CLAUSE_BREAK.finditer(lowered):
-        if any(a < m.start() < b for a, b in asides):
-            continue
-        if m.end() <= start:
-            left = m.end()
-        elif m.start() >= end:
-            right = m.start()
-            break
+    kept = [
+        (m.start(), m.end())
+        for m in _CLAUSE_BREAK.finditer(lowered)
+        if not any(a < m.start() < b for a, b in asides)
+    ]
+    return tuple(s for s, _ in kept), tuple(e for _, e in kept)
+
+
+def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause of `text` around [start, end): between the nearest clause breaks (the end
+    of the last one before it, the start of the first one after it)."""
+    starts, ends = _clause_breaks(text)
+    before_at = bisect_right(ends, start)
+    after_at = bisect_left(starts, end)
+    left = ends[before_at - 1] if before_at else 0
+    right = starts[after_at] if after_at < len(starts) else len(text)
     return left, right
 
 

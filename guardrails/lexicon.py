@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from guardrails.text import fold
+from guardrails.text import fold, per_text
 
 CONCEPTS: dict[str, tuple[str, ...]] = {
     # --- topics --------------------------------------------------------------------------
@@ -1199,6 +1198,23 @@ class _Matcher:
             else:
                 self.exact.setdefault(first, []).append(term)
         self.prefix_lengths = sorted({len(p) for p in self.prefix})
+        # The terms a word can begin, per word: the same few hundred words come back in every
+        # answer, and looking them up by every prefix length was most of the matching time.
+        self._by_word: dict[str, tuple[_Term, ...]] = {}
+
+    def _candidates(self, word: str) -> tuple[_Term, ...]:
+        known = self._by_word.get(word)
+        if known is not None:
+            return known
+        candidates = list(self.exact.get(word, ()))
+        for length in self.prefix_lengths:
+            if length > len(word):
+                break
+            candidates.extend(self.prefix.get(word[:length], ()))
+        if len(self._by_word) > 100_000:
+            self._by_word.clear()
+        self._by_word[word] = found = tuple(candidates)
+        return found
 
     @staticmethod
     def _word_matches(pattern: str, word: str) -> bool:
@@ -1208,12 +1224,7 @@ class _Matcher:
         words = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
         found: dict[tuple[str, int], int] = {}  # (concept, start) -> longest end
         for i, (word, start, _) in enumerate(words):
-            candidates = list(self.exact.get(word, ()))
-            for length in self.prefix_lengths:
-                if length > len(word):
-                    break
-                candidates.extend(self.prefix.get(word[:length], ()))
-            for term in candidates:
+            for term in self._candidates(word):
                 n = len(term.tokens)
                 if i + n > len(words):
                     continue
@@ -1236,7 +1247,7 @@ _MATCHER = _Matcher([_term(c, t) for c, terms in CONCEPTS.items() for t in terms
 _MASKER = _Matcher([_term("mask", m) for m in MASKS])
 
 
-@lru_cache(maxsize=8192)
+@per_text(8192)  # forgotten by clear_caches, so benchmarks pay for every text on every pass
 def _spans(text: str) -> tuple[tuple[str, int, int], ...]:
     folded = fold(text)
     masks = [(s, e) for _, s, e in _MASKER.find(folded)]

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from evals.records import Case, Evidence, Finding, PolicyBook, Span
 from guardrails.claims import claim_findings
 from guardrails.grounding import (
+    CaseGround,
     Clause,
     PolicyIndex,
     case_ground,
@@ -86,14 +87,11 @@ def _comparable(q: Quantity, p: Quantity) -> bool:
     return p.same_unit(q)
 
 
-def _score(
-    index: PolicyIndex, clause: Clause, p: Quantity, local: set[str], topic: set[str]
-) -> int:
+def _score(stated: Stated, local: set[str], topic: set[str]) -> int:
     """How much a policy quantity is about what the answer's quantity is about: shared
-    concepts near both quantities count double, shared concepts of the sentences once."""
-    specific_local = (clause.near(p.start, p.end) & local) - index.generic
-    specific_topic = (clause.concepts & topic) - index.generic
-    return 2 * len(specific_local) + len(specific_topic)
+    concepts near both quantities count double, shared concepts of the sentences once (the
+    policy's generic concepts were taken out of both at index time)."""
+    return 2 * len(stated.near & local) + len(stated.concepts & topic)
 
 
 #: A policy quantity this related to the answer's states the same thing: a different value
@@ -143,15 +141,7 @@ def _opposite(a: str | None, b: str | None) -> bool:
 def policy_relation(q: Quantity, local: set[str], topic: set[str], index: PolicyIndex) -> int:
     """How strongly the policy speaks about what `q` is about: the score of its most related
     comparable quantity (RELATED or more: the policy has a rule on it)."""
-    return max(
-        (
-            _score(index, c, p, local, topic)
-            for c in index.clauses
-            for p in c.quantities
-            if _comparable(q, p)
-        ),
-        default=-1,
-    )
+    return max((_score(s, local, topic) for s in book_tables(index).comparable(q)), default=-1)
 
 
 def _quantity_finding(
@@ -163,45 +153,38 @@ def _quantity_finding(
     subject: frozenset[str] = frozenset(),
     bound: str | None = None,
 ) -> Finding | None:
+    if about_case:
+        # Amounts and durations of this conversation (a balance, days overdue, how long the
+        # outage lasted) are the facts guardrail's to check, not the policy's.
+        return None
     # A maximum is not a minimum: "at most 5 days after" is not supported by "at least 5 days
     # before", so a policy value bounded the other way is left out.
-    candidates = [
-        (_score(index, c, p, local, topic), c, p)
-        for c in index.clauses
-        for p in c.quantities
-        if _comparable(q, p) and not _opposite(bound, bound_of(c.text, p.start))
-    ]
+    kept = [s for s in book_tables(index).comparable(q) if not _opposite(bound, s.bound)]
+    scores = [_score(s, local, topic) for s in kept]
+    candidates = [(n, s.clause, s.quantity) for n, s in zip(scores, kept, strict=True)]
     # The answer's subject (the concepts of the quantity's own clause) against each policy
     # quantity's subject: the rule on the same subject decides, whatever the policy states
     # for other subjects ("grace period of 5 days" is not "5 days before the due date").
     wanted = subject - index.generic
     same_subject = [
-        (len(wanted & c.subjects[i]), c, p)
-        for c in index.clauses
-        for i, p in enumerate(c.quantities)
-        if i < len(c.subjects)
-        and _comparable(q, p)
-        and wanted & c.subjects[i]
-        and not _opposite(bound, bound_of(c.text, p.start))
+        (len(wanted & s.subject), s.clause, s.quantity, n)
+        for n, s in zip(scores, kept, strict=True)
+        if s.subject is not None and wanted & s.subject
     ]
     # The clauses sharing most of the subject decide: "the security team reviews fraud locks
     # within 3 business days" outweighs "a supervisor review ... within 5 business days" for
     # "our security team reviews such cases within 5 business days".
-    closest = max((n for n, _, _ in same_subject), default=0)
-    if any(equivalent(q, p) for n, _, p in same_subject if n == closest):
+    closest = max((n for n, _, _, _ in same_subject), default=0)
+    if any(equivalent(q, p) for n, _, p, _ in same_subject if n == closest):
         return None
     best = max((s for s, _, _ in candidates), default=-1)
     equal = [(s, c) for s, c, p in candidates if equivalent(q, p)]
     span = Span(start=q.start, end=q.end, text=q.text)
-    if about_case:
-        # Amounts and durations of this conversation (a balance, days overdue, how long the
-        # outage lasted) are the facts guardrail's to check, not the policy's.
-        return None
     equal_best = max((s for s, _ in equal), default=-1)
     contra = [
-        (_score(index, c, p, local, topic), c)
-        for _, c, p in same_subject
-        if _score(index, c, p, local, topic) > max(equal_best, SUBJECT_RELATED - 1)
+        (score, c)
+        for _, c, _, score in same_subject
+        if score > max(equal_best, SUBJECT_RELATED - 1)
     ]
     if contra and q.kind != "time":
         top = max(s for s, _ in contra)
@@ -235,7 +218,7 @@ def _quantity_finding(
     if (
         q.kind == "count"
         and not candidates
-        and any(abs(n.value - q.value) < 1e-9 for c in index.clauses for n in c.numbers)
+        and any(abs(n - q.value) < 1e-9 for n in book_tables(index).numbers)
     ):
         return None  # "locked 3 times" against "after 3 locks"
     return _finding(
@@ -350,11 +333,9 @@ def _minimum_finding(
     if _MINIMUM.search(frame) is None:
         return None
     minimums = [
-        (c, p)
-        for c in index.clauses
-        if index.related(c, topic)
-        for p in c.quantities
-        if _comparable(q, p) and _MINIMUM.search(fold(c.text[max(0, p.start - 20) : p.start]))
+        (s.clause, s.quantity)
+        for s in book_tables(index).comparable(q)
+        if s.minimum and s.concepts & topic
     ]
     if not minimums or any(equivalent(q, p) for _, p in minimums):
         return None
@@ -405,10 +386,20 @@ class Rate:
     end: int
 
 
+# Every rate ends in a period word after a space: most texts have none, and this search is
+# much cheaper than the rate pattern tried at every word.
+_PERIOD_WORD = re.compile(
+    r"\s(?:calendar\s+|natural\s+)?(?:day|dia|week|semana|month|mes|year|ano)(?!\w)"
+)
+
+
 def rates(text: str) -> list[Rate]:
     """The rates a text states, with offsets into it."""
+    folded = fold(text)
+    if _PERIOD_WORD.search(folded) is None:
+        return []
     out = []
-    for m in _RATE.finditer(fold(text)):
+    for m in _RATE.finditer(folded):
         if m.group("digits") and m.group("noun"):  # "3 calls a day", not "22:00 every day"
             count = float(m.group("digits"))
         elif m.group("adverb"):
@@ -423,7 +414,11 @@ def rates(text: str) -> list[Rate]:
 
 
 def _rate_findings(
-    text: str, offset: int, topic: set[str], index: PolicyIndex, said: set[tuple[float, str]]
+    text: str,
+    offset: int,
+    topic: set[str],
+    index: PolicyIndex,
+    said: frozenset[tuple[float, str]] | set[tuple[float, str]],
 ) -> list[Finding]:
     """A rate the policy states differently for the same subject: `policy.contradicted`. A rate
     the policy never states per that period is left alone (nothing to compare it with)."""
@@ -433,9 +428,9 @@ def _rate_findings(
             continue  # the customer's own count ("they call me 4 times a day")
         related = [
             (c, r)
-            for c in index.clauses
+            for c, stated in book_tables(index).rates
             if index.related(c, topic)
-            for r in rates(c.text)
+            for r in stated
             if r.period == rate.period
         ]
         if not related or any(r.count == rate.count for _, r in related):
@@ -506,11 +501,10 @@ def _same(q: Quantity, p: Quantity) -> bool:
 
 def _stated_for_country(q: Quantity, country: str, topic: set[str], index: PolicyIndex) -> bool:
     """Whether a clause on this topic states this very value for the customer's country."""
+    # (`_same` implies comparable: only those of the policy's quantities can be the same.)
     return any(
-        country in c and _same(q, p)
-        for clause in index.clauses
-        if index.related(clause, topic)
-        for p, c in zip(clause.quantities, _countries_of(clause), strict=True)
+        country in s.countries and s.concepts & topic and _same(q, s.quantity)
+        for s in book_tables(index).comparable(q)
     )
 
 
@@ -521,10 +515,9 @@ def _regional_finding(
     for the customer's country ("15 days in Brazil"): `policy.contradicted`."""
     if q.kind == "time":
         return None
-    for clause in index.clauses:
+    for clause, assigned in book_tables(index).countries:
         if not index.related(clause, topic):
             continue
-        assigned = _countries_of(clause)
         comparable = [
             (p, c) for p, c in zip(clause.quantities, assigned, strict=True) if _comparable(q, p)
         ]
@@ -586,8 +579,7 @@ def _tier_finding(
     the credit becomes 50%")."""
     if duration is None or q.unit != "percent":
         return None
-    for clause in index.clauses:
-        stated = tiers(clause)
+    for clause, stated in book_tables(index).tiers:
         if len(stated) < 2 and not any(t.value == q.value for t in stated):
             continue
         if not any(t.value == q.value for t in stated):
@@ -628,6 +620,122 @@ def _window(text: str, q: Quantity, radius: int = 40) -> str:
     return text[max(0, q.start - radius) : q.end + radius]
 
 
+@dataclass(frozen=True)
+class Stated:
+    """One quantity of the policy book with what every check asks of it, computed once per
+    book: comparing each quantity of an answer with every quantity of the book used to
+    recompute these for each pair."""
+
+    clause: Clause
+    quantity: Quantity
+    #: "min" / "max" when the policy states the value as a bound (see `bound_of`).
+    bound: str | None
+    #: The clause's concepts near the quantity, and all of the clause's, less the generic ones.
+    near: frozenset[str]
+    concepts: frozenset[str]
+    #: What the quantity is about (`Clause.subjects`), None when not known.
+    subject: frozenset[str] | None
+    #: Stated as a minimum ("at least 2 days' notice").
+    minimum: bool
+    #: The countries the value is stated for ("15 days in Brazil").
+    countries: frozenset[str]
+
+
+@dataclass(frozen=True)
+class BookTables:
+    """A policy book's quantities grouped by what they can be compared with, and the rates,
+    tiers and per-country values of its clauses, in the book's order (the first clause of the
+    best wins ties, so order is part of the result)."""
+
+    durations: tuple[Stated, ...]
+    by_unit: dict[str, tuple[Stated, ...]]
+    numbers: frozenset[float]
+    rates: tuple[tuple[Clause, tuple[Rate, ...]], ...]
+    tiers: tuple[tuple[Clause, tuple[Tier, ...]], ...]
+    countries: tuple[tuple[Clause, list[frozenset[str]]], ...]
+
+    def comparable(self, q: Quantity) -> tuple[Stated, ...]:
+        """The policy quantities `_comparable` with `q`: every duration for a duration (2
+        weeks vs 14 days), else those of the same unit (and compatible currency)."""
+        if q.kind == "duration":
+            return self.durations
+        group = self.by_unit.get(q.unit, ())
+        if q.unit == "money":
+            return tuple(s for s in group if s.quantity.same_unit(q))
+        return group
+
+
+def _build_tables(index: PolicyIndex) -> BookTables:
+    generic = index.generic
+    durations: list[Stated] = []
+    by_unit: dict[str, list[Stated]] = {}
+    for clause in index.clauses:
+        concepts = clause.concepts - generic
+        assigned = _countries_of(clause)
+        for i, p in enumerate(clause.quantities):
+            stated = Stated(
+                clause=clause,
+                quantity=p,
+                bound=bound_of(clause.text, p.start),
+                near=frozenset(clause.near(p.start, p.end) - generic),
+                concepts=concepts,
+                subject=clause.subjects[i] if i < len(clause.subjects) else None,
+                minimum=bool(_MINIMUM.search(fold(clause.text[max(0, p.start - 20) : p.start]))),
+                countries=assigned[i],
+            )
+            if p.kind == "duration":
+                durations.append(stated)
+            else:
+                by_unit.setdefault(p.unit, []).append(stated)
+    with_rates = tuple((c, tuple(rates(c.text))) for c in index.clauses)
+    with_tiers = tuple((c, tuple(tiers(c))) for c in index.clauses)
+    with_countries = tuple((c, _countries_of(c)) for c in index.clauses)
+    return BookTables(
+        durations=tuple(durations),
+        by_unit={unit: tuple(group) for unit, group in by_unit.items()},
+        numbers=frozenset(n.value for c in index.clauses for n in c.numbers),
+        rates=tuple((c, r) for c, r in with_rates if r),
+        tiers=tuple((c, t) for c, t in with_tiers if t),
+        # A clause without a per-country value cannot state one for the customer's country.
+        countries=tuple((c, a) for c, a in with_countries if any(a)),
+    )
+
+
+_TABLES: dict[int, tuple[PolicyIndex, BookTables]] = {}
+
+
+def book_tables(index: PolicyIndex) -> BookTables:
+    """The tables of a policy index, built once per index (indexes are cached per book)."""
+    hit = _TABLES.get(id(index))
+    if hit is not None and hit[0] is index:
+        return hit[1]
+    tables = _build_tables(index)
+    if len(_TABLES) > 64:
+        _TABLES.clear()
+    _TABLES[id(index)] = (index, tables)
+    return tables
+
+
+_SAID: dict[int, tuple[CaseGround, frozenset[tuple[float, str]]]] = {}
+
+
+def _said_rates(case: Case, ground: CaseGround) -> frozenset[tuple[float, str]]:
+    """The rates the customer or the case facts state ("they call me 4 times a day"), once per
+    case: kept as long as the case's ground (`case_ground`, cleared with the text caches)."""
+    hit = _SAID.get(id(ground))
+    if hit is not None and hit[0] is ground:
+        return hit[1]
+    said = frozenset(
+        (r.count, r.period)
+        for part in [*(m.content for m in case.messages), *map(str, case.facts.values())]
+        for r in rates(part)
+    )
+    if len(_SAID) > 1024:
+        _SAID.clear()
+    _SAID[id(ground)] = (ground, said)
+    return said
+
+
 def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     index = index_policy(book)
     ground = case_ground(case)
@@ -638,11 +746,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     company = (book.name, book.id)
     country = _country(case.language)
     duration = _case_duration(ground.facts)
-    said_rates = {
-        (r.count, r.period)
-        for part in [*(m.content for m in case.messages), *map(str, case.facts.values())]
-        for r in rates(part)
-    }
+    said_rates = _said_rates(case, ground)
     for sent in sentences(text):
         found = outside_quantities(mentions(sent.text, case.language), quantities(sent.text))
         if _is_heading(sent.text):

@@ -9,9 +9,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import _lru_cache_wrapper, cached_property, lru_cache
+from typing import TypeVar
+
+_T = TypeVar("_T")
+#: The `cache_clear` of every cache of per-text analysis (see `per_text`).
+_PER_TEXT: list[Callable[[], None]] = []
+
+
+def per_text(maxsize: int = 4096) -> Callable[[Callable[..., _T]], _lru_cache_wrapper[_T]]:
+    """`lru_cache` for an analysis of one text, forgotten with every other by `clear_caches`
+    (so a benchmark pass that clears them pays for every text again)."""
+
+    def wrap(function: Callable[..., _T]) -> _lru_cache_wrapper[_T]:
+        cached = lru_cache(maxsize=maxsize)(function)
+        _PER_TEXT.append(cached.cache_clear)
+        return cached
+
+    return wrap
 
 
 @dataclass(frozen=True)
@@ -461,6 +478,70 @@ def quantities(text: str) -> list[Quantity]:
     return list(_quantities_of(text))
 
 
+def whole_quantities(text: str) -> list[Quantity]:
+    """`quantities(text)`, for an answer whose sentences the checks analyse one by one: put
+    together from its sentences' quantities (already computed) when that gives the same
+    result, which `_chainable` makes sure of; else computed on the whole text."""
+    return list(_whole_quantities(text))
+
+
+# The last character of a sentence that no quantity pattern can continue past: no pattern
+# element that ends with it (a number, a currency, a unit, a connector, a word) is followed by
+# whitespace, so no match crosses the gap after it, and the lookarounds at its end and at the
+# next sentence's start see the same (whitespace or the text's edge).
+def _ends_safely(ch: str) -> bool:
+    return not (ch.isalnum() or ch == "_" or ch in "$€£%-–/")
+
+
+def _chainable(text: str, folded: str, parts: tuple[Sentence, ...]) -> bool:
+    """Whether the quantities of `text` are those of its sentences, shifted: the sentences
+    fold as the whole text does, are separated by whitespace, each one followed by some
+    ends safely, and a sentence with no number (whose patterns `_quantities_of` skips) has no
+    place where the whole text's number patterns could start."""
+    whole_numberish = _NUMBERISH.search(folded) is not None
+    previous_end = 0
+    for part in parts:
+        gap = text[previous_end : part.start]
+        if part.start < previous_end or (previous_end and not gap) or (gap and not gap.isspace()):
+            return False
+        own = fold(part.text)
+        if folded[part.start : part.end] != own:
+            return False
+        tail = text[part.end : part.end + 1]
+        if tail and not _ends_safely(part.text[-1]):
+            return False
+        if (
+            whole_numberish
+            and not own.isascii()
+            and _NUMBERISH.search(own) is None
+            and _NUMBER_START.search(own) is not None
+        ):
+            return False  # (a case-insensitive number word the sentence alone would skip)
+        previous_end = part.end
+    return text[previous_end:].isspace() or previous_end == len(text)
+
+
+@per_text(2048)
+def _whole_quantities(text: str) -> tuple[Quantity, ...]:
+    parts = _sentences(text)
+    folded = fold(text)
+    if len(parts) < 2 or not _chainable(text, folded, parts):
+        return _quantities_of(text)
+    return tuple(
+        Quantity(
+            q.value,
+            q.unit,
+            q.start + part.start,
+            q.end + part.start,
+            q.text,
+            q.currency,
+            q.upper,
+        )
+        for part in parts
+        for q in _quantities_of(part.text)
+    )
+
+
 # Without a digit or a number word a text has no quantity with a number: skip those patterns.
 _NUMBERISH = re.compile(rf"\d|(?<!\w){_WORD_ALTS}(?!\w)")
 
@@ -608,3 +689,5 @@ def clear_caches() -> None:
     """Forget every text analysed so far (benchmarks call this so each pass does the work)."""
     for cached in (fold, _sentences, _quantities_of):
         cached.cache_clear()
+    for clear in _PER_TEXT:
+        clear()
