@@ -28,8 +28,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from evals.records import Evidence, Finding, Span
-from guardrails.grounding import Clause, Mention, PolicyIndex, negated_before, negation_for
+from evals.records import Finding, Span
+from guardrails.grounding import (
+    Clause,
+    Mention,
+    PolicyIndex,
+    negated_before,
+    negation_for,
+    policy_finding,
+)
 from guardrails.lexicon import (
     ACTIONS,
     AUTOMATIC_MARKERS,
@@ -198,23 +205,6 @@ def _affirmed(found: Sequence[Mention], text: str) -> set[str]:
     return {m.concept for m in found if not m.negated and not _weak(m, text)}
 
 
-def _finding(
-    code: str, message: str, span: Span, index: PolicyIndex, note: str, clause: Clause | None
-) -> Finding:
-    return Finding(
-        guardrail=GUARDRAIL,
-        code=code,
-        severity="critical",
-        message=message,
-        evidence=Evidence(
-            span=span,
-            checked_against=clause.text if clause is not None else None,
-            source=f"policy:{index.book.id}@{index.book.version}",
-            note=note,
-        ),
-    )
-
-
 def _related(index: PolicyIndex, clause: Clause, topic: set[str], numbers: set[float]) -> int:
     """How much a clause is about a statement: shared specific concepts, and shared small
     numbers counted double ("after 3 locks within 24 hours" is the rule on 3 locks)."""
@@ -316,7 +306,7 @@ def claim_findings(
         if clause is not None:
             what = "happens by itself" if kind == "automatic" else "is granted by the assistant"
             out.append(
-                _finding(
+                policy_finding(
                     "policy.contradicted",
                     f"The answer says something {what} ('{span(marker).text}'), but the "
                     "policy makes it depend on a condition the answer skips.",
@@ -332,7 +322,7 @@ def claim_findings(
             negating = [c for c in top if any(_says_not(c, x) for x in affirmed() - index.generic)]
             if negating and not any(map(_says_automatic, top)):
                 out.append(
-                    _finding(
+                    policy_finding(
                         "policy.contradicted",
                         f"The answer says something happens by itself ('{span(marker).text}'), "
                         "but the policy says it does not happen.",
@@ -402,7 +392,7 @@ def _refund_finding(index: PolicyIndex, topic: set[str], where: Span) -> Finding
         return None
     if forbidding:
         clause = max(forbidding, key=relevance)
-        return _finding(
+        return policy_finding(
             "policy.contradicted",
             f"The answer commits to a refund ('{where.text}'), which the policy rules out here.",
             where,
@@ -410,7 +400,7 @@ def _refund_finding(index: PolicyIndex, topic: set[str], where: Span) -> Finding
             "the policy forbids or excludes this refund",
             clause,
         )
-    return _finding(
+    return policy_finding(
         "policy.unsupported",
         f"The answer commits to a refund ('{where.text}'), which no policy clause grants.",
         where,
@@ -460,7 +450,7 @@ def _stance_findings(
         )
         if about and not affirming and not listed_only:
             out.append(
-                _finding(
+                policy_finding(
                     "policy.contradicted",
                     f"The answer states the company does {label} ('{where.text}'), which the "
                     "policy rules out.",
@@ -472,7 +462,7 @@ def _stance_findings(
             )
         elif not about and position and concept in POSITION_CONCEPTS:
             out.append(
-                _finding(
+                policy_finding(
                     "policy.unsupported",
                     f"The answer states a company position on {label} ('{where.text}'), which no "
                     "policy clause supports.",
@@ -576,7 +566,7 @@ def _action_findings(
                 else f"The answer denies or waives ('{where.text}') what the policy states happens."
             )
             out.append(
-                _finding(
+                policy_finding(
                     "policy.contradicted",
                     message,
                     where,

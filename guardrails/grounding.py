@@ -9,7 +9,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-from evals.records import Case, FactValue, PolicyBook
+from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
 from guardrails.lexicon import concept_spans
 from guardrails.text import (
     Quantity,
@@ -517,3 +517,27 @@ def clear_caches() -> None:
     _mentions.cache_clear()
     _GROUND_CACHE.clear()
     text_clear_caches()
+
+
+def policy_finding(
+    code: str,
+    message: str,
+    span: Span,
+    index: PolicyIndex,
+    note: str,
+    clause: Clause | None = None,
+) -> Finding:
+    """A critical `policy` finding: the span, the policy (id and version) it was checked
+    against, and the clause it contradicts when there is one."""
+    return Finding(
+        guardrail="policy",
+        code=code,
+        severity="critical",
+        message=message,
+        evidence=Evidence(
+            span=span,
+            checked_against=clause.text if clause is not None else None,
+            source=f"policy:{index.book.id}@{index.book.version}",
+            note=note,
+        ),
+    )

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from evals.records import Case, Evidence, Finding, PolicyBook, Span
+from evals.records import Case, Finding, PolicyBook, Span
 from guardrails.claims import claim_findings
 from guardrails.grounding import (
     CaseGround,
@@ -42,6 +42,7 @@ from guardrails.grounding import (
     mentions,
     near,
     outside_quantities,
+    policy_finding,
     subject,
 )
 from guardrails.lexicon import BENEFITS
@@ -55,30 +56,6 @@ def _best_clause(candidates: list[Clause], topic: set[str]) -> Clause | None:
     if not candidates:
         return None
     return max(candidates, key=lambda c: len(c.concepts & topic))  # first of the best
-
-
-def _finding(
-    code: str,
-    message: str,
-    span: Span,
-    index: PolicyIndex,
-    note: str,
-    clause: Clause | None = None,
-) -> Finding:
-    """A critical policy finding: the span, the policy (id and version) it was checked
-    against, and the clause it contradicts when there is one."""
-    return Finding(
-        guardrail=GUARDRAIL,
-        code=code,
-        severity="critical",
-        message=message,
-        evidence=Evidence(
-            span=span,
-            checked_against=clause.text if clause is not None else None,
-            source=f"policy:{index.book.id}@{index.book.version}",
-            note=note,
-        ),
-    )
 
 
 def _comparable(q: Quantity, p: Quantity) -> bool:
@@ -144,6 +121,18 @@ def policy_relation(q: Quantity, local: set[str], topic: set[str], index: Policy
     return max((_score(s, local, topic) for s in book_tables(index).comparable(q)), default=-1)
 
 
+def _contradicted(q: Quantity, span: Span, index: PolicyIndex, clause: Clause) -> Finding:
+    return policy_finding(
+        "policy.contradicted",
+        f"The answer states {q.text}, but the policy states a different value.",
+        span,
+        index,
+        "the policy clause on the same subject states another value "
+        "(units compared: days are not business days)",
+        clause,
+    )
+
+
 def _quantity_finding(
     q: Quantity,
     local: set[str],
@@ -189,30 +178,14 @@ def _quantity_finding(
     if contra and q.kind != "time":
         top = max(s for s, _ in contra)
         clause = next(c for s, c in contra if s == top)
-        return _finding(
-            "policy.contradicted",
-            f"The answer states {q.text}, but the policy states a different value.",
-            span,
-            index,
-            "the policy clause on the same subject states another value "
-            "(units compared: days are not business days)",
-            clause,
-        )
+        return _contradicted(q, span, index, clause)
     if equal and max(s for s, _ in equal) >= min(best, EQUAL_ENOUGH):
         # The policy says the same in a clause about the same subject (or the lexicon cannot
         # tell the subjects apart): supported.
         return None
     if best >= RELATED and q.kind != "time":
         clause = next(c for s, c, _ in candidates if s == best)
-        return _finding(
-            "policy.contradicted",
-            f"The answer states {q.text}, but the policy states a different value.",
-            span,
-            index,
-            "the policy clause on the same subject states another value "
-            "(units compared: days are not business days)",
-            clause,
-        )
+        return _contradicted(q, span, index, clause)
     if equal:
         return None  # stated by the policy, if about a subject the lexicon cannot tell
     if (
@@ -221,7 +194,7 @@ def _quantity_finding(
         and any(abs(n - q.value) < 1e-9 for n in book_tables(index).numbers)
     ):
         return None  # "locked 3 times" against "after 3 locks"
-    return _finding(
+    return policy_finding(
         "policy.unsupported",
         f"The answer states {q.text} as policy, but no policy clause supports it.",
         span,
@@ -274,7 +247,7 @@ def _benefit_finding(
     if forbidding:
         clause = _best_clause(forbidding, sentence_topic)
         assert clause is not None
-        return _finding(
+        return policy_finding(
             "policy.contradicted",
             f"The answer offers {label} ('{span.text}'), which the policy rules out.",
             span,
@@ -282,7 +255,7 @@ def _benefit_finding(
             "the policy forbids or excludes this",
             clause,
         )
-    return _finding(
+    return policy_finding(
         "policy.unsupported",
         f"The answer offers {label} ('{span.text}'), which no policy clause grants.",
         span,
@@ -339,7 +312,7 @@ def _minimum_finding(
     ]
     if not minimums or any(equivalent(q, p) for _, p in minimums):
         return None
-    return _finding(
+    return policy_finding(
         "policy.contradicted",
         f"The answer states a minimum of {q.text}, but the policy states another minimum.",
         Span(start=q.start, end=q.end, text=q.text),
@@ -439,7 +412,7 @@ def _rate_findings(
             start=offset + rate.start, end=offset + rate.end, text=text[rate.start : rate.end]
         )
         out.append(
-            _finding(
+            policy_finding(
                 "policy.contradicted",
                 f"The answer states '{span.text}', but the policy states another rate.",
                 span,
@@ -527,7 +500,7 @@ def _regional_finding(
         # A range from a per-country table of ranges must be the customer's country's range.
         table_of_ranges = q.upper is not None and all(p.upper is not None for p, _ in comparable)
         if table_of_ranges or any(equivalent(q, p) for p, c in comparable if country not in c):
-            return _finding(
+            return policy_finding(
                 "policy.contradicted",
                 f"The answer states {q.text}, but the policy states "
                 f"{own[0].text} for this customer's country.",
@@ -592,7 +565,7 @@ def _tier_finding(
             return None
         if any(t.value == q.value and t.threshold in stated_hours for t in stated):
             return None
-        return _finding(
+        return policy_finding(
             "policy.contradicted",
             f"The answer states {q.text}, but the policy grants "
             + (f"{earned.value:g}%" if earned else "nothing")
