@@ -418,19 +418,27 @@ def _same_subject(key: str, local: set[str]) -> bool:
     return not (own and other)
 
 
-def _fact_finding(case: Case, text: str, start: int, end: int, key: str, what: str) -> Finding:
+def _contradiction(
+    text: str, start: int, end: int, key: str, value: FactValue, message: str
+) -> Finding:
+    """A critical finding: text[start:end] contradicts the case fact `key`."""
     return Finding(
         guardrail=GUARDRAIL,
         code="facts.contradiction",
         severity="critical",
-        message=f"The answer states {what}, but the case facts say "
-        f"{case.facts[key]} ({key.replace('_', ' ')}).",
+        message=message,
         evidence=Evidence(
             span=Span(start=start, end=end, text=text[start:end]),
-            checked_against=f"{key}: {case.facts[key]}",
+            checked_against=f"{key}: {value}",
             source=f"facts.{key}",
         ),
     )
+
+
+def _fact_finding(case: Case, text: str, start: int, end: int, key: str, what: str) -> Finding:
+    value = case.facts[key]
+    message = f"The answer states {what}, but the case facts say {value} ({key.replace('_', ' ')})."
+    return _contradiction(text, start, end, key, value, message)
 
 
 def _grounded(ground: CaseGround, q: Quantity, cue: str | None) -> bool:
@@ -598,18 +606,11 @@ def _exposure_findings(case: Case, text: str) -> list[Finding]:
 def _exposure_finding(
     text: str, start: int, end: int, key: str, value: FactValue, stated: str
 ) -> Finding:
-    return Finding(
-        guardrail=GUARDRAIL,
-        code="facts.contradiction",
-        severity="critical",
-        message=f"The answer says {text[start:end]} were {stated}, but "
-        f"the case facts say otherwise ({key}).",
-        evidence=Evidence(
-            span=Span(start=start, end=end, text=text[start:end]),
-            checked_against=f"{key}: {value}",
-            source=f"facts.{key}",
-        ),
+    message = (
+        f"The answer says {text[start:end]} were {stated}, but the case facts say otherwise "
+        f"({key})."
     )
+    return _contradiction(text, start, end, key, value, message)
 
 
 def _flag_findings(

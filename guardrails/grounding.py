@@ -16,6 +16,7 @@ from guardrails.text import (
     Sentence,
     bare_numbers,
     fold,
+    per_object,
     per_text,
     quantities,
     sentences,
@@ -461,19 +462,10 @@ class CaseGround:
         )
 
 
-_GROUND_CACHE: dict[int, tuple[Case, CaseGround]] = {}
-
-
+@per_object()
 def case_ground(case: Case) -> CaseGround:
     """The case's own quantities, computed once per case object."""
-    hit = _GROUND_CACHE.get(id(case))
-    if hit is not None and hit[0] is case:
-        return hit[1]
-    ground = _case_ground(case)
-    if len(_GROUND_CACHE) > 1024:
-        _GROUND_CACHE.clear()
-    _GROUND_CACHE[id(case)] = (case, ground)
-    return ground
+    return _case_ground(case)
 
 
 def _case_ground(case: Case) -> CaseGround:
@@ -515,7 +507,6 @@ def equivalent(a: Quantity, b: Quantity) -> bool:
 def clear_caches() -> None:
     """Forget analysed texts and cases (for benchmarks)."""
     _mentions.cache_clear()
-    _GROUND_CACHE.clear()
     text_clear_caches()
 
 

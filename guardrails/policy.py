@@ -47,7 +47,7 @@ from guardrails.grounding import (
 )
 from guardrails.lexicon import BENEFITS
 from guardrails.registry import Check, GuardrailContext, register
-from guardrails.text import NUMBER_WORDS, Quantity, fold, quantities, sentences
+from guardrails.text import NUMBER_WORDS, Quantity, fold, per_object, quantities, sentences
 
 GUARDRAIL = "policy"
 
@@ -674,39 +674,21 @@ def _build_tables(index: PolicyIndex) -> BookTables:
     )
 
 
-_TABLES: dict[int, tuple[PolicyIndex, BookTables]] = {}
-
-
+@per_object(64)
 def book_tables(index: PolicyIndex) -> BookTables:
     """The tables of a policy index, built once per index (indexes are cached per book)."""
-    hit = _TABLES.get(id(index))
-    if hit is not None and hit[0] is index:
-        return hit[1]
-    tables = _build_tables(index)
-    if len(_TABLES) > 64:
-        _TABLES.clear()
-    _TABLES[id(index)] = (index, tables)
-    return tables
+    return _build_tables(index)
 
 
-_SAID: dict[int, tuple[CaseGround, frozenset[tuple[float, str]]]] = {}
-
-
+@per_object()
 def _said_rates(case: Case, ground: CaseGround) -> frozenset[tuple[float, str]]:
     """The rates the customer or the case facts state ("they call me 4 times a day"), once per
-    case: kept as long as the case's ground (`case_ground`, cleared with the text caches)."""
-    hit = _SAID.get(id(ground))
-    if hit is not None and hit[0] is ground:
-        return hit[1]
-    said = frozenset(
+    case."""
+    return frozenset(
         (r.count, r.period)
         for part in [*(m.content for m in case.messages), *map(str, case.facts.values())]
         for r in rates(part)
     )
-    if len(_SAID) > 1024:
-        _SAID.clear()
-    _SAID[id(ground)] = (ground, said)
-    return said
 
 
 def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:

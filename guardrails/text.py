@@ -31,6 +31,32 @@ def per_text(maxsize: int = 4096) -> Callable[[Callable[..., _T]], _lru_cache_wr
     return wrap
 
 
+def per_object(maxsize: int = 1024) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
+    """A cache keyed on the identity of the arguments (cases, policy indexes: objects that are
+    analysed many times but need not be hashable), emptied when full and by `clear_caches`.
+    The arguments are kept with the result, so a recycled id() never returns another object's
+    analysis."""
+
+    def wrap(function: Callable[..., _T]) -> Callable[..., _T]:
+        cache: dict[tuple[int, ...], tuple[tuple[object, ...], _T]] = {}
+
+        def cached(*args: object) -> _T:
+            key = tuple(map(id, args))
+            hit = cache.get(key)
+            if hit is not None and all(a is b for a, b in zip(hit[0], args, strict=True)):
+                return hit[1]
+            value = function(*args)
+            if len(cache) >= maxsize:
+                cache.clear()
+            cache[key] = (args, value)
+            return value
+
+        _PER_TEXT.append(cache.clear)
+        return cached
+
+    return wrap
+
+
 @dataclass(frozen=True)
 class Sentence:
     start: int
