@@ -39,10 +39,11 @@ def publish(
     from reports import write_reports
 
     plan = store.plan(run_id)
-    card = build_scorecard(store.run(run_id), plan, policy)
+    run = store.run(run_id)
+    card = build_scorecard(run, plan, policy)
     folder = folder or report_folder(plan, run_id)
     files = write_reports(card, plan, folder)
-    files.append(write_scope(build_scope(card, run_fingerprint(store, run_id)), folder))
+    files.append(write_scope(build_scope(card, run_fingerprint(run, plan)), folder))
     # Last: the manifest hashes every file above, so an edited report is detectable.
     files.append(write_manifest(store, run_id, plan, card, folder, files))
     return Published(card, folder, files)

@@ -21,7 +21,7 @@ from pydantic import Field, ValidationError
 
 from evals.decision_policy import Outcome, load_decision_policy, plan_policy
 from evals.errors import InputError, issues_from_validation
-from evals.records import Record, RunPlan
+from evals.records import Record, Run, RunPlan
 from evals.scorecard import Scorecard, build_scorecard
 from evals.store import RunStore
 from evals.yaml_lines import load_yaml
@@ -98,11 +98,10 @@ class ScopeRefused(Exception):
     """The scope no longer matches its run or policy; the message says what changed."""
 
 
-def run_fingerprint(store: RunStore, run_id: str) -> str:
+def run_fingerprint(run: Run, plan: RunPlan) -> str:
     """sha256 over the stored run: header, plan and every result with its findings."""
-    run = store.run(run_id)
     digest = hashlib.sha256(run.model_dump_json().encode("utf-8"))
-    digest.update(store.plan(run_id).model_dump_json().encode("utf-8"))
+    digest.update(plan.model_dump_json().encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -184,7 +183,7 @@ def check_scope(scope: Scope, store: RunStore) -> tuple[RunPlan, list[str]]:
     problems = []
     if run.status != "finished":
         problems.append(f"run {run.id} is {run.status}, not finished")
-    if run_fingerprint(store, scope.run_id) != scope.run_fingerprint:
+    if run_fingerprint(run, plan) != scope.run_fingerprint:
         problems.append(f"run {run.id} changed since the scope was written (fingerprint differs)")
     # The scope may have been decided under the run's own policy or re-decided under another
     # (`evals report --decision-policy`); either way that policy must read today as it did.
