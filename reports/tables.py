@@ -91,7 +91,8 @@ def total_rows(card: Scorecard, group: str = "target") -> tuple[list[str], list[
 
 def totals_table(card: Scorecard) -> str:
     """Totals per target, for the terminal."""
-    return tabulate(total_rows(card)[1], headers=total_rows(card)[0], tablefmt="simple")
+    headers, rows = total_rows(card)
+    return tabulate(rows, headers=headers, tablefmt="simple")
 
 
 def decision_table(card: Scorecard) -> str:
