@@ -484,6 +484,28 @@ def _governed(folded: str, modal: re.Pattern[str], verb: re.Match[str]) -> re.Ma
     return None
 
 
+#: The company saying it does or will do something: "we'll redirect it", "vamos a", "vou".
+_COMMITMENT = re.compile(
+    r"(?<![\w'])(?:we|i|we'll|i'll|we will|i will|we are going to|i'm going to|we're going to|"
+    r"voy a|vamos a|vou|vamos|iremos)(?![\w'])"
+)
+#: A verb in the first person plural, or the Portuguese first person future ("redirigimos",
+#: "redirigiremos", "redirecionarei"): its subject is the company or the assistant.
+_FIRST_PERSON_VERB = re.compile(r"(?:amos|emos|imos|arei|erei|irei)$")
+
+
+def _committed(folded: str, verb: re.Match[str]) -> re.Match[str] | None:
+    """The company committing to the action: the verb in the first person, or a first-person
+    subject or future right before it ("lo redirigimos", "we'll redirect it")."""
+    end = verb.end()
+    while end < len(folded) and folded[end].isalpha():
+        end += 1
+    word = re.match(r".*", folded[verb.start() : end])
+    if word is not None and _FIRST_PERSON_VERB.search(word.group(0)):
+        return word
+    return _governed(folded, _COMMITMENT, verb)
+
+
 def _clause_polarity(clause: Clause, action: str) -> str | None:
     """'forbids' when the clause's own words deny the action ("Agents cannot redirect them"),
     'requires' when it states it as what happens ("Identity is verified by login"), None when
@@ -535,7 +557,7 @@ def _action_findings(
                     None,
                 )
             if no_need is None and not denied:
-                can = _governed(folded, _CAPABILITY, verb)
+                can = _governed(folded, _CAPABILITY, verb) or _committed(folded, verb)
                 if can is not None and negated_before(
                     folded, can.start(), language, MARKER_NEGATION_WORDS
                 ):

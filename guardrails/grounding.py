@@ -111,6 +111,13 @@ _OBJECT_NEGATION = re.compile(
 )
 # Portuguese "no" is "in the": only its negative words.
 _OBJECT_NEGATION_PT = re.compile(r"^\s+(?:a\s+)?(?:nenhum\w*|nenhuma|nada|ninguem)(?!\w)")
+# A result stated under a condition is not promised: "if the decision is in your favour, ...",
+# "si se resuelve a tu favor", "se a decisão for a seu favor".
+# Spanish "se" is reflexive ("se resolverá a tu favor" promises it), Portuguese "se" is "if".
+_CONDITION_BEFORE = re.compile(r"(?<!\w)(?:if|whether|unless|si|caso|cuando|quando)(?!\w)")
+_CONDITION_BEFORE_PT = re.compile(r"(?<!\w)(?:se|caso|quando)(?!\w)")
+#: Concepts that a condition before them keeps from being stated.
+CONDITIONAL_CONCEPTS = frozenset({"favourable_outcome"})
 # Taking no side, before the mention: "es neutral políticamente".
 _NEUTRAL_BEFORE = re.compile(r"(?<!\w)(?:neutral\w*|neutr[ao]s?)\s+$")
 # A mention that only names the topic: "About the coupon: ...", "Sobre el cupón".
@@ -158,6 +165,13 @@ _SUBORDINATOR = re.compile(
     r"(?<!\w)(?:como|ya que|puesto que|dado que|porque|since|because|as|given that|ja que|"
     r"visto que|pois|if|si|se)(?!\w)"
 )
+# A negation right inside a relative clause describes its noun, not what the sentence states:
+# "the GB that you didn't use carry over", "os GB que não gastou passam para o pacote novo"
+# ("what we cannot do is..." is no relative clause).
+_NEGATED_RELATIVE = re.compile(
+    r"(?<!\w)(?<!lo )(?<!o )(?:que|that|which|who)(?:\s+(?:you|he|she|they|we|i|it|usted|voce|"
+    r"tu|ele|ela))?\s+$"
+)
 # The main clause's verb after the subordinate one: first person, present or future ("haremos",
 # "we will", "vamos", "faremos").
 _MAIN_VERB = re.compile(
@@ -170,7 +184,9 @@ def _negates(negation: re.Pattern[str], window: str, mention: str = "") -> bool:
     """Whether a negation in `window` (the words before a mention) reaches the mention. One
     inside a preceding causal or conditional clause does not when the main clause's own verb
     comes between them ("como el producto nunca llegó haremos una excepción")."""
-    found = list(negation.finditer(window))
+    found = [
+        m for m in negation.finditer(window) if not _NEGATED_RELATIVE.search(window[: m.start()])
+    ]
     if not found:
         return False
     last = found[-1]
@@ -178,6 +194,10 @@ def _negates(negation: re.Pattern[str], window: str, mention: str = "") -> bool:
     # The negation must be inside the subordinate clause (no comma closed it before)...
     if not opener or "," in window[opener[-1].end() : last.start()]:
         return True
+    # ...which a comma closes before the mention: the main clause has its own polarity
+    # ("since you don't recognise it, the dispute will be resolved in your favour")...
+    if "," in window[last.end() :]:
+        return False
     # ...and the main clause's verb must follow the negated one.
     # (a mention may begin with it: "haremos una excepción").
     words = f"{window[last.end() :]} {mention}".replace(",", " ").split()
@@ -194,6 +214,7 @@ def _mentions(text: str, language: str | None) -> tuple[Mention, ...]:
     """Concept mentions with their polarity: negated when a negation precedes the mention
     within the same segment of its sentence ("no podemos ofrecer un cupón")."""
     negation = negation_for(language)
+    condition = _CONDITION_BEFORE_PT if negation is _NEGATION_PT else _CONDITION_BEFORE
     folded = fold(text)
     spans = concept_spans(text)
     if not spans:
@@ -220,6 +241,7 @@ def _mentions(text: str, language: str | None) -> tuple[Mention, ...]:
             or bool(_NEUTRAL_AFTER.match(after))
             or bool(_OBJECT_NEGATION_PT.match(after))
             or (negation is not _NEGATION_PT and bool(_OBJECT_NEGATION.match(after)))
+            or (concept in CONDITIONAL_CONCEPTS and bool(condition.search(before)))
         )
         out.append(Mention(concept, start, end, negated))
     return tuple(out)

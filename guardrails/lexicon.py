@@ -515,6 +515,108 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "no later than",
     ),
     # --- benefits and commitments: what agents must not invent -----------------------------
+    # Deciding a review, dispute or complaint for the customer: a result nobody can promise.
+    # Second person only, so a policy's own "if the decision favours the customer" is not one.
+    "favourable_outcome": (
+        "in your favour",
+        "in your favor",
+        "a su favor",
+        "a tu favor",
+        "a seu favor",
+        "a teu favor",
+        "a favor de usted",
+        "a favor de voce",
+        "you will win",
+        "you'll win",
+        "ganara la disputa",
+        "ganaras la disputa",
+        "vai ganhar a disputa",
+    ),
+    # What is left over moving to the next period: "unused data carries over".
+    "carry_over": (
+        "carry over",
+        "carries over",
+        "carried over",
+        "carry-over",
+        "roll over",
+        "rolls over",
+        "rolled over",
+        "rollover",
+        "acumulables",
+        "se acumulan para el",
+        "se acumulan al",
+        "se suman al siguiente",
+        "se suman al proximo",
+        "se guardan para el",
+        "acumulam para o",
+        "se traspasan",
+        "se trasladan",
+        "pasan al siguiente",
+        "pasan al proximo",
+        "pasaran al siguiente",
+        "passam para o",
+        "passa para o",
+        "passam para a",
+        "vao para o proximo",
+    ),
+    # Combining purchases, payments or accounts into one: a feature a policy must offer.
+    "merge": (
+        "merge*",
+        "consolidat*",
+        "consolid*",
+        "unific*",
+        "fusion*",
+        "fusao",
+        "agrupar*",
+        "agrupamos",
+        "juntar sus",
+        "juntar tus",
+        "juntamos",
+        "juntaremos",
+        "juntar as",
+        "combine your",
+        "combinar sus",
+        "combinar tus",
+        "combinamos",
+        "single monthly payment",
+        "un solo pago",
+        "un unico pago",
+        "um unico pagamento",
+        "um so pagamento",
+    ),
+    # Matching a competitor's price or offer.
+    "price_match": (
+        "price match*",
+        "match the",
+        "match their",
+        "match that",
+        "match it",
+        "match this",
+        "match your",
+        "igualar*",
+        "igualamos",
+        "igualo",
+        "cobrir a oferta",
+        "cobrimos a oferta",
+        "cobrir o preco",
+        "cubrir la oferta",
+    ),
+    # A further instance that can reverse a final decision.
+    "appeal": (
+        "appeal*",
+        "overturn*",
+        "apelacion*",
+        "apelar",
+        "apelacao",
+        "apelacoes",
+        "revocar la decision",
+        "revocar su decision",
+        "anular la decision",
+        "anular su decision",
+        "reverter a decisao",
+        "anular a decisao",
+        "revisar y revocar",
+    ),
     "waiver": (
         "waive*",
         "waiver*",
@@ -542,6 +644,19 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "cancelar a multa",
         "cancelamos a multa",
         "retirar a multa",
+        # taking a fee off, in any tense or person ("el sistema cancela la comisión")
+        "cancel* la comision",
+        "anul* la comision",
+        "quit* la comision",
+        "elimin* la comision",
+        "cancel* el recargo",
+        "anul* el recargo",
+        "cancel* a taxa",
+        "anul* a taxa",
+        "retir* a taxa",
+        "cancel* the fee",
+        "cancel* the late fee",
+        "remov* the late fee",
         # a first-person promise not to charge a fee is a waiver
         "no le cobraremos",
         "no te cobraremos",
@@ -707,6 +822,27 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "excepcion especial",
         "califica para una excepcion",
         "calificas para una excepcion",
+        # granting one in other words ("te hago la excepción", "I'll grant you an exception");
+        # "the only exception is a defective game" states the policy's own exception
+        "hago la excepcion",
+        "hago una excepcion",
+        "hacer la excepcion",
+        "haremos la excepcion",
+        "hacemos la excepcion",
+        "aplic* una excepcion",
+        "aplic* la excepcion",
+        "conced* una excepcion",
+        "grant* an exception",
+        "grant* you an exception",
+        "exception this time",
+        "faco uma excecao",
+        "faco a excecao",
+        "fazer a excecao",
+        "abro uma excecao",
+        "aplic* uma excecao",
+        "conced* uma excecao",
+        "por esta vez",
+        "this one time",
     ),
     "guarantee": (
         "guarantee",
@@ -824,6 +960,11 @@ BENEFITS = frozenset(
         "device_limit",
         "settlement",
         "loyalty",
+        "favourable_outcome",
+        "carry_over",
+        "merge",
+        "price_match",
+        "appeal",
     }
 )
 
@@ -1013,7 +1154,14 @@ REFUND_PROMISES: dict[str, tuple[str, ...]] = {
 #: verbs whose object a clause names ("Agents cannot redirect them [refunds]", "Identity is
 #: verified by login"); a permission is compared with the clause on the same object.
 ACTIONS: dict[str, tuple[str, ...]] = {
-    "redirect": ("redirect*", "redirig*", "redireccion*", "redirecion*", "redireciona*"),
+    "redirect": (
+        "redirect*",
+        "redirig*",
+        "redireccion*",
+        "redirecion*",
+        "redireciona*",
+        "reencaminh*",
+    ),
     "verify": ("verif*", "comprob*", "comprov*"),
     "cover": (
         "cover",
@@ -1173,12 +1321,12 @@ class _Term:
     tokens: tuple[str, ...]  # a token ending in "*" matches any word it begins
 
 
+#: A term's words: any of them may end in "*" ("cancel* la comision").
+_TERM_TOKEN = re.compile(r"\w+\*?|[%$€£/]")
+
+
 def _term(concept: str, raw: str) -> _Term:
-    folded = fold(raw)
-    tokens = [t.group(0) for t in _TOKEN.finditer(folded)]
-    if folded.endswith("*") and tokens:
-        tokens[-1] += "*"
-    return _Term(concept, tuple(tokens))
+    return _Term(concept, tuple(t.group(0) for t in _TERM_TOKEN.finditer(fold(raw))))
 
 
 class _Matcher:

@@ -1155,3 +1155,104 @@ def test_the_new_rules_never_raise_and_point_at_the_text(
     assert [f.code for f in check(injected, case, book, guardrails=["policy"])] == [
         f.code for f in check(text, case, book, guardrails=["policy"])
     ]
+
+
+COMMITMENTS_BOOK = PolicyBook(
+    id="shop",
+    name="Shop",
+    text="""# Shop customer policy
+
+## Disputes
+- If the decision favours the customer, the installments already paid are refunded within
+  5 business days. No result is guaranteed.
+
+## Plans
+- Unused data does not carry over to the next cycle.
+
+## Refunds
+- Refunds go only to the original payment method. Agents cannot redirect them.
+
+## Late fees
+- Goodwill waiver: once per 12 months a customer may ask for one late fee to be waived.
+  Only a human agent can approve it.
+
+## Never promise
+- Price matching, or exceptions not written here.
+""",
+)
+
+
+def commitment_codes(text: str, language: str) -> list[str]:
+    case = Case.model_validate(case_dict("c3", language=language, company="shop"))
+    return [f.code for f in check(text, case, COMMITMENTS_BOOK, guardrails=["policy"])]
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        # an outcome promised, against the same outcome under a condition
+        (
+            "es",
+            "La disputa se resolverá a tu favor y te devolvemos las cuotas.",
+            "Si la disputa se resuelve a tu favor, te devolvemos las cuotas en 5 días hábiles.",
+        ),
+        (
+            "en",
+            "Since you don't recognise the charge, the dispute will be resolved in your favour.",
+            "If the decision is in your favour, the installments are refunded within 5 business "
+            "days.",
+        ),
+        (
+            "pt",
+            "Fique tranquilo: a disputa vai ser resolvida a seu favor.",
+            "Se a decisão for a seu favor, as parcelas são reembolsadas em até 5 dias úteis.",
+        ),
+        # leftovers moving on; a negation inside a relative clause does not deny it
+        (
+            "pt",
+            "Os GB que não usou passam para o próximo ciclo.",
+            "Os GB que não usou não passam para o próximo ciclo.",
+        ),
+        (
+            "en",
+            "The data you didn't use this month rolls over to the next cycle.",
+            "Unused data does not carry over to the next cycle.",
+        ),
+        # features and processes the policy does not have
+        (
+            "en",
+            "I'll merge your 3 purchases into a single monthly payment.",
+            "Each purchase keeps its own installments.",
+        ),
+        ("en", "We will match their price on your next order.", "We can't match other prices."),
+        (
+            "en",
+            "The Appeals Board can overturn that decision and refund the fee.",
+            "A person in our chat can explain that decision to you.",
+        ),
+        # an exception granted in other words
+        (
+            "es",
+            "Por esta vez te hago la excepción y muevo la fecha.",
+            "No puedo hacer excepciones con la fecha.",
+        ),
+        # the company committing to what the policy forbids, in the first person
+        (
+            "es",
+            "Redirigimos el reembolso a la cuenta bancaria que nos indique.",
+            "El reembolso solo vuelve al método de pago original.",
+        ),
+        # a fee taken off by itself where only a person may waive it
+        (
+            "es",
+            "Cuando pagues, el sistema cancela la comisión automáticamente.",
+            "Un agente humano puede aprobar la condonación de la comisión.",
+        ),
+    ],
+)
+def test_a_commitment_the_policy_does_not_make_is_caught_and_its_real_form_passes(
+    language: str, bad: str, good: str
+) -> None:
+    found = commitment_codes(bad, language)
+    assert {"policy.contradicted", "policy.unsupported"} & set(found), (bad, found)
+    assert commitment_codes(good, language) == [], good
