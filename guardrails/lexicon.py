@@ -323,6 +323,20 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "central de riesgo*",
         "historial crediticio",
         "cadastro",
+        "credit bureau*",
+        "credit report*",
+        "buro de credito",
+        "buros de credito",
+        "fichero* de solvencia",
+        "fichero* de morosos",
+        "registro* de morosos",
+        "asnef",
+        "equifax",
+        "experian",
+        "orgaos de protecao ao credito",
+        "negativa* o nome",
+        "negativa* seu nome",
+        "nome sujo",
     ),
     "calls": ("call*", "llamad*", "llamar*", "ligac*", "ligar", "ligamos", "contact*", "contat*"),
     "third_party": (
@@ -1402,7 +1416,9 @@ def _spans(text: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(
         (concept, start, end)
         for concept, start, end in _MATCHER.find(folded)
-        if not any(ms <= start < me for ms, me in masks)
+        # A mask hides what its words do not mean ("credit" in "credit bureau"), not a term
+        # that spells the whole masked phrase (the bureau in "credit bureau").
+        if not any(ms <= start < me and not (start == ms and end >= me) for ms, me in masks)
     )
 
 

@@ -47,6 +47,7 @@ from guardrails.grounding import (
 )
 from guardrails.lexicon import BENEFITS
 from guardrails.registry import Check, GuardrailContext, register
+from guardrails.schedule import schedule_findings
 from guardrails.text import NUMBER_WORDS, Quantity, fold, per_object, quantities, sentences
 
 GUARDRAIL = "policy"
@@ -332,7 +333,7 @@ _FIRST_PERSON = re.compile(
     r"derivo|escalo|abro|registro|le paso|te paso|traslado|reviso|gestiono|tramito|solicito|"
     r"elevo|remito|comunico|confirmo|vou|posso|eu|encaminho|transfiro|repasso|verifico)(?!\w)"
 )
-_FEE_KEY = re.compile(r"fee|charge|cost|price|penalt|cargo|comision|multa|taxa|tarifa")
+_FEE_KEY = re.compile(r"fee|charge|penalt|cargo|comision|multa|taxa")
 
 
 # A rate: how many times something may happen per period ("at most once per day", "hasta 3
@@ -797,6 +798,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             if finding is not None:
                 findings.append(finding)
         findings.extend(_rate_findings(sent.text, sent.start, topic, index, said_rates))
+        findings.extend(schedule_findings(sent.text, sent.start, case.language, index))
         # Statements without a number: automatic behaviour, grants, refunds, company rules.
         findings.extend(claim_findings(sent.text, sent.start, found, case.language, index, company))
     return findings

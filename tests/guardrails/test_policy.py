@@ -1176,6 +1176,9 @@ COMMITMENTS_BOOK = PolicyBook(
 - Goodwill waiver: once per 12 months a customer may ask for one late fee to be waived.
   Only a human agent can approve it.
 
+## Reaching a person
+- Phone, Monday to Saturday, 8:00 to 22:00. Chat: every day, 9:00 to 21:00.
+
 ## Never promise
 - Price matching, or exceptions not written here.
 """,
@@ -1241,6 +1244,22 @@ def commitment_codes(text: str, language: str) -> list[str]:
             "es",
             "Redirigimos el reembolso a la cuenta bancaria que nos indique.",
             "El reembolso solo vuelve al método de pago original.",
+        ),
+        # a channel open on a day the policy does not give it
+        (
+            "en",
+            "Our phone agents are available every day, Sunday included.",
+            "On Sundays our phone agents are off: call Monday to Saturday, or use the chat.",
+        ),
+        (
+            "es",
+            "Puedes llamarnos los sábados y domingos de 8:00 a 22:00.",
+            "Los domingos no atendemos por teléfono; el chat está abierto todos los días.",
+        ),
+        (
+            "pt",
+            "Ligue para nós de segunda a domingo, das 8:00 às 22:00.",
+            "Ligue de segunda a sábado, das 8:00 às 22:00.",
         ),
         # a fee taken off by itself where only a person may waive it
         (
