@@ -46,6 +46,7 @@ from guardrails.grounding import (
     subject,
 )
 from guardrails.lexicon import BENEFITS
+from guardrails.outcomes import outcome_findings
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.schedule import schedule_findings
 from guardrails.text import NUMBER_WORDS, Quantity, fold, per_object, quantities, sentences
@@ -799,6 +800,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 findings.append(finding)
         findings.extend(_rate_findings(sent.text, sent.start, topic, index, said_rates))
         findings.extend(schedule_findings(sent.text, sent.start, case.language, index))
+        findings.extend(outcome_findings(sent.text, sent.start, found, case.language, index))
         # Statements without a number: automatic behaviour, grants, refunds, company rules.
         findings.extend(claim_findings(sent.text, sent.start, found, case.language, index, company))
     return findings

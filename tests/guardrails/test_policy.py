@@ -1245,6 +1245,22 @@ def commitment_codes(text: str, language: str) -> list[str]:
             "Redirigimos el reembolso a la cuenta bancaria que nos indique.",
             "El reembolso solo vuelve al método de pago original.",
         ),
+        # the outcome of a decision someone else makes, stated as settled
+        (
+            "en",
+            "Your dispute will be approved and the money returned to your card.",
+            "If the dispute is approved, the installments are refunded within 5 business days.",
+        ),
+        (
+            "es",
+            "Tranquila: su disputa será aprobada y le devolveremos las cuotas.",
+            "Si la disputa se aprueba, las cuotas se reembolsan en 5 días hábiles.",
+        ),
+        (
+            "pt",
+            "Pode ficar tranquilo, a sua disputa vai ser aprovada.",
+            "Se a disputa for aprovada, as parcelas são reembolsadas em até 5 dias úteis.",
+        ),
         # a channel open on a day the policy does not give it
         (
             "en",
