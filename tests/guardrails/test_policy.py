@@ -1261,6 +1261,17 @@ def commitment_codes(text: str, language: str) -> list[str]:
             "Pode ficar tranquilo, a sua disputa vai ser aprovada.",
             "Se a disputa for aprovada, as parcelas são reembolsadas em até 5 dias úteis.",
         ),
+        # money back faster than the quickest refund time the policy states
+        (
+            "en",
+            "I've reversed the duplicate charge and it will be back on your card within 24 hours.",
+            "If the decision favours you, the refund is issued within 5 business days.",
+        ),
+        (
+            "pt",
+            "Vou estornar o valor hoje mesmo e ele volta para o seu cartão até amanhã.",
+            "Hoje mesmo abro a contestação; se for a seu favor, o reembolso sai em 5 dias úteis.",
+        ),
         # a channel open on a day the policy does not give it
         (
             "en",
