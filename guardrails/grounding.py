@@ -471,6 +471,10 @@ def fact_quantities(key: str, value: FactValue) -> list[Quantity]:
     return out
 
 
+# Fact keys that record a claim or a request rather than what is true of the case.
+_CLAIM_KEY = re.compile(r"request|claim|asked|demand|competitor|offered|promised|quoted|wanted")
+
+
 @dataclass(frozen=True)
 class CaseGround:
     """Quantities the answer may repeat because the case itself states them."""
@@ -479,8 +483,16 @@ class CaseGround:
     conversation: tuple[Quantity, ...]
 
     def grounds(self, q: Quantity) -> bool:
-        return any(q.matches(f) or _equivalent(q, f) for _, f in self.facts) or any(
-            q.matches(c) or _equivalent(q, c) for c in self.conversation
+        return self.in_facts(q) or any(q.matches(c) or _equivalent(q, c) for c in self.conversation)
+
+    def in_facts(self, q: Quantity) -> bool:
+        return any(q.matches(f) or _equivalent(q, f) for _, f in self.facts)
+
+    def established(self, q: Quantity) -> bool:
+        """Stated by a fact that is true of the case, not by one recording what the customer
+        asks for or was told elsewhere (`requested_discount`, `competitor_offer`)."""
+        return any(
+            (q.matches(f) or _equivalent(q, f)) and not _CLAIM_KEY.search(k) for k, f in self.facts
         )
 
 

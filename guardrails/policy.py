@@ -35,6 +35,7 @@ from guardrails.faster import faster_findings
 from guardrails.grounding import (
     CaseGround,
     Clause,
+    Mention,
     PolicyIndex,
     case_ground,
     clause_bounds,
@@ -712,7 +713,16 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             found = [m for m in found if m.concept not in BENEFITS]
         topic = {m.concept for m in found}
         for q in quantities(sent.text):
-            if ground.grounds(q):
+            # A benefit's value the customer only claims ("you offered me 15%") is not the
+            # case's: granting it is a policy statement like any other.
+            claimed_benefit = (
+                q.unit in ("percent", "money")
+                and not ground.established(q)
+                and any(
+                    m.concept in BENEFITS and not m.negated for m in near_mentions(found, q, 30)
+                )
+            )
+            if ground.grounds(q) and not claimed_benefit:
                 # The case's own value, unless the answer states it as the rule ("as our
                 # policy requires: within 48 hours", "at least 2 days' notice"): then the
                 # policy's value on that subject must be the same.
@@ -806,6 +816,10 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
         # Statements without a number: automatic behaviour, grants, refunds, company rules.
         findings.extend(claim_findings(sent.text, sent.start, found, case.language, index, company))
     return findings
+
+
+def near_mentions(found: list[Mention], q: Quantity, radius: int) -> list[Mention]:
+    return [m for m in found if m.end >= q.start - radius and m.start <= q.end + radius]
 
 
 def _shift(finding: Finding, offset: int) -> Finding:

@@ -1179,6 +1179,9 @@ COMMITMENTS_BOOK = PolicyBook(
 ## Reaching a person
 - Phone, Monday to Saturday, 8:00 to 22:00. Chat: every day, 9:00 to 21:00.
 
+## Business accounts
+- Volume discount: Gold accounts get 8%.
+
 ## Never promise
 - Price matching, or exceptions not written here.
 """,
@@ -1302,3 +1305,25 @@ def test_a_commitment_the_policy_does_not_make_is_caught_and_its_real_form_passe
     found = commitment_codes(bad, language)
     assert {"policy.contradicted", "policy.unsupported"} & set(found), (bad, found)
     assert commitment_codes(good, language) == [], good
+
+
+def test_a_benefit_value_the_customer_only_claims_is_checked_against_the_policy() -> None:
+    """The customer says an agent offered 15% and the case records that request: repeating it
+    back as granted is a policy statement, refusing it is not."""
+    case = Case.model_validate(
+        case_dict(
+            "c4",
+            language="es",
+            company="shop",
+            messages=[
+                {"role": "user", "content": "Confírmenme el 15% de descuento que me ofrecieron."}
+            ],
+            facts={"tier": "Gold", "current_discount": "8%", "requested_discount": "15%"},
+        )
+    )
+
+    def found(text: str) -> list[str]:
+        return [f.code for f in check(text, case, COMMITMENTS_BOOK, guardrails=["policy"])]
+
+    assert found("Le confirmo por escrito el 15% de descuento en sus próximos pedidos.")
+    assert found("No puedo confirmar el 15% de descuento: su cuenta Gold tiene el 8%.") == []
