@@ -1394,19 +1394,34 @@ class _Matcher:
     def _word_matches(pattern: str, word: str) -> bool:
         return word.startswith(pattern[:-1]) if pattern.endswith("*") else word == pattern
 
-    def find(self, folded: str) -> list[tuple[str, int, int]]:
-        words = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+    def find(
+        self, folded: str, words: list[tuple[str, int, int]] | None = None
+    ) -> list[tuple[str, int, int]]:
+        """Every term in `folded` as (concept, start, end); `words` are its tokens (`words()`),
+        when the caller has them already."""
+        if words is None:
+            words = tokens(folded)
         found: dict[tuple[str, int], int] = {}  # (concept, start) -> longest end
-        for i, (word, start, _) in enumerate(words):
-            for term in self._candidates(word):
+        known, candidates, count = self._by_word, self._candidates, len(words)
+        for i, (word, start, end) in enumerate(words):
+            terms = known.get(word)
+            if terms is None:
+                terms = candidates(word)
+            for term in terms:
                 n = len(term.tokens)
-                if i + n > len(words):
+                if n == 1:
+                    stop = end
+                elif i + n > count or not all(
+                    self._word_matches(term.tokens[k], words[i + k][0]) for k in range(1, n)
+                ):
                     continue
-                if all(self._word_matches(term.tokens[k], words[i + k][0]) for k in range(1, n)):
-                    end = words[i + n - 1][2]
-                    key = (term.concept, start)
-                    if end > found.get(key, -1):
-                        found[key] = end
+                else:
+                    stop = words[i + n - 1][2]
+                key = (term.concept, start)
+                if stop > found.get(key, -1):
+                    found[key] = stop
+        if not found:
+            return []
         spans = sorted((start, end, concept) for (concept, start), end in found.items())
         out: list[tuple[str, int, int]] = []
         last_end: dict[str, int] = {}
@@ -1417,6 +1432,11 @@ class _Matcher:
         return out
 
 
+def tokens(folded: str) -> list[tuple[str, int, int]]:
+    """The words of a folded text with their offsets, as the matchers read them."""
+    return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+
+
 _MATCHER = _Matcher([_term(c, t) for c, terms in CONCEPTS.items() for t in terms])
 _MASKER = _Matcher([_term("mask", m) for m in MASKS])
 
@@ -1424,10 +1444,14 @@ _MASKER = _Matcher([_term("mask", m) for m in MASKS])
 @per_text(8192)  # forgotten by clear_caches, so benchmarks pay for every text on every pass
 def _spans(text: str) -> tuple[tuple[str, int, int], ...]:
     folded = fold(text)
-    masks = [(s, e) for _, s, e in _MASKER.find(folded)]
+    words = tokens(folded)
+    found = _MATCHER.find(folded, words)
+    if not found:
+        return ()
+    masks = [(s, e) for _, s, e in _MASKER.find(folded, words)]
     return tuple(
         (concept, start, end)
-        for concept, start, end in _MATCHER.find(folded)
+        for concept, start, end in found
         # A mask hides what its words do not mean ("credit" in "credit bureau"), not a term
         # that spells the whole masked phrase (the bureau in "credit bureau").
         if not any(ms <= start < me and not (start == ms and end >= me) for ms, me in masks)

@@ -95,8 +95,32 @@ class Schedule:
     end: int
 
 
+# The words a schedule needs one of: most sentences have none, and a set test rules them out
+# (a regex search per sentence cost as much as reading the schedules).
+_GATE = frozenset(_DAY_NAMES) | {
+    "every",
+    "everyday",
+    "daily",
+    "week",
+    "todos",
+    "semana",
+    "diariamente",
+    "24/7",
+    "weekend",
+    "weekends",
+    "fin",
+    "fines",
+    "fim",
+    "fins",
+    "finde",
+}
+_WORD = re.compile(r"[a-z0-9/-]+")
+
+
 def schedules(folded: str) -> list[Schedule]:
     """The opening days a folded text states, with their offsets."""
+    if _GATE.isdisjoint(_WORD.findall(folded)):
+        return []
     out: list[Schedule] = []
     for m in _RANGE.finditer(folded):
         first, last = _DAY_NAMES[m.group(1)], _DAY_NAMES[m.group(2)]
@@ -129,6 +153,8 @@ def with_channels(folded: str) -> list[tuple[Schedule, frozenset[str]]]:
     schedule and this one ("Phone, Monday to Saturday. Chat: every day"), or else those of the
     whole text."""
     found = sorted(schedules(folded), key=lambda s: s.start)
+    if not found:
+        return []
     everywhere = channels(folded)
     out, after = [], 0
     for schedule in found:
