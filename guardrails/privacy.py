@@ -499,6 +499,76 @@ def third_party_details(
 _LETTERS = re.compile(r"[a-z]+")
 NO_CUSTOMER = Customer(frozenset(), frozenset(), frozenset())
 
+# --- someone else's account ---------------------------------------------------------------------
+# A fact saying the person writing is not the account holder ("requester_is_account_holder:
+# false", "sender_authorised: false"): then the account's details are another person's,
+# whatever the conversation says about them.
+_NOT_HOLDER_KEY = re.compile(
+    r"^(?:(?:requester|sender|caller|contact|writer)_(?:is_)?(?:the_)?"
+    r"(?:account_holder|holder|authori[sz]ed|owner)|account_holder_is_(?:requester|sender|caller|"
+    r"contact|writer))$"
+)
+# What an account reveals: an amount, a card or line's last digits, whose account it is
+# ("her contract", "la cuenta de su hermano", "os pedidos dela").
+_RELATIVE_NOUN = (
+    r"(?:hermano|hermana|esposa|esposo|marido|mujer|madre|padre|hijo|hija|pareja|familiar|"
+    r"irmao|irma|mae|pai|filho|filha|companheir[oa]|cliente|titular)"
+)
+_ACCOUNT_NOUN = (
+    r"(?:account|contract|orders?|address|balance|line|installments?|debt|payments?|purchases?|"
+    r"plan|invoice|bill|card|cuenta|contrato|pedidos?|direccion|saldo|linea|cuotas?|deuda|"
+    r"pagos?|compras?|factura|tarjeta|conta|encomendas?|endereco|linha|parcelas?|divida|"
+    r"pagamentos?|fatura|cartao)"
+)
+_ANOTHERS_ACCOUNT = re.compile(
+    rf"(?<!\w)(?:(?:his|her|their)\s+(?:\w+\s+)?{_ACCOUNT_NOUN}|"
+    rf"{_ACCOUNT_NOUN}\s+(?:de\s+(?:su|tu|la|el)\s+{_RELATIVE_NOUN}|dele|dela|deles|delas)|"
+    rf"\w+'s\s+(?:\w+\s+)?{_ACCOUNT_NOUN}|"
+    r"(?:ending in|ends in|terminad[ao] en|termina en|final|terminad[ao] em|termina em)\s+\d{2,4})"
+    r"(?!\w)"
+)
+# A refusal in the same sentence shares nothing: "I can't share her account details".
+_REFUSAL = re.compile(
+    r"(?<![\w'])(?:can't|cannot|can not|won't|unable|not able|never|no puedo|no podemos|"
+    r"no le puedo|no te puedo|no es posible|nao posso|nao podemos|nao e possivel|nunca|"
+    r"not allowed|no (?:compartimos|damos|revelamos|facilitamos)|nao (?:compartilhamos|damos|"
+    r"revelamos|passamos))(?![\w'])"
+)
+
+
+_DIGIT = re.compile(r"\d")
+# Opening hours and phone numbers are the company's, not the account's: "call 8:00 to 22:00".
+_TIME = re.compile(r"\d{1,2}[:h]\d{2}|\+?\d[\d ().-]{6,}\d")
+
+
+def not_the_holder(case: Case) -> bool:
+    """Whether the case says the person writing is not the account's holder."""
+    return any(v is False and _NOT_HOLDER_KEY.match(k) for k, v in case.facts.items())
+
+
+def anothers_account(text: str) -> list[contact.Item]:
+    """Details of an account told to someone who does not hold it: in a sentence that speaks
+    of another person's account and states data (an amount, else any number or a street
+    address), the amount or the words saying whose account it is; a sentence that refuses to
+    share is left alone."""
+    folded = fast_fold(text)
+    out: list[contact.Item] = []
+    start = 0
+    for stop in [*(m.end() for m in _SENTENCE_BREAK.finditer(folded)), len(folded)]:
+        piece = folded[start:stop]
+        whose = _ANOTHERS_ACCOUNT.search(piece)
+        if whose is not None and not _REFUSAL.search(piece):
+            amount = _MONEY.search(text, start, stop)
+            if amount is not None:
+                out.append(contact.Item("balance", amount.start(), amount.end(), amount.group(0)))
+            elif _DIGIT.search(_TIME.sub(" ", piece)) or contact.addresses(text[start:stop]):
+                # a count, a date, last digits or an address: pointing the writer to the
+                # holder's own account ("she can look it up in her account") reveals nothing
+                at, to = start + whose.start(), start + whose.end()
+                out.append(contact.Item("account", at, to, text[at:to]))
+        start = stop
+    return out
+
 
 def _is_customer(name: str, customer: Customer) -> bool:
     words = [fold(w) for w in re.findall(r"[^\W\d_]+", name)]
@@ -557,6 +627,25 @@ def privacy_guardrail(context: GuardrailContext) -> Check:
                 )
             )
         company = companies.get(case.company) or NO_COMPANY
+        if not_the_holder(case):
+            for item in anothers_account(text):
+                findings.append(
+                    Finding(
+                        guardrail=GUARDRAIL,
+                        code="privacy.third_party_data",
+                        severity="critical",
+                        message="The answer tells someone who does not hold the account about "
+                        f'that account: "{item.text}".',
+                        evidence=Evidence(
+                            span=Span(start=item.start, end=item.end, text=item.text),
+                            checked_against="the case facts: the person writing is not the "
+                            "account holder",
+                            source="facts",
+                            note="another person's account details; only the holder may "
+                            "receive them",
+                        ),
+                    )
+                )
         for item, owner in third_party_details(text, company, lambda: customer_details(case)):
             what = _KIND_WORDS[item.kind]
             findings.append(
