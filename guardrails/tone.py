@@ -4,7 +4,8 @@ Codes (severity in brackets; critical and major fail an answer, minor is reporte
 
 - ``tone.repetition`` [major]: a sentence is repeated, or nearly repeated (at least five words,
   80% or more of its distinct words shared with an earlier sentence, and not two sentences that
-  differ in a number, such as two phone lines), within the answer.
+  differ in a number, such as two phone lines), or comes back whole inside a longer sentence,
+  within the answer.
 - ``tone.length`` [major / minor]: the answer has more words than ``expect.max_words``. Words
   are counted as a person would: every whitespace-separated item that contains a letter or a
   digit, a number written in groups ("+52 55 4170 2020") counting once. More than 10% over the
@@ -347,7 +348,6 @@ _add(
         f"usted|tú no {_CLITIC} revisó|leyó|comprobó|verificó|metió|incluyó|pagó|fijó",
         "la próxima vez ?, revise|revisa|lea|lee|asegúrese|asegúrate|fíjese|fíjate|compruebe",
         "la próxima vez ?, comprueba|preste|presta|tenga|ten",
-        "por no haber|leer|revisar|pagar|comprobar|leído|revisado|pagado",
         # English
         f"you should|ought ?to have {_DUTY}",
         f"you should ve {_DUTY}",
@@ -379,6 +379,13 @@ _add(
         "você|voce esqueceu de",
         "da próxima vez ?, leia|verifique|confira|preste|tenha",
     ],
+)
+
+# "por no haber leído" blames; "le pido disculpas por no haber respondido" is the apology.
+_add(
+    "blame",
+    ["por no haber|leer|revisar|pagar|comprobar|leído|revisado|pagado"],
+    not_after=_words("disculpas disculpa disculpe perdón perdon perdona perdone molestias"),
 )
 
 # --- greetings --------------------------------------------------------------------------------
@@ -869,9 +876,16 @@ def _repetition(tokens: _Tokens) -> list[Finding]:
     chunks = [c for c in (c.strip() for c in tokens.flat.split(" . ")) if c.count(" ") >= 4]
     if len(chunks) < 2:
         return []
-    if len(set(chunks)) == len(chunks) and not _near_duplicates(chunks):
+    if len(set(chunks)) == len(chunks) and not _near_duplicates(chunks) and not _contained(chunks):
         return []
     return _repetition_findings(tokens)
+
+
+def _contained(chunks: list[str]) -> bool:
+    """Whether a whole sentence comes back inside a longer one ("A CuotaYa não cobra juros."
+    and later "A CuotaYa não cobra juros, e nada é somado por dia.")."""
+    padded = [f" {c} " for c in chunks[:300]]
+    return any(a != b and a in b for a in padded for b in padded if len(a) < len(b))
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
@@ -910,6 +924,15 @@ def _has_number(words: frozenset[str]) -> bool:
     return any(w[0].isdigit() for w in words)
 
 
+def _inside(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether one sentence's words come back, in order and together, inside the other."""
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    if len(short) == len(long):
+        return False
+    n = len(short)
+    return any(long[k : k + n] == short for k in range(len(long) - n + 1))
+
+
 def _repetition_findings(tokens: _Tokens) -> list[Finding]:
     toks = tokens.toks
     chunks: list[tuple[int, int, tuple[str, ...]]] = []  # first token, last token, words
@@ -937,7 +960,15 @@ def _repetition_findings(tokens: _Tokens) -> list[Finding]:
             # Sentences with a different number on each side state different facts ("call
             # 900 100 200" / "call 900 100 300"): only an exact repeat counts then.
             numbers_differ = _has_number(a - b) and _has_number(b - a)
-            if exact or (overlap >= 0.8 and not numbers_differ):
+            inside = _inside(chunks[i][2], chunks[j][2])
+            if exact or inside or (overlap >= 0.8 and not numbers_differ):
+                relation = (
+                    "same words as"
+                    if exact
+                    else "inside or around"
+                    if inside
+                    else f"{overlap:.0%} word overlap with"
+                )
                 span = _with_end_mark(tokens, chunks[j][0], chunks[j][1])
                 earlier = _with_end_mark(tokens, chunks[i][0], chunks[i][1])
                 findings.append(
@@ -948,8 +979,7 @@ def _repetition_findings(tokens: _Tokens) -> list[Finding]:
                         f' "{_quote(span.text)}".',
                         span,
                         earlier.text,
-                        f"{'same words as' if exact else f'{overlap:.0%} word overlap with'} "
-                        f"the sentence at character {earlier.start}",
+                        f"{relation} the sentence at character {earlier.start}",
                     )
                 )
                 break
