@@ -474,13 +474,16 @@ def _quantity_key(
         return None
     if q.upper is not None or bound:
         return None  # "4 to 12 business days", "more than 2 hours": no one value to contradict
-    if (
-        cue is None
-        and index is not None
+    if index is not None and any(
+        equivalent(q, s.quantity)
         # (only a comparable policy quantity can be equivalent)
-        and any(equivalent(q, s.quantity) for s in book_tables(index).comparable(q))
+        and (cue is None or s.near & {m.concept for m in found if 0 <= m.start - q.end <= 5})
+        for s in book_tables(index).comparable(q)
     ):
-        return None  # a value the policy states, not tied to this conversation: the policy's
+        # A value the policy states, not tied to this conversation, or named right after it
+        # by what the policy names it ("pasados los 3 días de gracia": the grace period, not
+        # the 12 days this installment is late): the policy's.
+        return None
     before, after = _clause(folded, q.start, q.end, None)
     if _PROPOSAL.search(before) or _PROPOSAL.search(" ".join(after.split()[:CUE_WORDS])):
         return None  # "an extra 12% discount": an offer, the policy's to judge

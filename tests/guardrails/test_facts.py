@@ -591,3 +591,35 @@ def test_new_rules_ignore_unrelated_and_adversarial_text(extra: str) -> None:
     good, bad = "Your installment is due in 3 days.", "Your installment is due in 4 days."
     assert findings_of(good + " " + extra, case) == []
     assert findings_of(bad + " " + extra, case) == findings_of(bad, case) != []
+
+
+GRACE = PolicyBook(
+    id="acme", name="Acme", text="- Grace period: 3 days after the due date, with no late fee.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "rule", "stated"),
+    [
+        (
+            "es",
+            "Pasados los 3 días de gracia se cobra la comisión.",
+            "Tu cuota venció hace 3 días.",
+        ),
+        (
+            "pt",
+            "Passados os 3 dias de carência, a taxa é cobrada.",
+            "Sua parcela venceu há 3 dias.",
+        ),
+    ],
+)
+def test_a_value_named_as_the_policy_names_it_is_the_policys_even_after_a_time_cue(
+    language: str, rule: str, stated: str
+) -> None:
+    """'Pasados' reads as time gone by, but '3 días de gracia' is the grace period the policy
+    states, not the 12 days this installment is late."""
+    case = _case(language, {"days_late": 12}, [])
+    assert findings_of(rule, case, GRACE) == []
+    assert findings_of(stated, case, GRACE) == [
+        (stated[stated.index("3 ") :][:6], "facts.days_late")
+    ]
