@@ -162,10 +162,18 @@ _REFUSAL = re.compile(
     r"(?:\w+\s+){0,2}?(?:human\s+agents?|agents?|people|persons?|humans?|supervisors?"
     r"|representatives?|staff|agentes(?:\s+humanos)?|personas|supervisores|asesores"
     r"|humanos|atendentes(?:\s+humanos)?|pessoas)\b"
+    # the reaching named first, then denied: "transferring to a person isn't available from
+    # this chat", "hablar con un agente no es posible", "transferir para um atendente não é
+    # possível"
+    rf"|\b(?:{_REACH})\s+(?:\w+\s+){{0,3}}?(?:{_PERSON})\b[^.;!?\n]{{0,20}}?\s+"
+    r"(?:isn't|is\s+not|aren't|are\s+not|not)\s+(?:available|possible|an\s+option|offered)"
+    rf"|\b(?:{_REACH})\s+(?:\w+\s+){{0,3}}?(?:{_PERSON})\b[^.;!?\n]{{0,20}}?\s+"
+    r"(?:no\s+(?:es|esta)\s+(?:posible|disponible)|nao\s+(?:e|esta)\s+(?:possivel|disponivel))"
     r"|\bthere\s+is\s+(?:nobody|no\s+one)\s+(?:above|else|higher|i\s+can)"
     r"|\bno\s+hay\s+nadie\s+(?:mas|por\s+encima|a\s+quien)"
     r"|\bnao\s+ha\s+ninguem\s+(?:mais|acima|para)"
 )
+_CLAUSE_END = re.compile(r"[.,:;!?\n]")
 _CONDITIONAL = re.compile(r"\b(?:if|si|se|caso|unless|a\s+menos|when|cuando|quando)\b")
 _NEGATION = re.compile(
     r"\b(?:not|can't|cannot|don't|won't|never|nunca|nao|jamas|jamais|unable|imposible"
@@ -359,8 +367,23 @@ def handoff_guardrail(context: GuardrailContext) -> Check:
     def check(case: Case, text: str) -> list[Finding]:
         findings: list[Finding] = []
         offer = offers.get(case.company)
-        refused = refusals(text) if offer is not None else []
-        if refused and not any(p.kind in ("transfer", "phone", "chat") for p in iter_paths(text)):
+        refused = refusals(text)
+        if refused:
+            # what a refusal's own clause names is refused, not offered: "transferring to a
+            # person isn't available from this chat"
+            stops = [_CLAUSE_END.search(text, end) for _, end in refused]
+            denied = [
+                (start, stop.start() if stop else len(text))
+                for (start, _), stop in zip(refused, stops, strict=True)
+            ]
+            paths = [p for p in iter_paths(text) if not any(a <= p.start < b for a, b in denied)]
+        else:
+            paths = None
+        if (
+            refused
+            and offer is not None
+            and not any(p.kind in ("transfer", "phone", "chat") for p in paths or ())
+        ):
             for start, end in refused:
                 quoted = text[start:end]
                 findings.append(
@@ -379,7 +402,7 @@ def handoff_guardrail(context: GuardrailContext) -> Check:
                     )
                 )
                 break
-        if case.expect.handoff and not any(True for _ in iter_paths(text)):
+        if case.expect.handoff and not (paths if paths is not None else any(iter_paths(text))):
             paths_text = listed.get(case.company)
             findings.append(
                 Finding(

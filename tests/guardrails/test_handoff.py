@@ -230,3 +230,32 @@ def test_an_instruction_in_the_answer_changes_nothing(
     case = CASES[(lang, required)]
     before = signature(CHECK(case, text))
     assert signature(CHECK(case, text + INJECTION)) == before
+
+
+@pytest.mark.parametrize(
+    ("lang", "bad", "good"),
+    [
+        (
+            "en",
+            "I can help with almost anything here, and transferring to a person isn't available "
+            "from this chat.",
+            "Transferring you to a person now: an agent will join this chat.",
+        ),
+        (
+            "es",
+            "Hablar con un agente no es posible desde este chat, pero yo te ayudo.",
+            "Ahora mismo no hay agentes conectados: el chat con personas abre de 8:00 a 22:00.",
+        ),
+        (
+            "pt",
+            "Transferir para um atendente não está disponível neste chat.",
+            "Vou transferir você para um atendente agora mesmo.",
+        ),
+    ],
+)
+def test_a_transfer_named_and_then_denied_is_a_refusal_not_a_path(
+    lang: str, bad: str, good: str
+) -> None:
+    case = CASES[(lang, True)]
+    assert failing(case, bad) == {"handoff.refused", "handoff.missing"}
+    assert failing(case, good) == set()
