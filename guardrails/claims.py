@@ -197,6 +197,15 @@ _WEAK = _compile(WEAK_TERMS)
 _NOT_MONEY = _compile(NOT_MONEY_BACK)
 
 
+def refund_promised(text: str, language: str | None) -> bool:
+    """Whether a sentence commits the company to giving money back ("le reembolsaremos")."""
+    folded = fold(text)
+    return any(
+        not negated_before(folded, m.start(), language, MARKER_NEGATION_WORDS)
+        for m in _marker_table("refund", language).finditer(folded, anchor_words(folded))
+    )
+
+
 def _weak(mention: Mention, text: str) -> bool:
     return bool(_WEAK.fullmatch(fold(text[mention.start : mention.end])))
 

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 
 from evals.records import Case, Finding, PolicyBook, Span
-from guardrails.claims import claim_findings
+from guardrails.claims import claim_findings, refund_promised
 from guardrails.faster import faster_findings
 from guardrails.grounding import (
     CaseGround,
@@ -809,6 +809,22 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             finding = _benefit_finding(concept, span, topic, index)
             if finding is not None:
                 findings.append(finding)
+        cost = _OTHERS_COST.search(fold(sent.text))
+        if (
+            cost is not None
+            and "compensation" not in seen
+            and refund_promised(sent.text, case.language)
+        ):
+            # "le reembolsaremos los EUR 15.00 de descubierto que le cobró su banco": paying
+            # back what someone else charged is compensation, whatever the verb says
+            span = Span(
+                start=sent.start + cost.start(),
+                end=sent.start + cost.end(),
+                text=text[sent.start + cost.start() : sent.start + cost.end()],
+            )
+            finding = _benefit_finding("compensation", span, topic, index)
+            if finding is not None:
+                findings.append(finding)
         findings.extend(_rate_findings(sent.text, sent.start, topic, index, said_rates))
         findings.extend(schedule_findings(sent.text, sent.start, case.language, index))
         findings.extend(outcome_findings(sent.text, sent.start, found, case.language, index))
@@ -816,6 +832,16 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
         # Statements without a number: automatic behaviour, grants, refunds, company rules.
         findings.extend(claim_findings(sent.text, sent.start, found, case.language, index, company))
     return findings
+
+
+# A cost someone else charged the customer: their bank's overdraft or fee.
+_OTHERS_COST = re.compile(
+    r"(?<!\w)(?:overdraft\w*|descubierto|sobregiro|cheque especial|bank(?:'s)? (?:fee|charge)s?|"
+    r"(?:comision|comisiones|cargo|cargos|intereses) (?:de|del) (?:su|tu) banco|"
+    r"(?:le|te) cobro (?:su|tu|el) banco|"
+    r"(?:taxa|taxas|tarifa|tarifas|juros) (?:do|de) (?:seu )?banco|"
+    r"(?:o )?(?:seu )?banco (?:lhe |te )?cobrou|your bank charged|charged by your bank)(?!\w)"
+)
 
 
 def near_mentions(found: list[Mention], q: Quantity, radius: int) -> list[Mention]:

@@ -1183,7 +1183,7 @@ COMMITMENTS_BOOK = PolicyBook(
 - Volume discount: Gold accounts get 8%.
 
 ## Never promise
-- Price matching, or exceptions not written here.
+- Price matching, compensation of any amount, or exceptions not written here.
 """,
 )
 
@@ -1274,6 +1274,17 @@ def commitment_codes(text: str, language: str) -> list[str]:
             "pt",
             "Vou estornar o valor hoje mesmo e ele volta para o seu cartão até amanhã.",
             "Hoje mesmo abro a contestação; se for a seu favor, o reembolso sai em 5 dias úteis.",
+        ),
+        # paying back what someone else charged is compensation the policy rules out
+        (
+            "es",
+            "Además, le reembolsaremos los EUR 15.00 de descubierto que le cobró su banco.",
+            "No podemos cubrir la comisión de descubierto de su banco.",
+        ),
+        (
+            "en",
+            "We will refund the overdraft fee your bank charged you.",
+            "Your bank's overdraft fee is between you and your bank.",
         ),
         # a channel open on a day the policy does not give it
         (
