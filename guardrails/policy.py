@@ -47,7 +47,7 @@ from guardrails.grounding import (
     policy_finding,
     subject,
 )
-from guardrails.lexicon import BENEFITS
+from guardrails.lexicon import BENEFITS, concepts
 from guardrails.outcomes import outcome_findings
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.schedule import schedule_findings
@@ -700,7 +700,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     ground = case_ground(case)
     fact_units = {f.unit for _, f in ground.facts}
     # A fee of this conversation (an early-termination total) is the case's own amount.
-    case_fees = any(f.unit == "money" and _FEE_KEY.search(key) for key, f in ground.facts)
+    fee_facts = [key for key, f in ground.facts if f.unit == "money" and _FEE_KEY.search(key)]
     findings: list[Finding] = []
     company = (book.name, book.id)
     country = _country(case.language)
@@ -752,6 +752,10 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 # Amounts of this conversation belong to the facts guardrail; a fee or price
                 # stated next to the amount must come from the policy unless the case has its
                 # own fee figures.
+                # A fee figure of the case covers the fees its name speaks of: the router
+                # fact ("router_fee_if_not_returned") does not make "un cargo administrativo
+                # de ARS 15000.00" this conversation's.
+                case_fees = _fee_fact_about(fee_facts, sent.text, q)
                 about_case = "money" in fact_units and (
                     case_fees or not (near(found, q.start, q.end, 25) & {"fee", "price"})
                 )
@@ -842,6 +846,34 @@ _OTHERS_COST = re.compile(
     r"(?:taxa|taxas|tarifa|tarifas|juros) (?:do|de) (?:seu )?banco|"
     r"(?:o )?(?:seu )?banco (?:lhe |te )?cobrou|your bank charged|charged by your bank)(?!\w)"
 )
+
+
+#: Words of a fact's name that say nothing of which fee it is.
+_FEE_NAME_NOISE = frozenset(
+    {"amount", "total", "charge", "charged", "current", "applies", "monthly", "value"}
+)
+
+
+def _fee_fact_about(keys: list[str], text: str, q: Quantity) -> bool:
+    """Whether a fee fact of the case may be what the amount at `q` is: one whose name has no
+    telling word (late_fee), one whose telling words or concepts (router, termination) are
+    near it, or any when nothing near it names another subject."""
+    if not keys:
+        return False
+    around = text[max(0, q.start - 80) : q.end + 80]
+    window = fold(around)
+    for key in keys:
+        words = fold(key).split("_")
+        telling = [w for w in words if len(w) >= 5 and w not in _FEE_NAME_NOISE]
+        if not telling or any(w[:5] in window for w in telling):
+            return True
+        # across languages, by concept: "early_termination_fee" and "baja anticipada"; and a
+        # fee named by nothing the fact is not about ("la penalización es de EUR 50.00")
+        named = concepts(" ".join(words)) - {"fee", "price"}
+        said = concepts(around) - {"fee", "price"}
+        if named & said or not said - named:
+            return True
+    return False
 
 
 def near_mentions(found: list[Mention], q: Quantity, radius: int) -> list[Mention]:

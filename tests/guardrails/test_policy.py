@@ -1338,3 +1338,22 @@ def test_a_benefit_value_the_customer_only_claims_is_checked_against_the_policy(
 
     assert found("Le confirmo por escrito el 15% de descuento en sus próximos pedidos.")
     assert found("No puedo confirmar el 15% de descuento: su cuenta Gold tiene el 8%.") == []
+
+
+def test_a_fee_the_case_has_no_figure_for_is_the_policys_to_judge() -> None:
+    """The case's router fee covers what is said about the router, not an administrative
+    charge invented next to it."""
+    case = Case.model_validate(
+        case_dict(
+            "c5",
+            language="es",
+            company="shop",
+            facts={"router_fee_if_not_returned": "ARS 45000.00"},
+        )
+    )
+
+    def found(text: str) -> list[str]:
+        return [f.code for f in check(text, case, COMMITMENTS_BOOK, guardrails=["policy"])]
+
+    assert found("Al dar de baja se cobra un cargo administrativo único de ARS 15000.00.")
+    assert found("Si no devuelves el router, se cobran ARS 45000.00.") == []
