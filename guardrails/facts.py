@@ -37,6 +37,7 @@ from collections.abc import Callable
 from datetime import date
 
 from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
+from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.grounding import (
     CaseGround,
     Mention,
@@ -57,31 +58,6 @@ from guardrails.text import Quantity, fold, per_text, quantities, sentences, who
 
 GUARDRAIL = "facts"
 
-_MONTHS = {
-    # en
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    # es
-    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
-    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11,
-    "diciembre": 12,
-    # pt
-    "janeiro": 1, "fevereiro": 2, "marco": 3, "maio": 5, "junho": 6, "julho": 7,
-    "setembro": 9, "outubro": 10, "novembro": 11, "dezembro": 12,
-}  # fmt: skip
-_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DATE_PATTERNS = (
-    re.compile(r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)"),
-    re.compile(r"(?<![\d/])(?P<d>\d{1,2})/(?P<m>\d{1,2})(?:/(?P<y>\d{2,4}))?(?![\d/])"),
-    re.compile(
-        rf"(?<!\w)(?P<d>\d{{1,2}})(?:º|o|st|nd|rd|th)?\s+(?:de\s+)?(?P<mon>{_MONTH_ALT})"
-        rf"(?:\s+(?:de\s+|of\s+)?(?P<y>\d{{4}}))?(?!\w)"
-    ),
-    re.compile(
-        rf"(?<!\w)(?P<mon>{_MONTH_ALT})\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{{4}}))?"
-        rf"(?!\w)"
-    ),
-)
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WORD = re.compile(r"\w+")
 _STOP = frozenset(
@@ -195,28 +171,6 @@ _AFFECTED = re.compile(
     r"compromet\w*|affect\w*|afect\w*|afet\w*|accessed|acced\w*|acessad\w*|robad\w*|"
     r"stolen|roubad\w*|involved|involucrad\w*|envolvid\w*|incluid\w*|included|breached)(?!\w)"
 )
-
-
-def dates_in(text: str) -> list[tuple[int, int, tuple[int | None, int, int]]]:
-    """(start, end, (year or None, month, day)) for every date written in en/es/pt."""
-    folded = fold(text)
-    out = []
-    taken: list[tuple[int, int]] = []
-    for pattern in _DATE_PATTERNS:
-        for m in pattern.finditer(folded):
-            if any(s < m.end() and m.start() < e for s, e in taken):
-                continue
-            groups = m.groupdict()
-            month = _MONTHS[groups["mon"]] if groups.get("mon") else int(groups["m"])
-            day = int(groups["d"])
-            year = int(groups["y"]) if groups.get("y") else None
-            if year is not None and year < 100:
-                year += 2000
-            if not (1 <= month <= 12 and 1 <= day <= 31):
-                continue
-            taken.append((m.start(), m.end()))
-            out.append((m.start(), m.end(), (year, month, day)))
-    return out
 
 
 def _iso(value: str) -> tuple[int, int, int] | None:
@@ -647,8 +601,8 @@ def _flag_findings(
 
 _YEAR = re.compile(
     rf"(?<!\w)(?:in|en|em|since|desde|during|durante|de|from|until|hasta|ate|of)\s+"
-    rf"(?:(?P<mon>{_MONTH_ALT})\s+(?:de\s+|of\s+)?)?(?P<y>(?:19|20)\d\d)(?!\w)"
-    rf"|(?<!\w)(?P<mon2>{_MONTH_ALT})\s+(?:de\s+|of\s+)?(?P<y2>(?:19|20)\d\d)(?!\w)"
+    rf"(?:(?P<mon>{MONTH_ALT})\s+(?:de\s+|of\s+)?)?(?P<y>(?:19|20)\d\d)(?!\w)"
+    rf"|(?<!\w)(?P<mon2>{MONTH_ALT})\s+(?:de\s+|of\s+)?(?P<y2>(?:19|20)\d\d)(?!\w)"
 )
 
 
@@ -669,7 +623,7 @@ def _partial_dates(folded: str) -> list[tuple[int, int, int, int | None]]:
             start = m.start("mon")
         if any(s < m.end() and start < e for s, e in full):
             continue
-        out.append((start, m.end(), int(year), _MONTHS[mon] if mon else None))
+        out.append((start, m.end(), int(year), MONTHS[mon] if mon else None))
     return out
 
 
