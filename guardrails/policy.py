@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from evals.records import Case, Finding, PolicyBook, Span
 from guardrails.claims import claim_findings, refund_promised
+from guardrails.deadlines import date_findings
 from guardrails.faster import faster_findings
 from guardrails.grounding import (
     CaseGround,
@@ -832,6 +833,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
         findings.extend(_rate_findings(sent.text, sent.start, topic, index, said_rates))
         findings.extend(schedule_findings(sent.text, sent.start, case.language, index))
         findings.extend(outcome_findings(sent.text, sent.start, found, case.language, index))
+        findings.extend(date_findings(sent.text, sent.start, found, case.language, index, case))
         findings.extend(faster_findings(sent.text, sent.start, found, case.language, index, ground))
         # Statements without a number: automatic behaviour, grants, refunds, company rules.
         findings.extend(claim_findings(sent.text, sent.start, found, case.language, index, company))

@@ -1182,6 +1182,10 @@ COMMITMENTS_BOOK = PolicyBook(
 ## Business accounts
 - Volume discount: Gold accounts get 8%.
 
+## Returns
+- Holiday extension: items delivered 15 November to 24 December can be returned until
+  31 January.
+
 ## Never promise
 - Price matching, compensation of any amount, or exceptions not written here.
 """,
@@ -1285,6 +1289,22 @@ def commitment_codes(text: str, language: str) -> list[str]:
             "en",
             "We will refund the overdraft fee your bank charged you.",
             "Your bank's overdraft fee is between you and your bank.",
+        ),
+        # a date the policy gives differently for the same subject
+        (
+            "en",
+            "Under the holiday extension you can return it until 15 January.",
+            "Under the holiday extension you can return it until 31 January.",
+        ),
+        (
+            "es",
+            "Con la extensión de fiestas puedes devolverlo hasta el 15 de enero.",
+            "Con la extensión de fiestas puedes devolverlo hasta el 31 de enero.",
+        ),
+        (
+            "pt",
+            "Com a extensão de fim de ano, você pode devolver até 15 de janeiro.",
+            "Com a extensão de fim de ano, você pode devolver até 31 de janeiro.",
         ),
         # a channel open on a day the policy does not give it
         (
