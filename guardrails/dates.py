@@ -35,8 +35,13 @@ _DATE_PATTERNS = (
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def dates_in(text: str) -> list[tuple[int, int, tuple[int | None, int, int]]]:
     """(start, end, (year or None, month, day)) for every date written in en/es/pt."""
+    if not _DIGIT.search(text):
+        return []  # every written form has a digit
     folded = fold(text)
     out = []
     taken: list[tuple[int, int]] = []
