@@ -1355,6 +1355,16 @@ def _term(concept: str, raw: str) -> _Term:
     return _Term(concept, tuple(t.group(0) for t in _TERM_TOKEN.finditer(fold(raw))))
 
 
+@dataclass(frozen=True)
+class _Starts:
+    """The terms a word can begin: the concepts of one-word terms, and the longer terms by
+    their second word (exact, or a prefix to test)."""
+
+    singles: tuple[str, ...]
+    by_second: dict[str, tuple[_Term, ...]]
+    starred: tuple[_Term, ...]
+
+
 class _Matcher:
     """Finds every term of the lexicon in one pass over the words of a text: terms are indexed
     by their first word (or the prefix it must begin with), so the cost grows with the text,
@@ -1374,9 +1384,9 @@ class _Matcher:
         self.prefix_lengths = sorted({len(p) for p in self.prefix})
         # The terms a word can begin, per word: the same few hundred words come back in every
         # answer, and looking them up by every prefix length was most of the matching time.
-        self._by_word: dict[str, tuple[_Term, ...]] = {}
+        self._by_word: dict[str, _Starts] = {}
 
-    def _candidates(self, word: str) -> tuple[_Term, ...]:
+    def _candidates(self, word: str) -> _Starts:
         known = self._by_word.get(word)
         if known is not None:
             return known
@@ -1385,9 +1395,20 @@ class _Matcher:
             if length > len(word):
                 break
             candidates.extend(self.prefix.get(word[:length], ()))
+        singles = tuple(dict.fromkeys(t.concept for t in candidates if len(t.tokens) == 1))
+        by_second: dict[str, list[_Term]] = {}
+        starred: list[_Term] = []
+        for term in candidates:
+            if len(term.tokens) > 1:
+                second = term.tokens[1]
+                if second.endswith("*"):
+                    starred.append(term)
+                else:
+                    by_second.setdefault(second, []).append(term)
+        found = _Starts(singles, {k: tuple(v) for k, v in by_second.items()}, tuple(starred))
         if len(self._by_word) > 100_000:
             self._by_word.clear()
-        self._by_word[word] = found = tuple(candidates)
+        self._by_word[word] = found
         return found
 
     @staticmethod
@@ -1397,26 +1418,30 @@ class _Matcher:
     def find(
         self, folded: str, words: list[tuple[str, int, int]] | None = None
     ) -> list[tuple[str, int, int]]:
-        """Every term in `folded` as (concept, start, end); `words` are its tokens (`words()`),
+        """Every term in `folded` as (concept, start, end); `words` are its tokens (`tokens()`),
         when the caller has them already."""
         if words is None:
             words = tokens(folded)
         found: dict[tuple[str, int], int] = {}  # (concept, start) -> longest end
         known, candidates, count = self._by_word, self._candidates, len(words)
+        matches = self._word_matches
         for i, (word, start, end) in enumerate(words):
-            terms = known.get(word)
-            if terms is None:
-                terms = candidates(word)
-            for term in terms:
+            starts = known.get(word)
+            if starts is None:
+                starts = candidates(word)
+            for concept in starts.singles:
+                if end > found.get((concept, start), -1):
+                    found[(concept, start)] = end
+            if i + 1 >= count or not (starts.by_second or starts.starred):
+                continue
+            second = words[i + 1][0]
+            for term in (*starts.by_second.get(second, ()), *starts.starred):
                 n = len(term.tokens)
-                if n == 1:
-                    stop = end
-                elif i + n > count or not all(
-                    self._word_matches(term.tokens[k], words[i + k][0]) for k in range(1, n)
+                if i + n > count or not all(
+                    matches(term.tokens[k], words[i + k][0]) for k in range(1, n)
                 ):
                     continue
-                else:
-                    stop = words[i + n - 1][2]
+                stop = words[i + n - 1][2]
                 key = (term.concept, start)
                 if stop > found.get(key, -1):
                     found[key] = stop
