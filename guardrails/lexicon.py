@@ -1459,27 +1459,31 @@ class _Matcher:
 
 def tokens(folded: str) -> list[tuple[str, int, int]]:
     """The words of a folded text with their offsets, as the matchers read them."""
-    return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+    return [(m[0], *m.span()) for m in _TOKEN.finditer(folded)]
 
 
-_MATCHER = _Matcher([_term(c, t) for c, terms in CONCEPTS.items() for t in terms])
-_MASKER = _Matcher([_term("mask", m) for m in MASKS])
+#: The concept name masks are found under, in the same pass as the concepts.
+_MASK = "\x00mask"
+_MATCHER = _Matcher(
+    [
+        *(_term(c, t) for c, terms in CONCEPTS.items() for t in terms),
+        *(_term(_MASK, m) for m in MASKS),
+    ]
+)
 
 
 @per_text(8192)  # forgotten by clear_caches, so benchmarks pay for every text on every pass
 def _spans(text: str) -> tuple[tuple[str, int, int], ...]:
     folded = fold(text)
-    words = tokens(folded)
-    found = _MATCHER.find(folded, words)
-    if not found:
-        return ()
-    masks = [(s, e) for _, s, e in _MASKER.find(folded, words)]
+    found = _MATCHER.find(folded)
+    masks = [(s, e) for concept, s, e in found if concept == _MASK]
     return tuple(
         (concept, start, end)
         for concept, start, end in found
+        if concept != _MASK
         # A mask hides what its words do not mean ("credit" in "credit bureau"), not a term
         # that spells the whole masked phrase (the bureau in "credit bureau").
-        if not any(ms <= start < me and not (start == ms and end >= me) for ms, me in masks)
+        and not any(ms <= start < me and not (start == ms and end >= me) for ms, me in masks)
     )
 
 
