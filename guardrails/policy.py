@@ -20,6 +20,16 @@ book's clauses:
   not reach ("25% for 24 hours or more" for a 7-hour outage) are `policy.contradicted`. A
   maximum is never supported by a minimum of the same value.
 
+- a benefit's value that only the customer claims ("confirm the 15% you offered me") is not
+  the case's own: it must come from the policy like any other. A case's fee figure covers the
+  fees its name speaks of, not an administrative charge invented next to it.
+
+Statements the other modules of the family read, with the same two codes:
+`guardrails.claims` (rule statements without numbers), `guardrails.schedule` (opening days),
+`guardrails.outcomes` (a decision's outcome stated as settled), `guardrails.faster` (money back
+faster than the policy's quickest refund), `guardrails.deadlines` (calendar dates), and paying
+back what someone else charged (compensation, below).
+
 The policy text may be in another language than the answer: topics and benefits are matched
 through a cross-lingual lexicon (guardrails.lexicon), quantities by value and unit.
 """
