@@ -501,15 +501,13 @@ _COMMITMENT = re.compile(
 #: A verb in the first person plural, or the Portuguese first person future ("redirigimos",
 #: "redirigiremos", "redirecionarei"): its subject is the company or the assistant.
 _FIRST_PERSON_VERB = re.compile(r"(?:amos|emos|imos|arei|erei|irei)$")
+_WORD_AT = re.compile(r"[a-z]+")
 
 
 def _committed(folded: str, verb: re.Match[str]) -> re.Match[str] | None:
     """The company committing to the action: the verb in the first person, or a first-person
     subject or future right before it ("lo redirigimos", "we'll redirect it")."""
-    end = verb.end()
-    while end < len(folded) and folded[end].isalpha():
-        end += 1
-    word = re.match(r".*", folded[verb.start() : end])
+    word = _WORD_AT.match(folded, verb.start())  # the whole verb, at its place in `folded`
     if word is not None and _FIRST_PERSON_VERB.search(word.group(0)):
         return word
     return _governed(folded, _COMMITMENT, verb)

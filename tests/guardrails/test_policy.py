@@ -1377,3 +1377,13 @@ def test_a_fee_the_case_has_no_figure_for_is_the_policys_to_judge() -> None:
 
     assert found("Al dar de baja se cobra un cargo administrativo único de ARS 15000.00.")
     assert found("Si no devuelves el router, se cobran ARS 45000.00.") == []
+
+
+def test_a_first_person_commitment_points_at_its_verb() -> None:
+    case = Case.model_validate(case_dict("c6", language="es", company="shop"))
+    text = (
+        "Gracias por escribir. Lo redirigimos a la cuenta bancaria que nos indique: el reembolso."
+    )
+    found = check(text, case, COMMITMENTS_BOOK, guardrails=["policy"])
+    spans = [f.evidence.span for f in found if f.evidence.span is not None]
+    assert [(s.text, text[s.start : s.end]) for s in spans] == [("redirigimos", "redirigimos")]
