@@ -730,7 +730,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 q.unit in ("percent", "money")
                 and not ground.established(q)
                 and any(
-                    m.concept in BENEFITS and not m.negated for m in near_mentions(found, q, 30)
+                    m.concept in BENEFITS and not m.negated for m in _near_mentions(found, q, 30)
                 )
             )
             if ground.grounds(q) and not claimed_benefit:
@@ -874,6 +874,7 @@ def _fee_fact_about(keys: list[str], text: str, q: Quantity) -> bool:
         return False
     around = text[max(0, q.start - 80) : q.end + 80]
     window = fold(around)
+    said: set[str] | None = None
     for key in keys:
         words = fold(key).split("_")
         telling = [w for w in words if len(w) >= 5 and w not in _FEE_NAME_NOISE]
@@ -882,13 +883,14 @@ def _fee_fact_about(keys: list[str], text: str, q: Quantity) -> bool:
         # across languages, by concept: "early_termination_fee" and "baja anticipada"; and a
         # fee named by nothing the fact is not about ("la penalización es de EUR 50.00")
         named = concepts(" ".join(words)) - {"fee", "price"}
-        said = concepts(around) - {"fee", "price"}
+        if said is None:
+            said = concepts(around) - {"fee", "price"}
         if named & said or not said - named:
             return True
     return False
 
 
-def near_mentions(found: list[Mention], q: Quantity, radius: int) -> list[Mention]:
+def _near_mentions(found: list[Mention], q: Quantity, radius: int) -> list[Mention]:
     return [m for m in found if m.end >= q.start - radius and m.start <= q.end + radius]
 
 
