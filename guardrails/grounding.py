@@ -239,8 +239,14 @@ def _mentions(text: str, language: str | None) -> tuple[Mention, ...]:
             or bool(_TOPIC_FRAME.search(before))
             or bool(_NEUTRAL_BEFORE.search(before))
             or bool(_NEUTRAL_AFTER.match(after))
-            or bool(_OBJECT_NEGATION_PT.match(after))
-            or (negation is not _NEGATION_PT and bool(_OBJECT_NEGATION.match(after)))
+            # a negative object after a mention that is itself negative is concord, not a
+            # second negation: "no le cobraremos ninguna penalización" waives it
+            or (bool(_OBJECT_NEGATION_PT.match(after)) and not negation.search(folded[start:end]))
+            or (
+                negation is not _NEGATION_PT
+                and bool(_OBJECT_NEGATION.match(after))
+                and not negation.search(folded[start:end])
+            )
             or (concept in CONDITIONAL_CONCEPTS and bool(condition.search(before)))
         )
         out.append(Mention(concept, start, end, negated))

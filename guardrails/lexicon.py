@@ -431,7 +431,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "retornar a ligacao",
         "ligamos de volta",
         "vamos ligar",
-        "retorno",
+        "retornar a sua ligacao",
+        "retornaremos a ligacao",
     ),
     "warranty": ("warrant*", "garantia", "garantias", "manufacturer", "fabricante"),
     "restocking": ("restocking", "reposicion", "reabastec*", "restock*"),
@@ -991,6 +992,7 @@ BENEFITS = frozenset(
         "merge",
         "price_match",
         "appeal",
+        "callback",
     }
 )
 
@@ -1159,6 +1161,15 @@ REFUND_PROMISES: dict[str, tuple[str, ...]] = {
         "vamos a devolver",
         "te vamos a devolver",
         "le vamos a devolver",
+        "te regresamos",
+        "le regresamos",
+        "les regresamos",
+        "regresaremos",
+        "te regresaremos",
+        "le regresaremos",
+        "te reintegramos",
+        "le reintegramos",
+        "reintegraremos",
         "te reembolso",
         "le reembolso",
     ),

@@ -291,6 +291,12 @@ _CASE_CUE = re.compile(
 # Spanish preterite (dejó, duró, afectó) and Portuguese preterite (deixou, durou, caiu): the
 # inflection carries the past, which no separate word marks. English marks it with was/were.
 _PAST_TENSE = re.compile(r"(?<!\w)(?:\w{2,}ó|\w{3,}(?:ou|iu))(?!\w)", re.IGNORECASE)
+# The perfect tenses tell of an event too: "que haya tenido que contactarnos tres veces", "you
+# have called 3 times", "já tem ligado 2 vezes".
+_PERFECT = re.compile(
+    r"(?<!\w)(?:ha|has|han|haya|hayas|hayan|hemos|he|habia|habian|have|has|had|'ve|tem|temos|"
+    r"tinha|tenho)\s+(?:\w+\s+)?\w+(?:ado|ido|ed|ada|ida|to|cho)(?!\w)"
+)
 # Present-tense words with the same endings: "estou", "vou", "sou", "dou".
 _PAST_EXCEPTIONS = re.compile(r"(?<!\w)(?:estou|vou|sou|dou)(?!\w)")
 # Right after a quantity, "since"/"desde" anchors the window it states ("30 days from delivery").
@@ -304,7 +310,11 @@ _RULE_FRAME = re.compile(
     r"(?:policy|rules?) (?:requires?|says|states)|(?:nuestra|la) (?:politica|norma|regla) "
     r"(?:exige|establece|dice|indica|requiere)|(?:nossa|a) (?:politica|regra|norma) "
     r"(?:exige|estabelece|diz|indica|requer)|at least|al menos|como minimo|por lo menos|"
-    r"pelo menos|no minimo)(?!\w)[^.;]{0,30}$"
+    r"pelo menos|no minimo|"
+    # a permission bounded by the value: "se puede pedir hasta 48 horas antes", "can be
+    # requested up to 2 days before", "pode ser pedido até 2 dias antes"
+    r"(?:se puede|se pueden|can be|pode ser|podem ser)\s+(?:\w+\s+){0,2}(?:hasta|up to|ate))"
+    r"(?!\w)[^.;]{0,30}$"
 )
 
 
@@ -345,7 +355,8 @@ _STRONG_BREAK = re.compile(r"[;:]")
 _FIRST_PERSON = re.compile(
     r"(?<!\w)(i|i'll|i'm|i am|i will|i can|let me|voy a|yo|puedo|presento|envio|transfiero|"
     r"derivo|escalo|abro|registro|le paso|te paso|traslado|reviso|gestiono|tramito|solicito|"
-    r"elevo|remito|comunico|confirmo|vou|posso|eu|encaminho|transfiro|repasso|verifico)(?!\w)"
+    r"elevo|remito|comunico|confirmo|vou|posso|eu|encaminho|transfiro|repasso|verifico|"
+    r"queremos|quiero|we want to|we'd like to|we would like to|queremos|gostariamos de)(?!\w)"
 )
 _FEE_KEY = re.compile(r"fee|charge|penalt|cargo|comision|multa|taxa")
 
@@ -787,6 +798,10 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 own = sent.text[left : q.start]
                 past = bool(_PAST_TENSE.search(own)) and not _PAST_EXCEPTIONS.search(fold(own))
                 about_case = q.unit in fact_units and (bool(_CASE_CUE.search(fold(clause))) or past)
+                # How many times something happened in this conversation is no rule, fact or
+                # not: "lamento que haya tenido que contactarnos tres veces".
+                if q.unit.startswith("count:") and _PERFECT.search(fold(own)):
+                    about_case = True
             subj = subject(sent.text, found, q.start, q.end)
             if country is not None and _stated_for_country(q, country, topic, index):
                 continue  # "15 days in Brazil" to a Brazilian customer

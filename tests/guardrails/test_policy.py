@@ -264,6 +264,7 @@ CLAIMS_BOOK = PolicyBook(
 ## Plans
 - Unused data does not carry over to the next cycle.
 - Fees are charged in advance; the rest of the cycle is not refunded after cancellation.
+- Fees are charged in advance; the rest of the cycle is not refunded after cancellation.
 
 ## Account lock
 - 5 failed sign-in attempts lock the account for 30 minutes.
@@ -1168,6 +1169,7 @@ COMMITMENTS_BOOK = PolicyBook(
 
 ## Plans
 - Unused data does not carry over to the next cycle.
+- Fees are charged in advance; the rest of the cycle is not refunded after cancellation.
 
 ## Refunds
 - Refunds go only to the original payment method. Agents cannot redirect them.
@@ -1306,6 +1308,24 @@ def commitment_codes(text: str, language: str) -> list[str]:
             "Com a extensão de fim de ano, você pode devolver até 15 de janeiro.",
             "Com a extensão de fim de ano, você pode devolver até 31 de janeiro.",
         ),
+        # a callback the policy never offers
+        (
+            "en",
+            "I have booked a callback: an agent will phone you tomorrow.",
+            "You can call us Monday to Saturday, 8:00 to 22:00.",
+        ),
+        # giving money back in other words ("regresar" in Mexico)
+        (
+            "es",
+            "Al cancelar te regresamos la parte proporcional de los días que no uses.",
+            "Al cancelar, el resto del ciclo no se devuelve.",
+        ),
+        # a waiver stated with negative concord: "no ... ninguna" still waives
+        (
+            "es",
+            "Si se da de baja por este motivo, no le cobraremos ninguna comisión por atraso.",
+            "Un agente humano puede aprobar la condonación de una comisión por atraso.",
+        ),
         # a channel open on a day the policy does not give it
         (
             "en",
@@ -1387,3 +1407,21 @@ def test_a_first_person_commitment_points_at_its_verb() -> None:
     found = check(text, case, COMMITMENTS_BOOK, guardrails=["policy"])
     spans = [f.evidence.span for f in found if f.evidence.span is not None]
     assert [(s.text, text[s.start : s.end]) for s in spans] == [("redirigimos", "redirigimos")]
+
+
+def test_a_count_of_past_contacts_is_no_rule_and_a_bounded_permission_is_one() -> None:
+    case = Case.model_validate(
+        case_dict("c7", language="es", company="acme", facts={"days_until_due": 2})
+    )
+
+    def found(text: str) -> list[str]:
+        return [f.code for f in check(text, case, BOOK, guardrails=["policy"])]
+
+    # the customer's own history, in the perfect tense
+    assert found("Lamento que haya tenido que contactarnos tres veces por lo mismo.") == []
+    # the assistant's own step today is no promise of a time
+    assert found("Queremos registrar tu queja hoy mismo: escríbenos por chat.") == []
+    # the case's 2 days, stated as how far ahead a change may be asked: a rule (5 days)
+    assert found("El cambio se puede pedir hasta 48 horas antes del vencimiento.") == [
+        "policy.contradicted"
+    ]
