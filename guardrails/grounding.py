@@ -154,7 +154,7 @@ def negated_before(
     breaks = [
         e for _, e in ((m.start(), m.end()) for m in _SEGMENT_BREAK.finditer(folded)) if e <= start
     ]
-    before = folded[max(breaks, default=0) : start]
+    before = _REASSURANCE.sub(" ", folded[max(breaks, default=0) : start])
     window = words if words is not None else NEGATION_WINDOW_WORDS
     return bool(negation.search(" ".join(before.split()[-window:])))
 
@@ -180,10 +180,21 @@ _MAIN_VERB = re.compile(
 )
 
 
+# Reassurances built on a negative word negate nothing: "no problem, I've applied the credit",
+# "no se preocupe: le abonaremos la diferencia", "sem problema".
+_REASSURANCE = re.compile(
+    r"(?<!\w)(?:no problem|no worries|not a problem|sin problema|no hay problema|ningun problema|"
+    r"no te preocupes|no se preocupe|no se preocupen|nao se preocupe|nao te preocupes|"
+    r"nao tem problema|sem problema|nenhum problema)(?!\w)"
+)
+
+
 def _negates(negation: re.Pattern[str], window: str, mention: str = "") -> bool:
     """Whether a negation in `window` (the words before a mention) reaches the mention. One
     inside a preceding causal or conditional clause does not when the main clause's own verb
-    comes between them ("como el producto nunca llegó haremos una excepción")."""
+    comes between them ("como el producto nunca llegó haremos una excepción"); a reassurance
+    ("no problem", "no se preocupe") is no negation."""
+    window = _REASSURANCE.sub(" ", window)
     found = [
         m for m in negation.finditer(window) if not _NEGATED_RELATIVE.search(window[: m.start()])
     ]

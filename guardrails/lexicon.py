@@ -1194,6 +1194,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "redirect": (
         "redirect*",
         "redirig*",
+        "redirij*",
         "redireccion*",
         "redirecion*",
         "redireciona*",

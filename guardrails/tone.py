@@ -753,8 +753,29 @@ def _scan(text: str, categories: frozenset[str], spanish_verbs: bool, voseo: boo
                     by_first.setdefault("es_tu", {}).setdefault(i, (i, i, 2))
     hits = {category: sorted(found.values()) for category, found in by_first.items()}
     if "blame" in hits:
-        hits["blame"] = [h for h in hits["blame"] if not _negated(toks, h[0])]
+        hits["blame"] = [
+            h for h in hits["blame"] if not _negated(toks, h[0]) and not _apology_for(toks, h[0])
+        ]
     return _Scan(tokens, hits)
+
+
+_APOLOGY_WORDS = frozenset(
+    _words("disculpas disculpa disculpe perdón perdon perdone perdona siento lamento lamentamos")
+    + _words("sentimos desculpe desculpa desculpas lamentamos sorry apologise apologize")
+)
+
+
+def _apology_for(toks: list[str], first: int) -> bool:
+    """'Le pido disculpas por las molestias y por no haber respondido': a 'por no haber...'
+    after an apology in the same sentence is what the company apologises for."""
+    if toks[first] != "por":
+        return False
+    for t in reversed(toks[:first]):
+        if t == ".":
+            return False
+        if t in _APOLOGY_WORDS:
+            return True
+    return False
 
 
 _NEGATORS = frozenset({"no", "not", "não", "nao", "nunca", "never", "ni", "nem", "nada", "t"})

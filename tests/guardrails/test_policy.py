@@ -1326,6 +1326,23 @@ def commitment_codes(text: str, language: str) -> list[str]:
             "Si se da de baja por este motivo, no le cobraremos ninguna comisión por atraso.",
             "Un agente humano puede aprobar la condonación de una comisión por atraso.",
         ),
+        # a reassurance is no negation: "no problem" does not refuse the credit that follows
+        (
+            "en",
+            "About the credit: no problem, I've applied a USD 20 credit to your balance.",
+            "About the credit: we can't add one; compensation is not something we offer.",
+        ),
+        (
+            "es",
+            "No se preocupe: le abonaremos la diferencia en la próxima factura.",
+            "No podemos abonarle la diferencia: no ofrecemos compensaciones.",
+        ),
+        # asking someone else to redirect a refund the policy says cannot be redirected
+        (
+            "es",
+            "Puedo pedir que lo redirijan a otra tarjeta: el reembolso saldría hoy.",
+            "El reembolso solo puede volver a la tarjeta original.",
+        ),
         # a channel open on a day the policy does not give it
         (
             "en",

@@ -524,6 +524,10 @@ def test_an_injection_cannot_pass_a_failing_answer() -> None:
 def test_an_apology_for_not_having_answered_is_not_blame() -> None:
     case = make_case("es")
     assert codes(case, "Le pido disculpas por no haber respondido a su reclamación.") == set()
+    assert (
+        codes(case, "Le pido disculpas por las molestias y por no haber recibido su referencia.")
+        == set()
+    )
     assert codes(case, "El cargo se aplicó por no haber pagado a tiempo.") == {"tone.blame"}
 
 
