@@ -5,14 +5,14 @@ an answer (critical or major; `--all-severities` counts minor too). Prints preci
 and F1 per family and per language, false positives on the cases' reference answers, and the
 misses (false negatives and false positives) so they can be studied.
 
-`--labelled-dir heldout2` scores the second held-out set (cases/heldout2/) instead: responses
+`--labelled-dir heldout3` scores the third held-out set (cases/heldout3/) instead: responses
 written without looking at the guardrails and never used to tune them, so its figures estimate
 how the guardrails generalise, while cases/labelled/ (the default) is the set they were tuned
-on. cases/heldout/ was written the same way, but its misses have been studied since heldout2/
-was written: it is a tuning set now, scored with `--labelled-dir heldout`.
+on. cases/heldout/ and cases/heldout2/ were written the same way, but their misses were studied
+once the next set existed: they are tuning sets now (`--labelled-dir heldout`, `heldout2`).
 
     .venv/bin/python benchmarks/guardrail_accuracy.py [--misses N] [--family policy]
-    .venv/bin/python benchmarks/guardrail_accuracy.py --labelled-dir heldout2
+    .venv/bin/python benchmarks/guardrail_accuracy.py --labelled-dir heldout3
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def main() -> int:
         "--labelled-dir",
         default="labelled",
         help="score only the labelled responses in files under CASES/<this folder>/ "
-        "(default: labelled, the tuning set; heldout2: the blind held-out set)",
+        "(default: labelled, the tuning set; heldout3: the blind held-out set)",
     )
     args = parser.parse_args()
 

@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "cases"
 LABELLED = CASES / "labelled"
 HELDOUT = CASES / "heldout"
-#: Held-out sets, each written blind: heldout/ first (tuned on since the session that wrote
-#: heldout2/), heldout2/ later.
-HELDOUT_SETS = (HELDOUT, CASES / "heldout2")
+#: Held-out sets, each written blind. heldout/ and heldout2/ were tuned on once the next set
+#: existed; heldout3/ is the one never tuned on.
+HELDOUT_SETS = (HELDOUT, CASES / "heldout2", CASES / "heldout3")
 
 CRISIS_INTENTS = (
     "service_outage",
