@@ -322,8 +322,27 @@ def _request_before(text: str, folded: str, lo: int, at: int, label: str) -> int
             and _OFFICIAL_PLACE.search(folded, verb_end, _clause_end(folded, at))
         ):
             continue  # "enter the one-time code in the app" is the official flow
+        if words and words[0] in _ES_AMBIGUOUS:
+            before = _LETTERS.findall(folded, clause_start, m.start())
+            if before and before[-1] not in _IMPERATIVE_LEAD:
+                # "cuando se introduce mal la contraseña", "o aviso indica 5 tentativas com a
+                # senha": the same form is the third person with a subject before it
+                continue
         found = m.start()
     return found
+
+
+# Spanish tú imperatives that are also the third person present ("indica", "introduce"): an
+# imperative opens its clause or follows one of these; after any other word, it is a verb
+# with a subject.
+_ES_AMBIGUOUS = wordlist(
+    "envia manda pasa comparte indica facilita proporciona escribe confirma dicta lee anota "
+    "ingresa introduce teclea digita reenvia responde"
+)
+_IMPERATIVE_LEAD = wordlist(
+    "y e por favor porfa ahora solo simplemente tambien luego primero despues ya tan solo "
+    "entonces pues aqui abajo"
+)
 
 
 def _clause_end(folded: str, at: int) -> int:

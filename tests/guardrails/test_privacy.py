@@ -151,6 +151,9 @@ def test_good_answer_passes(code: str, lang: str, bad: str, good: str) -> None:
         "Te enviaremos un código de un solo uso por SMS; ingrésalo en la app.",
         "Your card number and password were not exposed.",
         "Si alguien te pide la contraseña, no la compartas.",
+        # the third person, not an imperative: "introduce"/"indica" with a subject before them
+        "Cuando se introduce mal la contraseña 5 veces, la cuenta se bloquea 30 minutos.",
+        "O aviso que você recebeu indica 5 tentativas de acesso com a senha errada.",
     ],
 )
 def test_warnings_and_partial_card_are_not_requests(text: str) -> None:
@@ -166,6 +169,8 @@ def test_warnings_and_partial_card_are_not_requests(text: str) -> None:
         "Necesito tu NIP para verificar.",
         "Qual é a sua senha?",
         "Preciso da sua senha para continuar.",
+        "Indica tu contraseña para verificar la cuenta.",
+        "Para verificarlo, por favor indica tu contraseña.",
     ],
 )
 def test_questions_and_needs_are_requests(text: str) -> None:
