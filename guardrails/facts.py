@@ -395,6 +395,10 @@ def _fact_finding(case: Case, text: str, start: int, end: int, key: str, what: s
     return _contradiction(text, start, end, key, value, message)
 
 
+# A condition opening the clause: what follows is what would happen, not what did.
+_IF = re.compile(r"(?<!\w)(?:if|si|caso|unless|in case|en caso de|no caso de)(?!\w)")
+
+
 def _grounded(ground: CaseGround, q: Quantity, cue: str | None) -> bool:
     """The conversation states the value, or a fact the quantity may speak of does: "3
     business days ago" is not grounded by a fact of 3 business days left."""
@@ -428,15 +432,21 @@ def _quantity_key(
         return None
     if q.upper is not None or bound:
         return None  # "4 to 12 business days", "more than 2 hours": no one value to contradict
+    hypothetical = bool(_IF.search(folded[_clause_start(folded, q.start) : q.start]))
     if index is not None and any(
         equivalent(q, s.quantity)
         # (only a comparable policy quantity can be equivalent)
-        and (cue is None or s.near & {m.concept for m in found if 0 <= m.start - q.end <= 5})
+        and (
+            cue is None
+            or hypothetical
+            or s.near & {m.concept for m in found if 0 <= m.start - q.end <= 5}
+        )
         for s in book_tables(index).comparable(q)
     ):
-        # A value the policy states, not tied to this conversation, or named right after it
-        # by what the policy names it ("pasados los 3 días de gracia": the grace period, not
-        # the 12 days this installment is late): the policy's.
+        # A value the policy states, not tied to this conversation, named right after it by
+        # what the policy names it ("pasados los 3 días de gracia": the grace period, not the
+        # 12 days this installment is late), or under a condition ("si la cuenta se bloquea 3
+        # veces en 24 horas ya no se libera"): the policy's.
         return None
     before, after = _clause(folded, q.start, q.end, None)
     if _PROPOSAL.search(before) or _PROPOSAL.search(" ".join(after.split()[:CUE_WORDS])):

@@ -623,3 +623,22 @@ def test_a_value_named_as_the_policy_names_it_is_the_policys_even_after_a_time_c
     assert findings_of(stated, case, GRACE) == [
         (stated[stated.index("3 ") :][:6], "facts.days_late")
     ]
+
+
+LOCKS = PolicyBook(
+    id="acme",
+    name="Acme",
+    text="- 5 failed sign-in attempts lock the account for 30 minutes.\n"
+    "- After 3 locks within 24 hours the account stays locked until identity is verified.\n",
+)
+
+
+def test_a_policy_value_under_a_condition_is_the_policys() -> None:
+    """'Si se bloquea 3 veces en 24 horas' says what would happen, with the policy's own 24
+    hours; it does not contradict this lock's 30 minutes."""
+    case = _case("es", {"lock_duration": "30 minutes"}, [])
+    hypothetical = "Si la cuenta se bloquea 3 veces en 24 horas, ya no se libera sola."
+    assert findings_of(hypothetical, case, LOCKS) == []
+    assert findings_of("Su cuenta ya lleva bloqueada 24 horas.", case, LOCKS) == [
+        ("24 horas", "facts.lock_duration")
+    ]
