@@ -378,6 +378,13 @@ _add(
         "você|voce não|nao leu|verificou|conferiu|pagou|incluiu|checou",
         "você|voce esqueceu de",
         "da próxima vez ?, leia|verifique|confira|preste|tenha",
+        # a failing of the customer's: "por falta de organização sua", "your lack of care"
+        "falta de organização|organizacao|atenção|atencao|cuidado sua|tua",
+        "erro|descuido|falha da sua|tua parte",
+        "falta de organización|organizacion|atención|atencion|cuidado tuya|suya",
+        "error|descuido|fallo de tu|su parte",
+        "your lack of organisation|organization|attention|care|planning",
+        "mistake|oversight|error on your part",
     ],
 )
 

@@ -558,3 +558,28 @@ def test_a_sentence_that_comes_back_inside_a_longer_one_is_repetition(lang: str,
     # each sentence once, the longer one alone, is no repetition
     once = text.split(". ", 2)
     assert "tone.repetition" not in codes(make_case(lang), f"{once[0]}. {once[1]}.")
+
+
+@pytest.mark.parametrize(
+    ("lang", "bad", "good"),
+    [
+        (
+            "pt",
+            "Isso aconteceu por falta de organização sua: bastava se programar.",
+            "Isso aconteceu porque o pagamento chegou depois da carência.",
+        ),
+        (
+            "es",
+            "Fue un descuido de su parte no revisar la fecha.",
+            "No fue un descuido de su parte: la fecha no aparecía en la app.",
+        ),
+        (
+            "en",
+            "This happened because of your lack of organisation.",
+            "This happened because the payment arrived after the grace period.",
+        ),
+    ],
+)
+def test_a_failing_put_on_the_customer_is_blame(lang: str, bad: str, good: str) -> None:
+    assert "tone.blame" in codes(make_case(lang), bad)
+    assert "tone.blame" not in codes(make_case(lang), good)
