@@ -5,7 +5,8 @@ Codes (severity in brackets; critical and major fail an answer, minor is reporte
 - ``tone.repetition`` [major]: a sentence is repeated, or nearly repeated (at least five words,
   80% or more of its distinct words shared with an earlier sentence, and not two sentences that
   differ in a number, such as two phone lines), or comes back whole inside a longer sentence,
-  within the answer.
+  or is restated (seven distinct words or more, 80% of them inside another sentence), within
+  the answer.
 - ``tone.length`` [major / minor]: the answer has more words than ``expect.max_words``. Words
   are counted as a person would: every whitespace-separated item that contains a letter or a
   digit, a number written in groups ("+52 55 4170 2020") counting once. More than 10% over the
@@ -59,8 +60,8 @@ Method: the answer is lowercased (same length, so offsets survive) and tokenised
 words and punctuation marks. Every lexicon phrase of every check lives in one index keyed by
 its least common word, so a single C-speed pass over the tokens finds the few places worth a
 closer look, and character offsets are computed only when a finding is raised. There is no
-per-call model, no network, and no work quadratic in the answer's length (repetition compares
-sentences only within a window of similar sizes, on at most 300 sentences).
+per-call model, no network, and no work that grows without bound with the answer's length
+(repetition compares sentences pairwise, on at most 300 sentences).
 """
 
 from __future__ import annotations
@@ -904,9 +905,37 @@ def _repetition(tokens: _Tokens) -> list[Finding]:
     chunks = [c for c in (c.strip() for c in tokens.flat.split(" . ")) if c.count(" ") >= 4]
     if len(chunks) < 2:
         return []
-    if len(set(chunks)) == len(chunks) and not _near_duplicates(chunks) and not _contained(chunks):
+    if (
+        len(set(chunks)) == len(chunks)
+        and not _near_duplicates(chunks)
+        and not _contained(chunks)
+        and not _restated(chunks)
+    ):
         return []
     return _repetition_findings(tokens)
+
+
+#: A sentence this long (distinct words) whose words are this much inside another sentence
+#: restates it ("Tu reembolso de MXN 1,249.00 ya está listo." after "Tu reembolso de MXN
+#: 1,249.00 del pedido MC-3310-0872 ya está listo.").
+RESTATED_MIN_WORDS = 7
+RESTATED_SHARE = 0.8
+
+
+def _restated(chunks: list[str]) -> bool:
+    sets = [w for w in (frozenset(c.split()) for c in chunks[:300]) if len(w) >= RESTATED_MIN_WORDS]
+    return any(_restates(a, b) for i, a in enumerate(sets) for b in sets[i + 1 :])
+
+
+def _restates(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether the smaller of two sentences has 80% of its distinct words in the other, and
+    they do not differ in a number (two phone lines, two prices)."""
+    small = min(len(a), len(b))
+    if small < RESTATED_MIN_WORDS:
+        return False
+    if _has_number(a - b) and _has_number(b - a):
+        return False
+    return len(a & b) / small >= RESTATED_SHARE
 
 
 def _contained(chunks: list[str]) -> bool:
@@ -988,7 +1017,7 @@ def _repetition_findings(tokens: _Tokens) -> list[Finding]:
             # Sentences with a different number on each side state different facts ("call
             # 900 100 200" / "call 900 100 300"): only an exact repeat counts then.
             numbers_differ = _has_number(a - b) and _has_number(b - a)
-            inside = _inside(chunks[i][2], chunks[j][2])
+            inside = _inside(chunks[i][2], chunks[j][2]) or _restates(a, b)
             if exact or inside or (overlap >= 0.8 and not numbers_differ):
                 relation = (
                     "same words as"

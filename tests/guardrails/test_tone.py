@@ -583,3 +583,18 @@ def test_a_sentence_that_comes_back_inside_a_longer_one_is_repetition(lang: str,
 def test_a_failing_put_on_the_customer_is_blame(lang: str, bad: str, good: str) -> None:
     assert "tone.blame" in codes(make_case(lang), bad)
     assert "tone.blame" not in codes(make_case(lang), good)
+
+
+def test_a_sentence_restated_in_other_words_is_repetition() -> None:
+    text = (
+        "Como pagaste en efectivo en OXXO, el reembolso se hace por transferencia bancaria. "
+        "Agrega tus datos bancarios en tu cuenta. Como pagaste en efectivo en OXXO, el dinero "
+        "se te regresa por transferencia bancaria."
+    )
+    assert "tone.repetition" in codes(make_case("es"), text)
+    # two parallel sentences that differ in a number are two facts, not a repeat
+    lines = (
+        "Desde España, llámanos al +34 910 555 218 de lunes a viernes de 9:00 a 19:00. "
+        "Desde México, llámanos al +52 55 5555 0142 de lunes a viernes de 9:00 a 19:00."
+    )
+    assert "tone.repetition" not in codes(make_case("es"), lines)
