@@ -342,6 +342,27 @@ def claim_findings(
                     )
                 )
                 break
+            # Something happening by itself between two subjects the policy speaks of, but
+            # never together: "your pending refund is released automatically before the
+            # account is closed". (A subject the policy never names is a word the lexicon
+            # reads in another sense: "cuota" is a monthly fee to a telecom.)
+            subjects = affirmed() - index.generic - ACTORS - BENEFITS
+            subjects = {s for s in subjects if any(s in c.concepts for c in index.clauses)}
+            if len(subjects) >= 2 and not any(
+                len(c.concepts & subjects) >= 2 for c in index.clauses
+            ):
+                named = " and ".join(sorted(s.replace("_", " ") for s in subjects))
+                out.append(
+                    policy_finding(
+                        "policy.unsupported",
+                        f"The answer says something happens by itself ('{span(marker).text}') "
+                        f"about {named}, which no policy clause relates.",
+                        span(marker),
+                        index,
+                        "no clause in the policy speaks of these together",
+                    )
+                )
+                break
 
     # Money the company commits to give back.
     for promise in _marker_table("refund", language).finditer(folded, words):

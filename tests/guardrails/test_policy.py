@@ -1188,6 +1188,9 @@ COMMITMENTS_BOOK = PolicyBook(
 - Holiday extension: items delivered 15 November to 24 December can be returned until
   31 January.
 
+## Data
+- Deletion closes the account; invoices are kept for 6 years.
+
 ## Never promise
 - Price matching, compensation of any amount, or exceptions not written here.
 """,
@@ -1342,6 +1345,12 @@ def commitment_codes(text: str, language: str) -> list[str]:
             "es",
             "Puedo pedir que lo redirijan a otra tarjeta: el reembolso saldría hoy.",
             "El reembolso solo puede volver a la tarjeta original.",
+        ),
+        # something happening by itself between two subjects no clause relates
+        (
+            "es",
+            "Aunque cierres la cuenta, tu reembolso pendiente se transfiere automáticamente.",
+            "Al borrar tus datos se cierra la cuenta; las facturas se guardan 6 años.",
         ),
         # a channel open on a day the policy does not give it
         (
