@@ -37,6 +37,9 @@ _OUTCOME = re.compile(
     r"will (?:be )?replaced?|'ll (?:be )?replaced?|"
     r"will (?:be )?refunded|will refund you|you will (?:get|receive) (?:a |your |a full )?refund|"
     r"you'll (?:get|receive) (?:a |your |a full )?refund|"
+    r"(?:you will|you'll) (?:get|have) (?:all )?(?:your|the) money back|"
+    r"(?:recuperaras|recuperara|vas a recuperar|va a recuperar) (?:tu |su |el )?dinero|"
+    r"(?:vai|voce vai) (?:recuperar|receber) (?:o )?(?:seu )?dinheiro(?: de volta)?|"
     # Spanish
     r"(?:se )?aprobara(?:n)?|(?:sera|seran) (?:aprobad|aceptad|reemplazad|sustituid|reembolsad)\w*|"
     r"aceptara(?:n)?|(?:va|van) a (?:aprobar|aceptar)|"
@@ -57,6 +60,10 @@ _HEDGE = re.compile(
     r"podria\w*|poderia\w*|probablemente|provavelmente|quiza\w*|"
     r"tal vez|talvez|ojala|espero|esperamos)(?![\w'])"
 )
+# A time word before the customer's own step conditions nothing on the decision: "once you
+# open a dispute, you'll get your money back" still promises the outcome.
+_WHEN = frozenset({"once", "when", "cuando", "quando", "una vez que", "assim que"})
+_OWN_STEP = re.compile(r"\s+(?:you|tu|usted|voce)\s+(?!may|might|could|win|ganes|gane|ganhar)")
 _CLAUSE_BREAK = re.compile(r"[;:]|[.!?](?=\s)|,\s*(?:but|pero|mas|and|y|e|so|asi que)(?!\w)")
 # In the policy: a rule that outcomes must not be promised or predicted.
 _NO_PREDICTION = re.compile(
@@ -95,7 +102,11 @@ def outcome_findings(
     for result in _OUTCOME.finditer(folded):
         breaks = [m.end() for m in _CLAUSE_BREAK.finditer(folded, 0, result.start())]
         own = folded[max(breaks, default=0) : result.start()]
-        if _HEDGE.search(own) or negated_before(folded, result.start(), language, 6):
+        hedged = any(
+            h.group(0) not in _WHEN or not _OWN_STEP.match(own, h.end())
+            for h in _HEDGE.finditer(own)
+        )
+        if hedged or negated_before(folded, result.start(), language, 6):
             continue
         clause = max(rules, key=lambda c: len(c.concepts & processes))
         span = Span(

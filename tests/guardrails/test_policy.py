@@ -1352,6 +1352,14 @@ def commitment_codes(text: str, language: str) -> list[str]:
             "Aunque cierres la cuenta, tu reembolso pendiente se transfiere automáticamente.",
             "Al borrar tus datos se cierra la cuenta; las facturas se guardan 6 años.",
         ),
+        # the money promised back as the dispute's outcome, after the customer's own step
+        (
+            "en",
+            "Once you open a dispute you'll get your money back, so there's nothing to worry "
+            "about.",
+            "Once you open a dispute, we review it; if the decision favours you, you'll get "
+            "your money back.",
+        ),
         # a channel open on a day the policy does not give it
         (
             "en",
