@@ -806,7 +806,13 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             if country is not None and _stated_for_country(q, country, topic, index):
                 continue  # "15 days in Brazil" to a Brazilian customer
             bound = bound_of(sent.text, q.start)
-            finding = _quantity_finding(q, local, topic, index, about_case, subj, bound)
+            finding = None
+            if (not about_case or claimed_benefit) and q.unit in ("percent", "money"):
+                # "le confirmo el descuento del 15%" where the policy grants discounts of 3, 5
+                # or 8%: the value of a benefit must be one the policy grants it with
+                finding = _benefit_value_finding(q, found, index)
+            if finding is None:
+                finding = _quantity_finding(q, local, topic, index, about_case, subj, bound)
             # (a price list's price, not a fee this case computes: "the penalty is BRL 200.00")
             priced = near(found, q.start, q.end, 25) & {"price"}
             if finding is None and q.unit == "money" and about_case and case_fees and priced:
@@ -903,6 +909,33 @@ def _fee_fact_about(keys: list[str], text: str, q: Quantity) -> bool:
         if named & said or not said - named:
             return True
     return False
+
+
+def _benefit_value_finding(q: Quantity, found: list[Mention], index: PolicyIndex) -> Finding | None:
+    """A percentage or amount right next to an affirmed benefit (a discount, a credit) that no
+    clause granting that benefit states, when such clauses state values of that unit."""
+    for mention in _near_mentions(found, q, 20):
+        if mention.concept not in BENEFITS or mention.negated:
+            continue
+        granting = [
+            c
+            for c in index.clauses
+            if mention.concept in c.granted and any(p.same_unit(q) for p in c.quantities)
+        ]
+        if not granting:
+            continue
+        if any(equivalent(q, p) for c in granting for p in c.quantities):
+            return None
+        return policy_finding(
+            "policy.contradicted",
+            f"The answer gives {mention.concept.replace('_', ' ')} of {q.text}, but the "
+            "policy grants it only with other values.",
+            Span(start=q.start, end=q.end, text=q.text),
+            index,
+            "the policy clause that grants this benefit states its values",
+            granting[0],
+        )
+    return None
 
 
 def _near_mentions(found: list[Mention], q: Quantity, radius: int) -> list[Mention]:

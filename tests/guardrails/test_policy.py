@@ -1360,6 +1360,22 @@ def commitment_codes(text: str, language: str) -> list[str]:
             "Once you open a dispute, we review it; if the decision favours you, you'll get "
             "your money back.",
         ),
+        # a benefit's value the policy does not grant it with (Gold accounts get 8%)
+        (
+            "es",
+            "Le confirmo un descuento del 15% en su próximo pedido.",
+            "Su cuenta Gold tiene un descuento del 8% en cada pedido.",
+        ),
+        (
+            "en",
+            "We will give your account a 12% discount from now on.",
+            "Your Gold account gets an 8% discount on every order.",
+        ),
+        (
+            "pt",
+            "Confirmo um desconto de 15% no seu próximo pedido.",
+            "Sua conta Gold tem um desconto de 8% em cada pedido.",
+        ),
         # a channel open on a day the policy does not give it
         (
             "en",
