@@ -1475,3 +1475,44 @@ def test_a_count_of_past_contacts_is_no_rule_and_a_bounded_permission_is_one() -
     assert found("El cambio se puede pedir hasta 48 horas antes del vencimiento.") == [
         "policy.contradicted"
     ]
+
+
+BUREAU_BOOK = PolicyBook(
+    id="pay",
+    name="Pay",
+    text="""# Pay policy
+
+## Collections
+- Balances more than 90 days overdue may be reported to credit bureaus.
+- Balances more than 120 days overdue may be assigned to an external collection agency.
+""",
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        (
+            "es",
+            "Los saldos con más de 60 días de retraso pueden comunicarse a los ficheros de "
+            "solvencia.",
+            "Los saldos con más de 90 días de retraso pueden comunicarse a los ficheros de "
+            "solvencia.",
+        ),
+        (
+            "pt",
+            "Saldos com mais de 60 dias de atraso podem ser informados ao Serasa.",
+            "Saldos com mais de 90 dias de atraso podem ser informados ao Serasa.",
+        ),
+    ],
+)
+def test_a_credit_bureau_threshold_is_compared_with_the_policys(
+    language: str, bad: str, good: str
+) -> None:
+    case = Case.model_validate(case_dict("c9", language=language, company="pay", facts={}))
+
+    def found(text: str) -> list[str]:
+        return [f.code for f in check(text, case, BUREAU_BOOK, guardrails=["policy"])]
+
+    assert found(bad) == ["policy.contradicted"]
+    assert found(good) == []
