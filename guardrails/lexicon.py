@@ -314,8 +314,6 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "ombudsman",
         "supervisory",
     ),
-    # What is owed: "balances more than 90 days overdue", "los saldos con más de 60 días".
-    "balance": ("balance", "balances", "saldo", "saldos", "saldo devedor", "saldo deudor"),
     "collections": (
         "collection*",
         "cobranza*",
