@@ -106,6 +106,7 @@ _GATE = frozenset(_DAY_NAMES) | {
     "semana",
     "diariamente",
     "24/7",
+    "7",  # "los 7 días"
     "weekend",
     "weekends",
     "fin",
