@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -139,10 +140,16 @@ class Mention:
 LOCAL_RADIUS = 60
 
 
-def near(
-    found: tuple[Mention, ...] | list[Mention], start: int, end: int, radius: int = LOCAL_RADIUS
-) -> set[str]:
-    return {m.concept for m in found if m.end >= start - radius and m.start <= end + radius}
+def near_mentions(
+    found: Sequence[Mention], start: int, end: int, radius: int = LOCAL_RADIUS
+) -> list[Mention]:
+    """The mentions within `radius` characters of [start, end)."""
+    return [m for m in found if m.end >= start - radius and m.start <= end + radius]
+
+
+def near(found: Sequence[Mention], start: int, end: int, radius: int = LOCAL_RADIUS) -> set[str]:
+    """The concepts mentioned within `radius` characters of [start, end)."""
+    return {m.concept for m in near_mentions(found, start, end, radius)}
 
 
 def negated_before(

@@ -54,6 +54,7 @@ from guardrails.grounding import (
     index_policy,
     mentions,
     near,
+    near_mentions,
     outside_quantities,
     policy_finding,
     subject,
@@ -741,7 +742,8 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 q.unit in ("percent", "money")
                 and not ground.established(q)
                 and any(
-                    m.concept in BENEFITS and not m.negated for m in _near_mentions(found, q, 30)
+                    m.concept in BENEFITS and not m.negated
+                    for m in near_mentions(found, q.start, q.end, 30)
                 )
             )
             if ground.grounds(q) and not claimed_benefit:
@@ -914,7 +916,7 @@ def _fee_fact_about(keys: list[str], text: str, q: Quantity) -> bool:
 def _benefit_value_finding(q: Quantity, found: list[Mention], index: PolicyIndex) -> Finding | None:
     """A percentage or amount right next to an affirmed benefit (a discount, a credit) that no
     clause granting that benefit states, when such clauses state values of that unit."""
-    for mention in _near_mentions(found, q, 20):
+    for mention in near_mentions(found, q.start, q.end, 20):
         if mention.concept not in BENEFITS or mention.negated:
             continue
         granting = [
@@ -936,10 +938,6 @@ def _benefit_value_finding(q: Quantity, found: list[Mention], index: PolicyIndex
             granting[0],
         )
     return None
-
-
-def _near_mentions(found: list[Mention], q: Quantity, radius: int) -> list[Mention]:
-    return [m for m in found if m.end >= q.start - radius and m.start <= q.end + radius]
 
 
 def _shift(finding: Finding, offset: int) -> Finding:
