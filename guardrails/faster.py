@@ -22,6 +22,7 @@ from guardrails.grounding import (
     Clause,
     Mention,
     PolicyIndex,
+    bound_of,
     near,
     negated_before,
     policy_finding,
@@ -42,10 +43,8 @@ HOURS = {
 #: How close (characters) the time must be to the money coming back to be its time.
 RADIUS = 90
 _TOMORROW = re.compile(r"(?<!\w)(?:tomorrow|manana|amanha)(?!\w)")
-_AT_LEAST = re.compile(
-    r"(?<!\w)(?:at least|al menos|por lo menos|como minimo|pelo menos|no minimo|minimum|"
-    r"more than|mas de|mais de|after|despues de|depois de|tras)\s+$"
-)
+# Also no promise of speed: a value after which something happens ("after 2 days").
+_AFTER = re.compile(r"(?<!\w)(?:minimum|after|despues de|depois de|tras)\s+$")
 # The assistant's own step, not the money: "hoy mismo abro la reclamación del reembolso".
 _OWN_STEP = re.compile(
     r"(?<!\w)(?:abro|abrimos|abrir|open|opening|file|filing|registro|registramos|registrar|"
@@ -107,7 +106,8 @@ def faster_findings(
             continue
         before = folded[max(0, start - 30) : start]
         if (
-            _AT_LEAST.search(before)
+            bound_of(text, start) == "min"
+            or _AFTER.search(before)
             or _OWN_STEP.search(folded[max(0, start - 40) : end + 40])
             or _AGO.search(folded[max(0, start - 12) : end + 8])
             or negated_before(folded, start, language, 6)

@@ -152,6 +152,36 @@ def near(found: Sequence[Mention], start: int, end: int, radius: int = LOCAL_RAD
     return {m.concept for m in near_mentions(found, start, end, radius)}
 
 
+# Bounds: a value stated as a minimum or a maximum.
+_LOWER_BOUND = re.compile(
+    r"(?<!\w)(?:at least|al menos|por lo menos|como minimo|pelo menos|no minimo|minimum of|"
+    r"more than|mas de|mais de)\s+$"
+)
+_UPPER_BOUND = re.compile(
+    r"(?<!\w)(?:at most|up to|no more than|hasta|ate|no maximo|como maximo|maximo de|"
+    r"a maximum of|un maximo de|um maximo de|less than|menos de)\s+$"
+)
+
+
+_NOT_MORE = re.compile(
+    r"(?:(?<!\w)(?:not|no|nao|never|nunca)|n't)\s+(?:\w+\s+){0,2}(?:more than|over|mas de|mais de|"
+    r"longer than)\s+$"
+)
+
+
+def bound_of(text: str, start: int) -> str | None:
+    """Whether the value at `start` is a minimum ("at least 5 days") or a maximum ("up to 10
+    days", "no máximo 5 dias")."""
+    before = fold(text[max(0, start - 40) : start])
+    if _NOT_MORE.search(before):  # "can't be more than 10 days" is a maximum
+        return "max"
+    if _LOWER_BOUND.search(before):
+        return "min"
+    if _UPPER_BOUND.search(before):
+        return "max"
+    return None
+
+
 def negated_before(
     folded: str, start: int, language: str | None = None, words: int | None = None
 ) -> bool:

@@ -48,6 +48,7 @@ from guardrails.grounding import (
     Clause,
     Mention,
     PolicyIndex,
+    bound_of,
     case_ground,
     clause_bounds,
     equivalent,
@@ -96,35 +97,6 @@ SUBJECT_RELATED = 3
 #: When the policy states the same value in a clause this related, it supports the answer even
 #: if another clause looks more related.
 EQUAL_ENOUGH = 1
-
-
-_LOWER_BOUND = re.compile(
-    r"(?<!\w)(?:at least|al menos|por lo menos|como minimo|pelo menos|no minimo|minimum of|"
-    r"more than|mas de|mais de)\s+$"
-)
-_UPPER_BOUND = re.compile(
-    r"(?<!\w)(?:at most|up to|no more than|hasta|ate|no maximo|como maximo|maximo de|"
-    r"a maximum of|un maximo de|um maximo de|less than|menos de)\s+$"
-)
-
-
-_NOT_MORE = re.compile(
-    r"(?:(?<!\w)(?:not|no|nao|never|nunca)|n't)\s+(?:\w+\s+){0,2}(?:more than|over|mas de|mais de|"
-    r"longer than)\s+$"
-)
-
-
-def bound_of(text: str, start: int) -> str | None:
-    """Whether the value at `start` is a minimum ("at least 5 days") or a maximum ("up to 10
-    days", "no máximo 5 dias")."""
-    before = fold(text[max(0, start - 40) : start])
-    if _NOT_MORE.search(before):  # "can't be more than 10 days" is a maximum
-        return "max"
-    if _LOWER_BOUND.search(before):
-        return "min"
-    if _UPPER_BOUND.search(before):
-        return "max"
-    return None
 
 
 def _opposite(a: str | None, b: str | None) -> bool:
