@@ -81,6 +81,15 @@ def describe_findings(findings: Iterable[Finding], indent: str = "") -> list[str
     return [line for finding in findings for line in describe_finding(finding, indent)]
 
 
+def _problems(exc: ValidationError, whole: str = "(case)") -> str:
+    """Every problem of a validation error as "field 'x': message" (`whole` names the record
+    itself when the problem is not in one field)."""
+    return "; ".join(
+        f"field '{field_path(tuple(e['loc'])) or whole}': {e['msg']}"
+        for e in exc.errors(include_url=False)
+    )
+
+
 def _as_case(case: Case | Mapping[str, Any], company: str | None) -> Case:
     if isinstance(case, Case):
         return case
@@ -90,11 +99,7 @@ def _as_case(case: Case | Mapping[str, Any], company: str | None) -> Case:
     try:
         return Case.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"field '{field_path(tuple(e['loc'])) or '(case)'}': {e['msg']}"
-            for e in exc.errors(include_url=False)
-        )
-        raise ValueError(f"assert_guardrails: the case is invalid: {problems}") from None
+        raise ValueError(f"assert_guardrails: the case is invalid: {_problems(exc)}") from None
 
 
 def _load_book(path: Path, company: str | None) -> PolicyBook:
@@ -134,11 +139,9 @@ def _as_book(
         try:
             return PolicyBook.model_validate(data)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"field '{field_path(tuple(e['loc']))}': {e['msg']}"
-                for e in exc.errors(include_url=False)
-            )
-            raise ValueError(f"assert_guardrails: the policy is invalid: {problems}") from None
+            raise ValueError(
+                f"assert_guardrails: the policy is invalid: {_problems(exc, '')}"
+            ) from None
     raise TypeError(
         "policy must be a PolicyBook, a mapping, the policy text, a path or None, "
         f"not {type(policy).__name__}"
