@@ -121,16 +121,22 @@ class Settings:
     suite_on_command_line: bool
 
 
-def read_settings(config: pytest.Config) -> Settings | None:
-    here = config.invocation_params.dir
-    ini_base = config.inipath.parent if config.inipath else config.rootpath
-    option = config.getoption("evals_suite")
-    ini_suite = str(config.getini("evals_suite") or "").strip()
+def _path_setting(config: pytest.Config, name: str) -> Path | None:
+    """A path option: on the command line relative to where pytest runs, in the ini file
+    relative to that file; None when neither sets it."""
+    option = config.getoption(name)
     if option:
-        suite = here / option
-    elif ini_suite:
-        suite = ini_base / ini_suite
-    else:
+        return Path(config.invocation_params.dir) / str(option)
+    ini = str(config.getini(name) or "").strip()
+    if ini:
+        return (config.inipath.parent if config.inipath else config.rootpath) / ini
+    return None
+
+
+def read_settings(config: pytest.Config) -> Settings | None:
+    option = config.getoption("evals_suite")
+    suite = _path_setting(config, "evals_suite")
+    if suite is None:
         return None
     targets = config.getoption("evals_targets") or config.getini("evals_targets") or []
     replay = config.getoption("evals_replay") or str(config.getini("evals_replay") or "").strip()
@@ -138,14 +144,9 @@ def read_settings(config: pytest.Config) -> Settings | None:
         raise pytest.UsageError(
             f"evals_replay must be one of {', '.join(REPLAY_MODES)}, not '{replay}'"
         )
-    report_option = config.getoption("evals_report_dir")
-    ini_report = str(config.getini("evals_report_dir") or "").strip()
-    if report_option:
-        report_dir = here / report_option
-    elif ini_report:
-        report_dir = ini_base / ini_report
-    else:
-        report_dir = here / DEFAULT_REPORT_DIR
+    report_dir = _path_setting(config, "evals_report_dir") or (
+        config.invocation_params.dir / DEFAULT_REPORT_DIR
+    )
     mode: ReplayMode = DEFAULT_REPLAY
     for known in REPLAY_MODES:
         if replay == known:
