@@ -197,13 +197,22 @@ _WEAK = _compile(WEAK_TERMS)
 _NOT_MONEY = _compile(NOT_MONEY_BACK)
 
 
+def _money_promises(
+    folded: str, language: str | None, words: frozenset[str]
+) -> Iterator[re.Match[str]]:
+    """The company's promises to give money back in a folded sentence ("le reembolsaremos"),
+    not negated, and not a call given back ("le devolveremos la llamada")."""
+    for promise in _marker_table("refund", language).finditer(folded, words):
+        if negated_before(folded, promise.start(), language, MARKER_NEGATION_WORDS):
+            continue
+        if not _NOT_MONEY.match(folded[promise.end() :].lstrip()):
+            yield promise
+
+
 def refund_promised(text: str, language: str | None) -> bool:
-    """Whether a sentence commits the company to giving money back ("le reembolsaremos")."""
+    """Whether a sentence commits the company to giving money back."""
     folded = fold(text)
-    return any(
-        not negated_before(folded, m.start(), language, MARKER_NEGATION_WORDS)
-        for m in _marker_table("refund", language).finditer(folded, anchor_words(folded))
-    )
+    return next(_money_promises(folded, language, anchor_words(folded)), None) is not None
 
 
 def _weak(mention: Mention, text: str) -> bool:
@@ -365,13 +374,11 @@ def claim_findings(
                 break
 
     # Money the company commits to give back.
-    for promise in _marker_table("refund", language).finditer(folded, words):
-        if not live(promise) or _NOT_MONEY.match(folded[promise.end() :].lstrip()):
-            continue
+    promise = next(_money_promises(folded, language, words), None)
+    if promise is not None:
         finding = _refund_finding(index, topic, span(promise))
         if finding is not None:
             out.append(finding)
-        break
 
     out.extend(_action_findings(text, offset, folded, found, language, index, words))
 
