@@ -560,8 +560,16 @@ _REFUSAL = re.compile(
 
 
 _DIGIT = re.compile(r"\d")
-# Opening hours and phone numbers are the company's, not the account's: "call 8:00 to 22:00".
-_TIME = re.compile(r"\d{1,2}[:h]\d{2}|\+?\d[\d ().-]{6,}\d")
+# Opening hours are the company's, not the account's: "call 8:00 to 22:00".
+_TIME = re.compile(r"\d{1,2}[:h]\d{2}")
+
+
+def _states_data(sentence: str, folded: str) -> bool:
+    """Whether a sentence states data of an account: a number that is neither an opening
+    hour nor a phone number (the company's), or a street address."""
+    for item in contact.phones(sentence):
+        folded = folded[: item.start] + " " * (item.end - item.start) + folded[item.end :]
+    return bool(_DIGIT.search(_TIME.sub(" ", folded))) or bool(contact.addresses(sentence))
 
 
 def not_the_holder(case: Case) -> bool:
@@ -584,7 +592,7 @@ def anothers_account(text: str) -> list[contact.Item]:
             amount = _MONEY.search(text, start, stop)
             if amount is not None:
                 out.append(contact.Item("balance", amount.start(), amount.end(), amount.group(0)))
-            elif _DIGIT.search(_TIME.sub(" ", piece)) or contact.addresses(text[start:stop]):
+            elif _states_data(text[start:stop], piece):
                 # a count, a date, last digits or an address: pointing the writer to the
                 # holder's own account ("she can look it up in her account") reveals nothing
                 at, to = start + whose.start(), start + whose.end()
