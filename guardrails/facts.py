@@ -432,16 +432,16 @@ def _quantity_key(
         return None
     if q.upper is not None or bound:
         return None  # "4 to 12 business days", "more than 2 hours": no one value to contradict
-    hypothetical = bool(_IF.search(folded[_clause_start(folded, q.start) : q.start]))
-    if index is not None and any(
-        equivalent(q, s.quantity)
-        # (only a comparable policy quantity can be equivalent)
-        and (
-            cue is None
-            or hypothetical
-            or s.near & {m.concept for m in found if 0 <= m.start - q.end <= 5}
-        )
-        for s in book_tables(index).comparable(q)
+    # (only a comparable policy quantity can be equivalent)
+    stated = (
+        [s for s in book_tables(index).comparable(q) if equivalent(q, s.quantity)]
+        if index is not None
+        else []
+    )
+    if stated and (
+        cue is None
+        or _IF.search(folded[_clause_start(folded, q.start) : q.start])
+        or any(s.near & {m.concept for m in found if 0 <= m.start - q.end <= 5} for s in stated)
     ):
         # A value the policy states, not tied to this conversation, named right after it by
         # what the policy names it ("pasados los 3 días de gracia": the grace period, not the
