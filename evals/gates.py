@@ -41,6 +41,11 @@ class GateCheck(Record):
     target: str | None = Field(description="the target checked; None: the whole run")
     status: GateStatus
     setting: str = Field(description="the gate's setting in the suite, e.g. '0' or 'null'")
+    observed: float | None = Field(
+        default=None,
+        description="what was measured: answers stored, errored or with a critical finding, or "
+        "the pass rate (None for decision and case checks)",
+    )
     reason: str = Field(min_length=1, description="what was measured, in plain language")
 
 
@@ -70,9 +75,10 @@ class GateOutcome(Record):
         return [c.reason for c in self.checks if c.status == "failed"]
 
     def lines(self) -> list[str]:
-        """The end-of-run lines: every failed or switched-off check, then the headline."""
+        """The end-of-run lines: every failed check, every switched-off check that let something
+        through, the decisions not reached, then the headline."""
         out = [f"GATE FAILED: {c.reason}" for c in self.checks if c.status == "failed"]
-        out += [f"gate off: {c.reason}" for c in self.checks if c.status == "off"]
+        out += [f"gate off: {c.reason}" for c in self.checks if c.status == "off" and c.observed]
         if self.undecided:
             shown = ", ".join(self.undecided[:10])
             more = f" and {len(self.undecided) - 10} more" if len(self.undecided) > 10 else ""
@@ -109,6 +115,7 @@ def _target_checks(gates: Gates, name: str, total: Score | None, expected: int) 
             target=name,
             status="passed" if answers >= expected else "failed",
             setting=str(expected),
+            observed=answers,
             reason=f"target '{name}': "
             + (
                 f"all {expected} answers stored"
@@ -126,6 +133,7 @@ def _target_checks(gates: Gates, name: str, total: Score | None, expected: int) 
             target=name,
             status="failed" if over else "passed",
             setting=str(gates.max_errors),
+            observed=total.errors,
             reason=f"target '{name}': {total.errors} answer(s) failed with an error "
             f"(at most {gates.max_errors} allowed)",
         )
@@ -138,6 +146,7 @@ def _target_checks(gates: Gates, name: str, total: Score | None, expected: int) 
                 target=name,
                 status="off",
                 setting="null",
+                observed=critical,
                 reason=f"target '{name}': max_critical is off (null): {critical} of "
                 f"{_answers(total.answers)} had a critical finding, not gated"
                 + _critical_codes(total),
@@ -150,6 +159,7 @@ def _target_checks(gates: Gates, name: str, total: Score | None, expected: int) 
                 target=name,
                 status="failed" if critical > gates.max_critical else "passed",
                 setting=str(gates.max_critical),
+                observed=critical,
                 reason=f"target '{name}': {critical} of {_answers(total.answers)} had a critical "
                 f"finding, at most {gates.max_critical} allowed" + _critical_codes(total),
             )
@@ -162,6 +172,7 @@ def _target_checks(gates: Gates, name: str, total: Score | None, expected: int) 
                 target=name,
                 status="failed" if below else "passed",
                 setting=f"{gates.min_pass_rate:g}",
+                observed=total.pass_rate,
                 reason=f"target '{name}': pass rate {total.pass_rate:.2f} "
                 + ("is below" if below else "reaches")
                 + f" the required {gates.min_pass_rate:.2f}",

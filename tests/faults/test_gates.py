@@ -102,20 +102,21 @@ def test_max_critical_null_exits_0_and_still_says_the_answers_failed(tmp_path: P
         tmp_path,
         n_cases=3,
         samples=2,
-        targets=[scripted(COUPON, WINDOW)],
+        targets=[scripted(COUPON, WINDOW), {"name": "ref", "model": "reference"}],
         extra={"gates": {"max_critical": None}},
     )
     done = cli("run", str(suite), "-q")
     assert done.exit_code == 0, done.output
     assert (
-        "gates passed (max_critical off) — 6 of 6 answers failed, 6 with a critical finding"
+        "gates passed (max_critical off) — 6 of 12 answers failed, 6 with a critical finding"
         in done.output
     )
     assert "gate off: target 'bot': max_critical is off (null): 6 of 6 answers" in done.output
+    assert "gate off: target 'ref'" not in done.output  # nothing was let through there
     assert "all gates passed" not in done.output.lower()
     folder = report_folder(tmp_path / "out")
     markdown = (folder / "report.md").read_text(encoding="utf-8").replace("\\", "")
-    assert "gates passed (max_critical off) — 6 of 6 answers failed" in markdown
+    assert "gates passed (max_critical off) — 6 of 12 answers failed" in markdown
     assert "all gates passed" not in markdown.lower()
     junit = (folder / "junit.xml").read_text(encoding="utf-8")
     assert "<skipped message=\"target 'bot': max_critical is off (null)" in junit
