@@ -306,6 +306,7 @@ def show(
             span = finding.evidence.span
             quoted = f' "{span.text}" @{span.start}-{span.end}' if span else ""
             print(f"    {finding.severity} {finding.code}: {finding.message}{quoted}")
+    print("\n" + "\n".join(card.gates.lines()))
     print(f"\n{decision_table(card)}")
 
 

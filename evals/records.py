@@ -310,6 +310,15 @@ class Gates(Record):
         "pass, or majority (passes if more than half of its samples pass)",
     )
 
+    @field_validator("max_errors", "max_critical", mode="before")
+    @classmethod
+    def _count_not_switch(cls, value: Any) -> Any:
+        # YAML reads `off`, `no` and `false` as false, which would otherwise count as 0: the
+        # strictest setting, the opposite of what was meant.
+        if isinstance(value, bool):
+            raise ValueError("must be a number of answers, or null to switch the gate off")
+        return value
+
 
 class Suite(Record):
     name: Identifier

@@ -120,6 +120,8 @@ def test_max_critical_null_exits_0_and_still_says_the_answers_failed(tmp_path: P
     assert "all gates passed" not in markdown.lower()
     junit = (folder / "junit.xml").read_text(encoding="utf-8")
     assert "<skipped message=\"target 'bot': max_critical is off (null)" in junit
+    shown = cli("show", folder.name, "--out", str(tmp_path / "out"))
+    assert shown.exit_code == 0 and "gates passed (max_critical off) — 6 of 12" in shown.output
 
 
 def test_a_clean_run_exits_0_and_all_gates_passed_names_the_answers(tmp_path: Path) -> None:
@@ -425,3 +427,18 @@ def test_engine_judge_is_usable_without_a_store() -> None:
     assert engine.judge(case, "bot", 0, 0, Response(text=NO_AMOUNT)).passed
     assert not engine.judge(case, "bot", 0, 0, Response(text=COUPON)).passed
     asyncio.run(engine.close())
+
+
+@pytest.mark.parametrize("value", ["off", "false", "-1"])
+def test_a_gate_count_written_as_a_switch_or_negative_is_an_input_error(
+    tmp_path: Path, value: str
+) -> None:
+    suite = write_suite(tmp_path, n_cases=1, targets=[scripted(GOOD)])
+    text = suite.read_text(encoding="utf-8") + f"gates:\n  max_critical: {value}\n"
+    suite.write_text(text, encoding="utf-8")
+    done = cli("validate", str(suite))
+    assert done.exit_code == 2
+    assert "suite.yaml" in done.output and "gates.max_critical" in done.output
+    assert "Traceback" not in done.output
+    ran = cli("run", str(suite), "-q")
+    assert ran.exit_code == 2 and "gates.max_critical" in ran.output
