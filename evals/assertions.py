@@ -34,7 +34,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from evals.errors import field_path
-from evals.records import Case, Finding, PolicyBook, Severity
+from evals.records import Case, Finding, PolicyBook, Response, Severity
+from evals.verdict import answer_passed
 
 #: Filled in when a case given as a dict leaves them out (the same defaults `evals scan` uses),
 #: so a test only writes what matters for its response: language, company and messages.
@@ -185,8 +186,8 @@ def assert_guardrails(
             f"'{the_case.company}'"
         )
     findings = check(response, the_case, book, guardrails=chosen)
-    failing = [f for f in findings if f.severity in fail_on]
-    if failing:
+    if not answer_passed(Response(text=response), findings, fail_on):
+        failing = [f for f in findings if f.severity in fail_on]
         lines = [
             f"{len(failing)} guardrail finding(s) of severity {'/'.join(fail_on)} in the "
             f"response to case '{the_case.id}' (company {the_case.company}, "

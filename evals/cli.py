@@ -159,9 +159,7 @@ def run(
     print(f"\nrun {run_id} finished in {time.monotonic() - t0:.1f}s; results: {store.path}")
     _print_published(published.folder, store.path.parent)
     print()
-    for reason in card.gate_failures:
-        print(f"GATE FAILED: {reason}")
-    print("all gates passed" if card.passed else f"{len(card.gate_failures)} gate(s) failed")
+    print("\n".join(card.gates.lines()))
     print(f"\n{decision_table(card)}")
     if not card.passed:
         raise typer.Exit(EXIT_GATE)
@@ -308,6 +306,7 @@ def show(
             span = finding.evidence.span
             quoted = f' "{span.text}" @{span.start}-{span.end}' if span else ""
             print(f"    {finding.severity} {finding.code}: {finding.message}{quoted}")
+    print("\n" + "\n".join(card.gates.lines()))
     print(f"\n{decision_table(card)}")
 
 
@@ -339,8 +338,7 @@ def report(
     except InputError as exc:
         _input_error(exc)
     _print_published(published.folder, out)
-    for reason in published.card.gate_failures:
-        print(f"GATE FAILED: {reason}")
+    print("\n".join(published.card.gates.lines()))
     print(f"\n{decision_table(published.card)}")
     if not published.card.passed:
         raise typer.Exit(EXIT_GATE)

@@ -26,6 +26,7 @@ from evals.decision_policy import RANK, Outcome
 from evals.proportions import holm, mcnemar_exact
 from evals.records import CaseResult, Record, Run, RunPlan, Severity, Versions
 from evals.scorecard import PolicyRef, Scorecard, build_scorecard
+from evals.verdict import result_passed
 
 #: Version of the comparison's JSON; bump on any change an older reader could misread.
 COMPARISON_VERSION = 1
@@ -204,11 +205,6 @@ class _Tally:
         }
 
 
-def passed(result: CaseResult) -> bool:
-    """A provider error is an answer that did not pass, never a pass."""
-    return result.passed and result.response.error is None
-
-
 def _target_names(run: Run) -> list[str]:
     names = [t.name for t in run.targets]
     return names + sorted({r.target for r in run.results} - set(names))
@@ -253,11 +249,11 @@ def _by_key(run: Run, target: str) -> dict[tuple[str, int], CaseResult]:
 
 
 def _new_codes(before: Iterable[CaseResult], after: Iterable[CaseResult]) -> list[NewFindingCode]:
-    seen = {f.code for r in before if not passed(r) for f in r.findings}
+    seen = {f.code for r in before if not result_passed(r) for f in r.findings}
     answers: dict[str, int] = {}
     severity: dict[str, Severity] = {}
     for result in after:
-        if passed(result):
+        if result_passed(result):
             continue
         for code in {f.code for f in result.findings} - seen:
             answers[code] = answers.get(code, 0) + 1
@@ -317,7 +313,7 @@ def compare_runs(
             elif b is None:
                 tally.candidate_only += 1
             else:
-                tally.add(passed(b), passed(a))
+                tally.add(result_passed(b), result_passed(a))
         for intent in {d.intent for d in card_before.decisions if d.target == old} | {
             d.intent for d in card_after.decisions if d.target == new
         }:

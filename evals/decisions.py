@@ -2,6 +2,8 @@
 
 The rule (thresholds from the decision policy's tier for the intent's risk):
 
+- every answer errored: `insufficient_evidence` ("no decision: every answer errored"): zero real
+  answers say nothing about the model, so no level is computed from them;
 - too few answers or cases: `insufficient_evidence`, saying how many more are needed, unless
   even the interval's upper bound is below the assist bar (then `human`: more data cannot help);
 - `automate` if the intent may be automated at all (tier, crisis cap, intent ceiling), every case
@@ -134,6 +136,16 @@ def decide(score: Score, policy: DecisionPolicy) -> Decision:
             **extra,
         )
 
+    if score.answers - score.errors <= 0:
+        return made(
+            "insufficient_evidence",
+            [
+                f"no decision: every answer errored ({score.errors} of {score.answers} calls "
+                "failed with an error, so there is no answer to judge); fix the target and run "
+                "again",
+                *notes,
+            ],
+        )
     if score.answers < evidence.min_answers or score.cases < evidence.min_cases:
         if upper < assist_bar:
             return made(

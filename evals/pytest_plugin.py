@@ -37,14 +37,16 @@ import guardrails
 import reports
 from evals.assertions import RESPONSE_QUOTE_LIMIT, describe_findings, quote
 from evals.errors import InputError
+from evals.gates import case_passes
 from evals.publish import publish
 from evals.records import Case, CaseResult, Finding, Gates, ReplayMode, RunPlan
 from evals.runner import Engine, start_run
-from evals.scorecard import Scorecard, case_passes
+from evals.scorecard import Scorecard
 from evals.scores import CaseOutcome, case_outcomes
 from evals.store import RunStore
 from evals.suite_file import build_plan
 from evals.targets.local_model import LocalModelStartError, LocalModelUnavailable
+from evals.verdict import has_critical
 from reports.tables import decision_table
 
 if TYPE_CHECKING:
@@ -246,12 +248,14 @@ class Verdict:
 
 def verdict(case: Case, target: str, results: list[CaseResult], plan: RunPlan) -> Verdict:
     """How an item ends, following the suite's gates: a provider error fails it unless
-    `gates.max_errors` tolerates errors; otherwise it passes if the case passes under
-    `gates.flaky`, and a failing case is a failure when `gates.cases_must_pass`, else xfailed
-    (the run's gates, applied once on the controller, decide whether the build fails)."""
+    `gates.max_errors` tolerates errors, and so does a critical finding unless
+    `gates.max_critical` tolerates them (or is off); otherwise it passes if the case passes
+    under `gates.flaky`, and a failing case is a failure when `gates.cases_must_pass`, else
+    xfailed (the run's gates, applied once on the controller, decide whether the build fails)."""
     gates = plan.suite.gates
     outcome = case_outcomes(results, {case.id: case})[0]
-    if outcome.errors and gates.max_errors == 0:
+    critical = any(has_critical(r.findings) for r in results)
+    if (outcome.errors and gates.max_errors == 0) or (critical and gates.max_critical == 0):
         result: ItemOutcome = "failed"
     elif case_passes(outcome, gates.flaky):
         result = "passed"
@@ -260,7 +264,10 @@ def verdict(case: Case, target: str, results: list[CaseResult], plan: RunPlan) -
     # An xfail reason is listed in pytest's short summary (-rx): one line per sample there, the
     # full evidence in the failure section, the run's reports and `evals show`.
     brief = result == "xfailed"
-    return Verdict(result, outcome, describe_case(case, target, results, outcome, plan, brief))
+    message = describe_case(case, target, results, outcome, plan, brief)
+    if critical and gates.max_critical == 0:
+        message += "\na critical finding fails the run under gates.max_critical: 0"
+    return Verdict(result, outcome, message)
 
 
 def _headline(outcome: CaseOutcome, gates: Gates) -> str:
@@ -566,10 +573,16 @@ class SuitePlugin:
                 f"(gates.flaky: {gates.flaky})",
                 yellow=True,
             )
-        for reason in card.gate_failures:
-            write(f"GATE FAILED: {reason}", red=True, bold=True)
-        if card.passed:
-            write("all gates passed", green=True)
+        for line in card.gates.lines():
+            failed = line.startswith("GATE FAILED")
+            headline = line == card.gates.headline
+            write(
+                line,
+                red=failed or (headline and not card.passed),
+                bold=failed,
+                green=headline and card.passed and not card.gates.failed_answers,
+                yellow=headline and card.passed and bool(card.gates.failed_answers),
+            )
         folder = self.report_folder
         if folder is not None and self.store is not None:
             out = _shown_path(self.store.path.parent)

@@ -27,6 +27,8 @@ Register = Literal["tu", "usted", "formal", "informal"]
 ReplayMode = Literal["record", "replay", "auto", "off"]
 
 SEVERITIES: tuple[Severity, ...] = ("critical", "major", "minor")
+#: Severities that fail an answer unless a suite says otherwise (`gates.fail_on`).
+DEFAULT_FAIL_ON: tuple[Severity, ...] = ("critical", "major")
 
 Identifier = Annotated[
     str,
@@ -278,12 +280,22 @@ class DecisionGate(Record):
 
 
 class Gates(Record):
-    max_errors: int = Field(default=0, ge=0, description="provider errors tolerated in a run")
+    """What a run must achieve; `evals run` exits 1 when any gate fails (see evals/gates.py)."""
+
+    max_errors: int = Field(
+        default=0, ge=0, description="provider errors tolerated per target (0: none)"
+    )
+    max_critical: int | None = Field(
+        default=0,
+        ge=0,
+        description="answers with a critical finding tolerated per target (0: none; null "
+        "switches the gate off, e.g. for an exploration suite whose answers are expected to fail)",
+    )
     min_pass_rate: float | None = Field(
         default=None, ge=0, le=1, description="each target's pass rate must reach this"
     )
     fail_on: list[Severity] = Field(
-        default_factory=lambda: list[Severity](["critical", "major"]),
+        default_factory=lambda: list(DEFAULT_FAIL_ON),
         description="finding severities that make an answer fail",
     )
     decisions: list[DecisionGate] = Field(
@@ -297,6 +309,15 @@ class Gates(Record):
         description="how a case whose samples disagree counts where cases must pass: fail, "
         "pass, or majority (passes if more than half of its samples pass)",
     )
+
+    @field_validator("max_errors", "max_critical", mode="before")
+    @classmethod
+    def _count_not_switch(cls, value: Any) -> Any:
+        # YAML reads `off`, `no` and `false` as false, which would otherwise count as 0: the
+        # strictest setting, the opposite of what was meant.
+        if isinstance(value, bool):
+            raise ValueError("must be a number of answers, or null to switch the gate off")
+        return value
 
 
 class Suite(Record):

@@ -32,6 +32,7 @@ from evals.targets.base import (
     TransientError,
 )
 from evals.targets.factory import OFFLINE_MODELS, make_client
+from evals.verdict import judge_answer
 from guardrails.registry import GuardrailContext, GuardrailSet, registry_version
 
 
@@ -205,25 +206,16 @@ class Engine:
     def judge(
         self, case: Case, target: str, sample: int, seed: int, response: Response
     ) -> CaseResult:
-        findings = []
-        if response.ok:
-            try:
-                findings = self.guardrails.run(case, response.text)
-            except Exception as exc:  # a broken guardrail is an error, never a pass
-                response = response.model_copy(
-                    update={"error": f"guardrail check failed: {type(exc).__name__}: {exc}"}
-                )
-        fail_on = set(self.plan.suite.gates.fail_on)
-        passed = response.ok and not any(f.severity in fail_on for f in findings)
+        judged = judge_answer(self.guardrails, case, response, self.plan.suite.gates.fail_on)
         return CaseResult(
             run_id=self.run_id,
             case_id=case.id,
             target=target,
             sample=sample,
             seed=seed,
-            response=response,
-            findings=findings,
-            passed=passed,
+            response=judged.response,
+            findings=judged.findings,
+            passed=judged.passed,
         )
 
     async def answer_case(self, target: str, case: Case) -> list[CaseResult]:

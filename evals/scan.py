@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 from evals.case_files import iter_table_rows, load_policy_books
 from evals.errors import InputError, InputIssue, issues_from_validation
 from evals.records import (
+    DEFAULT_FAIL_ON,
     Case,
     Channel,
     Expect,
@@ -27,9 +28,11 @@ from evals.records import (
     Message,
     PolicyBook,
     Record,
+    Response,
     Risk,
     Severity,
 )
+from evals.verdict import judge_answer
 from guardrails.registry import GuardrailContext, GuardrailSet
 
 
@@ -94,7 +97,7 @@ def scan(
     policies: dict[str, PolicyBook],
     out: TextIO,
     *,
-    fail_on: tuple[Severity, ...] = ("critical", "major"),
+    fail_on: tuple[Severity, ...] = DEFAULT_FAIL_ON,
     guardrails: list[str] | None = None,
 ) -> tuple[ScanTotals, list[InputIssue]]:
     """Check every record of `source`; write one JSON line per record to `out`.
@@ -129,8 +132,8 @@ def scan(
                 )
             )
             continue
-        findings = checks.run(case, transcript.response)
-        passed = not any(f.severity in fail_on for f in findings)
+        judged = judge_answer(checks, case, Response(text=transcript.response), fail_on)
+        passed = judged.passed
         totals.passed += int(passed)
         totals.failed += int(not passed)
         out.write(
@@ -138,8 +141,9 @@ def scan(
                 {
                     "id": transcript.id,
                     "passed": passed,
-                    "findings": [f.model_dump(mode="json") for f in findings],
-                },
+                    "findings": [f.model_dump(mode="json") for f in judged.findings],
+                }
+                | ({"error": judged.response.error} if judged.response.error else {}),
                 ensure_ascii=False,
             )
             + "\n"

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from evals.decision_policy import RANK, DecisionPolicy, plan_policy
+from evals.decision_policy import DecisionPolicy, plan_policy
 from evals.decisions import Decision, decide
-from evals.records import CaseResult, Gates, Record, Run, RunPlan, Target, Versions
+from evals.gates import GateOutcome, check_gates
+from evals.records import CaseResult, Record, Run, RunPlan, Target, Versions
 from evals.scores import CaseOutcome, Score, scores
+from evals.verdict import result_passed
 
 #: Version of the scorecard's JSON; bump on any change an older reader could misread.
-SCORECARD_VERSION = 1
+#: 2: `gates` (every gate checked, with status and reason) and `gates.max_critical`.
+SCORECARD_VERSION = 2
 
 
 class PolicyRef(Record):
@@ -45,8 +48,17 @@ class Scorecard(Record):
     scores: list[Score]
     decisions: list[Decision]
     cases: list[CaseOutcome]
-    gate_failures: list[str] = Field(description="why the run fails its gates (empty: passes)")
+    gates: GateOutcome = Field(description="every gate checked, passed, failed or off, and why")
+    gate_failures: list[str] = Field(
+        description="the reasons of the failed checks in `gates` (empty: the run passes)"
+    )
     failing: list[CaseResult] = Field(description="answers that did not pass, with findings")
+
+    @model_validator(mode="after")
+    def _one_gate_verdict(self) -> Scorecard:
+        if self.gate_failures != self.gates.failures:
+            raise ValueError("gate_failures must list the reasons of the failed gate checks")
+        return self
 
     @property
     def passed(self) -> bool:
@@ -65,77 +77,6 @@ class Scorecard(Record):
         return None
 
 
-def case_passes(outcome: CaseOutcome, flaky: str) -> bool:
-    """Whether a case counts as passing under a gate's flaky policy."""
-    if outcome.stability != "flaky":
-        return outcome.stability == "stable_pass"
-    if flaky == "pass":
-        return True
-    if flaky == "majority":
-        return outcome.passed * 2 > outcome.samples
-    return False
-
-
-def gate_failures(
-    plan: RunPlan,
-    target_scores: dict[str, Score],
-    decisions: list[Decision],
-    outcomes: list[CaseOutcome],
-) -> list[str]:
-    """Plain-language reasons the run fails its gates (empty: every gate passes)."""
-    gates: Gates = plan.suite.gates
-    reasons = []
-    expected = len(plan.cases) * plan.suite.samples
-    for target in plan.suite.targets:
-        total = target_scores.get(target.name)
-        answers = total.answers if total else 0
-        if answers < expected:
-            reasons.append(f"target '{target.name}': only {answers} of {expected} answers stored")
-        if total is None:
-            continue
-        if total.errors > gates.max_errors:
-            reasons.append(
-                f"target '{target.name}': {total.errors} answer(s) failed with an error "
-                f"(at most {gates.max_errors} allowed)"
-            )
-        if gates.min_pass_rate is not None and total.pass_rate < gates.min_pass_rate:
-            reasons.append(
-                f"target '{target.name}': pass rate {total.pass_rate:.2f} is below the "
-                f"required {gates.min_pass_rate:.2f}"
-            )
-    target_names = [t.name for t in plan.suite.targets]
-    for gate in gates.decisions:
-        wanted = [gate.target] if gate.target else target_names
-        for name in wanted:
-            found = [
-                d
-                for d in decisions
-                if d.target == name and (gate.intent == "*" or d.intent == gate.intent)
-            ]
-            if not found:
-                reasons.append(
-                    f"target '{name}': no decision for intent '{gate.intent}' "
-                    f"(required at least {gate.at_least})"
-                )
-            for d in found:
-                if RANK[d.outcome] < RANK[gate.at_least]:
-                    reasons.append(
-                        f"target '{name}', intent '{d.intent}': decision is "
-                        f"{d.outcome.replace('_', ' ')}, required at least {gate.at_least} "
-                        f"({d.reasons[0]})"
-                    )
-    if gates.cases_must_pass:
-        failing = [o for o in outcomes if not case_passes(o, gates.flaky)]
-        for o in failing[:20]:
-            reasons.append(
-                f"case '{o.case_id}' [{o.target}]: {o.passed} of {o.samples} samples passed"
-                + (f" (flaky, counted as failing under flaky: {gates.flaky})" if o.passed else "")
-            )
-        if len(failing) > 20:
-            reasons.append(f"... and {len(failing) - 20} more failing cases")
-    return reasons
-
-
 def build_scorecard(run: Run, plan: RunPlan, policy: DecisionPolicy | None = None) -> Scorecard:
     """Score a stored run and decide every (target, intent) under its decision policy."""
     policy = policy or plan_policy(plan)
@@ -143,6 +84,7 @@ def build_scorecard(run: Run, plan: RunPlan, policy: DecisionPolicy | None = Non
     all_scores, outcomes = scores(run.results, cases)
     decisions = [decide(s, policy) for s in all_scores if s.group == "intent"]
     target_scores = {s.target: s for s in all_scores if s.group == "target"}
+    gates = check_gates(plan, target_scores, decisions, outcomes)
     return Scorecard(
         run_id=run.id,
         suite=run.suite,
@@ -162,6 +104,7 @@ def build_scorecard(run: Run, plan: RunPlan, policy: DecisionPolicy | None = Non
         scores=all_scores,
         decisions=decisions,
         cases=outcomes,
-        gate_failures=gate_failures(plan, target_scores, decisions, outcomes),
-        failing=[r for r in run.results if not r.passed],
+        gates=gates,
+        gate_failures=gates.failures,
+        failing=[r for r in run.results if not result_passed(r)],
     )

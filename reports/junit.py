@@ -1,4 +1,5 @@
-"""JUnit XML: one testcase per case and target, failing with the findings' messages.
+"""JUnit XML: one testcase per case and target, failing with the findings' messages, and one
+testcase per gate check (failed: <failure>, switched off: <skipped>).
 
 A case passes when its samples pass under the suite's flaky policy (`gates.flaky`); a case
 whose every sample failed with a provider error is an <error>, not a <failure>. The body lists
@@ -12,8 +13,9 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from evals.gates import case_passes
 from evals.records import CaseResult, RunPlan
-from evals.scorecard import Scorecard, case_passes
+from evals.scorecard import Scorecard
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -38,6 +40,36 @@ def _describe(result: CaseResult) -> list[str]:
         lines.append(line)
     lines.append(f"  answer: {result.response.text}")
     return lines
+
+
+def _gate_suite(root: ET.Element, card: Scorecard) -> dict[str, int]:
+    """One testcase per gate check: a failed check is a <failure>, a switched-off one is
+    <skipped>, so CI shows which gate failed the build, and which were not applied."""
+    suite = ET.SubElement(root, "testsuite", name=xml_text(f"{card.suite}[gates]"))
+    counts = {"tests": 0, "failures": 0, "skipped": 0}
+    seen: dict[str, int] = {}
+    for check in card.gates.checks:
+        name = f"{check.gate}[{check.target or 'run'}]"
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            name += f"#{seen[name]}"
+        testcase = ET.SubElement(
+            suite, "testcase", classname=xml_text(f"{card.suite}.gates"), name=xml_text(name)
+        )
+        props = ET.SubElement(testcase, "properties")
+        ET.SubElement(props, "property", name="setting", value=xml_text(check.setting))
+        counts["tests"] += 1
+        if check.status == "failed":
+            counts["failures"] += 1
+            ET.SubElement(testcase, "failure", message=xml_text(check.reason), type="GateFailed")
+        elif check.status == "off":
+            counts["skipped"] += 1
+            ET.SubElement(testcase, "skipped", message=xml_text(check.reason))
+        else:
+            ET.SubElement(testcase, "system-out").text = xml_text(check.reason)
+    for key, count in counts.items():
+        suite.set(key, str(count))
+    return counts
 
 
 def render_junit(card: Scorecard, plan: RunPlan) -> bytes:
@@ -98,6 +130,8 @@ def render_junit(card: Scorecard, plan: RunPlan) -> bytes:
         for key, count in counts.items():
             suite.set(key, str(count))
             totals[key] += count
+    for key, count in _gate_suite(root, card).items():
+        totals[key] = totals.get(key, 0) + count
     for key, total in totals.items():
         root.set(key, str(total))
     ET.indent(root)

@@ -56,6 +56,33 @@ def _finding_line(finding: Finding) -> str:
     return line
 
 
+#: How a gate check's status reads in the report.
+STATUS_LABELS = {"passed": "passed", "failed": "**FAILED**", "off": "off"}
+
+
+def _gates(card: Scorecard) -> list[str]:
+    """The headline (what passed and what did not), then every check with its reason."""
+    gates = card.gates
+    out = [f"**{untrusted(gates.headline, 500)}**", ""]
+    if gates.undecided:
+        out += [
+            "Decisions not reached: " + ", ".join(untrusted(u) for u in gates.undecided),
+            "",
+        ]
+    rows = [
+        [
+            c.gate,
+            c.target or "(run)",
+            untrusted(c.setting),
+            STATUS_LABELS[c.status],
+            untrusted(c.reason, 500),
+        ]
+        for c in gates.checks
+    ]
+    out.append(_table(["gate", "target", "setting", "status", "reason"], rows))
+    return out
+
+
 def render_markdown(card: Scorecard, plan: RunPlan) -> str:
     cases = {c.id: c for c in plan.cases}
     out = [
@@ -70,10 +97,7 @@ def render_markdown(card: Scorecard, plan: RunPlan) -> str:
         "## Gates",
         "",
     ]
-    if card.gate_failures:
-        out += ["**FAILED**", ""] + [f"- {untrusted(r, 500)}" for r in card.gate_failures]
-    else:
-        out.append("All gates passed.")
+    out += _gates(card)
     out += ["", "## Decisions", ""]
     headers, rows = decision_rows(card, reasons=False)
     out += [_table(headers, rows), ""]

@@ -21,6 +21,7 @@ from evals.pytest_plugin import verdict
 from evals.records import (
     Case,
     CaseResult,
+    Finding,
     FlakyPolicy,
     Gates,
     PolicyBook,
@@ -88,7 +89,9 @@ def test_a_passing_suite_exits_0_with_one_junit_testcase_per_case_and_target(
     done = pytester.runpytest(*PLUGIN, "--evals-suite", "suite.yaml", "--junitxml", "junit.xml")
     assert done.ret == 0
     done.assert_outcomes(passed=4)
-    done.stdout.fnmatch_lines(["*replay mode 'replay'*", "*decisions (policy*", "all gates passed"])
+    done.stdout.fnmatch_lines(
+        ["*replay mode 'replay'*", "*decisions (policy*", "all gates passed — 8 of 8 answers*"]
+    )
     assert junit_outcomes(pytester.path / "junit.xml") == {
         f"refund_status/es/{case}[{target}]": "passed"
         for case in ("c000", "c001")
@@ -133,7 +136,9 @@ def test_a_fabricated_policy_fails_its_item_with_the_finding_and_the_quoted_span
 def test_the_decision_gate_alone_decides_the_exit_code_when_cases_only_xfail(
     pytester: pytest.Pytester,
 ) -> None:
-    write_suite(pytester.path, n_cases=2, targets=[scripted(FABRICATED)])
+    # The critical-finding gate is off here so that only the decision gate is in play.
+    off = {"max_critical": None}
+    write_suite(pytester.path, n_cases=2, targets=[scripted(FABRICATED)], extra={"gates": off})
     tolerated = pytester.runpytest(*PLUGIN, "--evals-suite", "suite.yaml", "--evals-replay", "off")
     assert tolerated.ret == 0
     tolerated.assert_outcomes(xfailed=2)
@@ -142,7 +147,9 @@ def test_the_decision_gate_alone_decides_the_exit_code_when_cases_only_xfail(
         pytester.path,
         n_cases=2,
         targets=[scripted(FABRICATED)],
-        extra={"gates": {"decisions": [{"intent": "refund_status", "at_least": "automate"}]}},
+        extra={
+            "gates": {**off, "decisions": [{"intent": "refund_status", "at_least": "automate"}]}
+        },
     )
     gated = pytester.runpytest(
         *PLUGIN, "--evals-suite", "suite.yaml", "--evals-replay", "off", "-rx"
@@ -169,7 +176,8 @@ def test_a_flaky_case_follows_the_suites_flaky_policy_and_is_shown_as_flaky(
         n_cases=1,
         samples=3,
         targets=[scripted(GOOD, FABRICATED, GOOD)],
-        extra={"gates": {"cases_must_pass": True, "flaky": policy}},
+        # The flaky policy alone: a critical sample would fail the run under max_critical: 0.
+        extra={"gates": {"cases_must_pass": True, "flaky": policy, "max_critical": None}},
     )
     done = pytester.runpytest(*PLUGIN, "--evals-suite", "suite.yaml", "--evals-replay", "off", "-v")
     done.assert_outcomes(**{outcome: 1})
@@ -211,7 +219,8 @@ def test_xdist_gives_the_same_items_outcomes_and_scorecard(pytester: pytest.Pyte
         case_dict(f"c{i:03d}", messages=[{"role": "user", "content": text}])
         for i, text in enumerate([GOOD, FABRICATED, GOOD, FABRICATED, GOOD, GOOD])
     ]
-    write_suite(pytester.path, samples=2, targets=[ECHO, REFERENCE], cases=cases)
+    off = {"gates": {"max_critical": None}}  # fabricated answers xfail rather than fail the run
+    write_suite(pytester.path, samples=2, targets=[ECHO, REFERENCE], cases=cases, extra=off)
     record = pytester.runpytest(*PLUGIN, "--evals-suite", "suite.yaml", "--evals-replay", "record")
     assert record.ret == 0
     cassette = pytester.path / "cassettes" / "echo.jsonl"
@@ -300,7 +309,10 @@ def test_bad_input_is_a_usage_error_without_a_traceback(
 
 # --- item outcomes agree with the run's gates ------------------------------------------------
 
-SAMPLE = st.sampled_from(["pass", "fail", "error"])
+SAMPLE = st.sampled_from(["pass", "fail", "critical", "error"])
+CRITICAL = Finding(
+    guardrail="policy", code="policy.unsupported", severity="critical", message="invented"
+)
 
 
 def _plan(cases: list[Case], samples: int, gates: Gates) -> RunPlan:
@@ -332,6 +344,7 @@ def _result(case: str, sample: int, kind: str) -> CaseResult:
         sample=sample,
         seed=sample,
         response=response,
+        findings=[CRITICAL] if kind == "critical" else [],
         passed=kind == "pass",
     )
 
@@ -342,12 +355,19 @@ def _result(case: str, sample: int, kind: str) -> CaseResult:
     must_pass=st.booleans(),
     flaky=st.sampled_from(["fail", "pass", "majority"]),
     max_errors=st.integers(min_value=0, max_value=2),
+    max_critical=st.sampled_from([0, 1, 2, None]),
 )
 def test_an_item_fails_only_when_the_gate_fails_and_exactly_then_without_tolerated_errors(
-    patterns: list[list[str]], must_pass: bool, flaky: FlakyPolicy, max_errors: int
+    patterns: list[list[str]],
+    must_pass: bool,
+    flaky: FlakyPolicy,
+    max_errors: int,
+    max_critical: int | None,
 ) -> None:
     cases = [Case.model_validate(case_dict(f"c{i}")) for i in range(len(patterns))]
-    gates = Gates(cases_must_pass=must_pass, flaky=flaky, max_errors=max_errors)
+    gates = Gates(
+        cases_must_pass=must_pass, flaky=flaky, max_errors=max_errors, max_critical=max_critical
+    )
     plan = _plan(cases, 3, gates)
     by_case = {
         case.id: [_result(case.id, s, kind) for s, kind in enumerate(pattern)]
@@ -366,10 +386,15 @@ def test_an_item_fails_only_when_the_gate_fails_and_exactly_then_without_tolerat
     gate_fails = bool(build_scorecard(run, plan).gate_failures)
     if "failed" in items:
         assert gate_fails
-    if max_errors == 0:
+    # Without a tolerance the build fails exactly when an item fails, like the CLI's exit code.
+    if max_errors == 0 and max_critical in (0, None):
         assert ("failed" in items) == gate_fails
     if not must_pass:
-        assert all(o != "failed" for o, p in zip(items, patterns, strict=True) if "error" not in p)
+        assert all(
+            o != "failed"
+            for o, p in zip(items, patterns, strict=True)
+            if "error" not in p and ("critical" not in p or max_critical != 0)
+        )
 
 
 # --- assert_guardrails ---------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_every_report_is_written_and_consistent(tmp_path: Path) -> None:
     assert verify(store, run_id, done.files[-1]).intact
 
     scorecard = json.loads((done.folder / "scorecard.json").read_text())
-    assert scorecard["schema_version"] == 1 and scorecard["run_id"] == run_id
+    assert scorecard["schema_version"] == 2 and scorecard["run_id"] == run_id
     assert {d["target"] for d in scorecard["decisions"]} == {"bot", "ref"}
 
     markdown = (done.folder / "report.md").read_text()
@@ -64,8 +64,14 @@ def test_every_report_is_written_and_consistent(tmp_path: Path) -> None:
     assert "## Decisions" in markdown and "human" in markdown
 
     root = ET.parse(done.folder / "junit.xml").getroot()
-    assert root.get("tests") == "4" and root.get("failures") == "2"
-    failures = root.findall(".//failure")
+    # 4 case testcases (2 failing) and 6 gate checks (bot's max_critical failing).
+    assert root.get("tests") == "10" and root.get("failures") == "3"
+    gate_failures = root.findall(".//failure[@type='GateFailed']")
+    assert [f.get("message") for f in gate_failures] == [
+        "target 'bot': 4 of 4 answers had a critical finding, at most 0 allowed "
+        "(policy.unsupported in 4)"
+    ]
+    failures = [f for f in root.findall(".//failure") if f.get("type") != "GateFailed"]
     assert len(failures) == 2
     assert all("policy.unsupported" in (f.get("type") or "") for f in failures)
     assert all("0 of 2 samples passed" in (f.get("message") or "") for f in failures)

@@ -100,7 +100,8 @@ def test_flaky_cases_follow_the_gate_policy(tmp_path: Path, flaky: str, passes: 
         n_cases=2,
         samples=3,
         targets=[scripted("bot", [GOOD, GOOD, FABRICATED])],
-        extra={"gates": {"cases_must_pass": True, "flaky": flaky}},
+        # The case gate alone: the critical-finding gate is off (it would fail the run first).
+        extra={"gates": {"cases_must_pass": True, "flaky": flaky, "max_critical": None}},
     )
     assert card.passed is passes
     if not passes:
@@ -117,7 +118,7 @@ def test_a_stable_failure_fails_the_case_gate_under_every_flaky_policy(tmp_path:
         samples=2,
         cases=cases,
         targets=[scripted("bot", [GOOD, GOOD, FABRICATED, FABRICATED])],
-        extra={"gates": {"cases_must_pass": True, "flaky": "pass"}},
+        extra={"gates": {"cases_must_pass": True, "flaky": "pass", "max_critical": None}},
     )
     assert [o.stability for o in card.cases] == ["stable_fail", "stable_pass"]
     assert card.gate_failures == ["case 'bad' [bot]: 0 of 2 samples passed"]
