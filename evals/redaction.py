@@ -6,8 +6,8 @@ error text can carry the API key. `redact` replaces, in any text:
 - the value of every credential variable set in the environment: the variables litellm reads
   keys from, any variable whose name ends like a credential (`_API_KEY`, `_TOKEN`, ...; both
   lists in `evals/data/key_variables.yaml`), and each target's own `api_key_env` (`watch`);
-- whatever follows `Bearer ` (the header as a provider echoes it), and the value of an
-  `api-key:` / `x-api-key=` field, whether or not it is a known variable's value.
+- a token (8 characters or more, with a digit) after `Bearer ` (the header as a provider
+  echoes it) or as the value of an `api-key:` / `x-api-key=` field, known variable or not.
 
 Values shorter than the file's `min_length` are left alone: a 1-character "key" would erase every
 such character from every report.
@@ -15,12 +15,12 @@ such character from every report.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -44,7 +44,7 @@ class KeyVariables:
         return upper in self.names or upper.endswith(self.suffixes)
 
 
-@cache
+@functools.cache
 def key_variables() -> KeyVariables:
     data = yaml.safe_load(KEY_VARIABLES_PATH.read_text(encoding="utf-8"))
     return KeyVariables(
@@ -66,22 +66,42 @@ def watch(names: Iterable[str | None]) -> None:
 def secrets(environ: Mapping[str, str] | None = None) -> list[str]:
     """The credential values set in the environment, longest first (so a key that contains
     another is replaced whole), each also as it appears URL-encoded."""
-    env = os.environ if environ is None else environ
+    if environ is not None:
+        return _secrets(tuple(environ.items()), frozenset(_watched))
+    # Reading os.environ decodes every variable (a few hundred microseconds, per result); its
+    # raw table hashes in a few, so the scan runs again only when the environment changed.
+    raw: Any = getattr(os.environ, "_data", None)
+    if not isinstance(raw, dict):
+        return _secrets(tuple(os.environ.items()), frozenset(_watched))
+    fingerprint = (hash(tuple(raw.items())), frozenset(_watched))
+    if _last[0] != fingerprint:
+        _last[:] = [fingerprint, _secrets(tuple(os.environ.items()), fingerprint[1])]
+    found: list[str] = _last[1]
+    return found
+
+
+_last: list[Any] = [None, []]
+
+
+@functools.lru_cache(maxsize=64)
+def _secrets(items: tuple[tuple[str, str], ...], watched: frozenset[str]) -> list[str]:
     spec = key_variables()
     found: set[str] = set()
-    for name, value in env.items():
+    for name, value in items:
         value = value.strip()
         if len(value) < spec.min_length:
             continue
-        if name in _watched or spec.is_credential(name):
+        if name in watched or spec.is_credential(name):
             found.add(value)
             found.add(quote(value, safe=""))
     return sorted(found, key=len, reverse=True)
 
 
-# The token after "Bearer " (an echoed Authorization header), and an api-key field's value.
-_BEARER = re.compile(r"(?i)(\bbearer\s+)([A-Za-z0-9._~+/=:-]{8,})")
-_KEY_FIELD = re.compile(r"""(?i)(\b(?:x-)?api[-_]?key["']?\s*[:=]\s*["']?)([^\s"',;}\]\[)]{8,})""")
+# The token after "Bearer " (an echoed Authorization header), and an api-key field's value. A
+# token has a digit and 8 characters or more, so prose ("bearer instruments") is left alone.
+_TOKEN = r"(?=[A-Za-z0-9._~+/=:-]*\d)[A-Za-z0-9._~+/=:-]{8,}"
+_BEARER = re.compile(rf"(?i)(\bbearer\s+){_TOKEN}")
+_KEY_FIELD = re.compile(rf"""(?i)(\b(?:x-)?api[-_]?key["']?\s*[:=]\s*["']?){_TOKEN}""")
 
 
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
@@ -89,8 +109,12 @@ def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
     for value in secrets(environ):
         if value in text:
             text = text.replace(value, REDACTED)
-    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    return _KEY_FIELD.sub(lambda m: m.group(1) + REDACTED, text)
+    lowered = text.lower()  # the patterns are slow on long texts; most texts have neither word
+    if "bearer" in lowered:
+        text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    if "key" in lowered:
+        text = _KEY_FIELD.sub(lambda m: m.group(1) + REDACTED, text)
+    return text
 
 
 def redact_data(value: Any) -> Any:
