@@ -38,11 +38,12 @@ def known_providers(litellm: Any) -> list[str]:
     return sorted({str(getattr(p, "value", p)) for p in litellm.provider_list})
 
 
-def routes(litellm: Any, target: Target) -> bool:
-    """Whether litellm routes this model string to a provider, without calling it."""
-    _, slash, name = target.model.partition("/")
-    if slash and not name.strip():
-        return False  # `openai/`: a provider without a model
+def routes(litellm: Any, target: Target, providers: list[str]) -> bool:
+    """Whether litellm routes this model string to a provider, without calling it: a known
+    `provider/` prefix, or a name litellm's `get_llm_provider` maps (a bare `gpt-4o-mini`)."""
+    prefix, slash, name = target.model.partition("/")
+    if slash and prefix in providers:
+        return bool(name.strip())  # `openai/` names a provider but no model
     try:
         litellm.get_llm_provider(model=target.model, api_base=target.api_base)
     except Exception:  # litellm raises its BadRequestError (or others) for an unroutable name
@@ -88,11 +89,10 @@ def check_models(path: Path, targets: Iterable[Target], issues: list[InputIssue]
     from evals.targets.litellm_target import import_litellm
 
     litellm = import_litellm()
-    providers: list[str] | None = None
+    providers = known_providers(litellm)
     for index, target in remote:
-        if routes(litellm, target):
+        if routes(litellm, target, providers):
             continue
-        providers = providers or known_providers(litellm)
         issues.append(
             InputIssue(
                 str(path),

@@ -190,7 +190,12 @@ def test_a_misspelled_model_is_refused_naming_file_target_field_and_the_fix(
 
 @pytest.mark.parametrize(
     ("model", "hint"),
-    [("opnai/gpt-4o-mini", "openai/gpt-4o-mini"), ("nosuchprovider/x", None), ("gpt-99", None)],
+    [
+        ("opnai/gpt-4o-mini", "openai/gpt-4o-mini"),
+        ("nosuchprovider/x", None),
+        ("gpt-99", None),
+        ("openai/", None),
+    ],
 )
 def test_unknown_providers_and_unmapped_bare_names_are_refused(
     tmp_path: Path, model: str, hint: str | None
@@ -337,3 +342,20 @@ def test_a_missing_key_fails_engine_construction(
     [issue] = caught.value.issues
     assert issue.field == "api_key_env" and issue.record == "live"
     Engine(build_plan(suite, replay_mode="replay"), store, "r2")  # replaying needs no key
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_pytest_plugin_reports_a_missing_key_as_a_usage_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEY_VAR, raising=False)
+    write_suite(pytester.path, targets=[_target("live", "http://127.0.0.1:9/v1")])
+    args = ("-p", "evals.pytest_plugin", "--evals-suite", "suite.yaml", "--evals-replay", "off")
+    done = pytester.runpytest(*args)
+    assert done.ret == pytest.ExitCode.USAGE_ERROR
+    assert KEY_VAR in str(done.stderr) and "INTERNALERROR" not in str(done.stderr)
+    monkeypatch.setenv(KEY_VAR, KEY)  # with the key, the same suite is collected
+    collected = pytester.runpytest(*args, "--collect-only", "-q")
+    assert collected.ret == pytest.ExitCode.OK, collected.stdout
