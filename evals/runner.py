@@ -174,7 +174,7 @@ class Engine:
     def _calls_live(self, state: _TargetState, done: set[tuple[str, str, int]]) -> bool:
         """Whether the run will call this target's provider: not when replaying, nor when
         every answer it still needs is stored or recorded."""
-        if self.mode == "replay" and state.cassette is not None:
+        if self.mode == "replay":
             return False
         cassette = None if self.mode == "record" else state.cassette
         for case, sample in self._todo(state.target, done):

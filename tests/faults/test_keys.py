@@ -33,7 +33,9 @@ from evals.suite_file import build_plan
 from evals.targets.base import retry_after_seconds
 from evals.validate import validate_paths
 
-KEY_VAR = "SUPPORTGATE_FAULT_CRED"  # a name that no credential suffix catches: api_key_env must
+pytest_plugins = ["pytester"]
+
+KEY_VAR = "SUPPORTGATE_FAULT_CRED"  # no credential-like suffix: only api_key_env marks it
 KEY = "sk-fault-" + os.urandom(12).hex()
 
 
@@ -342,9 +344,6 @@ def test_a_missing_key_fails_engine_construction(
     [issue] = caught.value.issues
     assert issue.field == "api_key_env" and issue.record == "live"
     Engine(build_plan(suite, replay_mode="replay"), store, "r2")  # replaying needs no key
-
-
-pytest_plugins = ["pytester"]
 
 
 def test_the_pytest_plugin_reports_a_missing_key_as_a_usage_error(
