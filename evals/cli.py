@@ -86,7 +86,7 @@ def run(
 
     from evals.errors import InputError
     from evals.progress import SilentProgress, default_progress
-    from evals.runner import Engine, start_run
+    from evals.runner import Engine, new_run_id, start_run
     from evals.store import RunStore
     from evals.suite_file import DEMO_SUITE, build_plan
     from evals.targets.local_model import check_available, is_local_model
@@ -112,10 +112,13 @@ def run(
                 suite or DEMO_SUITE, replay_mode=replay, default_mode=default_mode, output=out
             )
             store = RunStore.in_folder(Path(plan.output_dir))
-            run_id = start_run(plan, store)
+            run_id = new_run_id()
+        # The engine checks the API keys it will need, so it is built before the run is stored.
         engine = Engine(
             plan, store, run_id, progress=SilentProgress() if quiet else default_progress()
         )
+        if resume is None:
+            start_run(plan, store, run_id)
     except (InputError, KeyError, ValueError) as exc:
         _input_error(exc)
     print(

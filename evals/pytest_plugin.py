@@ -217,6 +217,8 @@ def pytest_configure(config: pytest.Config) -> None:
         engine = Engine(plan, None, PENDING_RUN_ID)
     except (KeyError, ValueError) as exc:  # e.g. an unknown guardrail name
         raise pytest.UsageError(f"{settings.suite}: {exc}") from None
+    except InputError as exc:  # e.g. a target's API key variable is not set
+        raise pytest.UsageError(str(exc)) from None
     plugin = SuitePlugin(config, settings, plan, engine)
     if plugin.controller:
         try:  # a broken store is the user's input problem, found before anything runs

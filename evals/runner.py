@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import secrets
 import time
 from collections.abc import Iterator, Mapping
@@ -20,9 +21,11 @@ from pathlib import Path
 
 import evals
 from evals.cassettes import Cassette, CassetteEntry, cassette_key, now
+from evals.errors import InputError, InputIssue
 from evals.progress import Progress, SilentProgress
 from evals.prompts import render_messages
 from evals.records import Case, CaseResult, Response, RunPlan, Target, Versions, content_hash
+from evals.redaction import redact, redact_record, watch
 from evals.store import RunStore
 from evals.targets.base import (
     CallRequest,
@@ -32,6 +35,7 @@ from evals.targets.base import (
     TransientError,
 )
 from evals.targets.factory import OFFLINE_MODELS, make_client
+from evals.targets.litellm_target import LiteLLMTarget
 from evals.verdict import judge_answer
 from guardrails.registry import GuardrailContext, GuardrailSet, registry_version
 
@@ -54,12 +58,34 @@ def seed_for(plan: RunPlan, target: Target, sample: int) -> int:
     return base + sample
 
 
+#: The longest wait before a retry, whatever a provider's Retry-After asks (and at most the
+#: target's timeout): a 429 with `Retry-After: 3600` must not stall a run for an hour.
+MAX_RETRY_WAIT = 60.0
+
+
+def retry_wait_cap(target: Target) -> float:
+    return min(target.timeout, MAX_RETRY_WAIT)
+
+
 async def call_with_retries(client: TargetClient, target: Target, request: CallRequest) -> Response:
     """Call once, retrying transient failures with exponential backoff; a call that still fails
-    becomes a Response carrying the error (never an exception, never a pass)."""
+    becomes a Response carrying the error (never an exception, never a pass).
+
+    No wait before a retry exceeds `retry_wait_cap` (the target's timeout, at most 60 s). A
+    provider that asks for a longer wait (Retry-After) is not retried: the error is recorded at
+    once. So a call takes at most (retries + 1) x timeout + retries x the cap."""
     attempts = 0
     delay = target.backoff
+    cap = retry_wait_cap(target)
     started = time.perf_counter()
+
+    def failed(message: str) -> Response:
+        return Response(
+            error=redact(f"{message} (after {attempts} attempt{'s' if attempts > 1 else ''})"),
+            attempts=attempts,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+
     while True:
         attempts += 1
         error: TargetError
@@ -82,13 +108,15 @@ async def call_with_retries(client: TargetClient, target: Target, request: CallR
         except Exception as exc:  # a client bug must not crash the run or pass the case
             error = PermanentError(f"{type(exc).__name__}: {exc}")
         if not error.transient or attempts > target.retries:
-            return Response(
-                error=f"{error} (after {attempts} attempt{'s' if attempts > 1 else ''})",
-                attempts=attempts,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            return failed(str(error))
+        if error.retry_after is not None and error.retry_after > cap:
+            return failed(
+                f"{error}; the provider asks to retry after {error.retry_after:g}s, longer than "
+                f"target '{target.name}' waits ({cap:g}s: its timeout, at most "
+                f"{MAX_RETRY_WAIT:g}s), so it was not retried"
             )
-        await asyncio.sleep(error.retry_after if error.retry_after is not None else delay)
-        delay = min(delay * 2, 60.0)
+        await asyncio.sleep(min(error.retry_after if error.retry_after is not None else delay, cap))
+        delay = min(delay * 2, MAX_RETRY_WAIT)
 
 
 #: Allocations between young-generation collections while a run is in flight (CPython: 700).
@@ -141,6 +169,48 @@ class Engine:
             uses_cassette = self.mode != "off" and target.model not in OFFLINE_MODELS
             cassette = Cassette(Path(plan.replay_dir), target.name) if uses_cassette else None
             self.states[target.name] = _TargetState(target, client, cassette)
+        watch(target.api_key_env for target in plan.suite.targets)
+        self.check_keys()
+
+    def _calls_live(self, state: _TargetState, done: set[tuple[str, str, int]]) -> bool:
+        """Whether the run will call this target's provider: not when replaying, nor when
+        every answer it still needs is stored or recorded."""
+        if self.mode == "replay":
+            return False
+        cassette = None if self.mode == "record" else state.cassette
+        for case, sample in self._todo(state.target, done):
+            if cassette is None:
+                return True
+            policy = self.plan.policies.get(case.company)
+            if policy is None:
+                return True
+            messages = render_messages(case, state.target, policy)
+            if cassette.get(cassette_key(state.target, messages, sample)) is None:
+                return True
+        return False
+
+    def check_keys(self) -> None:
+        """Stop before the first call when a target that will call its provider names an
+        `api_key_env` that is unset or empty (not one error per answer, after the run began)."""
+        done = self.store.done_keys(self.run_id) if self.store is not None else set()
+        issues: list[InputIssue] = []
+        for state in self.states.values():
+            variable = state.target.api_key_env
+            if not variable or not isinstance(state.client, LiteLLMTarget):
+                continue
+            if os.environ.get(variable, "").strip() or not self._calls_live(state, done):
+                continue
+            issues.append(
+                InputIssue(
+                    self.plan.suite_path,
+                    f"the environment variable {variable} is not set (or empty); set it to the "
+                    "provider's API key, or run with --replay replay to use recorded answers only",
+                    record=state.target.name,
+                    field="api_key_env",
+                )
+            )
+        if issues:
+            raise InputError(issues)
 
     def _todo(self, target: Target, done: set[tuple[str, str, int]]) -> Iterator[tuple[Case, int]]:
         for case in self.plan.cases:
@@ -184,7 +254,7 @@ class Engine:
                 attempts=0,
             )
         else:
-            response = await self._live(state, request)
+            response = redact_record(await self._live(state, request))
             if cassette is not None and response.ok:
                 cassette.put(
                     CassetteEntry(

@@ -34,6 +34,7 @@ from evals.records import (
     Target,
     Versions,
 )
+from evals.redaction import redact_record
 
 STORE_NAME = "runs.sqlite"
 
@@ -334,6 +335,7 @@ class RunStore:
         """Store one result and its findings atomically (one transaction, committed), chained
         to the run's latest result. Results are only appended: storing one twice is an error,
         because replacing a result is exactly the silent edit the chain exists to reveal."""
+        result = redact_record(result)  # safety net: no credential is ever written
         key = (result.run_id, result.case_id, result.target, result.sample)
         findings: list[FindingRow] = [
             (position, f.guardrail, f.code, f.severity, f.message, f.evidence.model_dump_json())

@@ -18,6 +18,7 @@ from evals.decision_policy import load_decision_policy
 from evals.errors import InputError, InputIssue
 from evals.records import Case, CaseSource, PolicyBook, RunPlan, Suite
 from evals.targets.local_model import LocalModelUnavailable, check_available, is_local_model
+from evals.targets.providers import check_models
 from evals.yaml_lines import LineMap, load_yaml
 
 #: The suite `evals run` uses when none is given.
@@ -136,6 +137,8 @@ def build_plan(
     check_references(cases, policies, str(suite_path), issues)
     if not cases and not issues:
         issues.append(InputIssue(str(suite_path), "the suite selects no case"))
+    if mode != "replay":  # a replayed run calls no provider (and must not import litellm)
+        check_models(suite_path, suite.targets, issues)
     for target in suite.targets:
         if is_local_model(target.model) and mode != "replay":
             try:

@@ -21,6 +21,7 @@ from evals.cassettes import Cassette
 from evals.errors import InputError, InputIssue
 from evals.records import Case, LabelledResponse, PolicyBook
 from evals.suite_file import build_plan, check_references, suite_from_yaml
+from evals.targets.providers import check_models
 from evals.yaml_lines import load_yaml
 
 
@@ -86,11 +87,14 @@ def _yaml_file(path: Path, inv: Inventory) -> None:
         )
     elif kind == "suite":
         inv.suites += 1
-        if suite_from_yaml(path, data, lines, inv.issues) is not None:
+        suite = suite_from_yaml(path, data, lines, inv.issues)
+        if suite is not None:
             try:
                 build_plan(path)
             except InputError as exc:
                 inv.issues.extend(exc.issues)
+            if suite.replay.mode == "replay":  # build_plan skips the check when replaying
+                check_models(path, suite.targets, inv.issues)
     else:
         inv.issues.append(
             InputIssue(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 from evals.records import Case, Target
@@ -38,6 +41,28 @@ class TargetError(Exception):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def retry_after_seconds(value: Any, now: datetime | None = None) -> float | None:
+    """A Retry-After header's wait in seconds: a number of seconds (`inf` included: the runner
+    caps every wait) or an HTTP date; None when it is absent or unreadable (negative, NaN,
+    anything else), so the runner falls back to its own backoff."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    if math.isnan(seconds) or seconds < 0:
+        return None
+    return seconds
 
 
 class TransientError(TargetError):

@@ -6,7 +6,7 @@ from evals.records import Target
 from evals.targets.base import TargetClient
 from evals.targets.litellm_target import LiteLLMTarget
 from evals.targets.local_model import LocalModelTarget, is_local_model
-from evals.targets.scripted import ReferenceTarget, ScriptedTarget
+from evals.targets.scripted import SCRIPTED_MODEL, ReferenceTarget, ScriptedTarget
 
 #: Targets that answer without a model call; their answers are not recorded in cassettes.
 OFFLINE_MODELS = frozenset({"reference"})
@@ -17,7 +17,7 @@ def make_client(target: Target) -> TargetClient:
     `local/...` model only checks its name; its server starts with the first live call)."""
     if target.model == "reference":
         return ReferenceTarget(target)
-    if target.model == "fake/scripted":
+    if target.model == SCRIPTED_MODEL:
         return ScriptedTarget(target)
     if is_local_model(target.model):
         return LocalModelTarget(target)

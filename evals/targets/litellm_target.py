@@ -21,7 +21,14 @@ import os
 from typing import Any
 
 from evals.records import Target
-from evals.targets.base import CallRequest, Completion, PermanentError, TransientError
+from evals.redaction import redact, redact_logs, watch
+from evals.targets.base import (
+    CallRequest,
+    Completion,
+    PermanentError,
+    TransientError,
+    retry_after_seconds,
+)
 
 _litellm: Any = None
 
@@ -51,6 +58,8 @@ def import_litellm() -> Any:
         # The import leaves ~300k long-lived objects; without this every full collection during
         # a run walks them all (about 0.5 ms per call, measured). Frozen objects are never freed.
         gc.freeze()
+        # Its loggers print provider errors, which may repeat the Authorization header.
+        redact_logs("LiteLLM", "LiteLLM Proxy", "LiteLLM Router", "litellm")
         _litellm = litellm
     return _litellm
 
@@ -60,7 +69,8 @@ def classify(exc: BaseException) -> Exception:
     litellm = import_litellm()
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
-    message = f"{name}: {str(exc)[:500]}"
+    # Redacted before it is cut: a key cut in half would no longer match its value.
+    message = redact(f"{name}: {exc}")[:500]
     transient_types = tuple(
         t
         for t in (
@@ -77,11 +87,7 @@ def classify(exc: BaseException) -> Exception:
         or status == 429
         or (isinstance(status, int) and status >= 500)
     ):
-        retry_after: float | None = None
-        header = _retry_after_header(exc)
-        with contextlib.suppress(TypeError, ValueError):
-            retry_after = float(header) if header is not None else None
-        return TransientError(message, retry_after=retry_after)
+        return TransientError(message, retry_after=retry_after_seconds(_retry_after_header(exc)))
     return PermanentError(message)
 
 
@@ -146,6 +152,7 @@ def _usage(response: Any) -> tuple[int | None, int | None]:
 class LiteLLMTarget:
     def __init__(self, config: Target, *, api_base: str | None = None) -> None:
         self.config = config
+        watch([config.api_key_env])
         self.api_base = api_base or config.api_base
         self._litellm: Any = None
         self._priced = True

@@ -16,6 +16,9 @@ from typing import Any
 from evals.records import Target
 from evals.targets.base import CallRequest, Completion, PermanentError, TransientError
 
+#: The model string that selects this target in a suite.
+SCRIPTED_MODEL = "fake/scripted"
+
 
 class ScriptedTarget:
     def __init__(

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from builders import write_suite
 
+from evals.errors import InputError
 from evals.runner import Engine, start_run
 from evals.store import RunStore
 from evals.suite_file import build_plan
@@ -134,10 +135,10 @@ def test_the_api_key_is_sent_but_never_stored(tmp_path: Path) -> None:
     assert json.dumps({"api_key_env": "SUPPORTGATE_TEST_KEY"})  # the suite names the variable
 
 
-def test_a_missing_key_variable_is_a_clear_error(
+def test_a_missing_key_variable_stops_the_run_before_any_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SUPPORTGATE_TEST_KEY")
-    [result], mock, _ = _run(tmp_path, [])
-    assert mock.requests == []
-    assert "SUPPORTGATE_TEST_KEY" in (result.response.error or "")
+    with pytest.raises(InputError, match="SUPPORTGATE_TEST_KEY") as caught:
+        _run(tmp_path, [])
+    assert caught.value.issues[0].field == "api_key_env"
