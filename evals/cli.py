@@ -29,6 +29,30 @@ OutOption = Annotated[
 ]
 
 
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="replace the manifest and reports already in the report folder"),
+]
+
+
+def _refused(exc: Exception, out: Path) -> NoReturn:
+    """A run whose hash chain fails verification: exit 1, naming each problem."""
+    from evals.compliance import RunTampered
+
+    if isinstance(exc, RunTampered):
+        print(
+            f"REFUSED: run {exc.report.run_id} fails verification; reports built from it "
+            "would vouch for altered results:",
+            file=sys.stderr,
+        )
+        for problem in exc.report.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        print(f"details: evals verify {exc.report.run_id} --out {out}", file=sys.stderr)
+    else:
+        print(f"REFUSED: {exc}", file=sys.stderr)
+    raise typer.Exit(EXIT_GATE)
+
+
 def _startup_errors() -> tuple[type[Exception], ...]:
     from evals.errors import InputError
     from evals.targets.local_model import LocalModelStartError, LocalModelUnavailable
@@ -78,14 +102,19 @@ def run(
         str | None, typer.Option(help="complete the missing answers of this run id")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False,
+    force: ForceOption = False,
 ) -> None:
-    """Run a suite: answer every case with every target, check, store, and apply the gates."""
+    """Run a suite: answer every case with every target, check, store, and apply the gates.
+
+    Reports go to <out>/reports/<run id>/, beside the store (with --resume: the --out given)."""
     import asyncio
     import os
     import time
 
+    from evals.compliance import RunTampered
     from evals.errors import InputError
     from evals.progress import SilentProgress, default_progress
+    from evals.publish import check_publishable, publish, report_folder
     from evals.runner import Engine, start_run
     from evals.store import RunStore
     from evals.suite_file import DEMO_SUITE, build_plan
@@ -98,9 +127,12 @@ def run(
         if resume is not None:
             if suite is not None:
                 _input_error(ValueError("give either a suite or --resume RUN_ID, not both"))
+            _require_store(out or Path("out"))
             store = RunStore.in_folder(out or Path("out"))
             plan = store.plan(resume)
             run_id = resume
+            # Before answering anything: the reports it ends with must be writable here.
+            check_publishable(store, run_id, report_folder(store, run_id), force=force)
             for target in plan.suite.targets:
                 if is_local_model(target.model) and plan.suite.replay.mode != "replay":
                     check_available(target.model)
@@ -116,6 +148,8 @@ def run(
         engine = Engine(
             plan, store, run_id, progress=SilentProgress() if quiet else default_progress()
         )
+    except RunTampered as exc:
+        _refused(exc, out or Path("out"))
     except (InputError, KeyError, ValueError) as exc:
         _input_error(exc)
     print(
@@ -135,17 +169,18 @@ def run(
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: completed answers are stored. Resume with: "
-            f"evals run --resume {run_id} --out {plan.output_dir}",
+            f"evals run --resume {run_id} --out {store.path.parent}",
             file=sys.stderr,
         )
         raise typer.Exit(130) from None
     except InputError as exc:
         _input_error(exc)
-    from evals.publish import publish
     from reports.tables import decision_table, totals_table
 
     try:
-        published = publish(store, run_id)
+        published = publish(store, run_id, force=force)
+    except RunTampered as exc:
+        _refused(exc, store.path.parent)
     except InputError as exc:
         _input_error(exc)
     card = published.card
@@ -323,8 +358,14 @@ def report(
         Path | None,
         typer.Option("--to", help="report folder (default: <out>/reports/<run id>)"),
     ] = None,
+    force: ForceOption = False,
 ) -> None:
-    """Write a stored run's reports again (optionally re-deciding under another policy)."""
+    """Write a stored run's reports again (optionally re-deciding under another policy).
+
+    They go to --to, else <out>/reports/<run id>/ (never the folder the run was first made in);
+    a run whose hash chain fails verification is refused (exit 1), and a manifest already there
+    is replaced only with --force (exit 2 otherwise)."""
+    from evals.compliance import RunTampered
     from evals.decision_policy import load_decision_policy
     from evals.errors import InputError
     from evals.publish import publish
@@ -335,7 +376,9 @@ def report(
     try:
         store = RunStore.in_folder(out)
         policy = load_decision_policy(decision_policy) if decision_policy else None
-        published = publish(store, run_id, policy=policy, folder=folder)
+        published = publish(store, run_id, policy=policy, folder=folder, force=force)
+    except RunTampered as exc:
+        _refused(exc, out)
     except InputError as exc:
         _input_error(exc)
     _print_published(published.folder, out)

@@ -1,0 +1,294 @@
+"""Issue #13, reports, verify and approvals a compliance officer can rely on:
+
+- `evals report` and `evals run --resume` write under their own `--out`, never into the folder
+  the run was first made in; they refuse a store whose hash chain fails verification and never
+  replace a manifest without `--force`;
+- `evals verify` covers every field of the manifest and names files the manifest does not list;
+- `evals approve` refuses a run whose gates failed, whose inputs on disk changed, or with a
+  target that has no decision; an untouched passing run is still approved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import run_suite, write_suite
+from typer.testing import CliRunner
+
+from evals.cli import app
+from evals.compliance import MANIFEST_NAME, verify
+from evals.errors import InputError
+from evals.manifest import Manifest, body_sha256
+from evals.publish import publish
+from evals.store import RunStore
+
+EVALS = [sys.executable, "-m", "evals"]
+REFERENCE = [{"name": "ref", "model": "reference"}]
+
+
+@dataclass(frozen=True)
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+    crash: BaseException | None
+
+
+def evals(*args: str | Path, process: bool = False) -> Done:
+    """The `evals` command: in a subprocess (`process`), or in this one for speed."""
+    if process:
+        env = {k: v for k, v in os.environ.items() if k != "CI"}
+        done = subprocess.run(
+            [*EVALS, *map(str, args)], capture_output=True, text=True, env=env, timeout=120
+        )
+        return Done(done.returncode, done.stdout, done.stderr, None)
+    result = CliRunner().invoke(app, list(map(str, args)))
+    crash = None if isinstance(result.exception, SystemExit | None) else result.exception
+    return Done(result.exit_code, result.stdout, result.stderr, crash)
+
+
+def made(root: Path, **suite_args: Any) -> tuple[Path, str]:
+    """A suite in `root`, run and published the way `evals run` does; (store folder, run id)."""
+    suite_args.setdefault("targets", REFERENCE)
+    suite = write_suite(root, n_cases=2, samples=2, **suite_args)
+    store, run_id = run_suite(suite, replay_mode="off")
+    publish(store, run_id)
+    store.close()
+    return root / "out", run_id
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def no_traceback(*done: Done) -> None:
+    for result in done:
+        assert result.crash is None, result.crash
+        assert "Traceback" not in result.stdout + result.stderr, result.stderr
+
+
+@pytest.fixture
+def original(tmp_path: Path) -> tuple[Path, str]:
+    return made(tmp_path / "original")
+
+
+def copy_of(out: Path, to: Path) -> Path:
+    shutil.copytree(out, to)
+    return to
+
+
+def sql(out: Path, statement: str) -> None:
+    db = sqlite3.connect(out / "runs.sqlite")
+    with db:
+        db.execute(statement)
+    db.close()
+
+
+# --- reports go where you say ------------------------------------------------------------------
+
+
+def test_a_report_rebuilt_into_a_copy_leaves_the_original_byte_identical(
+    original: tuple[Path, str], tmp_path: Path
+) -> None:
+    out, run_id = original
+    before = snapshot(out)
+    copy = copy_of(out, tmp_path / "copy")
+    shutil.rmtree(copy / "reports")
+
+    done = evals("report", run_id, "--out", copy, process=True)
+    assert done.returncode == 0, done.stderr
+    assert (copy / "reports" / run_id / MANIFEST_NAME).is_file()
+    assert f"reports: {copy / 'reports' / run_id}/" in done.stdout
+    assert snapshot(out) == before
+
+    # The copy now has a manifest: it is never replaced without --force.
+    manifest = copy / "reports" / run_id / MANIFEST_NAME
+    kept = manifest.read_bytes()
+    again = evals("report", run_id, "--out", copy, process=True)
+    assert again.returncode == 2
+    assert str(manifest) in again.stderr and "--force" in again.stderr
+    assert manifest.read_bytes() == kept
+    resumed = evals("run", "--resume", run_id, "--out", copy, "-q")
+    assert resumed.returncode == 2 and str(manifest) in resumed.stderr
+    assert manifest.read_bytes() == kept
+
+    forced = evals("report", run_id, "--out", copy, "--force")
+    assert forced.returncode == 0, forced.stderr
+    forced_resume = evals("run", "--resume", run_id, "--out", copy, "-q", "--force")
+    assert forced_resume.returncode == 0, forced_resume.stderr
+    assert snapshot(out) == before
+    for folder in (out, copy):
+        assert evals("verify", run_id, "--out", folder).returncode == 0
+    no_traceback(done, again, resumed, forced, forced_resume)
+
+
+def test_with_the_original_folder_gone_the_copy_still_reports(
+    original: tuple[Path, str], tmp_path: Path
+) -> None:
+    out, run_id = original
+    copy = copy_of(out, tmp_path / "copy")
+    shutil.rmtree(out.parent)
+
+    done = evals("report", run_id, "--out", copy, "--force")
+    resumed = evals("run", "--resume", run_id, "--out", copy, "--force", "-q")
+    no_traceback(done, resumed)
+    assert done.returncode == 0 and resumed.returncode == 0, done.stderr + resumed.stderr
+    assert not out.parent.exists()  # nothing was written where the run was first made
+    verified = evals("verify", run_id, "--out", copy)
+    assert verified.returncode == 0 and "INTACT" in verified.stdout, verified.stdout
+
+
+def test_a_tampered_copy_is_refused_by_report_and_resume(
+    original: tuple[Path, str], tmp_path: Path
+) -> None:
+    out, run_id = original
+    copy = copy_of(out, tmp_path / "copy")
+    reports = snapshot(copy / "reports")
+    sql(copy, "UPDATE results SET passed = 1 - passed WHERE seq = 1")
+
+    for done in (
+        evals("report", run_id, "--out", copy, "--force"),
+        evals("report", run_id, "--out", copy, "--to", tmp_path / "elsewhere"),
+        evals("run", "--resume", run_id, "--out", copy, "--force", "-q"),
+    ):
+        no_traceback(done)
+        assert done.returncode == 1, done.stderr
+        assert "REFUSED" in done.stderr and "fails verification" in done.stderr
+        assert "result #1 (" in done.stderr
+    assert snapshot(copy / "reports") == reports
+    assert not (tmp_path / "elsewhere").exists()
+    # The untouched original is still reported.
+    assert evals("report", run_id, "--out", out, "--force").returncode == 0
+
+
+# --- verify covers every field of the manifest -------------------------------------------------
+
+
+def edit_manifest(path: Path, change: Any, *, rehash: bool) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    if rehash:  # an editor who knows the scheme recomputes the body hash
+        data["body_sha256"] = body_sha256(Manifest.model_validate(data))
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def flip_gates(data: dict[str, Any]) -> None:
+    data["gates_passed"] = not data["gates_passed"]
+
+
+def bump_policy_version(data: dict[str, Any]) -> None:
+    data["decision_policy"]["version"] = data["decision_policy"]["version"] + ".1"
+
+
+@pytest.mark.parametrize("rehash", [False, True], ids=["naive", "rehashed"])
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [(flip_gates, "gates_passed"), (bump_policy_version, "decision_policy.version")],
+    ids=["gates_passed", "decision_policy.version"],
+)
+def test_an_edited_manifest_field_is_named_by_verify(
+    original: tuple[Path, str], change: Any, named: str, rehash: bool
+) -> None:
+    out, run_id = original
+    untouched = evals("verify", run_id, "--out", out)
+    assert untouched.returncode == 0, untouched.stdout
+    edit_manifest(out / "reports" / run_id / MANIFEST_NAME, change, rehash=rehash)
+    done = evals("verify", run_id, "--out", out)
+    no_traceback(done)
+    assert done.returncode == 1 and "TAMPERED" in done.stdout
+    assert f"{named} was changed" in done.stdout, done.stdout
+    assert ("body_sha256" in done.stdout) is not rehash
+
+
+def test_an_extra_file_in_the_report_folder_is_named_by_verify(
+    original: tuple[Path, str],
+) -> None:
+    out, run_id = original
+    folder = out / "reports" / run_id
+    (folder / "approved-by-legal.pdf").write_bytes(b"%PDF-1.4 not from this run")
+    (folder / "notes").mkdir()
+    done = evals("verify", run_id, "--out", out)
+    no_traceback(done)
+    assert done.returncode == 1 and "TAMPERED" in done.stdout
+    assert "2 file(s) in the report folder" in done.stdout
+    assert "approved-by-legal.pdf, notes/" in done.stdout
+    (folder / "approved-by-legal.pdf").unlink()
+    (folder / "notes").rmdir()
+    assert evals("verify", run_id, "--out", out).returncode == 0
+
+
+def leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, (*path, key))
+    elif isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            yield from leaves(item, (*path, index))
+    else:
+        yield path
+
+
+def mutated(value: Any) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if value is None:
+        return "x"
+    return [*value, "x"]  # an empty list
+
+
+def test_every_manifest_field_is_covered_by_verify(
+    original: tuple[Path, str], tmp_path: Path
+) -> None:
+    """Any single edit to any field is caught: by the body hash, and also when the editor
+    recomputes it, by recomputing the field from the store (all but written_by.version, which
+    only an archived copy of the manifest can vouch for)."""
+    out, run_id = original
+    path = out / "reports" / run_id / MANIFEST_NAME
+    pristine = path.read_text(encoding="utf-8")
+    data = json.loads(pristine)
+    paths = list(leaves(data))
+    assert len(paths) > 40 and ("decision_policy", "policy", "name") in paths
+    store = RunStore.in_folder(out)
+    assert verify(store, run_id, path).intact
+    missed: dict[bool, list[str]] = {False: [], True: []}
+    for rehash in (False, True):
+        for leaf in paths:
+            edited = json.loads(pristine)
+            target = edited
+            for key in leaf[:-1]:
+                target = target[key]
+            target[leaf[-1]] = mutated(target[leaf[-1]])
+            if rehash and leaf != ("body_sha256",):
+                # A field edited into something no manifest holds: read_manifest refuses it.
+                with contextlib.suppress(ValueError):
+                    edited["body_sha256"] = body_sha256(Manifest.model_validate(edited))
+            path.write_text(json.dumps(edited), encoding="utf-8")
+            try:
+                caught = not verify(store, run_id, path).intact
+            except InputError:
+                caught = True  # not a readable manifest: exit 2 naming the field
+            if not caught:
+                missed[rehash].append(".".join(map(str, leaf)))
+    path.write_text(pristine, encoding="utf-8")
+    assert verify(store, run_id, path).intact
+    store.close()
+    assert missed == {False: [], True: ["written_by.version"]}
