@@ -396,7 +396,11 @@ def approve(
     note: Annotated[str, typer.Option("--note", help="why, conditions, ticket")] = "",
     out: OutOption = Path("out"),
 ) -> None:
-    """Record a product owner's approval of an automation scope (refused if anything changed)."""
+    """Record a product owner's approval of an automation scope.
+
+    Refused (exit 1, naming each reason) if the scope, the run or the decision policy changed,
+    the run failed its gates, a target or intent has no decision (every answer errored), or the
+    run's policy books, cases or targets differ from the suite's files on disk."""
     from evals.errors import InputError
     from evals.scope import ScopeRefused
     from evals.scope import approve as record_approval
@@ -408,7 +412,9 @@ def approve(
     except InputError as exc:
         _input_error(exc)
     except ScopeRefused as exc:
-        print(f"REFUSED: {exc}", file=sys.stderr)
+        print(f"REFUSED: {len(exc.problems)} reason(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
         raise typer.Exit(EXIT_GATE) from None
     print(
         f"approved by {approval.approved_by} at {approval.approved_at:%Y-%m-%d %H:%M:%S %Z}: "

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from builders import run_suite, write_suite
 from typer.testing import CliRunner
 
@@ -292,3 +293,122 @@ def test_every_manifest_field_is_covered_by_verify(
     assert verify(store, run_id, path).intact
     store.close()
     assert missed == {False: [], True: ["written_by.version"]}
+
+
+# --- approve refuses what it cannot vouch for --------------------------------------------------
+
+
+def approve(out: Path, run_id: str) -> Done:
+    scope = out / "reports" / run_id / "scope.yaml"
+    return evals("approve", scope, "--by", "Ana Ruiz", "--note", "pilot", "--out", out)
+
+
+def approvals(out: Path) -> int:
+    store = RunStore.in_folder(out)
+    try:
+        return int(store.db.execute("SELECT COUNT(*) FROM approvals").fetchone()[0])
+    except sqlite3.OperationalError:  # no approval table yet: none recorded
+        return 0
+    finally:
+        store.close()
+
+
+def refused(done: Done, *reasons: str) -> None:
+    no_traceback(done)
+    assert done.returncode == 1 and "REFUSED" in done.stderr, done.stderr
+    for reason in reasons:
+        assert reason in done.stderr, done.stderr
+
+
+def test_an_untouched_passing_run_is_approved(original: tuple[Path, str]) -> None:
+    out, run_id = original
+    done = evals(
+        "approve",
+        out / "reports" / run_id / "scope.yaml",
+        "--by",
+        "Ana Ruiz",
+        "--out",
+        out,
+        process=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "approved by Ana Ruiz" in done.stdout and approvals(out) == 1
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (
+            lambda root: root.joinpath("policies", "acme.yaml").write_text(
+                yaml.safe_dump(
+                    {
+                        "id": "acme",
+                        "name": "Acme Pay",
+                        "text": "Refunds are processed within 30 business days.\n",
+                    }
+                ),
+                encoding="utf-8",
+            ),
+            "policy book 'acme' differs from the run's (text changed",
+        ),
+        (
+            lambda root: root.joinpath("cases", "cases.yaml").write_text(
+                root.joinpath("cases", "cases.yaml")
+                .read_text(encoding="utf-8")
+                .replace("(c001)", "(c001, urgente)"),
+                encoding="utf-8",
+            ),
+            "case file cases/cases.yaml differs from the run's: case(s) c001 changed",
+        ),
+        (
+            lambda root: root.joinpath("suite.yaml").write_text(
+                root.joinpath("suite.yaml")
+                .read_text(encoding="utf-8")
+                .replace("model: reference", "model: reference\n  timeout: 5"),
+                encoding="utf-8",
+            ),
+            "target 'ref' differs from",
+        ),
+        (lambda root: root.joinpath("suite.yaml").unlink(), "suite.yaml is gone"),
+    ],
+    ids=["policy-book", "case-file", "target", "suite-gone"],
+)
+def test_approve_refuses_a_run_whose_inputs_changed_on_disk(
+    original: tuple[Path, str], edit: Any, reason: str
+) -> None:
+    out, run_id = original
+    edit(out.parent)
+    refused(approve(out, run_id), reason)
+    assert approvals(out) == 0
+
+
+def test_approve_refuses_a_run_whose_gates_failed(tmp_path: Path) -> None:
+    out, run_id = made(
+        tmp_path,
+        targets=[
+            {
+                "name": "bot",
+                "model": "fake/scripted",
+                "params": {"extra": {"replies": ["Hola {first_name}, ya está."]}},
+            }
+        ],
+        extra={"gates": {"min_pass_rate": 0.9}},
+    )
+    refused(approve(out, run_id), f"run {run_id} failed its gates", "pass rate")
+    assert approvals(out) == 0
+
+
+def test_approve_refuses_a_target_whose_every_answer_errored(tmp_path: Path) -> None:
+    errors = {str(call): "permanent" for call in range(1, 5)}
+    out, run_id = made(
+        tmp_path,
+        targets=[
+            *REFERENCE,
+            {"name": "down", "model": "fake/scripted", "params": {"extra": {"errors": errors}}},
+        ],
+        extra={"gates": {"max_errors": 100}},  # the gates alone would let it through
+    )
+    done = approve(out, run_id)
+    refused(done, "target 'down' has no decision: all 4 of its answers errored")
+    assert "target 'ref'" not in done.stderr and "failed its gates" not in done.stderr
+    assert approvals(out) == 0
