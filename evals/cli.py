@@ -192,7 +192,7 @@ def run(
         )
     print(totals_table(card))
     print(f"\nrun {run_id} finished in {time.monotonic() - t0:.1f}s; results: {store.path}")
-    _print_published(published.folder, store.path.parent)
+    _print_published(run_id, published.folder, store.path.parent)
     print()
     for reason in card.gate_failures:
         print(f"GATE FAILED: {reason}")
@@ -202,17 +202,21 @@ def run(
         raise typer.Exit(EXIT_GATE)
 
 
-def _print_published(folder: Path, out: Path) -> None:
+def _print_published(run_id: str, folder: Path, out: Path) -> None:
+    from evals.compliance import MANIFEST_NAME
+
     print(
         f"reports: {folder}/ (report.html, report.md, scorecard.json, junit.xml, scope.yaml, "
         "manifest.json)"
     )
-    print(f"failing answers with their evidence: evals show {folder.name} --out {out}")
+    print(f"failing answers with their evidence: evals show {run_id} --out {out}")
     print(
         f"approve the automation scope: evals approve {folder / 'scope.yaml'} --by NAME "
         f"--note TEXT --out {out}"
     )
-    print(f"check the run and reports are unaltered: evals verify {folder.name} --out {out}")
+    default = (out / "reports" / run_id).resolve() == folder.resolve()
+    manifest = "" if default else f" --manifest {folder / MANIFEST_NAME}"
+    print(f"check the run and reports are unaltered: evals verify {run_id} --out {out}{manifest}")
 
 
 @app.command()
@@ -381,7 +385,7 @@ def report(
         _refused(exc, out)
     except InputError as exc:
         _input_error(exc)
-    _print_published(published.folder, out)
+    _print_published(run_id, published.folder, out)
     for reason in published.card.gate_failures:
         print(f"GATE FAILED: {reason}")
     print(f"\n{decision_table(published.card)}")

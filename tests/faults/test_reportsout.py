@@ -412,3 +412,31 @@ def test_approve_refuses_a_target_whose_every_answer_errored(tmp_path: Path) -> 
     refused(done, "target 'down' has no decision: all 4 of its answers errored")
     assert "target 'ref'" not in done.stderr and "failed its gates" not in done.stderr
     assert approvals(out) == 0
+
+
+def test_a_report_re_decided_elsewhere_verifies_with_the_command_it_prints(
+    original: tuple[Path, str], tmp_path: Path
+) -> None:
+    """`--to` and `--decision-policy`: the manifest carries the other policy, so verify
+    recomputes the gates under it even after its file changed or is gone."""
+    out, run_id = original
+    before = snapshot(out / "reports")
+    bundled = Path(__file__).parents[2] / "evals" / "data" / "decision_policy.yaml"
+    policy = tmp_path / "lenient.yaml"
+    policy.write_text(
+        bundled.read_text(encoding="utf-8").replace("min_answers: 30", "min_answers: 1"),
+        encoding="utf-8",
+    )
+    to = tmp_path / "rebuilt"
+    done = evals("report", run_id, "--out", out, "--to", to, "--decision-policy", policy)
+    assert done.returncode == 0, done.stderr
+    command = f"evals verify {run_id} --out {out} --manifest {to / MANIFEST_NAME}"
+    assert command in done.stdout
+    assert snapshot(out / "reports") == before  # the run's own reports stay as they were
+    policy.unlink()
+    verified = evals(*command.split()[1:])
+    assert verified.returncode == 0, verified.stdout
+    assert "not the run's own" in verified.stdout
+    edit_manifest(to / MANIFEST_NAME, flip_gates, rehash=True)
+    tampered = evals(*command.split()[1:])
+    assert tampered.returncode == 1 and "gates_passed was changed" in tampered.stdout
