@@ -178,7 +178,8 @@ def run(
     from reports.tables import decision_table, totals_table
 
     try:
-        published = publish(store, run_id, force=force)
+        # A resume checked the existing manifest against the store before appending to it.
+        published = publish(store, run_id, force=force, existing_checked=resume is not None)
     except RunTampered as exc:
         _refused(exc, store.path.parent)
     except InputError as exc:

@@ -54,13 +54,15 @@ __all__ = [
     "RunTampered",
     "VerifyReport",
     "read_manifest",
+    "store_differences",
     "verify",
     "write_manifest",
 ]
 
 
 class RunTampered(Exception):
-    """A run whose hash chain fails verification: nothing may be published from it."""
+    """A run whose hash chain fails verification, or that no longer matches the manifest about
+    to be replaced: nothing may be published from it."""
 
     def __init__(self, report: VerifyReport) -> None:
         self.report = report
@@ -445,12 +447,28 @@ def _recompute(store: RunStore, manifest: Manifest, plan: RunPlan) -> tuple[list
     try:
         run = store.run(manifest.run.id)
     except ValueError as exc:  # a stored result edited into something that no longer parses
+        reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         problems.append(
-            f"gates_passed cannot be recomputed: a stored result no longer parses ({exc})"
+            f"gates_passed cannot be recomputed: a stored result no longer parses ({reason})"
         )
     else:
         problems += claims.gates(manifest, run, plan, policy)
     return problems, notes
+
+
+def store_differences(store: RunStore, run_id: str, manifest_path: Path) -> list[str]:
+    """What the store says now that the manifest at `manifest_path` did not record (its
+    header, versions, inputs and results; not the report files or the decision policy): what
+    must be empty before that manifest is replaced, or the evidence of an edit goes with it."""
+    manifest = read_manifest(manifest_path)
+    header = store.run_header(run_id)
+    links = store.chain_links(run_id)
+    versions, plan, problems = _stored(store, header)
+    if manifest.run.id != run_id:
+        problems.append(f"{manifest_path} is the manifest of run '{manifest.run.id}'")
+    elif versions is not None and plan is not None:
+        problems += _compare(manifest, _evidence(header, versions, plan, links), links)
+    return problems
 
 
 def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> VerifyReport:

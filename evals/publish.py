@@ -6,7 +6,8 @@ they write the same files from the same scorecard. Reports go beside the store t
 from (the `--out` the command was given), never into the folder recorded when the run was first
 made: a copy of a store rebuilds its reports in the copy, and the original's evidence stays as it
 was. A run whose hash chain no longer verifies is refused (reports rebuilt from altered results
-would vouch for them), and an existing manifest is replaced only when asked (`force`).
+would vouch for them), and an existing manifest is replaced only when asked (`force`) and only
+while the store still matches it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from evals.compliance import MANIFEST_NAME, RunTampered, verify, write_manifest
+from evals.compliance import (
+    MANIFEST_NAME,
+    RunTampered,
+    store_differences,
+    verify,
+    write_manifest,
+)
 from evals.decision_policy import DecisionPolicy
 from evals.errors import InputError
 from evals.scope import build_scope, run_fingerprint, write_scope
@@ -34,18 +41,41 @@ def report_folder(store: RunStore, run_id: str) -> Path:
     return store.path.parent / "reports" / run_id
 
 
-def check_publishable(store: RunStore, run_id: str, folder: Path, *, force: bool) -> None:
+def check_publishable(
+    store: RunStore, run_id: str, folder: Path, *, force: bool, existing_checked: bool = False
+) -> None:
     """Raise RunTampered if the run's hash chain fails verification, InputError if `folder`
-    already holds a manifest and `force` is not set. Cheap enough to call before a resume."""
+    already holds a manifest and `force` is not set, RunTampered if it is set but the store no
+    longer matches that manifest (replacing it would destroy the evidence of the edit), unless
+    the caller checked that already (`existing_checked`: before a resume appended results).
+    Cheap enough to call before a resume."""
     chain = verify(store, run_id)
     if chain.status == "tampered":
         raise RunTampered(chain)
     manifest = folder / MANIFEST_NAME
-    if manifest.exists() and not force:
+    if not manifest.exists():
+        return
+    if not force:
         raise InputError.single(
             manifest,
             "a manifest already exists here and is never replaced without --force "
             "(check it first with `evals verify`, or write elsewhere with --to DIR)",
+        )
+    if existing_checked:
+        return
+    differences = store_differences(store, run_id, manifest)
+    if differences:
+        raise RunTampered(
+            chain.model_copy(
+                update={
+                    "status": "tampered",
+                    "problems": [
+                        f"the store no longer matches {manifest}, which --force would replace: "
+                        + problem
+                        for problem in differences
+                    ],
+                }
+            )
         )
 
 
@@ -56,11 +86,12 @@ def publish(
     policy: DecisionPolicy | None = None,
     folder: Path | None = None,
     force: bool = False,
+    existing_checked: bool = False,
 ) -> Published:
     from reports import write_reports
 
     folder = folder or report_folder(store, run_id)
-    check_publishable(store, run_id, folder, force=force)
+    check_publishable(store, run_id, folder, force=force, existing_checked=existing_checked)
     plan = store.plan(run_id)
     run = store.run(run_id)
     card = build_scorecard(run, plan, policy)

@@ -440,3 +440,83 @@ def test_a_report_re_decided_elsewhere_verifies_with_the_command_it_prints(
     edit_manifest(to / MANIFEST_NAME, flip_gates, rehash=True)
     tampered = evals(*command.split()[1:])
     assert tampered.returncode == 1 and "gates_passed was changed" in tampered.stdout
+
+
+def relink(out: Path, seq: int) -> None:
+    """Edit one result and recompute the whole chain and head: the store alone cannot tell."""
+    from evals.store import link_hash, result_content
+
+    db = sqlite3.connect(out / "runs.sqlite")
+    db.row_factory = sqlite3.Row
+    rows = [dict(r) for r in db.execute("SELECT * FROM results ORDER BY seq")]
+    prev = rows[0]["prev"]
+    for row in rows:
+        if row["seq"] == seq:
+            row["passed"] = 1 - row["passed"]
+        findings = db.execute(
+            "SELECT position, guardrail, code, severity, message, evidence FROM findings "
+            "WHERE case_id = ? AND target = ? AND sample = ? ORDER BY position",
+            (row["case_id"], row["target"], row["sample"]),
+        ).fetchall()
+        row["prev"] = prev
+        prev = link_hash(prev, result_content(row, [tuple(f) for f in findings]))
+        with db:
+            db.execute(
+                "UPDATE results SET passed = ?, prev = ?, chain = ? WHERE seq = ?",
+                (row["passed"], row["prev"], prev, row["seq"]),
+            )
+    with db:
+        db.execute("UPDATE runs SET head = ?", (prev,))
+    db.close()
+
+
+def test_force_never_replaces_the_manifest_of_a_store_edited_since(
+    original: tuple[Path, str], tmp_path: Path
+) -> None:
+    out, run_id = original
+    copy = copy_of(out, tmp_path / "copy")
+    relink(copy, 1)
+    store = RunStore.in_folder(copy)
+    assert verify(store, run_id).intact  # the chain alone is fooled
+    store.close()
+    reports = snapshot(copy / "reports")
+    done = evals("report", run_id, "--out", copy, "--force")
+    refused(done, f"the store no longer matches {copy / 'reports' / run_id / MANIFEST_NAME}")
+    assert "the results changed since the manifest was written" in done.stderr
+    assert snapshot(copy / "reports") == reports
+    # The untouched store's manifest is replaced with --force as asked.
+    assert evals("report", run_id, "--out", out, "--force").returncode == 0
+
+
+def test_a_resume_replaces_with_force_the_manifest_of_the_interrupted_run_it_completes(
+    tmp_path: Path,
+) -> None:
+    """An interrupted run published as far as it got (the pytest plugin does) is completed by
+    `evals run --resume --force`: the old manifest matches the store before the resume, and
+    the new one covers every result."""
+    import asyncio
+
+    from evals.progress import SilentProgress
+    from evals.runner import Engine, start_run
+    from evals.suite_file import build_plan
+
+    plan = build_plan(write_suite(tmp_path, n_cases=2, samples=2, targets=REFERENCE))
+    store = RunStore.in_folder(tmp_path / "out")
+    run_id = start_run(plan, store)
+    first_case = plan.model_copy(update={"cases": plan.cases[:1]})
+    asyncio.run(Engine(first_case, store, run_id, progress=SilentProgress()).execute())
+    store.set_status(run_id, "interrupted")
+    publish(store, run_id)
+    store.close()
+    out = tmp_path / "out"
+    manifest = out / "reports" / run_id / MANIFEST_NAME
+    assert json.loads(manifest.read_text())["chain"]["results"] == 2
+
+    refused_resume = evals("run", "--resume", run_id, "--out", out, "-q")
+    assert refused_resume.returncode == 2 and str(manifest) in refused_resume.stderr
+    done = evals("run", "--resume", run_id, "--out", out, "-q", "--force")
+    no_traceback(done)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(manifest.read_text())["chain"]["results"] == 4
+    verified = evals("verify", run_id, "--out", out)
+    assert verified.returncode == 0, verified.stdout
