@@ -6,7 +6,8 @@ version and hash, and an evidence summary. `evals approve SCOPE --by NAME --note
 approval in the run store, but only if the scope still says what the run says: the run's
 fingerprint, the decision policy (as stored with the run and as the file reads now) and every
 decision are checked again, so an edited scope, a changed run or a changed policy is refused.
-So is a run whose gates failed, a target or intent whose every answer errored (nothing was
+So is a run whose evidence does not verify (its hash chain, the manifest beside the scope),
+one whose gates failed, a target or intent whose every answer errored (nothing was
 measured), and a run whose policy books, cases or targets no longer read as the suite's files
 on disk do (`evals.input_drift`): an approval covers what production will actually use.
 """
@@ -22,6 +23,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError
 
+from evals.compliance import MANIFEST_NAME, verify
 from evals.decision_policy import Outcome, load_decision_policy, plan_policy
 from evals.errors import InputError, issues_from_validation
 from evals.input_drift import input_drift
@@ -274,6 +276,11 @@ def approve(scope_path: Path, store: RunStore, *, by: str, note: str) -> Approva
         raise InputError.single(scope_path, "--by must name the person approving")
     scope = load_scope(scope_path)
     _, problems = check_scope(scope, store)
+    # The run's evidence must hold: its hash chain, and the manifest written beside the scope.
+    manifest = scope_path.parent / MANIFEST_NAME
+    evidence = verify(store, scope.run_id, manifest if manifest.is_file() else None)
+    if evidence.status == "tampered":
+        problems += [f"the run's evidence does not verify: {p}" for p in evidence.problems]
     if problems:
         raise ScopeRefused(problems)
     raw = scope_path.read_bytes()

@@ -520,3 +520,14 @@ def test_a_resume_replaces_with_force_the_manifest_of_the_interrupted_run_it_com
     assert json.loads(manifest.read_text())["chain"]["results"] == 4
     verified = evals("verify", run_id, "--out", out)
     assert verified.returncode == 0, verified.stdout
+
+
+def test_approve_refuses_a_scope_whose_report_folder_does_not_verify(
+    original: tuple[Path, str],
+) -> None:
+    out, run_id = original
+    folder = out / "reports" / run_id
+    (folder / "scope-v2.yaml").write_text("targets: []\n", encoding="utf-8")
+    refused(approve(out, run_id), "the run's evidence does not verify", "scope-v2.yaml")
+    (folder / "scope-v2.yaml").unlink()
+    assert approve(out, run_id).returncode == 0 and approvals(out) == 1
