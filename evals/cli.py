@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from evals.compliance import RunTampered
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
 
@@ -35,21 +38,16 @@ ForceOption = Annotated[
 ]
 
 
-def _refused(exc: Exception, out: Path) -> NoReturn:
-    """A run whose hash chain fails verification: exit 1, naming each problem."""
-    from evals.compliance import RunTampered
-
-    if isinstance(exc, RunTampered):
-        print(
-            f"REFUSED: run {exc.report.run_id} fails verification; reports built from it "
-            "would vouch for altered results:",
-            file=sys.stderr,
-        )
-        for problem in exc.report.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        print(f"details: evals verify {exc.report.run_id} --out {out}", file=sys.stderr)
-    else:
-        print(f"REFUSED: {exc}", file=sys.stderr)
+def _refused(exc: RunTampered, out: Path) -> NoReturn:
+    """A run whose evidence fails verification: exit 1, naming each problem."""
+    print(
+        f"REFUSED: run {exc.report.run_id} fails verification; reports built from it would "
+        "vouch for altered results:",
+        file=sys.stderr,
+    )
+    for problem in exc.report.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    print(f"details: evals verify {exc.report.run_id} --out {out}", file=sys.stderr)
     raise typer.Exit(EXIT_GATE)
 
 
