@@ -531,3 +531,20 @@ def test_approve_refuses_a_scope_whose_report_folder_does_not_verify(
     refused(approve(out, run_id), "the run's evidence does not verify", "scope-v2.yaml")
     (folder / "scope-v2.yaml").unlink()
     assert approve(out, run_id).returncode == 0 and approvals(out) == 1
+
+
+def test_a_schema_1_manifest_still_verifies_and_its_gates_are_recomputed(
+    original: tuple[Path, str],
+) -> None:
+    out, run_id = original
+    path = out / "reports" / run_id / MANIFEST_NAME
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["schema_version"] = 1
+    del data["body_sha256"], data["decision_policy"]["policy"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    done = evals("verify", run_id, "--out", out)
+    assert done.returncode == 0 and "manifest schema 1" in done.stdout, done.stdout
+    flip_gates(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    done = evals("verify", run_id, "--out", out)
+    assert done.returncode == 1 and "gates_passed was changed" in done.stdout, done.stdout
