@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 import yaml
 from builders import run_suite, write_suite
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from evals.cli import app
@@ -548,3 +550,48 @@ def test_a_schema_1_manifest_still_verifies_and_its_gates_are_recomputed(
     path.write_text(json.dumps(data), encoding="utf-8")
     done = evals("verify", run_id, "--out", out)
     assert done.returncode == 1 and "gates_passed was changed" in done.stdout, done.stdout
+
+
+CASE_FIELDS = ["intent", "risk", "reference", "facts", "messages", "tags", "channel"]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    field=st.sampled_from(CASE_FIELDS),
+    which=st.integers(0, 1),
+    word=st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12),
+)
+def test_any_edit_to_a_case_on_disk_is_named_with_its_file(
+    original: tuple[Path, str], field: str, which: int, word: str
+) -> None:
+    from evals.input_drift import input_drift
+
+    out, run_id = original
+    store = RunStore.in_folder(out)
+    plan = store.plan(run_id)
+    store.close()
+    path = out.parent / "cases" / "cases.yaml"
+    pristine = path.read_text(encoding="utf-8")
+    assert input_drift(plan) == []
+    data = yaml.safe_load(pristine)
+    case = data["cases"][which]
+    edits: dict[str, Any] = {
+        "intent": f"x_{word}",
+        "risk": "high" if case["risk"] != "high" else "low",
+        "reference": f"{case['reference']} {word}",
+        "facts": {**case["facts"], f"k_{word}": word},
+        "messages": [{"role": "user", "content": f"{word}?"}],
+        "tags": [*case.get("tags", []), word],
+        "channel": "email" if case["channel"] != "email" else "chat",
+    }
+    case[field] = edits[field]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    try:
+        drift = input_drift(plan)
+    finally:
+        path.write_text(pristine, encoding="utf-8")
+    assert drift == [
+        f"case file cases/cases.yaml differs from the run's: case(s) {case['id']} changed"
+    ]
