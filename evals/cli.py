@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from evals.compliance import RunTampered
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
 
@@ -27,6 +30,25 @@ app = typer.Typer(
 OutOption = Annotated[
     Path, typer.Option("--out", help="output folder holding the run store (runs.sqlite)")
 ]
+
+
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="replace the manifest and reports already in the report folder"),
+]
+
+
+def _refused(exc: RunTampered, out: Path) -> NoReturn:
+    """A run whose evidence fails verification: exit 1, naming each problem."""
+    print(
+        f"REFUSED: run {exc.report.run_id} fails verification; reports built from it would "
+        "vouch for altered results:",
+        file=sys.stderr,
+    )
+    for problem in exc.report.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    print(f"details: evals verify {exc.report.run_id} --out {out}", file=sys.stderr)
+    raise typer.Exit(EXIT_GATE)
 
 
 def _startup_errors() -> tuple[type[Exception], ...]:
@@ -78,14 +100,19 @@ def run(
         str | None, typer.Option(help="complete the missing answers of this run id")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False,
+    force: ForceOption = False,
 ) -> None:
-    """Run a suite: answer every case with every target, check, store, and apply the gates."""
+    """Run a suite: answer every case with every target, check, store, and apply the gates.
+
+    Reports go to <out>/reports/<run id>/, beside the store (with --resume: the --out given)."""
     import asyncio
     import os
     import time
 
+    from evals.compliance import RunTampered
     from evals.errors import InputError
     from evals.progress import SilentProgress, default_progress
+    from evals.publish import check_publishable, publish, report_folder
     from evals.runner import Engine, new_run_id, start_run
     from evals.store import RunStore
     from evals.suite_file import DEMO_SUITE, build_plan
@@ -98,9 +125,12 @@ def run(
         if resume is not None:
             if suite is not None:
                 _input_error(ValueError("give either a suite or --resume RUN_ID, not both"))
+            _require_store(out or Path("out"))
             store = RunStore.in_folder(out or Path("out"))
             plan = store.plan(resume)
             run_id = resume
+            # Before answering anything: the reports it ends with must be writable here.
+            check_publishable(store, run_id, report_folder(store, run_id), force=force)
             for target in plan.suite.targets:
                 if is_local_model(target.model) and plan.suite.replay.mode != "replay":
                     check_available(target.model)
@@ -119,6 +149,8 @@ def run(
         )
         if resume is None:
             start_run(plan, store, run_id)
+    except RunTampered as exc:
+        _refused(exc, out or Path("out"))
     except (InputError, KeyError, ValueError) as exc:
         _input_error(exc)
     print(
@@ -138,17 +170,19 @@ def run(
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: completed answers are stored. Resume with: "
-            f"evals run --resume {run_id} --out {plan.output_dir}",
+            f"evals run --resume {run_id} --out {store.path.parent}",
             file=sys.stderr,
         )
         raise typer.Exit(130) from None
     except InputError as exc:
         _input_error(exc)
-    from evals.publish import publish
     from reports.tables import decision_table, totals_table
 
     try:
-        published = publish(store, run_id)
+        # A resume checked the existing manifest against the store before appending to it.
+        published = publish(store, run_id, force=force, existing_checked=resume is not None)
+    except RunTampered as exc:
+        _refused(exc, store.path.parent)
     except InputError as exc:
         _input_error(exc)
     card = published.card
@@ -160,7 +194,7 @@ def run(
         )
     print(totals_table(card))
     print(f"\nrun {run_id} finished in {time.monotonic() - t0:.1f}s; results: {store.path}")
-    _print_published(published.folder, store.path.parent)
+    _print_published(run_id, published.folder, store.path.parent)
     print()
     print("\n".join(card.gates.lines()))
     print(f"\n{decision_table(card)}")
@@ -168,17 +202,21 @@ def run(
         raise typer.Exit(EXIT_GATE)
 
 
-def _print_published(folder: Path, out: Path) -> None:
+def _print_published(run_id: str, folder: Path, out: Path) -> None:
+    from evals.compliance import MANIFEST_NAME
+
     print(
         f"reports: {folder}/ (report.html, report.md, scorecard.json, junit.xml, scope.yaml, "
         "manifest.json)"
     )
-    print(f"failing answers with their evidence: evals show {folder.name} --out {out}")
+    print(f"failing answers with their evidence: evals show {run_id} --out {out}")
     print(
         f"approve the automation scope: evals approve {folder / 'scope.yaml'} --by NAME "
         f"--note TEXT --out {out}"
     )
-    print(f"check the run and reports are unaltered: evals verify {folder.name} --out {out}")
+    default = (out / "reports" / run_id).resolve() == folder.resolve()
+    manifest = "" if default else f" --manifest {folder / MANIFEST_NAME}"
+    print(f"check the run and reports are unaltered: evals verify {run_id} --out {out}{manifest}")
 
 
 @app.command()
@@ -325,8 +363,14 @@ def report(
         Path | None,
         typer.Option("--to", help="report folder (default: <out>/reports/<run id>)"),
     ] = None,
+    force: ForceOption = False,
 ) -> None:
-    """Write a stored run's reports again (optionally re-deciding under another policy)."""
+    """Write a stored run's reports again (optionally re-deciding under another policy).
+
+    They go to --to, else <out>/reports/<run id>/ (never the folder the run was first made in);
+    a run whose hash chain fails verification is refused (exit 1), and a manifest already there
+    is replaced only with --force (exit 2 otherwise)."""
+    from evals.compliance import RunTampered
     from evals.decision_policy import load_decision_policy
     from evals.errors import InputError
     from evals.publish import publish
@@ -337,10 +381,12 @@ def report(
     try:
         store = RunStore.in_folder(out)
         policy = load_decision_policy(decision_policy) if decision_policy else None
-        published = publish(store, run_id, policy=policy, folder=folder)
+        published = publish(store, run_id, policy=policy, folder=folder, force=force)
+    except RunTampered as exc:
+        _refused(exc, out)
     except InputError as exc:
         _input_error(exc)
-    _print_published(published.folder, out)
+    _print_published(run_id, published.folder, out)
     print("\n".join(published.card.gates.lines()))
     print(f"\n{decision_table(published.card)}")
     if not published.card.passed:
@@ -354,7 +400,11 @@ def approve(
     note: Annotated[str, typer.Option("--note", help="why, conditions, ticket")] = "",
     out: OutOption = Path("out"),
 ) -> None:
-    """Record a product owner's approval of an automation scope (refused if anything changed)."""
+    """Record a product owner's approval of an automation scope.
+
+    Refused (exit 1, naming each reason) if the scope, the run or the decision policy changed,
+    the run failed its gates, a target or intent has no decision (every answer errored), or the
+    run's policy books, cases or targets differ from the suite's files on disk."""
     from evals.errors import InputError
     from evals.scope import ScopeRefused
     from evals.scope import approve as record_approval
@@ -366,7 +416,9 @@ def approve(
     except InputError as exc:
         _input_error(exc)
     except ScopeRefused as exc:
-        print(f"REFUSED: {exc}", file=sys.stderr)
+        print(f"REFUSED: {len(exc.problems)} reason(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
         raise typer.Exit(EXIT_GATE) from None
     print(
         f"approved by {approval.approved_by} at {approval.approved_at:%Y-%m-%d %H:%M:%S %Z}: "

@@ -15,130 +15,61 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
 import evals
-from evals.errors import InputError, issues_from_validation
+from evals import manifest_claims as claims
+from evals.decision_policy import DecisionPolicy, plan_policy
+from evals.errors import InputError
+from evals.manifest import (
+    DISTRIBUTION,
+    MANIFEST_NAME,
+    CasesEntry,
+    ChainEntry,
+    DecisionPolicyEntry,
+    FileEntry,
+    GuardrailsEntry,
+    Manifest,
+    Package,
+    PolicyBookEntry,
+    RunEntry,
+    TargetEntry,
+    VerifyReport,
+    VerifyStatus,
+    body_sha256,
+    read_manifest,
+)
 from evals.records import Record, RunPlan, Versions
 from evals.scorecard import Scorecard
 from evals.store import CLOSED_STATUSES, ChainLink, RunHeader, RunStore, canonical_json
 
-#: Version of the manifest's JSON; bump on any change an older reader could misread.
-MANIFEST_VERSION = 1
-MANIFEST_NAME = "manifest.json"
-DISTRIBUTION = "supportgate"
-
-VerifyStatus = Literal["intact", "tampered", "unverifiable"]
-
-
-class Package(Record):
-    name: str
-    version: str
-
-
-class GuardrailsEntry(Record):
-    version: str = Field(description="registry version: the guardrails' names and versions")
-    selected: list[str] | None = Field(description="the suite's choice; null: every registered")
+__all__ = [
+    "MANIFEST_NAME",
+    "Manifest",
+    "RunTampered",
+    "VerifyReport",
+    "read_manifest",
+    "store_differences",
+    "verify",
+    "write_manifest",
+]
 
 
-class PolicyBookEntry(Record):
-    name: str
-    version: str
-    sha256: str = Field(description="sha256 of the policy text")
+class RunTampered(Exception):
+    """A run whose hash chain fails verification, or that no longer matches the manifest about
+    to be replaced: nothing may be published from it."""
 
-
-class CasesEntry(Record):
-    count: int
-    sha256: str = Field(description="sha256 of the canonical JSON of the plan's cases")
-    version: str = Field(description="the short cases version the run records")
-
-
-class DecisionPolicyEntry(Record):
-    name: str
-    version: str
-    hash: str = Field(description="content hash, as cited by decisions and scopes")
-    source: str
-
-
-class TargetEntry(Record):
-    model: str
-    api_base: str | None
-    api_key_env: str | None = Field(description="name of the key's variable; never its value")
-    params: dict[str, Any]
-    system_prompt_sha256: str
-
-
-class RunEntry(Record):
-    id: str
-    suite: str
-    status: str
-    started: str
-    finished: str | None
-    config_hash: str
-    format_version: int
-
-
-class ChainEntry(Record):
-    header_sha256: str = Field(description="hash of the run header the first result chains to")
-    results: int = Field(description="results stored, chained or not")
-    chained: int = Field(description="results carrying a chain hash")
-    head: str | None = Field(description="chain hash of the last result")
-
-
-class FileEntry(Record):
-    path: str = Field(description="relative to the manifest's folder when inside it")
-    sha256: str
-    size: int
-
-
-class Manifest(Record):
-    """Everything that produced a run and everything it produced, by content hash."""
-
-    schema_version: int = MANIFEST_VERSION
-    written: str
-    written_by: Package
-    package: Package = Field(description="the version that made the run")
-    guardrails: GuardrailsEntry
-    policy_books: dict[str, PolicyBookEntry]
-    cases: CasesEntry
-    decision_policy: DecisionPolicyEntry
-    targets: dict[str, TargetEntry]
-    run: RunEntry
-    chain: ChainEntry
-    chain_at_write: VerifyStatus = Field(description="what verifying the chain said when written")
-    gates_passed: bool
-    files: list[FileEntry]
-
-
-class VerifyReport(Record):
-    run_id: str
-    status: VerifyStatus
-    results: int
-    chained: int
-    manifest: str | None
-    manifest_sha256: str | None
-    problems: list[str] = Field(description="each alteration, deletion or insertion found")
-    notes: list[str] = Field(description="what was and was not checked")
-
-    @property
-    def intact(self) -> bool:
-        return self.status == "intact"
-
-    def render(self) -> str:
-        if self.status == "tampered":
-            head = f"run {self.run_id}: TAMPERED: {len(self.problems)} problem(s) found"
-        elif self.status == "unverifiable":
-            head = f"run {self.run_id}: NOT VERIFIED: recorded before hash chaining"
-        else:
-            head = f"run {self.run_id}: INTACT: every check passed"
-        lines = [head, *(f"  - {p}" for p in self.problems)]
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
+    def __init__(self, report: VerifyReport) -> None:
+        self.report = report
+        super().__init__(
+            f"run {report.run_id} fails verification ({len(report.problems)} problem(s)): "
+            + "; ".join(report.problems[:5])
+        )
 
 
 # --- what the store says -------------------------------------------------------------------
@@ -260,11 +191,13 @@ def write_manifest(
     scorecard: Scorecard,
     folder: Path,
     files: list[Path],
+    decided: DecisionPolicy | None = None,
 ) -> Path:
     """Write `folder/manifest.json` for a run and the report files already written for it.
 
     `plan` is the plan the run was made with (the store keeps the same); `files` are listed as
-    given, so the manifest never depends on which reports exist.
+    given, so the manifest never depends on which reports exist. `decided` is the decision
+    policy the scorecard was decided under (default: the run's own); the manifest carries it.
     """
     header = store.run_header(run_id)
     links = store.chain_links(run_id)
@@ -272,35 +205,31 @@ def write_manifest(
     if versions is None:
         raise InputError.single(store.path, "; ".join(problems), record=run_id, field="versions")
     evidence = _evidence(header, versions, plan, links)
-    policy = scorecard.decision_policy
+    policy = decided or plan_policy(plan)
+    if policy.content_hash() != scorecard.decision_policy.hash:
+        raise ValueError("the scorecard was decided under another policy than the one given")
     manifest = Manifest(
         written=datetime.now(UTC).isoformat(timespec="seconds"),
         written_by=Package(name=DISTRIBUTION, version=evals.__version__),
         **dict(evidence),
         decision_policy=DecisionPolicyEntry(
-            name=policy.name, version=policy.version, hash=policy.hash, source=policy.source
+            name=policy.name,
+            version=policy.version,
+            hash=policy.content_hash(),
+            source=policy.source,
+            policy=policy.model_dump(mode="json"),
         ),
         chain_at_write=_check_chain(header, links, plan)[0],
         gates_passed=scorecard.passed,
         files=[_file_entry(path, folder) for path in files],
     )
+    manifest = manifest.model_copy(update={"body_sha256": body_sha256(manifest)})
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / MANIFEST_NAME
     partial = path.with_suffix(".json.partial")
     partial.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
     partial.replace(path)  # a reader never sees half a manifest
     return path
-
-
-def read_manifest(path: Path) -> Manifest:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError.single(path, f"cannot read the manifest: {exc}") from None
-    try:
-        return Manifest.model_validate_json(text)
-    except ValidationError as exc:
-        raise InputError(issues_from_validation(exc, file=path, record="manifest")) from None
 
 
 # --- verification --------------------------------------------------------------------------
@@ -443,7 +372,7 @@ def _compare(manifest: Manifest, evidence: _Evidence, links: list[ChainLink]) ->
             "the run header (suite, start time, config hash, versions, targets or plan) changed "
             "since the manifest was written"
         )
-    if (then.head, then.results) != (now.head, now.results):
+    if (then.head, then.results, then.chained) != (now.head, now.results, now.chained):
         chained = [x for x in links if not x.unchained]
         heads = [x.chain for x in chained]
         if then.head is not None and then.head in heads and then.results < now.results:
@@ -455,8 +384,9 @@ def _compare(manifest: Manifest, evidence: _Evidence, links: list[ChainLink]) ->
         else:
             problems.append(
                 f"the results changed since the manifest was written: it records "
-                f"{then.results} ending at chain head {_short(then.head)}, the store has "
-                f"{now.results} ending at {_short(now.head)}"
+                f"{then.results} ({then.chained} chained) ending at chain head "
+                f"{_short(then.head)}, the store has {now.results} ({now.chained} chained) "
+                f"ending at {_short(now.head)}"
             )
     return problems
 
@@ -474,6 +404,70 @@ def _check_files(manifest: Manifest, folder: Path) -> list[str]:
                 f"(sha256 {_short(entry.sha256)} in the manifest, now "
                 f"{_short(_file_sha256(path))})"
             )
+        elif path.stat().st_size != entry.size:
+            problems.append(
+                f"the size the manifest records for report file {entry.path} was changed "
+                f"({entry.size}, the file has {path.stat().st_size} bytes)"
+            )
+    return problems + _unlisted(manifest, folder)
+
+
+#: Unlisted entries of a report folder named one by one; more are counted.
+UNLISTED_SHOWN = 20
+
+
+def _unlisted(manifest: Manifest, folder: Path) -> list[str]:
+    """Files (and folders) in the manifest's folder that the manifest does not list: a report
+    dropped in beside the run's own would otherwise pass as part of the evidence."""
+    listed = {(folder / entry.path).resolve() for entry in manifest.files}
+    listed.add((folder / MANIFEST_NAME).resolve())
+    extra: list[str] = []
+    count = 0
+    with os.scandir(folder) as entries:  # one level: reports are written flat
+        for entry in entries:
+            if Path(entry.path).resolve() in listed:
+                continue
+            count += 1
+            if len(extra) < UNLISTED_SHOWN:
+                extra.append(entry.name + ("/" if entry.is_dir() else ""))
+    if not count:
+        return []
+    more = f" and {count - len(extra)} more" if count > len(extra) else ""
+    return [
+        f"{count} file(s) in the report folder {folder} are not listed in the manifest (added "
+        f"after it was written, or left from another run): {', '.join(sorted(extra))}{more}"
+    ]
+
+
+def _recompute(store: RunStore, manifest: Manifest, plan: RunPlan) -> tuple[list[str], list[str]]:
+    """The decision policy and gates_passed, recomputed from the store."""
+    policy, (problems, notes) = claims.decision_policy(manifest.decision_policy, plan)
+    if policy is None:
+        return problems, notes
+    try:
+        run = store.run(manifest.run.id)
+    except ValueError as exc:  # a stored result edited into something that no longer parses
+        reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        problems.append(
+            f"gates_passed cannot be recomputed: a stored result no longer parses ({reason})"
+        )
+    else:
+        problems += claims.gates(manifest, run, plan, policy)
+    return problems, notes
+
+
+def store_differences(store: RunStore, run_id: str, manifest_path: Path) -> list[str]:
+    """What the store says now that the manifest at `manifest_path` did not record (its
+    header, versions, inputs and results; not the report files or the decision policy): what
+    must be empty before that manifest is replaced, or the evidence of an edit goes with it."""
+    manifest = read_manifest(manifest_path)
+    header = store.run_header(run_id)
+    links = store.chain_links(run_id)
+    versions, plan, problems = _stored(store, header)
+    if manifest.run.id != run_id:
+        problems.append(f"{manifest_path} is the manifest of run '{manifest.run.id}'")
+    elif versions is not None and plan is not None:
+        problems += _compare(manifest, _evidence(header, versions, plan, links), links)
     return problems
 
 
@@ -503,6 +497,12 @@ def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> V
         manifest_sha = _file_sha256(manifest_path)
         if versions is not None and plan is not None:
             problems += _compare(manifest, _evidence(header, versions, plan, links), links)
+            found = _recompute(store, manifest, plan)
+            problems += found[0]
+            notes += found[1]
+        found = claims.bookkeeping(manifest, header, status)
+        problems += found[0]
+        notes += found[1]
         problems += _check_files(manifest, manifest_path.parent)
         notes.append(
             f"checked against {manifest_path} (sha256 {manifest_sha}); compare that hash with "
@@ -522,8 +522,8 @@ def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> V
             f"{chained} result(s) chained from the run header to head "
             f"{_short(links[-1].chain) if links else '(no results yet)'}"
             + (
-                f"; header, results, versions, policy books, cases, targets and "
-                f"{len(manifest.files)} report file(s) match the manifest"
+                f"; header, results, versions, policy books, cases, targets, decision policy, "
+                f"gates and {len(manifest.files)} report file(s) match the manifest"
                 if manifest is not None
                 else ""
             ),

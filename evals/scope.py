@@ -6,6 +6,10 @@ version and hash, and an evidence summary. `evals approve SCOPE --by NAME --note
 approval in the run store, but only if the scope still says what the run says: the run's
 fingerprint, the decision policy (as stored with the run and as the file reads now) and every
 decision are checked again, so an edited scope, a changed run or a changed policy is refused.
+So is a run whose evidence does not verify (its hash chain, the manifest beside the scope),
+one whose gates failed, a target or intent whose every answer errored (nothing was
+measured), and a run whose policy books, cases or targets no longer read as the suite's files
+on disk do (`evals.input_drift`): an approval covers what production will actually use.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError
 
+from evals.compliance import MANIFEST_NAME, verify
 from evals.decision_policy import Outcome, load_decision_policy, plan_policy
 from evals.errors import InputError, issues_from_validation
+from evals.input_drift import input_drift
 from evals.records import Record, Run, RunPlan
 from evals.scorecard import Scorecard, build_scorecard
 from evals.store import RunStore
@@ -95,7 +101,11 @@ class Approval(Record):
 
 
 class ScopeRefused(Exception):
-    """The scope no longer matches its run or policy; the message says what changed."""
+    """The scope may not be approved; `problems` says why, one reason each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
 
 
 def run_fingerprint(run: Run, plan: RunPlan) -> str:
@@ -216,7 +226,43 @@ def check_scope(scope: Scope, store: RunStore) -> tuple[RunPlan, list[str]]:
                 f"target '{key[0]}', intent '{key[1]}': the scope says "
                 f"{claimed.get(key, 'nothing')}, the run decides {actual.get(key, 'nothing')}"
             )
+    if card.gate_failures:
+        shown = "; ".join(card.gate_failures[:5])
+        more = f" (and {len(card.gate_failures) - 5} more)" if len(card.gate_failures) > 5 else ""
+        problems.append(f"run {run.id} failed its gates: {shown}{more}")
+    problems += _undecided(run, plan)
+    problems += input_drift(plan)
     return plan, problems
+
+
+def _undecided(run: Run, plan: RunPlan) -> list[str]:
+    """(target, intent) pairs whose every answer errored: nothing was measured, so whatever
+    decision the scope shows for them (or the lack of one) cannot be approved."""
+    intents = {c.id: c.intent for c in plan.cases}
+    answers: dict[tuple[str, str], list[str | None]] = {}
+    for r in run.results:
+        answers.setdefault((r.target, intents.get(r.case_id, "?")), []).append(r.response.error)
+    problems = []
+    for target in plan.suite.targets:
+        mine = {k: v for k, v in answers.items() if k[0] == target.name}
+        if not mine:
+            problems.append(f"target '{target.name}' has no decision: it has no answers")
+            continue
+        if all(e is not None for errors in mine.values() for e in errors):
+            total = sum(len(v) for v in mine.values())
+            first = next(e for errors in mine.values() for e in errors)
+            problems.append(
+                f"target '{target.name}' has no decision: all {total} of its answers errored "
+                f"(first: {first})"
+            )
+            continue
+        for (_, intent), errors in sorted(mine.items()):
+            if all(e is not None for e in errors):
+                problems.append(
+                    f"target '{target.name}', intent '{intent}' has no decision: all "
+                    f"{len(errors)} of its answers errored (first: {errors[0]})"
+                )
+    return problems
 
 
 def _db(store: RunStore) -> sqlite3.Connection:
@@ -230,8 +276,13 @@ def approve(scope_path: Path, store: RunStore, *, by: str, note: str) -> Approva
         raise InputError.single(scope_path, "--by must name the person approving")
     scope = load_scope(scope_path)
     _, problems = check_scope(scope, store)
+    # The run's evidence must hold: its hash chain, and the manifest written beside the scope.
+    manifest = scope_path.parent / MANIFEST_NAME
+    evidence = verify(store, scope.run_id, manifest if manifest.is_file() else None)
+    if evidence.status == "tampered":
+        problems += [f"the run's evidence does not verify: {p}" for p in evidence.problems]
     if problems:
-        raise ScopeRefused("; ".join(problems))
+        raise ScopeRefused(problems)
     raw = scope_path.read_bytes()
     approval = Approval(
         run_id=scope.run_id,

@@ -76,20 +76,37 @@ def _keep(case: Case, source: CaseSource) -> bool:
     return not set(case.tags) & set(source.exclude_tags)
 
 
-def resolve_cases(suite: Suite, suite_path: Path, issues: list[InputIssue]) -> list[Case]:
+def resolve_cases(
+    suite: Suite,
+    suite_path: Path,
+    issues: list[InputIssue],
+    origins: dict[str, str] | None = None,
+) -> list[Case]:
+    """The suite's cases; `origins`, if given, gets each case id's file (or dataset)."""
     base = suite_path.parent
     cases: list[Case] = []
     for source in suite.cases:
+        found: list[tuple[str, list[Case]]]
         if source.dataset is not None:
-            found = cases_from_table(source.dataset, issues, split=source.split, is_file=False)
+            found = [
+                (
+                    f"dataset {source.dataset}",
+                    cases_from_table(source.dataset, issues, split=source.split, is_file=False),
+                )
+            ]
         else:
             try:
                 paths = _source_paths(source, base, suite_path)
             except InputError as exc:
                 issues.extend(exc.issues)
                 continue
-            found = [case for path in paths for case in load_case_file(path, issues)]
-        cases.extend(case for case in found if _keep(case, source))
+            found = [(str(path), load_case_file(path, issues)) for path in paths]
+        for origin, loaded in found:
+            for case in loaded:
+                if _keep(case, source):
+                    cases.append(case)
+                    if origins is not None:
+                        origins[case.id] = origin
     return cases
 
 
