@@ -9,6 +9,8 @@ The untrusted texts (answers, customer messages, policy clauses) stay plain stri
 the script only ever puts them into the page as text. Highlighting is computed here, once: each
 answer is sent as pieces, either a plain string or `[text, worst severity, [finding indices]]`,
 so the script never computes offsets (Python counts code points, JavaScript UTF-16 units).
+Texts that repeat across answers (policy clauses, finding messages) are stored once in a string
+table: JSON.parse time grows with the text's size, and at 50,000 answers that is most of the wait.
 """
 
 from __future__ import annotations
@@ -111,7 +113,28 @@ def ordered_failing(card: Scorecard) -> list[CaseResult]:
     return sorted(card.failing, key=lambda r: (severity_order(r), r.target, r.case_id, r.sample))
 
 
-def _finding(finding: Finding, where: tuple[int, int] | None) -> dict[str, Any]:
+class Strings:
+    """A table of the texts that repeat across answers (policy clauses, messages, codes):
+    each is stored once and referred to by index, which keeps the JSON the browser parses
+    small. Index 0 is the empty string."""
+
+    def __init__(self) -> None:
+        self.table: list[str] = [""]
+        self._index: dict[str, int] = {"": 0}
+
+    def __call__(self, text: str | None) -> int:
+        if text is None:
+            return 0
+        found = self._index.get(text)
+        if found is None:
+            found = self._index[text] = len(self.table)
+            self.table.append(text)
+        return found
+
+
+def _finding(finding: Finding, where: tuple[int, int] | None, strings: Strings) -> list[Any]:
+    """`[severity, code#, message#, said, where, checked against#, source#, note#]`, where `#`
+    marks an index into the string table; `said` is null when the finding has no span."""
     evidence = finding.evidence
     said = evidence.span.text if evidence.span is not None else None
     place = ""
@@ -119,19 +142,21 @@ def _finding(finding: Finding, where: tuple[int, int] | None) -> dict[str, Any]:
         place = f"characters {evidence.span.start}-{evidence.span.end}"
         if where is None:
             place += "; not found in the answer as stored"
-    return {
-        "severity": finding.severity,
-        "code": finding.code,
-        "message": finding.message,
-        "said": said,
-        "where": place,
-        "checked": evidence.checked_against or "",
-        "source": evidence.source or "",
-        "note": evidence.note or "",
-    }
+    return [
+        finding.severity,
+        strings(finding.code),
+        strings(finding.message),
+        said,
+        place,
+        strings(evidence.checked_against),
+        strings(evidence.source),
+        strings(evidence.note),
+    ]
 
 
-def _answer(result: CaseResult, case: Case | None, decision: Decision | None) -> dict[str, Any]:
+def _answer(
+    result: CaseResult, case: Case | None, decision: Decision | None, strings: Strings
+) -> dict[str, Any]:
     response = result.response
     severities: set[str] = {f.severity for f in result.findings}
     if response.error is not None:
@@ -141,7 +166,7 @@ def _answer(result: CaseResult, case: Case | None, decision: Decision | None) ->
     for j, finding in enumerate(result.findings):
         span = finding.evidence.span
         where = locate(response.text, span) if span is not None else None
-        findings.append(_finding(finding, where))
+        findings.append(_finding(finding, where, strings))
         if where is not None:
             label = f"{finding.severity} {finding.code}: {finding.message}"
             marks.append(Mark(where[0], where[1], str(j), finding.severity, label))
@@ -213,11 +238,12 @@ def payload(card: Scorecard, plan: RunPlan) -> dict[str, Any]:
     cases = {c.id: c for c in plan.cases}
     decisions = {(d.target, d.intent): d for d in card.decisions}
     answers = []
+    strings = Strings()
     failed_cases: set[tuple[str, str]] = set()
     for result in ordered_failing(card):
         case = cases.get(result.case_id)
         decision = decisions.get((result.target, case.intent)) if case else None
-        answers.append(_answer(result, case, decision))
+        answers.append(_answer(result, case, decision, strings))
         failed_cases.add((result.target, result.case_id))
     used = {a["case"] for a in answers}
     return {
@@ -225,6 +251,7 @@ def payload(card: Scorecard, plan: RunPlan) -> dict[str, Any]:
         "outcomes": OUTCOME_LABELS,
         "cases": {cid: _case(cases[cid]) for cid in sorted(used) if cid in cases},
         "answers": answers,
+        "strings": strings.table,
         "stability": [
             {
                 "target": target,

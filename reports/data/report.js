@@ -90,6 +90,20 @@
     return badge("s", severity, SEVERITY_LABEL[severity] || severity);
   }
 
+  function finding(raw) {
+    var text = data.strings;
+    return {
+      severity: raw[0],
+      code: text[raw[1]],
+      message: text[raw[2]],
+      said: raw[3],
+      where: raw[4],
+      checked: text[raw[5]],
+      source: text[raw[6]],
+      note: text[raw[7]]
+    };
+  }
+
   function findingLabel(f) {
     return f.severity + " " + f.code + ": " + f.message;
   }
@@ -129,7 +143,7 @@
       var labels = [];
       for (var j = 0; j < piece[2].length; j++) {
         refs.push(anchor + "-f" + piece[2][j]);
-        labels.push(findingLabel(a.findings[piece[2][j]]));
+        labels.push(findingLabel(finding(a.findings[piece[2][j]])));
       }
       mark.setAttribute("data-findings", refs.join(" "));
       mark.title = labels.join("; ");
@@ -206,7 +220,7 @@
       add(node, el("h4", null, "Findings"));
       var ol = add(node, el("ol", "findings"));
       for (var i = 0; i < a.findings.length; i++) {
-        ol.appendChild(findingItem(a.findings[i], anchor + "-f" + i));
+        ol.appendChild(findingItem(finding(a.findings[i]), anchor + "-f" + i));
       }
     }
     return node;

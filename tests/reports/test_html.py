@@ -233,9 +233,12 @@ def test_untrusted_text_is_escaped_in_text_and_attributes(report: Report) -> Non
     assert any(CUSTOMER_MARKUP in m[1] for m in data["cases"]["w1"]["messages"])
     hostile = next(a for a in data["answers"] if a["sample"] == 1 and a["case"] == "r2")
     assert _answer_text(hostile).startswith('Tu <a href="https://evil.example/x">link</a>')
-    finding = hostile["findings"][0]
-    assert finding["message"].endswith('and "quotes" \' too')
-    assert "window.__pwned=4" in finding["checked"] + finding["source"] + finding["note"]
+    severity, code, message, said, _, checked, source, note = hostile["findings"][0]
+    text_of = data["strings"]
+    assert (severity, text_of[code], said) == ("critical", "policy.unsupported", "Tu")
+    assert text_of[message].endswith('and "quotes" \' too')
+    for index in (checked, source, note):
+        assert "<script>window.__pwned=4</script>" in text_of[index]
     # the span is marked: the piece names the finding it belongs to
     assert hostile["pieces"][0] == ["Tu", "critical", [0]]
 
