@@ -158,26 +158,29 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scorecard, Path]:
         if i == SCALE - 1:
             text = f"Answer {i}: {XSS}"
         span = text.split(": ", 1)[1]
+        # model_construct: 50,000 known-valid records without validating each (seconds saved)
+        evidence = Evidence.model_construct(
+            span=Span.model_construct(start=text.index(span), end=len(text), text=span),
+            checked_against="Refunds are processed within 10 business days.",
+            source=None,
+            note=None,
+        )
+        finding = Finding.model_construct(
+            guardrail="policy",
+            code="policy.unsupported",
+            severity=severity,
+            message="a coupon no clause grants",
+            evidence=evidence,
+        )
         failing.append(
-            CaseResult(
+            CaseResult.model_construct(
                 run_id=card.run_id,
                 case_id="c2" if i == SCALE - 1 else f"c{i % 3}",
                 target="bot",
                 sample=i,
                 seed=i,
-                response=Response(text=text),
-                findings=[
-                    Finding(
-                        guardrail="policy",
-                        code="policy.unsupported",
-                        severity=severity,
-                        message="a coupon no clause grants",
-                        evidence=Evidence(
-                            span=Span(start=text.index(span), end=len(text), text=span),
-                            checked_against="Refunds are processed within 10 business days.",
-                        ),
-                    )
-                ],
+                response=Response.model_construct(text=text),
+                findings=[finding],
                 passed=False,
             )
         )

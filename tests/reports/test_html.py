@@ -468,6 +468,18 @@ def test_in_a_browser_injected_markup_stays_text_and_filters_work(
     page.click("#filter-reset")
     assert r1.is_visible() and w1.is_visible() and w2.is_visible()
     assert count.inner_text() == "3 of 3 failing answers match"
+    # a case in an intent's stability table (rendered when opened) leads to its failing answers
+    details = page.locator(
+        "details[data-stability-section][data-target=bot][data-intent=refund_status]"
+    )
+    details.locator("summary").click()
+    assert details.locator("tr", has_text="stable fail").count() == 1
+    details.locator("a[data-goto-case=r1]").click()
+    assert page.locator("#filter-case").input_value() == "r1"
+    assert count.inner_text() == "1 of 3 failing answers match"
+    assert r1.is_visible() and w1.count() == 0 and w2.count() == 0
+    page.click("#filter-reset")
+    assert count.inner_text() == "3 of 3 failing answers match"
     assert page.evaluate("typeof window.__pwned") == "undefined"
     # readable on a phone: nothing but wide tables (which scroll in their own box) overflows
     page.set_viewport_size({"width": 420, "height": 900})
