@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,9 @@ def _card(root: Path, replies: list[str], **gates: Any) -> tuple[Scorecard, Any]
         targets=[bot],
         extra={"gates": gates} if gates else None,
     )
-    store, run_id = run_suite(suite)
+    # in a thread of its own: playwright's sync API keeps an event loop running in this one
+    with ThreadPoolExecutor(1) as pool:
+        store, run_id = pool.submit(run_suite, suite).result()
     plan = store.plan(run_id)
     return build_scorecard(store.run(run_id), plan), plan
 
@@ -271,3 +274,56 @@ def test_at_50000_answers_paging_and_filters_reach_a_late_answer_and_xss_stays_t
     assert errors == []
     assert all(url.startswith("file://") for url in requests), requests
     page.close()
+
+
+# --- when the answers cannot be read --------------------------------------------------------
+
+
+def _open(browser: Any, path: Path, init: str | None = None) -> tuple[Any, list[str]]:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    if init:
+        page.add_init_script(init)
+    page.goto(path.as_uri(), wait_until="load")
+    return page, errors
+
+
+def test_a_damaged_answers_block_says_so_instead_of_showing_nothing(
+    tmp_path: Path, browser: Any
+) -> None:
+    card, plan = _card(tmp_path, [FABRICATED, GOOD])
+    path = write_html(card, plan, tmp_path / "report")
+    page_html = path.read_text(encoding="utf-8")
+    head, rest = page_html.split('id="answers-data">', 1)
+    block, tail = rest.split("</script>", 1)
+    good, errors = _open(browser, path)
+    good.wait_for_selector("#failing-list[data-ready]", state="attached", timeout=10_000)
+    assert good.locator("#failing-list article").count() == 1 and errors == []
+    good.close()
+    for damaged in (block[: len(block) // 2], "not base64 at all!", ""):
+        path.write_text(f'{head}id="answers-data">{damaged}</script>{tail}', encoding="utf-8")
+        page, errors = _open(browser, path)
+        status = page.locator("#answers-status")
+        status.filter(has_text="could not be read").wait_for(timeout=10_000)
+        assert page.locator("#failing-list article").count() == 0
+        assert page.locator("#verdict").get_attribute("data-state") != "pass"  # static, intact
+        assert errors == []
+        page.close()
+
+
+def test_a_browser_without_decompression_streams_is_told_what_to_do(
+    tmp_path: Path, browser: Any
+) -> None:
+    card, plan = _card(tmp_path, [FABRICATED, GOOD])
+    path = write_html(card, plan, tmp_path / "report")
+    page, errors = _open(browser, path, init="delete window.DecompressionStream;")
+    text = page.locator("#answers-status").inner_text()
+    assert "cannot decompress" in text and "report.md" in text
+    assert errors == []
+    page.close()
+
+
+def test_the_same_run_gives_the_same_bytes(tmp_path: Path) -> None:
+    card, plan = _card(tmp_path, [FABRICATED, GOOD])
+    assert render_html(card, plan) == render_html(card, plan)  # manifests hash the report

@@ -473,7 +473,9 @@ def test_in_a_browser_injected_markup_stays_text_and_filters_work(
         "details[data-stability-section][data-target=bot][data-intent=refund_status]"
     )
     details.locator("summary").click()
-    assert details.locator("tr", has_text="stable fail").count() == 1
+    stable_fail = details.locator("tr", has_text="stable fail")
+    stable_fail.first.wait_for(timeout=10_000)  # rendered by the (asynchronous) toggle event
+    assert stable_fail.count() == 1
     details.locator("a[data-goto-case=r1]").click()
     assert page.locator("#filter-case").input_value() == "r1"
     assert count.inner_text() == "1 of 3 failing answers match"
