@@ -11,6 +11,8 @@
   // only ever becomes text (textContent, createTextNode, attribute values), never markup.
   var PAGE_SIZE = 50;
   var STABILITY_ROWS = 500;
+  // Printing shows every matching answer up to this many (a page at a time beyond it).
+  var PRINT_ALL = 1000;
   var SEVERITY_LABEL = { error: "provider error" };
 
   var panel = document.getElementById("filters");
@@ -228,10 +230,10 @@
 
   function pages() { return Math.max(1, Math.ceil(matching.length / PAGE_SIZE)); }
 
-  function renderPage() {
+  function renderPage(all) {
     page = Math.min(Math.max(page, 0), pages() - 1);
-    var first = page * PAGE_SIZE;
-    var last = Math.min(first + PAGE_SIZE, matching.length);
+    var first = all ? 0 : page * PAGE_SIZE;
+    var last = all ? matching.length : Math.min(first + PAGE_SIZE, matching.length);
     var frag = document.createDocumentFragment();
     for (var i = first; i < last; i++) {
       frag.appendChild(article(data.answers[matching[i]], matching[i]));
@@ -239,10 +241,10 @@
     list.replaceChildren(frag);
     pageBox.value = String(page + 1);
     pageBox.max = String(pages());
-    pageInfo.textContent = matching.length
-      ? "answers " + (first + 1) + "-" + last + " of " + matching.length + ", page " +
-        (page + 1) + " of " + pages()
-      : "no failing answer matches the filters";
+    pageInfo.textContent = !matching.length ? "no failing answer matches the filters"
+      : all ? "all " + matching.length + " matching answers"
+        : "answers " + (first + 1) + "-" + last + " of " + matching.length + ", page " +
+          (page + 1) + " of " + pages();
     pager.removeAttribute("hidden");
   }
 
@@ -366,6 +368,10 @@
     var closed = document.querySelectorAll("details:not([open])");
     for (var i = 0; i < closed.length; i++) { closed[i].setAttribute("open", ""); }
     for (var j = 0; j < sections.length; j++) { openStability(sections[j]); }
+    if (data && matching.length <= PRINT_ALL) { renderPage(true); }
+  });
+  window.addEventListener("afterprint", function () {
+    if (data) { renderPage(false); }
   });
   panel.removeAttribute("hidden");
   applyStatic(wanted());

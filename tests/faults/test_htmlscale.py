@@ -148,17 +148,14 @@ def test_green_exactly_when_gates_and_every_answer_passed(
 # --- at 50,000 answers ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scorecard, Path]:
-    """A real small run whose failing list is blown up to 50,000 distinct answers: one in ten
-    critical, the rest minor, and a script injection in the very last answer (last page)."""
-    root = tmp_path_factory.mktemp("big")
-    card, plan = _card(root, [FABRICATED, GOOD, GOOD])
+def _blown_up(card: Scorecard, n: int) -> Scorecard:
+    """The card with its failing list replaced by `n` distinct answers: one in ten critical, the
+    rest minor, and a script injection in the very last answer (the last page)."""
     failing = []
-    for i in range(SCALE):
+    for i in range(n):
         severity = "critical" if i % 10 == 0 else "minor"
         text = f"Answer {i}: te regalamos un cupón de {i} €."
-        if i == SCALE - 1:
+        if i == n - 1:
             text = f"Answer {i}: {XSS}"
         span = text.split(": ", 1)[1]
         # model_construct: 50,000 known-valid records without validating each (seconds saved)
@@ -178,7 +175,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scorecard, Path]:
         failing.append(
             CaseResult.model_construct(
                 run_id=card.run_id,
-                case_id="c2" if i == SCALE - 1 else f"c{i % 3}",
+                case_id="c2" if i == n - 1 else f"c{i % 3}",
                 target="bot",
                 sample=i,
                 seed=i,
@@ -187,7 +184,15 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scorecard, Path]:
                 passed=False,
             )
         )
-    big_card = card.model_copy(update={"failing": failing})
+    return card.model_copy(update={"failing": failing})
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scorecard, Path]:
+    """A real small run whose failing list is blown up to 50,000 distinct answers."""
+    root = tmp_path_factory.mktemp("big")
+    card, plan = _card(root, [FABRICATED, GOOD, GOOD])
+    big_card = _blown_up(card, SCALE)
     path = write_html(big_card, plan, root / "report")
     return big_card, path
 
@@ -327,3 +332,20 @@ def test_a_browser_without_decompression_streams_is_told_what_to_do(
 def test_the_same_run_gives_the_same_bytes(tmp_path: Path) -> None:
     card, plan = _card(tmp_path, [FABRICATED, GOOD])
     assert render_html(card, plan) == render_html(card, plan)  # manifests hash the report
+
+
+def test_printing_shows_every_matching_answer_then_the_page_again(
+    tmp_path: Path, browser: Any
+) -> None:
+    card, plan = _card(tmp_path, [FABRICATED, GOOD])
+    path = write_html(_blown_up(card, 120), plan, tmp_path / "report")
+    page, errors = _open(browser, path)
+    page.wait_for_selector("#failing-list[data-ready]", state="attached", timeout=10_000)
+    articles = page.locator("#failing-list article")
+    assert articles.count() == 50
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert articles.count() == 120
+    assert page.locator("#page-info").inner_text() == "all 120 matching answers"
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert articles.count() == 50 and errors == []
+    page.close()
