@@ -53,8 +53,11 @@ __all__ = [
 OUTCOMES = ("automate", "assist", "human", "insufficient_evidence")
 #: The severity filter's values: finding severities, plus provider errors (no answer at all).
 SEVERITY_FILTER = (*SEVERITIES, "error")
-#: The id of the block that carries the failing answers (read by data/report.js).
+#: The ids of the blocks that carry the failing answers (read by data/report.js): all of them,
+#: and the first page alone, which is on screen while the rest is decoded.
 DATA_ID = "answers-data"
+FIRST_ID = "answers-first"
+FIRST_PAGE = 50
 #: Its type: data the browser never runs.
 DATA_TYPE = "application/gzip+base64"
 
@@ -367,6 +370,8 @@ def _failing(card: Scorecard, plan: RunPlan) -> str:
         "<noscript>The failing answers are shown by the page's script, which is off: "
         "report.md lists the worst of them.</noscript></p>"
         f'{pager}<div id="failing-list"></div>'
+        f'<script type="{DATA_TYPE}" id="{FIRST_ID}">'
+        f"{encode(payload(card, plan, first=FIRST_PAGE))}</script>"
         f'<script type="{DATA_TYPE}" id="{DATA_ID}">{encode(payload(card, plan))}</script>'
         "</section>"
     )

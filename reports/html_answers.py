@@ -233,19 +233,21 @@ def stability_groups(card: Scorecard) -> list[tuple[str, str, list[CaseOutcome]]
     ]
 
 
-def payload(card: Scorecard, plan: RunPlan) -> dict[str, Any]:
-    """Everything the drill-down shows, as JSON-ready data."""
+def payload(card: Scorecard, plan: RunPlan, first: int | None = None) -> dict[str, Any]:
+    """Everything the drill-down shows, as JSON-ready data; with `first`, only the first that
+    many failing answers and no stability tables (the page shows them while the rest loads)."""
     cases = {c.id: c for c in plan.cases}
     decisions = {(d.target, d.intent): d for d in card.decisions}
     answers = []
     strings = Strings()
-    failed_cases: set[tuple[str, str]] = set()
-    for result in ordered_failing(card):
+    failing = ordered_failing(card)
+    failed_cases = {(r.target, r.case_id) for r in failing}
+    for result in failing[:first]:
         case = cases.get(result.case_id)
         decision = decisions.get((result.target, case.intent)) if case else None
         answers.append(_answer(result, case, decision, strings))
-        failed_cases.add((result.target, result.case_id))
     used = {a["case"] for a in answers}
+    groups = [] if first is not None else stability_groups(card)
     return {
         "version": PAYLOAD_VERSION,
         "outcomes": OUTCOME_LABELS,
@@ -269,7 +271,7 @@ def payload(card: Scorecard, plan: RunPlan) -> dict[str, Any]:
                     for o in outcomes
                 ],
             }
-            for target, intent, outcomes in stability_groups(card)
+            for target, intent, outcomes in groups
         ],
     }
 

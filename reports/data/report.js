@@ -29,6 +29,7 @@
   var matching = [];
   var page = 0;
   var caseIds = {};
+  var broken = false;
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -92,8 +93,8 @@
     return badge("s", severity, SEVERITY_LABEL[severity] || severity);
   }
 
-  function finding(raw) {
-    var text = data.strings;
+  function finding(raw, src) {
+    var text = src.strings;
     return {
       severity: raw[0],
       code: text[raw[1]],
@@ -132,7 +133,7 @@
     }
   }
 
-  function answerText(parent, a, anchor) {
+  function answerText(parent, a, anchor, src) {
     var box = add(parent, el("div", "answer"));
     for (var i = 0; i < a.pieces.length; i++) {
       var piece = a.pieces[i];
@@ -145,7 +146,7 @@
       var labels = [];
       for (var j = 0; j < piece[2].length; j++) {
         refs.push(anchor + "-f" + piece[2][j]);
-        labels.push(findingLabel(finding(a.findings[piece[2][j]])));
+        labels.push(findingLabel(finding(a.findings[piece[2][j]], src)));
       }
       mark.setAttribute("data-findings", refs.join(" "));
       mark.title = labels.join("; ");
@@ -186,9 +187,9 @@
     return li;
   }
 
-  function article(a, index) {
+  function article(a, index, src) {
     var anchor = "fail-" + index;
-    var c = data.cases[a.case];
+    var c = src.cases[a.case];
     var node = el("article", "failing w-" + a.worst);
     node.id = anchor;
     node.setAttribute("data-case", a.case);
@@ -203,7 +204,7 @@
       ? [c.intent, c.language, c.kind, c.risk + " risk", c.channel].join(" · ") + " "
       : "unknown case "));
     if (a.decision) {
-      context.appendChild(badge("d", a.decision, data.outcomes[a.decision] || a.decision));
+      context.appendChild(badge("d", a.decision, src.outcomes[a.decision] || a.decision));
     }
     add(node, el("h4", null, "Conversation"));
     conversation(node, c);
@@ -213,7 +214,7 @@
         "Provider error (after " + a.attempts + " attempts): " + a.error));
     }
     if (a.pieces.length) {
-      answerText(node, a, anchor);
+      answerText(node, a, anchor, src);
     } else if (a.error === null) {
       add(node, el("p", "muted", "(empty answer)"));
     }
@@ -222,7 +223,7 @@
       add(node, el("h4", null, "Findings"));
       var ol = add(node, el("ol", "findings"));
       for (var i = 0; i < a.findings.length; i++) {
-        ol.appendChild(findingItem(finding(a.findings[i]), anchor + "-f" + i));
+        ol.appendChild(findingItem(finding(a.findings[i], src), anchor + "-f" + i));
       }
     }
     return node;
@@ -236,7 +237,7 @@
     var last = all ? matching.length : Math.min(first + PAGE_SIZE, matching.length);
     var frag = document.createDocumentFragment();
     for (var i = first; i < last; i++) {
-      frag.appendChild(article(data.answers[matching[i]], matching[i]));
+      frag.appendChild(article(data.answers[matching[i]], matching[i], data));
     }
     list.replaceChildren(frag);
     pageBox.value = String(page + 1);
@@ -377,8 +378,10 @@
   applyStatic(wanted());
 
   function failed(message) {
+    broken = true;
     status.textContent = message;
     count.textContent = "";
+    list.replaceChildren();
   }
 
   function loaded(text) {
@@ -388,11 +391,34 @@
     status.textContent = "";
     for (var s = 0; s < sections.length; s++) { openStability(sections[s]); }
     apply();
+    list.removeAttribute("data-preview");
     list.setAttribute("data-ready", "");
     if (window.performance && performance.mark) { performance.mark("supportgate-answers-ready"); }
   }
 
+  function decode(block) {
+    var binary = atob(block.textContent.trim());
+    var bytes = new Uint8Array(binary.length);
+    for (var b = 0; b < binary.length; b++) { bytes[b] = binary.charCodeAt(b); }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text();
+  }
+
+  // The first page alone, on screen while every answer is decoded (a few seconds at 50,000).
+  function preview(text) {
+    if (data || broken) { return; }
+    var head = JSON.parse(text);
+    var frag = document.createDocumentFragment();
+    for (var i = 0; i < head.answers.length; i++) {
+      frag.appendChild(article(head.answers[i], i, head));
+    }
+    list.replaceChildren(frag);
+    list.setAttribute("data-preview", "");
+    if (window.performance && performance.mark) { performance.mark("supportgate-first-answers"); }
+  }
+
   var block = document.getElementById("answers-data");
+  var first = document.getElementById("answers-first");
   if (!block) { return; }
   if (typeof DecompressionStream === "undefined") {
     failed("This browser cannot decompress the failing answers (it lacks " +
@@ -401,11 +427,11 @@
   }
   count.textContent = "loading the failing answers…";
   try {
-    var binary = atob(block.textContent.trim());
-    var bytes = new Uint8Array(binary.length);
-    for (var b = 0; b < binary.length; b++) { bytes[b] = binary.charCodeAt(b); }
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    new Response(stream).text().then(loaded, function (error) {
+    // a damaged first page is no loss: every answer follows
+    if (first) { decode(first).then(preview).catch(function () { return null; }); }
+  } catch (ignored) { /* as above */ }
+  try {
+    decode(block).then(loaded).catch(function (error) {
       failed("The failing answers could not be read: " + error);
     });
   } catch (error) {

@@ -211,6 +211,20 @@ def test_at_50000_answers_the_file_stays_small_and_carries_every_answer(
     assert {(a["case"], a["sample"]) for a in data["answers"]} == {
         (r.case_id, r.sample) for r in card.failing
     }
+    # the first page travels alone too, to be on screen while the rest is decoded: the same
+    # answers, their texts resolved through its own string table
+    head = decode(page_html.split('id="answers-first">', 1)[1].split("</script>", 1)[0])
+
+    def resolved(src: dict[str, Any], answer: dict[str, Any]) -> list[Any]:
+        texts = src["strings"]
+        return [answer["case"], answer["sample"], answer["pieces"]] + [
+            [texts[f[i]] for i in (1, 2, 5, 6, 7)] for f in answer["findings"]
+        ]
+
+    assert len(head["answers"]) == 50 and head["stability"] == []
+    assert [resolved(head, a) for a in head["answers"]] == [
+        resolved(data, a) for a in data["answers"][:50]
+    ]
     last = data["answers"][-1]
     assert last["sample"] == SCALE - 1 and last["pieces"][-1] == [XSS, "minor", [0]]
 
