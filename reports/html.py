@@ -8,8 +8,9 @@ Why it is built the way it is:
   figures) is static HTML, rendered here. The failing answers and the case stability tables are
   one gzip-compressed JSON block (`reports.html_answers`) that the page's script
   (`data/report.js`) decompresses and renders a page at a time; its filters run over that data,
-  so they reach every answer. At 50,000 answers the page is a few MB instead of 38 MB (see
-  `benchmarks/html_report_speed.py`).
+  so they reach every answer. The first page also travels alone in a small block, so it is on
+  screen while the rest is decoded. Printing prints every matching answer up to 1,000. At
+  50,000 answers the page is about 2 MB instead of 38 MB (`benchmarks/html_report_speed.py`).
 - Untrusted text (model answers, customer messages, policy text) goes through
   `html.escape(..., quote=True)` here, attributes included, and through `textContent` in the
   script, which never turns data into markup. A Content-Security-Policy allows that one script
