@@ -4,15 +4,21 @@ Why it is built the way it is:
 
 - One file with no network at all (no external CSS, scripts, fonts or images): it is attached to
   tickets and opened from disk years later, and a report must not phone home when opened.
-- Everything is rendered here, in Python. Model answers, customer messages and policy text are
-  untrusted, so every piece of text goes through `html.escape(..., quote=True)`, in attributes
-  too. The page's only script toggles visibility through `data-*` attributes and never turns data
-  into markup or code. A Content-Security-Policy allows that one script (by its hash) and nothing
-  else, so even a missed escape could not run injected script or load anything.
-- Charts are inline SVG drawn here, so they print and need no chart library.
-- Offending spans are highlighted from the evidence's character offsets. Overlapping spans cannot
-  nest as elements, so the answer is cut at every span boundary and each piece is marked with
-  every finding that covers it: the markup stays well formed whatever the spans are.
+- It opens fast at any size. The summary (verdict, decisions, scores, charts, per-intent
+  figures) is static HTML, rendered here. The failing answers and the case stability tables are
+  one gzip-compressed JSON block (`reports.html_answers`) that the page's script
+  (`data/report.js`) decompresses and renders a page at a time; its filters run over that data,
+  so they reach every answer. The first page also travels alone in a small block, so it is on
+  screen while the rest is decoded. Printing prints every matching answer up to 1,000. At
+  50,000 answers the page is about 2 MB instead of 38 MB (`benchmarks/html_report_speed.py`).
+- Untrusted text (model answers, customer messages, policy text) goes through
+  `html.escape(..., quote=True)` here, attributes included, and through `textContent` in the
+  script, which never turns data into markup. A Content-Security-Policy allows that one script
+  (by its hash) and nothing else, so even a missed escape could not run injected script or
+  load anything. The data block is not a script the browser runs: its type is not JavaScript.
+- The verdict banner is green only when every gate passed and every answer passed
+  (`reports.verdict`).
+- The page's CSS and script are data files (`reports/data/`), read once.
 """
 
 from __future__ import annotations
@@ -20,144 +26,52 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import itertools
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
-from evals.decisions import Decision
-from evals.records import SEVERITIES, Case, CaseResult, Finding, PolicyBook, RunPlan, Severity, Span
+from evals.records import SEVERITIES, PolicyBook, RunPlan
 from evals.scorecard import Scorecard
-from evals.scores import CaseOutcome, Score
+from evals.scores import Score
+from reports.html_answers import Mark, encode, highlight, locate, payload
+from reports.html_charts import findings_chart, pass_rate_chart, pct
 from reports.tables import OUTCOME_LABELS, money, ms, pass_k, rate, total_rows
+from reports.verdict import Verdict, verdict
+
+__all__ = [
+    "CSS",
+    "SCRIPT",
+    "Mark",
+    "content_security_policy",
+    "highlight",
+    "locate",
+    "render_html",
+    "script_hash",
+    "write_html",
+]
 
 OUTCOMES = ("automate", "assist", "human", "insufficient_evidence")
-STABILITY_LABELS = {"stable_pass": "stable pass", "flaky": "flaky", "stable_fail": "stable fail"}
 #: The severity filter's values: finding severities, plus provider errors (no answer at all).
 SEVERITY_FILTER = (*SEVERITIES, "error")
-#: What colours a failing answer: no answer at all first, then the worst finding.
-WORST_FIRST = ("error", *SEVERITIES)
+#: The ids of the blocks that carry the failing answers (read by data/report.js): all of them,
+#: and the first page alone, which is on screen while the rest is decoded.
+DATA_ID = "answers-data"
+FIRST_ID = "answers-first"
+FIRST_PAGE = 50
+#: Its type: data the browser never runs.
+DATA_TYPE = "application/gzip+base64"
 
-#: The page's only script. It reads `data-*` attributes and sets `hidden`; it never creates
-#: markup from data. Its SHA-256 goes into the Content-Security-Policy, so edit it freely: the
-#: hash follows.
-SCRIPT = """
-(function () {
-  "use strict";
-  var panel = document.getElementById("filters");
-  if (!panel) { return; }
-  var selects = panel.querySelectorAll("select[data-filter]");
-  var items = document.querySelectorAll("[data-filterable]");
-  var count = document.getElementById("filter-count");
-  function matches(el) {
-    for (var i = 0; i < selects.length; i++) {
-      var want = selects[i].value;
-      if (!want) { continue; }
-      var have = el.getAttribute("data-" + selects[i].getAttribute("data-filter"));
-      if (have === null) { continue; }
-      if (have.split(" ").indexOf(want) < 0) { return false; }
-    }
-    return true;
-  }
-  function apply() {
-    var shown = 0;
-    var total = 0;
-    for (var i = 0; i < items.length; i++) {
-      var el = items[i];
-      var ok = matches(el);
-      if (ok) { el.removeAttribute("hidden"); } else { el.setAttribute("hidden", ""); }
-      if (el.classList.contains("failing")) {
-        total += 1;
-        if (ok) { shown += 1; }
-      }
-    }
-    if (count) { count.textContent = shown + " of " + total + " failing answers shown"; }
-  }
-  for (var i = 0; i < selects.length; i++) {
-    selects[i].addEventListener("change", apply);
-  }
-  document.getElementById("filter-reset").addEventListener("click", function () {
-    for (var i = 0; i < selects.length; i++) { selects[i].value = ""; }
-    apply();
-  });
-  window.addEventListener("beforeprint", function () {
-    var closed = document.querySelectorAll("details:not([open])");
-    for (var i = 0; i < closed.length; i++) { closed[i].setAttribute("open", ""); }
-  });
-  panel.removeAttribute("hidden");
-  apply();
-})();
-"""
 
-CSS = """
-:root{--automate:#1a7f37;--assist:#9a6700;--human:#cf222e;--insufficient_evidence:#57606a;
---critical:#cf222e;--major:#bc4c00;--minor:#0969da;--error:#8250df;--line:#d0d7de;--soft:#f6f8fa}
-*{box-sizing:border-box}
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;margin:0 auto;
-max-width:75rem;padding:0 1rem 3rem}
-h1{font-size:1.5rem;margin:1rem 0 .5rem}h2{margin-top:2rem;border-bottom:1px solid var(--line)}
-h3{margin:.5rem 0}
-[hidden]{display:none!important}
-table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
-th,td{border:1px solid var(--line);padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:var(--soft)}td.num{text-align:right;white-space:nowrap}
-.scroll{overflow-x:auto;max-width:100%}
-td ul,dd ul{margin:0;padding-left:1.1rem}
-.answer,.msg,dd,blockquote{overflow-wrap:anywhere}td,li{overflow-wrap:break-word}
-dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.5rem 0}
-dl.meta dt{font-weight:600}dl.meta dd{margin:0}
-.banner{padding:.5rem 1rem;border-radius:6px;margin:.75rem 0;color:#fff}
-.banner.pass{background:var(--automate)}.banner.fail{background:var(--human)}
-.banner ul{margin:.25rem 0}
-.badge{display:inline-block;padding:0 .45rem;border-radius:1rem;color:#fff;font-size:.8rem;
-font-weight:600;white-space:nowrap}
-.d-automate{background:var(--automate)}.d-assist{background:var(--assist)}
-.d-human{background:var(--human)}.d-insufficient_evidence{background:var(--insufficient_evidence)}
-.s-critical{background:var(--critical)}.s-major{background:var(--major)}
-.s-minor{background:var(--minor)}.s-error{background:var(--error)}
-.kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.5rem;
-margin:.5rem 0}
-.kpis div{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:.4rem .6rem}
-.kpis dt{font-size:.8rem;color:#57606a}.kpis dd{margin:0;font-weight:600}
-figure{margin:.5rem 0}figcaption{font-size:.85rem;color:#57606a}
-svg{max-width:100%;height:auto;font:12px system-ui,sans-serif}
-details{border:1px solid var(--line);border-radius:6px;padding:.25rem .75rem;margin:.4rem 0}
-summary{cursor:pointer;font-weight:600}
-.filters{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);
-padding:.5rem 0;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;z-index:1}
-article.failing{border:1px solid var(--line);border-left:4px solid var(--minor);border-radius:6px;
-padding:.5rem 1rem;margin:1rem 0}
-article.w-critical{border-left-color:var(--critical)}
-article.w-major{border-left-color:var(--major)}article.w-error{border-left-color:var(--error)}
-.conversation{list-style:none;padding:0;margin:.25rem 0}
-.msg,.answer{white-space:pre-wrap;background:var(--soft);border-radius:6px;padding:.4rem .6rem;
-margin:.25rem 0}
-.role{font-size:.8rem;font-weight:600;color:#57606a;display:block}
-.answer{background:#fff;border:1px solid var(--line)}
-mark{background:#ffe08a;border-bottom:2px solid var(--major);padding:0}
-mark.m-critical{background:#ffc1c0;border-color:var(--critical)}
-mark.m-minor{background:#ddf4ff;border-color:var(--minor)}
-.error{color:var(--error);font-weight:600}
-.findings{padding-left:1.2rem}.findings li{margin:.4rem 0}
-.findings dl{display:grid;grid-template-columns:max-content 1fr;gap:0 .75rem;margin:.2rem 0}
-.findings dt{color:#57606a}.findings dd{margin:0}
-blockquote{margin:0;padding-left:.6rem;border-left:3px solid var(--line)}
-pre.policy{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--soft);padding:.5rem}
-.muted{color:#57606a}
-@media print{.filters{display:none}body{max-width:none;font-size:11pt}
-article.failing,details,figure{break-inside:avoid}}
-"""
+@cache
+def _asset(name: str) -> str:
+    return (resources.files("reports") / "data" / name).read_text(encoding="utf-8")
 
-#: Colours of the SVG charts (the CSS variables above, for SVG fills).
-COLOURS = {
-    "automate": "#1a7f37",
-    "assist": "#9a6700",
-    "human": "#cf222e",
-    "insufficient_evidence": "#57606a",
-    "critical": "#cf222e",
-    "major": "#bc4c00",
-    "minor": "#0969da",
-}
+
+#: The page's only script (data/report.js). It never creates markup from data. Its SHA-256 goes
+#: into the Content-Security-Policy, so edit it freely: the hash follows.
+SCRIPT = _asset("report.js")
+CSS = _asset("report.css")
 
 
 def esc(value: object) -> str:
@@ -201,145 +115,17 @@ def _severity_badge(severity: str) -> str:
     return f'<span class="badge s-{esc(severity)}">{esc(label)}</span>'
 
 
-def _pct(x: float) -> str:
-    return f"{x:.0%}"
-
-
-# --- highlighting ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Mark:
-    """One finding's span located in an answer: `ref` names the finding element it belongs to."""
-
-    start: int
-    end: int
-    ref: str
-    severity: Severity
-    label: str
-
-
-def locate(text: str, span: Span) -> tuple[int, int] | None:
-    """Where a span lies in the answer: its offsets when they hold its text, else its first
-    occurrence (offsets from another normalisation of the text), else nowhere."""
-    if not span.text:
-        return None
-    if span.end <= len(text) and text[span.start : span.end] == span.text:
-        return span.start, span.end
-    found = text.find(span.text)
-    return (found, found + len(span.text)) if found >= 0 else None
-
-
-def highlight(text: str, marks: Sequence[Mark]) -> str:
-    """The answer as escaped HTML with `<mark>` around every span.
-
-    The text is cut at every span boundary; each piece covered by spans becomes one `<mark>`
-    listing the findings covering it (`data-findings`) and styled by the worst of them. Marks never
-    nest, so overlapping or adjacent spans cannot break the markup.
-    """
-    valid = [m for m in marks if 0 <= m.start < m.end <= len(text)]
-    bounds = sorted({0, len(text), *(m.start for m in valid), *(m.end for m in valid)})
-    out = []
-    for start, end in itertools.pairwise(bounds):
-        piece = esc(text[start:end])
-        covering = [m for m in valid if m.start <= start and end <= m.end]
-        if not covering:
-            out.append(piece)
-            continue
-        worst = min((m.severity for m in covering), key=SEVERITIES.index)
-        refs = " ".join(m.ref for m in covering)
-        label = "; ".join(m.label for m in covering)
-        out.append(
-            f'<mark class="m-{worst}" data-findings="{esc(refs)}" title="{esc(label)}">'
-            f"{piece}</mark>"
-        )
-    return "".join(out)
-
-
-# --- charts ---------------------------------------------------------------------------------
-
-
-def _short(text: str, limit: int = 28) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def pass_rate_chart(scores: Sequence[Score], decisions: dict[str, Decision]) -> str:
-    """Pass rate per intent as horizontal bars (coloured by decision) with the 95% Wilson
-    interval as an error bar."""
-    width, left, right, row, top = 640, 200, 56, 26, 8
-    plot = width - left - right
-    height = top + row * len(scores) + 30
-    parts = [
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="pass rate per intent with 95% interval">'
-    ]
-    for tick in (0, 0.25, 0.5, 0.75, 1.0):
-        x = left + plot * tick
-        parts.append(
-            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - 24}" stroke="#d0d7de"/>'
-            f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle" fill="#57606a">'
-            f"{_pct(tick)}</text>"
-        )
-    for i, score in enumerate(scores):
-        y = top + i * row
-        mid = y + row / 2
-        decision = decisions.get(score.key)
-        outcome = decision.outcome if decision else "insufficient_evidence"
-        low, high = score.pass_rate_ci.low, score.pass_rate_ci.high
-        tip = (
-            f"{score.key}: {_pct(score.pass_rate)} of {score.answers} answers passed "
-            f"(95% interval {_pct(low)}-{_pct(high)}); decision: {OUTCOME_LABELS[outcome]}"
-        )
-        x_low, x_high = left + plot * low, left + plot * high
-        parts.append(
-            f"<g><title>{esc(tip)}</title>"
-            f'<text x="{left - 8}" y="{mid + 4:.1f}" text-anchor="end">{esc(_short(score.key))}'
-            "</text>"
-            f'<rect x="{left}" y="{y + 5}" width="{plot * score.pass_rate:.1f}" height="{row - 10}"'
-            f' fill="{COLOURS[outcome]}" fill-opacity="0.75"/>'
-            f'<line x1="{x_low:.1f}" y1="{mid:.1f}" x2="{x_high:.1f}" y2="{mid:.1f}" '
-            'stroke="#1f2328" stroke-width="1.5"/>'
-            f'<line x1="{x_low:.1f}" y1="{mid - 6:.1f}" x2="{x_low:.1f}" y2="{mid + 6:.1f}" '
-            'stroke="#1f2328" stroke-width="1.5"/>'
-            f'<line x1="{x_high:.1f}" y1="{mid - 6:.1f}" x2="{x_high:.1f}" y2="{mid + 6:.1f}" '
-            'stroke="#1f2328" stroke-width="1.5"/>'
-            f'<text x="{left + plot + 6}" y="{mid + 4:.1f}">{_pct(score.pass_rate)}</text></g>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def findings_chart(score: Score) -> str:
-    """Findings per code (bars coloured by severity), most frequent first."""
-    codes = sorted(score.findings, key=lambda c: (-c.findings, c.code))
-    if not codes:
-        return '<p class="muted">No findings.</p>'
-    width, left, right, row, top = 640, 200, 150, 24, 4
-    plot = width - left - right
-    height = top + row * len(codes) + 4
-    most = max(c.findings for c in codes)
-    parts = [
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="findings by code">'
-    ]
-    for i, code in enumerate(codes):
-        y = top + i * row
-        bar = plot * code.findings / most
-        tip = f"{code.code} ({code.severity}): {code.findings} findings in {code.answers} answers"
-        parts.append(
-            f"<g><title>{esc(tip)}</title>"
-            f'<text x="{left - 8}" y="{y + row / 2 + 4:.1f}" text-anchor="end">'
-            f"{esc(_short(code.code))}</text>"
-            f'<rect x="{left}" y="{y + 4}" width="{bar:.1f}" height="{row - 8}" '
-            f'fill="{COLOURS[code.severity]}"/>'
-            f'<text x="{left + bar + 6:.1f}" y="{y + row / 2 + 4:.1f}">{code.findings} '
-            f"in {code.answers} answers</text></g>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
 # --- sections -------------------------------------------------------------------------------
+
+
+def _banner(v: Verdict) -> str:
+    """The verdict: green, amber or red, with the gates that failed and the answer totals."""
+    items = [f'<li class="gate-failure">{esc(r)}</li>' for r in v.gate_failures]
+    items += [f"<li>{esc(fact)}</li>" for fact in v.facts]
+    return (
+        f'<div id="verdict" class="banner {v.state}" data-state="{v.state}" role="status">'
+        f"<strong>{esc(v.headline)}</strong><ul>{''.join(items)}</ul></div>"
+    )
 
 
 def _header(card: Scorecard) -> str:
@@ -366,11 +152,7 @@ def _header(card: Scorecard) -> str:
         ("targets", f"<ul>{targets}</ul>"),
     ]
     meta = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows)
-    if card.gate_failures:
-        reasons = "".join(f"<li>{esc(r)}</li>" for r in card.gate_failures)
-        gate = f'<div class="banner fail"><strong>Gates FAILED</strong><ul>{reasons}</ul></div>'
-    else:
-        gate = '<div class="banner pass"><strong>All gates passed</strong></div>'
+    gate = _banner(verdict(card))
     return (
         f'<header><h1>Scorecard: {esc(card.suite)}</h1>{gate}<dl class="meta">{meta}</dl></header>'
     )
@@ -398,7 +180,8 @@ def _filters(card: Scorecard, plan: RunPlan) -> str:
             ((s, "provider error" if s == "error" else s) for s in SEVERITY_FILTER),
         )
         + _select("decision", "decision", ((o, OUTCOME_LABELS[o]) for o in OUTCOMES))
-        + '<button type="button" id="filter-reset">reset</button>'
+        + '<label>case <input type="search" id="filter-case" placeholder="case id" size="12">'
+        "</label>" + '<button type="button" id="filter-reset">reset</button>'
         '<span id="filter-count" class="muted" aria-live="polite"></span></div>'
     )
 
@@ -503,9 +286,9 @@ def _summary(card: Scorecard) -> str:
     return "".join(out)
 
 
-def _drilldown(card: Scorecard, first_failure: dict[tuple[str, str], str]) -> str:
+def _drilldown(card: Scorecard) -> str:
     out = ['<section id="intents"><h2>Per intent</h2>']
-    for d in card.decisions:
+    for group, d in enumerate(card.decisions):
         score = card.score(d.target, "intent", d.intent)
         if score is None:
             continue
@@ -528,7 +311,7 @@ def _drilldown(card: Scorecard, first_failure: dict[tuple[str, str], str]) -> st
             ("pass rate [95% CI]", rate(score)),
             (
                 f"pass^{score.k}",
-                f"{pass_k(score)} [{_pct(score.pass_k_ci.low)}-{_pct(score.pass_k_ci.high)}]",
+                f"{pass_k(score)} [{pct(score.pass_k_ci.low)}-{pct(score.pass_k_ci.high)}]",
             ),
             (
                 "answers with a finding",
@@ -550,181 +333,49 @@ def _drilldown(card: Scorecard, first_failure: dict[tuple[str, str], str]) -> st
             if codes
             else '<p class="muted">No findings.</p>'
         )
-        outcomes = [o for o in card.cases if o.target == d.target and o.intent == d.intent]
-        stability = _stability_table(outcomes, first_failure)
         out.append(
-            f"<details{attrs}><summary>{_badge(d.outcome)} <code>{esc(d.target)}</code> / "
+            f"<details{attrs} data-stability-section><summary>{_badge(d.outcome)} "
+            f"<code>{esc(d.target)}</code> / "
             f"<code>{esc(d.intent)}</code>: {esc(rate(score))}</summary>"
             f'<h4>Decision</h4><ul>{reasons}</ul><p class="muted">policy {esc(d.policy)}</p>'
             f'<h4>Score</h4><dl class="meta">{stat_html}</dl>'
             f'<h4>Findings by code</h4><div class="scroll">{code_table}</div>'
-            f'<h4>Case stability</h4><div class="scroll">{stability}</div></details>'
+            f"<h4>Case stability ({score.cases} cases)</h4>"
+            f'<div class="scroll" data-stability="{group}">'
+            '<p class="muted">Shown when the failing answers are loaded.</p></div></details>'
         )
     out.append("</section>")
     return "".join(out)
 
 
-def _stability_table(
-    outcomes: Sequence[CaseOutcome], first_failure: dict[tuple[str, str], str]
-) -> str:
-    order = {"stable_fail": 0, "flaky": 1, "stable_pass": 2}
-    rows = []
-    for o in sorted(outcomes, key=lambda o: (order[o.stability], o.case_id)):
-        anchor = first_failure.get((o.target, o.case_id))
-        case = f"<code>{esc(o.case_id)}</code>"
-        if anchor:
-            case = f'<a href="#{esc(anchor)}">{case}</a>'
-        rows.append(
-            f"<tr{_data(language=o.language)}><td>{case}</td><td>{esc(o.language)}</td>"
-            f'<td class="num">{o.passed}/{o.samples}</td><td class="num">{o.errors}</td>'
-            f"<td>{esc(STABILITY_LABELS[o.stability])}</td></tr>"
+def _failing(card: Scorecard, plan: RunPlan) -> str:
+    """The failing answers' section: a pager and an empty list the script fills from the data."""
+    n = len(card.failing)
+    if not n:
+        return (
+            '<section id="failing"><h2>Failing answers (0)</h2>'
+            '<p class="muted">Every answer passed.</p></section>'
         )
-    return (
-        "<table><tr><th>case</th><th>language</th><th>passed</th><th>errors</th>"
-        f"<th>stability</th></tr>{''.join(rows)}</table>"
-    )
-
-
-def _severity_order(result: CaseResult) -> int:
-    if result.response.error is not None:
-        return -1
-    return min((SEVERITIES.index(f.severity) for f in result.findings), default=len(SEVERITIES))
-
-
-def _finding_item(finding: Finding, ref: str, located: bool) -> str:
-    evidence = finding.evidence
-    rows = []
-    if evidence.span is not None:
-        where = f"characters {evidence.span.start}-{evidence.span.end}"
-        if not located:
-            where += "; not found in the answer as stored"
-        rows.append(
-            f'<dt>said</dt><dd><q class="said">{esc(evidence.span.text)}</q> '
-            f'<span class="muted">({esc(where)})</span></dd>'
-        )
-    if evidence.checked_against:
-        rows.append(
-            f"<dt>checked against</dt><dd><blockquote>{esc(evidence.checked_against)}"
-            "</blockquote></dd>"
-        )
-    if evidence.source:
-        rows.append(f"<dt>source</dt><dd><code>{esc(evidence.source)}</code></dd>")
-    if evidence.note:
-        rows.append(f"<dt>note</dt><dd>{esc(evidence.note)}</dd>")
-    if not (evidence.checked_against or evidence.source or evidence.note):
-        rows.append('<dt>checked against</dt><dd class="muted">nothing recorded</dd>')
-    return (
-        f'<li id="{esc(ref)}">{_severity_badge(finding.severity)} <code>{esc(finding.code)}</code>'
-        f" {esc(finding.message)}<dl>{''.join(rows)}</dl></li>"
-    )
-
-
-def _conversation(case: Case | None) -> str:
-    if case is None:
-        return '<p class="muted">The case is not in the run plan.</p>'
-    turns = "".join(
-        f'<li class="msg"><span class="role">{"customer" if m.role == "user" else "agent"}'
-        f"</span>{esc(m.content)}</li>"
-        for m in case.messages
-    )
-    facts = "".join(
-        f"<dt>{esc(k)}</dt><dd>{esc(', '.join(map(str, v)) if isinstance(v, list) else v)}</dd>"
-        for k, v in case.facts.items()
-    )
-    facts_html = (
-        f'<details><summary>case facts</summary><dl class="meta">{facts}</dl></details>'
-        if facts
-        else ""
-    )
-    return f'<ol class="conversation">{turns}</ol>{facts_html}'
-
-
-def _failing_answer(
-    result: CaseResult, index: int, case: Case | None, decision: Decision | None
-) -> str:
-    anchor = f"fail-{index}"
-    intent = case.intent if case else "?"
-    language = case.language if case else "?"
-    severities: set[str] = {f.severity for f in result.findings}
-    if result.response.error is not None:
-        severities.add("error")
-    worst = min(severities, key=WORST_FIRST.index, default="minor")
-    attrs = _data(
-        target=result.target,
-        intent=intent,
-        language=language,
-        severity=severities,
-        decision=decision.outcome if decision else None,
-    )
-    marks = []
-    located: list[bool] = []
-    for j, finding in enumerate(result.findings):
-        span = finding.evidence.span
-        where = locate(result.response.text, span) if span is not None else None
-        located.append(where is not None)
-        if where is not None:
-            label = f"{finding.severity} {finding.code}: {finding.message}"
-            marks.append(Mark(where[0], where[1], f"{anchor}-f{j}", finding.severity, label))
-    response = result.response
-    if response.error is not None:
-        answer = (
-            f'<p class="error">Provider error (after {response.attempts} attempts): '
-            f"{esc(response.error)}</p>"
-        )
-        if response.text:
-            answer += f'<div class="answer">{highlight(response.text, marks)}</div>'
-    elif response.text:
-        answer = f'<div class="answer">{highlight(response.text, marks)}</div>'
-    else:
-        answer = '<p class="muted">(empty answer)</p>'
-    facts = [
-        f"latency {ms(response.latency_ms)} ms" if response.latency_ms is not None else "",
-        f"model {response.model}" if response.model else "",
-        "replayed from a cassette" if response.cached else "",
-    ]
-    details = "; ".join(x for x in facts if x)
-    findings = "".join(
-        _finding_item(f, f"{anchor}-f{j}", located[j]) for j, f in enumerate(result.findings)
-    )
-    context = (
-        f"{esc(intent)} · {esc(language)} · {esc(case.kind)} · {esc(case.risk)} risk · "
-        f"{esc(case.channel)}"
-        if case
-        else "unknown case"
+    pager = (
+        '<nav id="pager" class="pager" hidden aria-label="pages of failing answers">'
+        '<button type="button" id="page-first">first</button>'
+        '<button type="button" id="page-prev">previous</button>'
+        '<label>page <input type="number" id="page-number" min="1" value="1"></label>'
+        '<button type="button" id="page-next">next</button>'
+        '<button type="button" id="page-last">last</button>'
+        '<span id="page-info" class="muted" aria-live="polite"></span></nav>'
     )
     return (
-        f'<article class="failing w-{worst}" id="{anchor}" data-case="{esc(result.case_id)}"'
-        f"{attrs}>"
-        f"<h3><code>{esc(result.case_id)}</code> "
-        f'<span class="muted">target <code>{esc(result.target)}</code>, sample '
-        f"{result.sample}</span></h3>"
-        f"<p>{context} {_badge(decision.outcome) if decision else ''}</p>"
-        f"<h4>Conversation</h4>{_conversation(case)}"
-        f'<h4>Answer</h4>{answer}<p class="muted">{esc(details)}</p>'
-        + (f'<h4>Findings</h4><ol class="findings">{findings}</ol>' if findings else "")
-        + "</article>"
-    )
-
-
-def _failing(card: Scorecard, plan: RunPlan) -> tuple[str, dict[tuple[str, str], str]]:
-    cases = {c.id: c for c in plan.cases}
-    ordered = sorted(
-        card.failing,
-        key=lambda r: (_severity_order(r), r.target, r.case_id, r.sample),
-    )
-    first: dict[tuple[str, str], str] = {}
-    items = []
-    for i, result in enumerate(ordered):
-        case = cases.get(result.case_id)
-        decision = card.decision(result.target, case.intent) if case else None
-        first.setdefault((result.target, result.case_id), f"fail-{i}")
-        items.append(_failing_answer(result, i, case, decision))
-    body = "".join(items) if items else '<p class="muted">Every answer passed.</p>'
-    html_ = (
-        f'<section id="failing"><h2>Failing answers ({len(ordered)}, worst first)</h2>{body}'
+        f'<section id="failing"><h2>Failing answers ({n}, worst first)</h2>'
+        '<p id="answers-status" class="muted">'
+        "<noscript>The failing answers are shown by the page's script, which is off: "
+        "report.md lists the worst of them.</noscript></p>"
+        f'{pager}<div id="failing-list"></div>'
+        f'<script type="{DATA_TYPE}" id="{FIRST_ID}">'
+        f"{encode(payload(card, plan, first=FIRST_PAGE))}</script>"
+        f'<script type="{DATA_TYPE}" id="{DATA_ID}">{encode(payload(card, plan))}</script>'
         "</section>"
     )
-    return html_, first
 
 
 def _policies(policies: dict[str, PolicyBook]) -> str:
@@ -742,7 +393,6 @@ def _policies(policies: dict[str, PolicyBook]) -> str:
 def render_html(scorecard: Scorecard, plan: RunPlan) -> str:
     """The whole report as one HTML document (no external resources)."""
     card = scorecard
-    failing, first_failure = _failing(card, plan)
     title = f"supportgate scorecard: {card.suite} ({card.run_id})"
     return (
         "<!DOCTYPE html>\n"
@@ -756,8 +406,8 @@ def render_html(scorecard: Scorecard, plan: RunPlan) -> str:
         + _filters(card, plan)
         + "<main>"
         + _summary(card)
-        + _drilldown(card, first_failure)
-        + failing
+        + _drilldown(card)
+        + _failing(card, plan)
         + _policies(plan.policies)
         + "</main>"
         + f"<script>{SCRIPT}</script></body></html>\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import string
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from evals.records import (
 )
 from evals.scorecard import Scorecard, build_scorecard
 from reports.html import SCRIPT, Mark, highlight, locate, render_html, script_hash, write_html
+from reports.html_answers import decode
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -110,37 +112,51 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
 
 
 class Page(HTMLParser):
-    """Every start tag with its (unescaped) attributes, and the scripts' text."""
+    """Every start tag with its (unescaped) attributes, the scripts' text (the ones a browser
+    runs), and the data blocks' text (`<script type=...>` with a type that is not JavaScript)."""
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.scripts: list[str] = []
+        self.blocks: list[str] = []
         self.text: list[str] = []
-        self._in_script = False
+        self._into: list[str] | None = None
         self.feed(text)
         self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
         if tag == "script":
-            self._in_script = True
-            self.scripts.append("")
+            kind = dict(attrs).get("type")
+            self._into = self.scripts if kind in (None, "", "text/javascript") else self.blocks
+            self._into.append("")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
-            self._in_script = False
+            self._into = None
 
     def handle_data(self, data: str) -> None:
-        if self._in_script:
-            self.scripts[-1] += data
+        if self._into is not None:
+            self._into[-1] += data
         else:
             self.text.append(data)
 
+    def answers(self) -> dict[str, Any]:
+        """The failing answers' data block (every answer), decoded."""
+        ids = [attrs.get("id") for tag, attrs in self.tags if tag == "script" and attrs.get("type")]
+        assert ids == ["answers-first", "answers-data"]
+        decoded: dict[str, Any] = decode(self.blocks[1])
+        return decoded
 
-def _article(page_html: str, case_id: str) -> str:
-    """The bot's failing answer to a case, as markup."""
-    return page_html.split(f'data-case="{case_id}"', 1)[1].split("</article>", 1)[0]
+
+def _answer(page: Page, case_id: str) -> dict[str, Any]:
+    """The bot's failing answer to a case, as the report's data carries it."""
+    return next(a for a in page.answers()["answers"] if a["case"] == case_id)
+
+
+def _answer_text(answer: dict[str, Any]) -> str:
+    return "".join(p if isinstance(p, str) else p[0] for p in answer["pieces"])
 
 
 # --- the run is what the tests below rely on ------------------------------------------------
@@ -205,14 +221,28 @@ def test_untrusted_text_is_escaped_in_text_and_attributes(report: Report) -> Non
     assert all(str(a.get("href")).startswith("#") for t, a in page.tags if t == "a")
     for _, attrs in page.tags:
         assert not [name for name in attrs if name.startswith("on")], attrs
-    # the markup is there as text, character for character
+    # the static part (gates, policy books) carries hostile text as text, quotes escaped
     text = "".join(page.text)
-    for needle in (INJECTED_SCRIPT, INJECTED_IMG, CUSTOMER_MARKUP, "window.__pwned=4"):
-        assert needle in text
-    assert html.escape(INJECTED_IMG, quote=True) in page_html  # quotes escaped too
-    # a quote in an attribute (the mark's title) stays inside the attribute
-    titles = [a["title"] for t, a in page.tags if t == "mark" and a.get("title")]
-    assert any('"quotes" \' too' in str(t) and "<script>" in str(t) for t in titles)
+    assert 'gate "><script>window.__pwned=4</script>' in text
+    assert 'Refunds. "><script>window.__pwned=4</script>' in text
+    assert html.escape('gate "><script>', quote=True) in page_html
+    # the answers travel as data, character for character, in a block the browser never runs
+    for block in page.blocks:
+        assert set(block) <= set(string.ascii_letters + string.digits + "+/=")
+    data = page.answers()
+    assert INJECTED_SCRIPT in _answer_text(_answer(page, "r1"))
+    assert INJECTED_IMG in _answer_text(_answer(page, "w1"))
+    assert any(CUSTOMER_MARKUP in m[1] for m in data["cases"]["w1"]["messages"])
+    hostile = next(a for a in data["answers"] if a["sample"] == 1 and a["case"] == "r2")
+    assert _answer_text(hostile).startswith('Tu <a href="https://evil.example/x">link</a>')
+    severity, code, message, said, _, checked, source, note = hostile["findings"][0]
+    text_of = data["strings"]
+    assert (severity, text_of[code], said) == ("critical", "policy.unsupported", "Tu")
+    assert text_of[message].endswith('and "quotes" \' too')
+    for index in (checked, source, note):
+        assert "<script>window.__pwned=4</script>" in text_of[index]
+    # the span is marked: the piece names the finding it belongs to
+    assert hostile["pieces"][0] == ["Tu", "critical", [0]]
 
 
 def test_csp_allows_only_the_page_script_and_no_network(report: Report) -> None:
@@ -241,9 +271,9 @@ def test_no_resource_is_loaded_from_the_network(report: Report) -> None:
 
 
 def test_provider_errors_are_shown_as_errors(report: Report) -> None:
-    page_html = report.path.read_text(encoding="utf-8")
-    w2 = _article(page_html, "w2")
-    assert "Provider error" in w2 and "scripted permanent error" in w2
+    w2 = _answer(Page(report.path.read_text(encoding="utf-8")), "w2")
+    assert w2["severities"] == ["error"] and w2["worst"] == "error"
+    assert "scripted permanent error" in str(w2["error"])
 
 
 def test_a_run_with_no_failures_renders(tmp_path: Path) -> None:
@@ -394,9 +424,11 @@ def test_in_a_browser_injected_markup_stays_text_and_filters_work(
     page.on("request", lambda r: requests.append(r.url))
     page.goto(report.path.as_uri())
     page.wait_for_load_state("load")
+    page.wait_for_selector("#failing-list[data-ready]", state="attached", timeout=10_000)
 
     assert page.evaluate("typeof window.__pwned") == "undefined"
-    assert page.locator("img").count() == 0 and page.locator("script").count() == 1
+    assert page.locator("img").count() == 0 and page.locator("script:not([type])").count() == 1
+    assert page.locator("script[type]").count() == 2  # the answers' data blocks
     r1, w1, w2 = (page.locator(f"article[data-case={c}]") for c in ("r1", "w1", "w2"))
     assert INJECTED_SCRIPT in r1.locator(".answer").inner_text()
     assert INJECTED_IMG in w1.locator(".answer").inner_text()
@@ -404,11 +436,11 @@ def test_in_a_browser_injected_markup_stays_text_and_filters_work(
     assert r1.locator("mark", has_text="regalamos").count() == 1
     assert page.locator("#filters").is_visible()  # the script ran (CSP hash matches)
     count = page.locator("#filter-count")
-    assert count.inner_text() == "3 of 3 failing answers shown"
+    assert count.inner_text() == "3 of 3 failing answers match"
 
     page.select_option("#filter-intent", "return_window")
     assert r1.is_hidden() and w1.is_visible() and w2.is_visible()
-    assert count.inner_text() == "2 of 3 failing answers shown"
+    assert count.inner_text() == "2 of 3 failing answers match"
     page.select_option("#filter-severity", "major")
     assert r1.is_hidden() and w1.is_visible() and w2.is_hidden()
     page.select_option("#filter-intent", "")
@@ -421,7 +453,7 @@ def test_in_a_browser_injected_markup_stays_text_and_filters_work(
 
     page.select_option("#filter-target", "ref")
     assert r1.is_hidden() and w1.is_hidden() and w2.is_hidden()
-    assert count.inner_text() == "0 of 3 failing answers shown"
+    assert count.inner_text() == "0 of 3 failing answers match"
     bot_section = page.locator("section.target[data-target=bot]")
     assert bot_section.is_hidden() and page.locator("section.target[data-target=ref]").is_visible()
     page.select_option("#filter-target", "")
@@ -437,7 +469,21 @@ def test_in_a_browser_injected_markup_stays_text_and_filters_work(
 
     page.click("#filter-reset")
     assert r1.is_visible() and w1.is_visible() and w2.is_visible()
-    assert count.inner_text() == "3 of 3 failing answers shown"
+    assert count.inner_text() == "3 of 3 failing answers match"
+    # a case in an intent's stability table (rendered when opened) leads to its failing answers
+    details = page.locator(
+        "details[data-stability-section][data-target=bot][data-intent=refund_status]"
+    )
+    details.locator("summary").click()
+    stable_fail = details.locator("tr", has_text="stable fail")
+    stable_fail.first.wait_for(timeout=10_000)  # rendered by the (asynchronous) toggle event
+    assert stable_fail.count() == 1
+    details.locator("a[data-goto-case=r1]").click()
+    assert page.locator("#filter-case").input_value() == "r1"
+    assert count.inner_text() == "1 of 3 failing answers match"
+    assert r1.is_visible() and w1.count() == 0 and w2.count() == 0
+    page.click("#filter-reset")
+    assert count.inner_text() == "3 of 3 failing answers match"
     assert page.evaluate("typeof window.__pwned") == "undefined"
     # readable on a phone: nothing but wide tables (which scroll in their own box) overflows
     page.set_viewport_size({"width": 420, "height": 900})
