@@ -58,8 +58,14 @@ def totals(card: Scorecard) -> Totals:
     )
 
 
-def judge(gate_failures: list[str], t: Totals, decisions: Counter[str]) -> Verdict:
-    """The verdict from the gates' failures, the answer totals and the decisions reached."""
+def judge(
+    gate_failures: list[str],
+    t: Totals,
+    decisions: Counter[str],
+    gates_off: tuple[str, ...] = (),
+) -> Verdict:
+    """The verdict from the gates' failures, the answer totals and the decisions reached;
+    `gates_off` names the switched-off gates that let something through."""
     n = t.not_passed
     if gate_failures:
         state: State = "fail"
@@ -76,6 +82,7 @@ def judge(gate_failures: list[str], t: Totals, decisions: Counter[str]) -> Verdi
         f"{t.errors} provider errors",
         f"{t.critical} of {t.answers} answers with a critical finding",
     ]
+    facts += [f"gate off: {reason}" for reason in gates_off]
     if decisions:
         facts.append(
             "decisions: " + ", ".join(f"{decisions[o]} {OUTCOME_LABELS[o]}" for o in OUTCOME_LABELS)
@@ -84,4 +91,5 @@ def judge(gate_failures: list[str], t: Totals, decisions: Counter[str]) -> Verdi
 
 
 def verdict(card: Scorecard) -> Verdict:
-    return judge(card.gate_failures, totals(card), Counter(d.outcome for d in card.decisions))
+    off = tuple(c.reason for c in card.gates.checks if c.status == "off" and c.observed)
+    return judge(card.gate_failures, totals(card), Counter(d.outcome for d in card.decisions), off)

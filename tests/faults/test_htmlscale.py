@@ -74,20 +74,26 @@ def _banner(page_html: str) -> tuple[str, str]:
 # --- the banner -----------------------------------------------------------------------------
 
 
-def test_the_banner_is_amber_not_green_when_gates_pass_over_critical_answers(
-    tmp_path: Path,
-) -> None:
+def test_the_banner_is_red_by_default_over_critical_answers(tmp_path: Path) -> None:
     card, plan = _card(tmp_path, [FABRICATED, FABRICATED, FABRICATED])
     assert len(card.failing) == 3  # every answer carries a critical finding
     state, text = _banner(render_html(card, plan))
-    if card.gate_failures:  # a max_critical gate (another part of the issue) makes it red
-        assert state == "fail" and "Gates FAILED" in text
-    else:
-        assert state == "warn", text
-        assert "Gates passed, but 3 of 3 answers failed" in text
+    assert state == "fail" and "Gates FAILED" in text, text  # the default max_critical: 0
     assert "All gates passed" not in text
     assert "3 of 3 answers with a critical finding" in text
     assert "decisions:" in text and "human" in text
+
+
+def test_the_banner_is_amber_and_names_the_gate_switched_off_over_critical_answers(
+    tmp_path: Path,
+) -> None:
+    card, plan = _card(tmp_path, [FABRICATED, FABRICATED, FABRICATED], max_critical=None)
+    assert card.passed and len(card.failing) == 3
+    state, text = _banner(render_html(card, plan))
+    assert state == "warn", text
+    assert "Gates passed, but 3 of 3 answers failed" in text
+    assert "gate off:" in text and "critical" in text
+    assert "All gates passed" not in text
 
 
 def test_the_banner_is_green_only_when_every_answer_passed(tmp_path: Path) -> None:
