@@ -1,7 +1,20 @@
-"""YAML loading that remembers the line of every key and item, for error messages."""
+"""YAML loading that remembers the line of every key and item, for error messages.
+
+Every YAML input (case files, policy books, suites, decision policies) comes through here, so
+this is where YAML's hazards are bounded before anything expands them:
+
+- aliases: an anchor reused by aliases that reuse anchors ("billion laughs") is a few lines
+  that expand to billions of nodes. The composed node graph shares the aliased nodes, so its
+  expanded size is computed without expanding (memoised per node); more than
+  `MAX_ALIAS_NODES` nodes added by aliases, or an alias inside its own anchor, is an error.
+- nesting deeper than `MAX_DEPTH` (every later step that walks the data is recursive);
+- duplicate keys in one mapping (YAML says they are an error; PyYAML keeps the last silently);
+- integers too long for Python to convert (`sys.get_int_max_str_digits`).
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +26,98 @@ LineMap = dict[tuple[int | str, ...], int]
 
 #: libyaml's safe loader when PyYAML was built with it (10x faster), else the pure one.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Nodes that aliases may add to a document beyond the nodes written out in it.
+MAX_ALIAS_NODES = 10_000
+#: Deepest nesting of mappings and sequences accepted in one document.
+MAX_DEPTH = 100
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_mapping(path: Path, node: yaml.MappingNode) -> None:
+    seen: dict[tuple[str, str], int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+            continue
+        key = (key_node.tag, key_node.value)
+        if key in seen:
+            raise InputError.single(
+                path,
+                f"duplicate key '{key_node.value}' (first at line {seen[key]}); "
+                "a mapping may name each key once",
+                line=_line(key_node),
+                field=str(key_node.value)[:80],
+            )
+        seen[key] = _line(key_node)
+
+
+def _check_scalar(path: Path, node: yaml.ScalarNode) -> None:
+    limit = sys.get_int_max_str_digits() or None
+    if node.tag == _INT_TAG and limit is not None and len(node.value) > limit:
+        raise InputError.single(
+            path,
+            f"integer with {len(node.value)} digits (at most {limit} are accepted)",
+            line=_line(node),
+        )
+
+
+def check_node_graph(path: Path, root: yaml.Node) -> None:
+    """Raise InputError if the document nests too deep, expands too much through aliases,
+    repeats a key or holds an integer too long to convert. Iterative and linear in the nodes
+    written in the file: it never expands an alias."""
+    size: dict[int, int] = {}  # expanded size of each finished node, by id
+    on_path: set[int] = set()
+    distinct = 0
+    # (node, depth, children entered?)
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, entered = stack.pop()
+        ident = id(node)
+        if entered:
+            on_path.discard(ident)
+            total = 1 + sum(size[id(child)] for child in _children(node))
+            size[ident] = total
+            if total - distinct > MAX_ALIAS_NODES:
+                raise InputError.single(
+                    path,
+                    f"aliases expand the node at this line to {total:,} nodes, more than the "
+                    f"{MAX_ALIAS_NODES:,} that aliases may add to a document; write the data "
+                    "out instead",
+                    line=_line(node),
+                )
+            continue
+        if ident in on_path:
+            raise InputError.single(
+                path, "an alias refers to its own anchor (a recursive structure)", line=_line(node)
+            )
+        if ident in size:
+            continue  # an alias of a node already checked: its size is known
+        if depth > MAX_DEPTH:
+            raise InputError.single(
+                path, f"nested deeper than {MAX_DEPTH} levels", line=_line(node)
+            )
+        distinct += 1
+        if isinstance(node, yaml.MappingNode):
+            _check_mapping(path, node)
+        elif isinstance(node, yaml.ScalarNode):
+            _check_scalar(path, node)
+        on_path.add(ident)
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in reversed(_children(node)))
 
 
 def _walk(node: yaml.Node, path: tuple[int | str, ...], lines: LineMap) -> None:
@@ -37,12 +142,19 @@ def load_yaml(path: Path) -> tuple[Any, LineMap]:
     loader = _LOADER(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            check_node_graph(path, node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         line = mark.line + 1 if mark is not None else None
         raise InputError.single(path, f"invalid YAML: {problem}", line=line) from None
+    except RecursionError:
+        raise InputError.single(path, f"nested deeper than {MAX_DEPTH} levels") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # A scalar the constructor cannot convert (a date like 2024-13-45, ...).
+        raise InputError.single(path, f"invalid YAML value: {exc}") from None
     finally:
         loader.dispose()
     lines: LineMap = {}
