@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from pydantic import Field, ValidationError
 
-from evals.case_files import iter_table_rows, load_policy_books
+from evals.case_files import TABLE_SUFFIXES, iter_table_rows, load_policy_books
 from evals.errors import InputError, InputIssue, issues_from_validation
 from evals.records import (
     Case,
@@ -85,6 +85,8 @@ def load_policies_arg(path: Path) -> dict[str, PolicyBook]:
 def _rows(source: Path, issues: list[InputIssue]) -> Iterator[tuple[int | None, dict[str, Any]]]:
     if source.is_file():
         yield from iter_table_rows(str(source), issues)
+    elif not source.exists() and source.suffix in TABLE_SUFFIXES:
+        issues.append(InputIssue(str(source), "no such file"))
     else:
         yield from iter_table_rows(str(source), issues, is_file=False)
 

@@ -36,6 +36,8 @@ def suite_from_yaml(
 
 def load_suite(path: Path) -> Suite:
     """Parse and validate a suite file or raise InputError naming every problem."""
+    if path.is_dir():
+        raise InputError.single(path, "is a folder; give the suite file")
     if not path.is_file():
         raise InputError.single(path, "suite file not found")
     data, lines = load_yaml(path)
@@ -113,6 +115,32 @@ def check_references(
             )
 
 
+def check_folders(
+    suite: Suite, suite_path: Path, output: Path | None, issues: list[InputIssue]
+) -> None:
+    """The output and replay folders must be folders (or not exist yet): checked before the
+    run starts, so no answer is paid for and then lost because its folder is a file."""
+    out_folder = output if output is not None else Path(suite.output)
+    named = "--out" if output is not None else "output"
+    if out_folder.exists() and not out_folder.is_dir():
+        issues.append(
+            InputIssue(
+                str(suite_path) if output is None else str(out_folder),
+                f"the output folder {out_folder} is a file, not a folder",
+                field=named,
+            )
+        )
+    replay = suite_path.parent / suite.replay.dir
+    if suite.replay.mode != "off" and replay.exists() and not replay.is_dir():
+        issues.append(
+            InputIssue(
+                str(suite_path),
+                f"the replay folder {replay} is a file, not a folder",
+                field="replay.dir",
+            )
+        )
+
+
 def build_plan(
     suite_path: Path,
     *,
@@ -156,6 +184,7 @@ def build_plan(
                             field="reference",
                         )
                     )
+    check_folders(suite, suite_path, output, issues)
     policy_path = base / suite.decision_policy if suite.decision_policy else None
     try:
         decision_policy = load_decision_policy(policy_path)

@@ -53,12 +53,23 @@ def _files(paths: list[Path], issues: list[InputIssue]) -> list[Path]:
         if not path.exists():
             issues.append(InputIssue(str(path), "no such file or folder"))
         elif path.is_dir():
+            if path.suffix in YAML_SUFFIXES | TABLE_SUFFIXES | TEXT_POLICY_SUFFIXES:
+                issues.append(InputIssue(str(path), "is a folder, not a file"))
+                continue
+            found = 0
             for p in sorted(path.rglob("*")):
                 if not p.is_file():
                     continue
                 is_policy_text = p.suffix in TEXT_POLICY_SUFFIXES and "policies" in p.parts
                 if p.suffix in YAML_SUFFIXES | TABLE_SUFFIXES or is_policy_text:
                     out.append(p)
+                    found += 1
+            if not found:
+                issues.append(
+                    InputIssue(str(path), "folder holds no case, policy, suite or cassette file")
+                )
+        elif not path.is_file():
+            issues.append(InputIssue(str(path), "not a regular file"))
         else:
             out.append(path)
     return out

@@ -134,6 +134,8 @@ def _walk(node: yaml.Node, path: tuple[int | str, ...], lines: LineMap) -> None:
 
 def load_yaml(path: Path) -> tuple[Any, LineMap]:
     """Parse one YAML document; return the data and a map from key paths to 1-based lines."""
+    if path.is_dir():
+        raise InputError.single(path, "is a folder, not a YAML file")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
