@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TextIO
 
 import typer
 
@@ -101,6 +101,7 @@ def run(
             store = RunStore.in_folder(out or Path("out"))
             plan = store.plan(resume)
             run_id = resume
+            store.lock_run(run_id)  # a second resume of a running run stops here
             for target in plan.suite.targets:
                 if is_local_model(target.model) and plan.suite.replay.mode != "replay":
                     check_available(target.model)
@@ -113,6 +114,7 @@ def run(
             )
             store = RunStore.in_folder(Path(plan.output_dir))
             run_id = start_run(plan, store)
+            store.lock_run(run_id)
         engine = Engine(
             plan, store, run_id, progress=SilentProgress() if quiet else default_progress()
         )
@@ -217,11 +219,19 @@ def scan(
     from evals.scan import scan as run_scan
     from guardrails.registry import UnknownGuardrail
 
+    if out is not None and out.is_dir():
+        _input_error(ValueError(f"{out}: --out is a folder; give the JSONL file to write"))
     try:
         books = load_policies_arg(policies)
+        handle: TextIO
         if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        handle = out.open("w", encoding="utf-8") if out is not None else sys.stdout
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                handle = out.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise InputError.single(out, f"cannot write the scan output: {exc}") from None
+        else:
+            handle = sys.stdout
         try:
             totals, issues = run_scan(transcripts, books, handle, guardrails=guardrail)
         finally:
