@@ -166,6 +166,8 @@ class Cassette:
             ordered = sorted(merged.values(), key=lambda e: (e.case, e.sample, e.key))
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{self.target}.", suffix=".tmp")
             try:
+                # mkstemp makes the file private; a cassette keeps its mode (readable by all).
+                os.fchmod(fd, self.path.stat().st_mode & 0o777 if self.path.exists() else 0o644)
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
                     for entry in ordered:
                         handle.write(entry.model_dump_json() + "\n")

@@ -369,7 +369,8 @@ def _entry(case: str, sample: int = 0) -> CassetteEntry:
 
 def test_two_suites_recording_into_one_folder_keep_both_runs_answers(tmp_path: Path) -> None:
     shared = tmp_path / "cassettes"
-    targets = [{"name": "fake", "model": "fake/scripted", "params": {"extra": {"latency": 0.01}}}]
+    # Each run lasts seconds, so both load, append and compact while the other is running.
+    targets = [{"name": "fake", "model": "fake/scripted", "params": {"extra": {"latency": 0.1}}}]
     suites = []
     for name in ("one", "two"):
         cases = [case_dict(f"{name}{i:03d}") for i in range(40)]
@@ -378,7 +379,7 @@ def test_two_suites_recording_into_one_folder_keep_both_runs_answers(tmp_path: P
                 tmp_path / name,
                 cases=cases,
                 targets=targets,
-                extra={"replay": {"mode": "record", "dir": str(shared)}, "concurrency": 4},
+                extra={"replay": {"mode": "record", "dir": str(shared)}, "concurrency": 2},
             )
         )
     env = {k: v for k, v in os.environ.items() if k != "CI"}
@@ -430,6 +431,7 @@ def test_compaction_merges_what_other_processes_appended(tmp_path: Path) -> None
     mine.compact()
     lines = (folder / "fake.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["case"] for line in lines] == ["a", "b"]
+    assert (folder / "fake.jsonl").stat().st_mode & 0o004  # still readable by others
 
 
 def test_a_corrupt_complete_line_is_still_an_error(tmp_path: Path) -> None:
@@ -478,6 +480,27 @@ HOSTILE = [
     b"\\u",
     b"id: x\nid: y\n",
 ]
+#: Values a field may be replaced with, whole: each has broken a loader somewhere.
+VALUES = [
+    b"9" * 5000,
+    b"-" + b"9" * 5000,
+    b"[" * 2000 + b"]" * 2000,
+    b"&a [*a]",
+    b"2024-13-45",
+    b"!!float abc",
+    b"!!int 12x",
+    b"!!binary ***",
+    b"!!timestamp x",
+    b"1e99999",
+    b"NaN",
+    b"{{{",
+    b"null",
+    b"[]",
+    b"{}",
+    b'"\\ud800"',
+]
+#: Field values found in the seed files, to be replaced whole.
+TOKENS = [b"acme", b"medium", b"chat", b"es", b"support", b"refund_status", b"fake", b"1", b"c1"]
 
 
 @st.composite
@@ -486,8 +509,13 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
     data = bytearray(SEEDS[name].encode("utf-8"))
     for _ in range(draw(st.integers(min_value=1, max_value=4))):
         at = draw(st.integers(min_value=0, max_value=len(data)))
-        action = draw(st.sampled_from(["insert", "delete", "flip", "hostile"]))
-        if action == "delete":
+        action = draw(st.sampled_from(["insert", "delete", "flip", "hostile", "value"]))
+        token = draw(st.sampled_from(TOKENS))
+        if action == "value" and token in data:
+            found = data.find(token, at)
+            start = found if found >= 0 else data.find(token)
+            data[start : start + len(token)] = draw(st.sampled_from(VALUES))
+        elif action == "delete":
             del data[at : at + draw(st.integers(min_value=1, max_value=40))]
         elif action == "flip" and at < len(data):
             data[at] = draw(st.integers(min_value=0, max_value=255))
