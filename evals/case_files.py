@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from evals import bounded_json
 from evals.bounded_json import BadJSON
 from evals.errors import InputError, InputIssue, issues_from_validation
+from evals.input_paths import file_problem
 from evals.records import Case, LabelledResponse, PolicyBook
 from evals.yaml_lines import LineMap, load_yaml
 
@@ -163,6 +164,10 @@ def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
 def iter_jsonl(path: Path, issues: list[InputIssue]) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line of a JSONL file, streaming; lines that
     are not UTF-8, too long, too deep or not a JSON object become issues naming the line."""
+    problem = file_problem(path)
+    if problem is not None:
+        issues.append(InputIssue(str(path), problem))
+        return
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -192,6 +197,10 @@ def iter_table_rows(
     """Rows of a JSONL/CSV/Parquet file or a hub dataset, with a line number where it exists."""
     if is_file and Path(path_or_name).suffix == ".jsonl":
         yield from iter_jsonl(Path(path_or_name), issues)
+        return
+    problem = file_problem(Path(path_or_name)) if is_file else None
+    if problem is not None:
+        issues.append(InputIssue(path_or_name, problem))
         return
     import datasets  # heavy: imported only when a table is read
 
@@ -253,6 +262,10 @@ def cases_from_table(
 
 def policy_from_text_file(path: Path, issues: list[InputIssue]) -> PolicyBook | None:
     """A markdown/text policy: its id is the file name, its name the first heading."""
+    problem = file_problem(path)
+    if problem is not None:
+        issues.append(InputIssue(str(path), problem))
+        return None
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

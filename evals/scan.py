@@ -87,6 +87,8 @@ def _rows(source: Path, issues: list[InputIssue]) -> Iterator[tuple[int | None, 
         yield from iter_table_rows(str(source), issues)
     elif not source.exists() and source.suffix in TABLE_SUFFIXES:
         issues.append(InputIssue(str(source), "no such file"))
+    elif source.exists() and not source.is_dir():
+        issues.append(InputIssue(str(source), "is not a regular file (a pipe, socket or device)"))
     else:
         yield from iter_table_rows(str(source), issues, is_file=False)
 

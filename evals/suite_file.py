@@ -187,6 +187,12 @@ def build_plan(
     check_folders(suite, suite_path, output, issues)
     policy_path = base / suite.decision_policy if suite.decision_policy else None
     try:
+        if policy_path is not None and policy_path.is_dir():
+            raise InputError.single(
+                suite_path,
+                f"the decision policy {policy_path} is a folder, not a file",
+                field="decision_policy",
+            )
         decision_policy = load_decision_policy(policy_path)
     except InputError as exc:
         issues.extend(exc.issues)

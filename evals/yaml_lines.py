@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from evals.errors import InputError
+from evals.input_paths import file_problem
 
 LineMap = dict[tuple[int | str, ...], int]
 
@@ -134,8 +135,9 @@ def _walk(node: yaml.Node, path: tuple[int | str, ...], lines: LineMap) -> None:
 
 def load_yaml(path: Path) -> tuple[Any, LineMap]:
     """Parse one YAML document; return the data and a map from key paths to 1-based lines."""
-    if path.is_dir():
-        raise InputError.single(path, "is a folder, not a YAML file")
+    problem = file_problem(path)
+    if problem is not None:
+        raise InputError.single(path, problem)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -304,6 +304,23 @@ def test_folders_where_files_belong_exit_2(tmp_path: Path) -> None:
     assert_input_error(done, "missing.jsonl: no such file")
 
 
+def test_a_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, extra={"cases": [{"path": "cases/*"}]})
+    os.mkfifo(tmp_path / "cases" / "more.yaml")
+    os.mkfifo(tmp_path / "piped.jsonl")
+    done = evals("validate", str(tmp_path / "piped.jsonl"), timeout=30)
+    assert_input_error(done, "piped.jsonl: not a regular file")
+    done = evals("run", str(suite), "-q", timeout=30)
+    assert_input_error(done, "more.yaml: is not a regular file")
+
+
+def test_a_decision_policy_folder_is_named(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").mkdir()
+    suite = write_suite(tmp_path, extra={"decision_policy": "policy.yaml"})
+    done = evals("run", str(suite), "-q")
+    assert_input_error(done, "field 'decision_policy'", "is a folder, not a file")
+
+
 # --- the run lock --------------------------------------------------------------------------
 
 
