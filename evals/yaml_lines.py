@@ -9,17 +9,19 @@ this is where YAML's hazards are bounded before anything expands them:
   `MAX_ALIAS_NODES` nodes added by aliases, or an alias inside its own anchor, is an error.
 - nesting deeper than `MAX_DEPTH` (every later step that walks the data is recursive);
 - duplicate keys in one mapping (YAML says they are an error; PyYAML keeps the last silently);
-- integers too long for Python to convert (`sys.get_int_max_str_digits`).
+- integers longer than `MAX_INT_DIGITS` (Python refuses to convert more than 4,300 digits,
+  and hexadecimal ones convert but cannot be printed back);
+- files larger than `MAX_YAML_BYTES`.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from evals.bounded_json import MAX_INT_DIGITS
 from evals.errors import InputError
 from evals.input_paths import file_problem
 
@@ -32,6 +34,8 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_ALIAS_NODES = 10_000
 #: Deepest nesting of mappings and sequences accepted in one document.
 MAX_DEPTH = 100
+#: Largest YAML file read (the text and its node tree are held in memory at once).
+MAX_YAML_BYTES = 64 * 1024 * 1024
 
 _INT_TAG = "tag:yaml.org,2002:int"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -67,11 +71,11 @@ def _check_mapping(path: Path, node: yaml.MappingNode) -> None:
 
 
 def _check_scalar(path: Path, node: yaml.ScalarNode) -> None:
-    limit = sys.get_int_max_str_digits() or None
-    if node.tag == _INT_TAG and limit is not None and len(node.value) > limit:
+    if node.tag == _INT_TAG and len(node.value) > MAX_INT_DIGITS:
         raise InputError.single(
             path,
-            f"integer with {len(node.value)} digits (at most {limit} are accepted)",
+            f"integer of {len(node.value)} characters (at most {MAX_INT_DIGITS} digits are "
+            "accepted; quote it if it is an identifier)",
             line=_line(node),
         )
 
@@ -139,6 +143,10 @@ def load_yaml(path: Path) -> tuple[Any, LineMap]:
     if problem is not None:
         raise InputError.single(path, problem)
     try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise InputError.single(
+                path, f"larger than {MAX_YAML_BYTES // 2**20} MiB; split it into several files"
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError.single(path, f"cannot read file: {exc}") from None

@@ -152,7 +152,12 @@ def test_a_5000_digit_yaml_integer_is_an_input_error(tmp_path: Path) -> None:
     path.write_text(f"id: acme\nname: Acme\ntext: t\nversion: {'9' * 5000}\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
         load_yaml(path)
-    assert caught.value.issues[0].line == 4 and "5000 digits" in str(caught.value)
+    assert caught.value.issues[0].line == 4 and "5000 characters" in str(caught.value)
+    path.write_text(f"id: acme\nname: Acme\ntext: t\nversion: 0x{'f' * 100}\n")
+    with pytest.raises(InputError, match="quote it"):
+        load_yaml(path)
+    path.write_text(f"id: acme\nname: Acme\ntext: t\nversion: '{'9' * 100}'\n")
+    assert load_yaml(path)[0]["version"] == "9" * 100
 
 
 # --- JSON ----------------------------------------------------------------------------------
