@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from evals import bounded_json
 from evals.bounded_json import BadJSON
 from evals.errors import InputError, InputIssue, issues_from_validation
-from evals.input_paths import file_problem
+from evals.input_paths import file_problem, path_problem
 from evals.records import Case, LabelledResponse, PolicyBook
 from evals.yaml_lines import LineMap, load_yaml
 
@@ -321,8 +321,9 @@ def load_policy_books(paths: list[Path], issues: list[InputIssue]) -> dict[str, 
     """Policy books from files or folders (YAML books, a YAML mapping, or .md/.txt files)."""
     books: dict[str, PolicyBook] = {}
     for root in paths:
-        if not root.exists():
-            issues.append(InputIssue(str(root), "policy path does not exist"))
+        problem = path_problem(root)
+        if problem is not None or not root.exists():
+            issues.append(InputIssue(str(root), problem or "policy path does not exist"))
             continue
         for path in expand(root, YAML_SUFFIXES | TEXT_POLICY_SUFFIXES):
             if path.suffix in TEXT_POLICY_SUFFIXES:

@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError
 from evals import bounded_json
 from evals.bounded_json import BadJSON
 from evals.errors import InputError
+from evals.input_paths import file_problem, folder_problem
 from evals.records import Identifier, Record, Target
 
 
@@ -72,12 +73,12 @@ class Cassette:
         self.folder = folder
         self.path = folder / f"{target}.jsonl"
         self.target = target
-        if folder.exists() and not folder.is_dir():
-            raise InputError.single(
-                folder, "the replay folder (replay.dir) is a file, not a folder"
-            )
-        if self.path.exists() and not self.path.is_file():
-            raise InputError.single(self.path, "a cassette must be a file, not a folder")
+        problem = folder_problem(folder)
+        if problem is not None:
+            raise InputError.single(folder, f"the replay folder (replay.dir) {problem}")
+        problem = file_problem(self.path)
+        if problem is not None:
+            raise InputError.single(self.path, f"a cassette {problem}")
         self._entries: dict[str, CassetteEntry] = {}
         self._dirty = False
         if self.path.exists():

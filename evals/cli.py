@@ -215,12 +215,14 @@ def scan(
 ) -> None:
     """Check existing responses (e.g. production transcripts) without calling any model."""
     from evals.errors import InputError
+    from evals.input_paths import output_file_problem
     from evals.scan import load_policies_arg
     from evals.scan import scan as run_scan
     from guardrails.registry import UnknownGuardrail
 
-    if out is not None and out.is_dir():
-        _input_error(ValueError(f"{out}: --out is a folder; give the JSONL file to write"))
+    problem = output_file_problem(out) if out is not None else None
+    if problem is not None:
+        _input_error(ValueError(f"{out}: --out {problem}; give the JSONL file to write"))
     try:
         books = load_policies_arg(policies)
         handle: TextIO

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from evals.errors import InputError
+from evals.input_paths import file_problem, folder_problem
 from evals.records import (
     RUN_FORMAT_VERSION,
     CaseResult,
@@ -202,10 +203,12 @@ class RunStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._locks: dict[str, int] = {}
-        if path.parent.exists() and not path.parent.is_dir():
-            raise InputError.single(path.parent, "the output folder is a file, not a folder")
-        if path.exists() and not path.is_file():
-            raise InputError.single(path, "the run store is a folder, not a SQLite file")
+        problem = folder_problem(path.parent)
+        if problem is not None:
+            raise InputError.single(path.parent, f"the output folder {problem}")
+        problem = file_problem(path)
+        if problem is not None:
+            raise InputError.single(path, f"the run store {problem}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

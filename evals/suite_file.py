@@ -16,6 +16,7 @@ from evals.case_files import (
 )
 from evals.decision_policy import load_decision_policy
 from evals.errors import InputError, InputIssue
+from evals.input_paths import file_problem, folder_problem
 from evals.records import Case, CaseSource, PolicyBook, RunPlan, Suite
 from evals.targets.local_model import LocalModelUnavailable, check_available, is_local_model
 from evals.yaml_lines import LineMap, load_yaml
@@ -36,8 +37,9 @@ def suite_from_yaml(
 
 def load_suite(path: Path) -> Suite:
     """Parse and validate a suite file or raise InputError naming every problem."""
-    if path.is_dir():
-        raise InputError.single(path, "is a folder; give the suite file")
+    problem = file_problem(path)
+    if problem is not None:
+        raise InputError.single(path, f"{problem}; give the suite file")
     if not path.is_file():
         raise InputError.single(path, "suite file not found")
     data, lines = load_yaml(path)
@@ -121,21 +123,22 @@ def check_folders(
     """The output and replay folders must be folders (or not exist yet): checked before the
     run starts, so no answer is paid for and then lost because its folder is a file."""
     out_folder = output if output is not None else Path(suite.output)
-    named = "--out" if output is not None else "output"
-    if out_folder.exists() and not out_folder.is_dir():
+    problem = folder_problem(out_folder)
+    if problem is not None:
         issues.append(
             InputIssue(
                 str(suite_path) if output is None else str(out_folder),
-                f"the output folder {out_folder} is a file, not a folder",
-                field=named,
+                f"the output folder {str(out_folder)[:200]} {problem}",
+                field="--out" if output is not None else "output",
             )
         )
     replay = suite_path.parent / suite.replay.dir
-    if suite.replay.mode != "off" and replay.exists() and not replay.is_dir():
+    problem = folder_problem(replay) if suite.replay.mode != "off" else None
+    if problem is not None:
         issues.append(
             InputIssue(
                 str(suite_path),
-                f"the replay folder {replay} is a file, not a folder",
+                f"the replay folder {str(replay)[:200]} {problem}",
                 field="replay.dir",
             )
         )
@@ -187,10 +190,11 @@ def build_plan(
     check_folders(suite, suite_path, output, issues)
     policy_path = base / suite.decision_policy if suite.decision_policy else None
     try:
-        if policy_path is not None and policy_path.is_dir():
+        problem = file_problem(policy_path) if policy_path is not None else None
+        if problem is not None:
             raise InputError.single(
                 suite_path,
-                f"the decision policy {policy_path} is a folder, not a file",
+                f"the decision policy {str(policy_path)[:200]} {problem}",
                 field="decision_policy",
             )
         decision_policy = load_decision_policy(policy_path)

@@ -19,6 +19,7 @@ from evals.case_files import (
 )
 from evals.cassettes import Cassette
 from evals.errors import InputError, InputIssue
+from evals.input_paths import path_problem
 from evals.records import Case, LabelledResponse, PolicyBook
 from evals.suite_file import build_plan, check_references, suite_from_yaml
 from evals.yaml_lines import load_yaml
@@ -50,7 +51,10 @@ def is_cassette(path: Path) -> bool:
 def _files(paths: list[Path], issues: list[InputIssue]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
-        if not path.exists():
+        problem = path_problem(path)
+        if problem is not None:
+            issues.append(InputIssue(str(path), problem))
+        elif not path.exists():
             issues.append(InputIssue(str(path), "no such file or folder"))
         elif path.is_dir():
             if path.suffix in YAML_SUFFIXES | TABLE_SUFFIXES | TEXT_POLICY_SUFFIXES:

@@ -4,6 +4,7 @@ lose nothing."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import resource
@@ -326,6 +327,21 @@ def test_a_decision_policy_folder_is_named(tmp_path: Path) -> None:
     assert_input_error(done, "field 'decision_policy'", "is a folder, not a file")
 
 
+def test_a_path_the_system_cannot_look_at_is_named(tmp_path: Path) -> None:
+    long = "p" * 5000  # longer than any file name: stat() fails with ENAMETOOLONG
+    suite = write_suite(
+        tmp_path,
+        extra={"policies": ["policies", long], "replay": {"mode": "record", "dir": long}},
+    )
+    issues = validate_paths([suite]).issues
+    assert len(issues) == 2 and all("File name too long" in i.message for i in issues), issues
+    assert issues[0].file == str(tmp_path / long)  # the policy path
+    assert issues[1].field == "replay.dir"
+    assert [i.message for i in validate_paths([tmp_path / long]).issues] == [
+        "cannot use this path: File name too long"
+    ]
+
+
 # --- the run lock --------------------------------------------------------------------------
 
 
@@ -567,3 +583,62 @@ def test_mutated_inputs_give_input_errors_never_exceptions(
     for issue in inventory.issues:
         assert issue.file.startswith(str(root))
         assert len(str(issue)) < 2000
+
+
+TRANSCRIPTS = "\n".join(
+    json.dumps(
+        {
+            "id": f"t{i}",
+            "company": "acme",
+            "language": "es",
+            "intent": "refund_status",
+            "messages": [{"role": "user", "content": "¿Dónde está mi reembolso?"}],
+            "facts": {"amount": "EUR 10.00"},
+            "response": "Tu reembolso de EUR 10.00 llegará en 10 días hábiles.",
+        },
+        ensure_ascii=False,
+    )
+    for i in range(2)
+).encode()
+
+
+@st.composite
+def mutated_transcripts(draw: st.DrawFn) -> bytes:
+    data = bytearray(TRANSCRIPTS)
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        at = draw(st.integers(min_value=0, max_value=len(data)))
+        action = draw(st.sampled_from(["insert", "delete", "flip", "hostile", "value"]))
+        if action == "value":
+            token = draw(st.sampled_from([b'"acme"', b'"es"', b'"EUR 10.00"', b'"t0"', b"{", b"["]))
+            found = data.find(token, at)
+            start = found if found >= 0 else data.find(token)
+            if start >= 0:
+                data[start : start + len(token)] = draw(st.sampled_from(VALUES))
+        elif action == "delete":
+            del data[at : at + draw(st.integers(min_value=1, max_value=40))]
+        elif action == "flip" and at < len(data):
+            data[at] = draw(st.integers(min_value=0, max_value=255))
+        elif action == "hostile":
+            data[at:at] = draw(st.sampled_from(HOSTILE))
+        else:
+            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+    return bytes(data)
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(mutated_transcripts())
+def test_mutated_transcripts_give_issues_never_exceptions(tmp_path: Path, data: bytes) -> None:
+    from evals.records import PolicyBook
+    from evals.scan import scan
+
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / "transcripts.jsonl"
+    path.write_bytes(data)
+    out = io.StringIO()
+    totals, issues = scan(path, {"acme": PolicyBook.model_validate(POLICY)}, out)  # no raise
+    assert totals.records == totals.passed + totals.failed + totals.invalid
+    assert all(issue.file == str(path) for issue in issues)
+    assert len(out.getvalue().splitlines()) == totals.passed + totals.failed
