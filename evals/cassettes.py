@@ -163,6 +163,9 @@ class Cassette:
         if not (self._dirty or force) or not self.folder.is_dir():
             return
         with self._locked():
+            # Temp files are only written under this lock: any left is from a killed compaction.
+            for stale in self.folder.glob(f".{self.target}.*.tmp"):
+                stale.unlink(missing_ok=True)
             merged = {**self._read(), **self._entries}
             ordered = sorted(merged.values(), key=lambda e: (e.case, e.sample, e.key))
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{self.target}.", suffix=".tmp")

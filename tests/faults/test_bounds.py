@@ -463,6 +463,8 @@ def test_a_line_torn_by_a_kill_is_dropped_not_fatal(tmp_path: Path) -> None:
 def test_compaction_merges_what_other_processes_appended(tmp_path: Path) -> None:
     folder = tmp_path / "cassettes"
     mine, theirs = Cassette(folder, "fake"), Cassette(folder, "fake")
+    folder.mkdir()
+    (folder / ".fake.killed.tmp").write_text('{"half')  # a compaction killed mid-write
     mine.put(_entry("b"))
     theirs.put(_entry("a"))
     theirs.compact()
@@ -470,6 +472,7 @@ def test_compaction_merges_what_other_processes_appended(tmp_path: Path) -> None
     lines = (folder / "fake.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["case"] for line in lines] == ["a", "b"]
     assert (folder / "fake.jsonl").stat().st_mode & 0o004  # still readable by others
+    assert sorted(p.name for p in folder.iterdir()) == ["fake.jsonl"]
 
 
 def test_a_corrupt_complete_line_is_still_an_error(tmp_path: Path) -> None:
