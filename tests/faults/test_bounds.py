@@ -645,3 +645,32 @@ def test_mutated_transcripts_give_issues_never_exceptions(tmp_path: Path, data: 
     assert totals.records == totals.passed + totals.failed + totals.invalid
     assert all(issue.file == str(path) for issue in issues)
     assert len(out.getvalue().splitlines()) == totals.passed + totals.failed
+
+
+def test_kill_9_while_recording_leaves_a_readable_cassette(tmp_path: Path) -> None:
+    targets = [{"name": "fake", "model": "fake/scripted", "params": {"extra": {"latency": 0.01}}}]
+    suite = write_suite(
+        tmp_path,
+        n_cases=300,
+        targets=targets,
+        extra={"replay": {"mode": "record"}, "concurrency": 8},
+    )
+    cassette = tmp_path / "cassettes" / "fake.jsonl"
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    proc = subprocess.Popen([*EVALS, "run", str(suite), "-q"], stdout=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if cassette.exists() and cassette.stat().st_size > 20_000:
+                break
+            time.sleep(0.005)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert validate_paths([cassette.parent]).issues == []
+    kept = len(Cassette(cassette.parent, "fake"))
+    assert 0 < kept < 300
+    # Recording again completes the cassette; nothing torn is left in it.
+    assert evals("run", str(suite), "--replay", "auto", "-q").returncode == 0
+    assert len(Cassette(cassette.parent, "fake")) == 300
+    assert cassette.read_bytes().endswith(b"\n")
