@@ -125,6 +125,23 @@ def check_node_graph(path: Path, root: yaml.Node) -> None:
         stack.extend((child, depth + 1, False) for child in reversed(_children(node)))
 
 
+def _unconstructable(root: yaml.Node) -> yaml.ScalarNode | None:
+    """The first scalar the safe constructor refuses (only looked for once loading failed)."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node)
+            except Exception:
+                return node
+        stack.extend(reversed(_children(node)))
+    return None
+
+
 def _walk(node: yaml.Node, path: tuple[int | str, ...], lines: LineMap) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -164,9 +181,16 @@ def load_yaml(path: Path) -> tuple[Any, LineMap]:
         raise InputError.single(path, f"invalid YAML: {problem}", line=line) from None
     except RecursionError:
         raise InputError.single(path, f"nested deeper than {MAX_DEPTH} levels") from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        # A scalar the constructor cannot convert (a date like 2024-13-45, ...).
-        raise InputError.single(path, f"invalid YAML value: {exc}") from None
+    except Exception as exc:  # the safe constructor only builds plain values: a bad scalar
+        # (a date like 2024-13-45, `!!timestamp x`, `!!binary` that is not base64, ...)
+        assert node is not None  # construction failed, so there was a node
+        bad = _unconstructable(node)
+        value = f" '{str(bad.value)[:60]}'" if bad is not None else ""
+        raise InputError.single(
+            path,
+            f"invalid YAML value{value}: {exc}",
+            line=_line(bad) if bad is not None else None,
+        ) from None
     finally:
         loader.dispose()
     lines: LineMap = {}

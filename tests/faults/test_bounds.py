@@ -121,6 +121,19 @@ def test_alias_budget_is_counted_not_expanded(tmp_path: Path) -> None:
     assert len(data["b"]) == width
 
 
+@pytest.mark.parametrize(
+    "value", ["2024-13-45", "!!timestamp x", "!!binary 'a'", "!!float abc", "!!int 12x"]
+)
+def test_a_scalar_that_cannot_be_constructed_is_named_with_its_line(
+    tmp_path: Path, value: str
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"id: acme\nname: Acme\ntext: t\nsince: {value}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="invalid YAML") as caught:
+        load_yaml(path)
+    assert caught.value.issues[0].line == 4
+
+
 def test_recursive_alias_and_deep_nesting_are_input_errors(tmp_path: Path) -> None:
     recursive = tmp_path / "recursive.yaml"
     recursive.write_text("a: &a [1, *a]\n", encoding="utf-8")
@@ -585,7 +598,7 @@ def test_mutated_inputs_give_input_errors_never_exceptions(
     inventory = validate_paths([root])  # must not raise
     for issue in inventory.issues:
         assert issue.file.startswith(str(root))
-        assert len(str(issue)) < 2000
+        assert str(issue).startswith(str(root))
 
 
 TRANSCRIPTS = "\n".join(
