@@ -87,14 +87,14 @@ def check_node_graph(path: Path, root: yaml.Node) -> None:
     size: dict[int, int] = {}  # expanded size of each finished node, by id
     on_path: set[int] = set()
     distinct = 0
-    # (node, depth, children entered?)
-    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    # (node, depth, its children once they are entered, else None)
+    stack: list[tuple[yaml.Node, int, list[yaml.Node] | None]] = [(root, 1, None)]
     while stack:
         node, depth, entered = stack.pop()
         ident = id(node)
-        if entered:
+        if entered is not None:
             on_path.discard(ident)
-            total = 1 + sum(size[id(child)] for child in _children(node))
+            total = 1 + sum([size[id(child)] for child in entered])
             size[ident] = total
             if total - distinct > MAX_ALIAS_NODES:
                 raise InputError.single(
@@ -116,13 +116,16 @@ def check_node_graph(path: Path, root: yaml.Node) -> None:
                 path, f"nested deeper than {MAX_DEPTH} levels", line=_line(node)
             )
         distinct += 1
+        if isinstance(node, yaml.ScalarNode):
+            _check_scalar(path, node)
+            size[ident] = 1
+            continue
         if isinstance(node, yaml.MappingNode):
             _check_mapping(path, node)
-        elif isinstance(node, yaml.ScalarNode):
-            _check_scalar(path, node)
+        children = _children(node)
         on_path.add(ident)
-        stack.append((node, depth, True))
-        stack.extend((child, depth + 1, False) for child in reversed(_children(node)))
+        stack.append((node, depth, children))
+        stack.extend([(child, depth + 1, None) for child in reversed(children)])
 
 
 def _unconstructable(root: yaml.Node) -> yaml.ScalarNode | None:
