@@ -7,15 +7,16 @@ from JSONL, CSV, Parquet or a hub dataset through `datasets`. Every loader colle
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from evals import bounded_json
+from evals.bounded_json import BadJSON
 from evals.errors import InputError, InputIssue, issues_from_validation
+from evals.input_paths import file_problem, path_problem
 from evals.records import Case, LabelledResponse, PolicyBook
 from evals.yaml_lines import LineMap, load_yaml
 
@@ -145,9 +146,13 @@ def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         if key in NESTED_COLUMNS and isinstance(value, str) and value.strip()[:1] in "[{":
-            # Text that is not JSON is left as is; validation will say which field is wrong.
-            with contextlib.suppress(json.JSONDecodeError):
-                value = json.loads(value)
+            try:
+                value = bounded_json.loads(value)
+            except BadJSON as exc:
+                if not exc.message.startswith("invalid JSON"):
+                    # too deep or too long a number: no validation message would say so
+                    raise BadJSON(exc.message, key) from None
+                # Text that is not JSON is left as is; validation will say which field is wrong.
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if v is not None}
         out[key] = value
@@ -157,28 +162,33 @@ def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def iter_jsonl(path: Path, issues: list[InputIssue]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line of a JSONL file, streaming."""
+    """(line number, object) for each non-blank line of a JSONL file, streaming; lines that
+    are not UTF-8, too long, too deep or not a JSON object become issues naming the line."""
+    problem = file_problem(path)
+    if problem is not None:
+        issues.append(InputIssue(str(path), problem))
+        return
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         issues.append(InputIssue(str(path), f"cannot read file: {exc}"))
         return
     with handle:
-        try:
-            for number, text in enumerate(handle, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    obj = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    issues.append(InputIssue(str(path), f"invalid JSON: {exc.msg}", line=number))
-                    continue
-                if not isinstance(obj, dict):
-                    issues.append(InputIssue(str(path), "a line must hold a JSON object", number))
-                    continue
-                yield number, obj
-        except UnicodeDecodeError as exc:
-            issues.append(InputIssue(str(path), f"not UTF-8 text: {exc.reason}"))
+        for number, text in bounded_json.read_lines(handle):
+            if isinstance(text, BadJSON):
+                issues.append(InputIssue(str(path), text.message, line=number))
+                continue
+            if not text.strip():
+                continue
+            try:
+                obj = bounded_json.loads(text)
+            except BadJSON as exc:
+                issues.append(InputIssue(str(path), exc.message, line=number, field=exc.field))
+                continue
+            if not isinstance(obj, dict):
+                issues.append(InputIssue(str(path), "a line must hold a JSON object", number))
+                continue
+            yield number, obj
 
 
 def iter_table_rows(
@@ -187,6 +197,10 @@ def iter_table_rows(
     """Rows of a JSONL/CSV/Parquet file or a hub dataset, with a line number where it exists."""
     if is_file and Path(path_or_name).suffix == ".jsonl":
         yield from iter_jsonl(Path(path_or_name), issues)
+        return
+    problem = file_problem(Path(path_or_name)) if is_file else None
+    if problem is not None:
+        issues.append(InputIssue(path_or_name, problem))
         return
     import datasets  # heavy: imported only when a table is read
 
@@ -212,7 +226,19 @@ def cases_from_table(
     for index, (line, row) in enumerate(
         iter_table_rows(path_or_name, issues, split=split, is_file=is_file)
     ):
-        row = _decode_row(row)
+        try:
+            row = _decode_row(row)
+        except BadJSON as exc:
+            issues.append(
+                InputIssue(
+                    path_or_name,
+                    exc.message,
+                    line=line,
+                    record=_record_id(row) or (None if line else f"row {index}"),
+                    field=exc.field,
+                )
+            )
+            continue
         before = len(issues)
         case = _validate(Case, row, file=Path(path_or_name), issues=issues, line=line)
         if case is None and line is None:
@@ -236,6 +262,10 @@ def cases_from_table(
 
 def policy_from_text_file(path: Path, issues: list[InputIssue]) -> PolicyBook | None:
     """A markdown/text policy: its id is the file name, its name the first heading."""
+    problem = file_problem(path)
+    if problem is not None:
+        issues.append(InputIssue(str(path), problem))
+        return None
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -291,8 +321,9 @@ def load_policy_books(paths: list[Path], issues: list[InputIssue]) -> dict[str, 
     """Policy books from files or folders (YAML books, a YAML mapping, or .md/.txt files)."""
     books: dict[str, PolicyBook] = {}
     for root in paths:
-        if not root.exists():
-            issues.append(InputIssue(str(root), "policy path does not exist"))
+        problem = path_problem(root)
+        if problem is not None or not root.exists():
+            issues.append(InputIssue(str(root), problem or "policy path does not exist"))
             continue
         for path in expand(root, YAML_SUFFIXES | TEXT_POLICY_SUFFIXES):
             if path.suffix in TEXT_POLICY_SUFFIXES:

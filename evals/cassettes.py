@@ -4,19 +4,27 @@ One JSONL file per target under the suite's replay folder, one line per answer, 
 committed: entries are keyed by the model, its parameters, the rendered messages and the sample
 index, so repeated samples of one prompt are distinct entries and any change to the prompt, the
 policy text or the parameters is a miss rather than a stale answer. New answers are appended as
-they arrive (a crash keeps them); `compact` rewrites the file sorted and deduplicated so that
-re-recording gives small, reviewable diffs.
+they arrive (a crash keeps them; a line torn by a kill is dropped); `compact` rewrites the file
+sorted and deduplicated so that re-recording gives small, reviewable diffs.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from evals import bounded_json
+from evals.bounded_json import BadJSON
 from evals.errors import InputError
+from evals.input_paths import file_problem, folder_problem
 from evals.records import Identifier, Record, Target
 
 
@@ -51,24 +59,66 @@ def cassette_key(target: Target, messages: list[dict[str, str]], sample: int) ->
 
 
 class Cassette:
-    """The recorded answers of one target."""
+    """The recorded answers of one target.
+
+    Several processes may record into one folder at once (two suites, pytest-xdist workers):
+    every append and every compaction holds an exclusive lock on the folder (`flock`, which
+    the kernel releases if the process dies), appends are whole lines, and a compaction merges
+    what is on disk with what this process knows before it atomically replaces the file. A
+    line torn by a process killed mid-append has no newline: it is ignored when reading and
+    cut off before the next append.
+    """
 
     def __init__(self, folder: Path, target: str) -> None:
+        self.folder = folder
         self.path = folder / f"{target}.jsonl"
         self.target = target
+        problem = folder_problem(folder)
+        if problem is not None:
+            raise InputError.single(folder, f"the replay folder (replay.dir) {problem}")
+        problem = file_problem(self.path)
+        if problem is not None:
+            raise InputError.single(self.path, f"a cassette {problem}")
         self._entries: dict[str, CassetteEntry] = {}
         self._dirty = False
-        self._load()
+        if self.path.exists():
+            with self._locked():
+                self._entries = self._read()
 
-    def _load(self) -> None:
-        if not self.path.exists():
-            return
-        with self.path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        fd = os.open(self.folder, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _read(self) -> dict[str, CassetteEntry]:
+        entries: dict[str, CassetteEntry] = {}
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            return entries
+        except OSError as exc:
+            raise InputError.single(self.path, f"cannot read cassette: {exc}") from None
+        with handle:
+            for number, text in bounded_json.read_lines(handle):
+                if isinstance(text, BadJSON):
+                    raise InputError.single(self.path, text.message, line=number)
+                if not text.strip():
                     continue
                 try:
-                    entry = CassetteEntry.model_validate_json(line)
+                    entry = CassetteEntry.model_validate(bounded_json.loads(text))
+                except BadJSON as exc:
+                    if not text.endswith("\n"):
+                        continue  # the last line, torn by a process killed mid-append
+                    raise InputError.single(
+                        self.path,
+                        f"corrupt cassette entry: {exc.message}",
+                        line=number,
+                        field=exc.field,
+                    ) from None
                 except ValidationError as exc:
                     first = exc.errors(include_url=False)[0]
                     raise InputError.single(
@@ -77,7 +127,8 @@ class Cassette:
                         line=number,
                         field=".".join(str(p) for p in first["loc"]) or None,
                     ) from None
-                self._entries[entry.key] = entry
+                entries[entry.key] = entry
+        return entries
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -86,24 +137,75 @@ class Cassette:
         return self._entries.get(key)
 
     def put(self, entry: CassetteEntry) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(entry.model_dump_json() + "\n")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError.single(
+                self.folder, f"cannot create the replay folder: {exc}"
+            ) from None
+        data = (entry.model_dump_json() + "\n").encode("utf-8")
+        with self._locked():
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                _end_with_newline(fd)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
         self._entries[entry.key] = entry
         self._dirty = True
 
     def compact(self, *, force: bool = False) -> None:
-        """Rewrite sorted by case and sample with one line per key (atomic replace). `force`
-        also rewrites a file this process did not change (others appended to it)."""
-        if not (self._dirty or force):
+        """Rewrite sorted by case and sample with one line per key, merged with what other
+        processes appended meanwhile (atomic replace). `force` also rewrites a file this
+        process did not change."""
+        if not (self._dirty or force) or not self.folder.is_dir():
             return
-        ordered = sorted(self._entries.values(), key=lambda e: (e.case, e.sample, e.key))
-        tmp = self.path.with_suffix(".jsonl.tmp")
-        with tmp.open("w", encoding="utf-8") as handle:
-            for entry in ordered:
-                handle.write(entry.model_dump_json() + "\n")
-        tmp.replace(self.path)
+        with self._locked():
+            # Temp files are only written under this lock: any left is from a killed compaction.
+            for stale in self.folder.glob(f".{self.target}.*.tmp"):
+                stale.unlink(missing_ok=True)
+            merged = {**self._read(), **self._entries}
+            ordered = sorted(merged.values(), key=lambda e: (e.case, e.sample, e.key))
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{self.target}.", suffix=".tmp")
+            try:
+                # mkstemp makes the file private; a cassette keeps its mode (readable by all).
+                os.fchmod(fd, self.path.stat().st_mode & 0o777 if self.path.exists() else 0o644)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    for entry in ordered:
+                        handle.write(entry.model_dump_json() + "\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                Path(tmp).replace(self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        self._entries = merged
         self._dirty = False
+
+
+def _end_with_newline(fd: int) -> None:
+    """Before an append: a last line without newline was torn by a killed writer; cut it off
+    (a complete entry merely missing its newline, e.g. after a hand edit, gets one instead)."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    start = size
+    while start > 0:
+        chunk_start = max(0, start - 65536)
+        cut = os.pread(fd, start - chunk_start, chunk_start).rfind(b"\n")
+        if cut >= 0:
+            start = chunk_start + cut + 1
+            break
+        start = chunk_start
+    tail = os.pread(fd, size - start, start)
+    try:
+        CassetteEntry.model_validate(bounded_json.loads(tail.decode("utf-8")))
+    except (BadJSON, UnicodeDecodeError, ValidationError):
+        os.ftruncate(fd, start)
+    else:
+        os.write(fd, b"\n")
 
 
 def now() -> datetime:

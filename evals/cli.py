@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
 
@@ -129,6 +129,7 @@ def run(
             store = RunStore.in_folder(out or Path("out"))
             plan = store.plan(resume)
             run_id = resume
+            store.lock_run(run_id)  # a second resume of a running run stops here
             # Before answering anything: the reports it ends with must be writable here.
             check_publishable(store, run_id, report_folder(store, run_id), force=force)
             for target in plan.suite.targets:
@@ -143,6 +144,7 @@ def run(
             )
             store = RunStore.in_folder(Path(plan.output_dir))
             run_id = new_run_id()
+            store.lock_run(run_id)
         # The engine checks the API keys it will need, so it is built before the run is stored.
         engine = Engine(
             plan, store, run_id, progress=SilentProgress() if quiet else default_progress()
@@ -252,15 +254,25 @@ def scan(
 ) -> None:
     """Check existing responses (e.g. production transcripts) without calling any model."""
     from evals.errors import InputError
+    from evals.input_paths import output_file_problem
     from evals.scan import load_policies_arg
     from evals.scan import scan as run_scan
     from guardrails.registry import UnknownGuardrail
 
+    problem = output_file_problem(out) if out is not None else None
+    if problem is not None:
+        _input_error(ValueError(f"{out}: --out {problem}; give the JSONL file to write"))
     try:
         books = load_policies_arg(policies)
+        handle: TextIO
         if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        handle = out.open("w", encoding="utf-8") if out is not None else sys.stdout
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                handle = out.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise InputError.single(out, f"cannot write the scan output: {exc}") from None
+        else:
+            handle = sys.stdout
         try:
             totals, issues = run_scan(transcripts, books, handle, guardrails=guardrail)
         finally:

@@ -14,8 +14,9 @@ from typing import Any, TextIO
 
 from pydantic import Field, ValidationError
 
-from evals.case_files import iter_table_rows, load_policy_books
+from evals.case_files import TABLE_SUFFIXES, iter_table_rows, load_policy_books
 from evals.errors import InputError, InputIssue, issues_from_validation
+from evals.input_paths import file_problem
 from evals.records import (
     DEFAULT_FAIL_ON,
     Case,
@@ -86,9 +87,14 @@ def load_policies_arg(path: Path) -> dict[str, PolicyBook]:
 
 
 def _rows(source: Path, issues: list[InputIssue]) -> Iterator[tuple[int | None, dict[str, Any]]]:
-    if source.is_file():
+    problem = file_problem(source)
+    if source.suffix in TABLE_SUFFIXES and problem is None and not source.exists():
+        problem = "no such file"
+    if problem is not None and problem != "is a folder, not a file":
+        issues.append(InputIssue(str(source), problem))
+    elif source.is_file():
         yield from iter_table_rows(str(source), issues)
-    else:
+    else:  # a folder `datasets` loads, or a hub dataset's name
         yield from iter_table_rows(str(source), issues, is_file=False)
 
 

@@ -15,8 +15,10 @@ chain (NULL) and are reported as recorded before hash chaining.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from evals.errors import InputError
+from evals.input_paths import file_problem, folder_problem
 from evals.records import (
     RUN_FORMAT_VERSION,
     CaseResult,
@@ -200,7 +203,19 @@ class ChainLink:
 class RunStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._locks: dict[str, int] = {}
+        problem = folder_problem(path.parent)
+        if problem is not None:
+            raise InputError.single(path.parent, f"the output folder {problem}")
+        problem = file_problem(path)
+        if problem is not None:
+            raise InputError.single(path, f"the run store {problem}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError.single(
+                path.parent, f"cannot create the output folder: {exc}"
+            ) from None
         try:
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -244,7 +259,43 @@ class RunStore:
         return cls(folder / STORE_NAME)
 
     def close(self) -> None:
+        for fd in self._locks.values():
+            os.close(fd)
+        self._locks.clear()
         self.db.close()
+
+    def lock_run(self, run_id: str) -> Path:
+        """Hold the run's lock for the life of this store (or process): a second process
+        writing the same run (`evals run --resume` twice) gets an InputError naming the lock.
+
+        `flock` on `<store folder>/locks/<run id>.lock`: the kernel releases it when the
+        process dies, even by kill -9, so a stale lock never blocks a later resume."""
+        if run_id in self._locks:
+            return self._lock_path(run_id)
+        lock = self._lock_path(run_id)
+        try:
+            lock.parent.mkdir(exist_ok=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise InputError.single(lock, f"cannot create the run lock: {exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise InputError.single(
+                lock,
+                f"run '{run_id}' is being written by another process (pid {holder}, which "
+                "holds this lock); wait for it to finish, or stop it, before resuming",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._locks[run_id] = fd
+        return lock
+
+    def _lock_path(self, run_id: str) -> Path:
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id).lstrip(".")
+        return self.path.parent / "locks" / f"{safe or '_'}.lock"
 
     # --- runs ----------------------------------------------------------------------------
 

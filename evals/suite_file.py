@@ -16,6 +16,7 @@ from evals.case_files import (
 )
 from evals.decision_policy import load_decision_policy
 from evals.errors import InputError, InputIssue
+from evals.input_paths import file_problem, folder_problem
 from evals.records import Case, CaseSource, PolicyBook, RunPlan, Suite
 from evals.targets.local_model import LocalModelUnavailable, check_available, is_local_model
 from evals.targets.providers import check_models
@@ -37,6 +38,9 @@ def suite_from_yaml(
 
 def load_suite(path: Path) -> Suite:
     """Parse and validate a suite file or raise InputError naming every problem."""
+    problem = file_problem(path)
+    if problem is not None:
+        raise InputError.single(path, f"{problem}; give the suite file")
     if not path.is_file():
         raise InputError.single(path, "suite file not found")
     data, lines = load_yaml(path)
@@ -131,6 +135,33 @@ def check_references(
             )
 
 
+def check_folders(
+    suite: Suite, suite_path: Path, output: Path | None, issues: list[InputIssue]
+) -> None:
+    """The output and replay folders must be folders (or not exist yet): checked before the
+    run starts, so no answer is paid for and then lost because its folder is a file."""
+    out_folder = output if output is not None else Path(suite.output)
+    problem = folder_problem(out_folder)
+    if problem is not None:
+        issues.append(
+            InputIssue(
+                str(suite_path) if output is None else str(out_folder),
+                f"the output folder {str(out_folder)[:200]} {problem}",
+                field="--out" if output is not None else "output",
+            )
+        )
+    replay = suite_path.parent / suite.replay.dir
+    problem = folder_problem(replay) if suite.replay.mode != "off" else None
+    if problem is not None:
+        issues.append(
+            InputIssue(
+                str(suite_path),
+                f"the replay folder {str(replay)[:200]} {problem}",
+                field="replay.dir",
+            )
+        )
+
+
 def build_plan(
     suite_path: Path,
     *,
@@ -176,8 +207,16 @@ def build_plan(
                             field="reference",
                         )
                     )
+    check_folders(suite, suite_path, output, issues)
     policy_path = base / suite.decision_policy if suite.decision_policy else None
     try:
+        problem = file_problem(policy_path) if policy_path is not None else None
+        if problem is not None:
+            raise InputError.single(
+                suite_path,
+                f"the decision policy {str(policy_path)[:200]} {problem}",
+                field="decision_policy",
+            )
         decision_policy = load_decision_policy(policy_path)
     except InputError as exc:
         issues.extend(exc.issues)

@@ -19,6 +19,7 @@ from evals.case_files import (
 )
 from evals.cassettes import Cassette
 from evals.errors import InputError, InputIssue
+from evals.input_paths import path_problem
 from evals.records import Case, LabelledResponse, PolicyBook
 from evals.suite_file import build_plan, check_references, suite_from_yaml
 from evals.targets.providers import check_models
@@ -51,15 +52,29 @@ def is_cassette(path: Path) -> bool:
 def _files(paths: list[Path], issues: list[InputIssue]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
-        if not path.exists():
+        problem = path_problem(path)
+        if problem is not None:
+            issues.append(InputIssue(str(path), problem))
+        elif not path.exists():
             issues.append(InputIssue(str(path), "no such file or folder"))
         elif path.is_dir():
+            if path.suffix in YAML_SUFFIXES | TABLE_SUFFIXES | TEXT_POLICY_SUFFIXES:
+                issues.append(InputIssue(str(path), "is a folder, not a file"))
+                continue
+            found = 0
             for p in sorted(path.rglob("*")):
                 if not p.is_file():
                     continue
                 is_policy_text = p.suffix in TEXT_POLICY_SUFFIXES and "policies" in p.parts
                 if p.suffix in YAML_SUFFIXES | TABLE_SUFFIXES or is_policy_text:
                     out.append(p)
+                    found += 1
+            if not found:
+                issues.append(
+                    InputIssue(str(path), "folder holds no case, policy, suite or cassette file")
+                )
+        elif not path.is_file():
+            issues.append(InputIssue(str(path), "not a regular file"))
         else:
             out.append(path)
     return out
