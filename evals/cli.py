@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 import typer
 
 if TYPE_CHECKING:
+    from contextlib import ExitStack
+
     from evals.compliance import RunTampered
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
@@ -105,6 +107,21 @@ def run(
     """Run a suite: answer every case with every target, check, store, and apply the gates.
 
     Reports go to <out>/reports/<run id>/, beside the store (with --resume: the --out given)."""
+    from contextlib import ExitStack
+
+    with ExitStack() as cleanup:  # the store closes (its run lock freed) however the run ends
+        _run(cleanup, suite, replay, out, resume, quiet, force)
+
+
+def _run(
+    cleanup: ExitStack,
+    suite: Path | None,
+    replay: str | None,
+    out: Path | None,
+    resume: str | None,
+    quiet: bool,
+    force: bool,
+) -> None:
     import asyncio
     import os
     import time
@@ -129,6 +146,7 @@ def run(
             store = RunStore.in_folder(out or Path("out"))
             plan = store.plan(resume)
             run_id = resume
+            cleanup.callback(store.close)
             store.lock_run(run_id)  # a second resume of a running run stops here
             # Before answering anything: the reports it ends with must be writable here.
             check_publishable(store, run_id, report_folder(store, run_id), force=force)
@@ -144,6 +162,7 @@ def run(
             )
             store = RunStore.in_folder(Path(plan.output_dir))
             run_id = new_run_id()
+            cleanup.callback(store.close)
             store.lock_run(run_id)
         # The engine checks the API keys it will need, so it is built before the run is stored.
         engine = Engine(

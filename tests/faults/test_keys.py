@@ -74,10 +74,13 @@ def test_a_key_echoed_by_the_provider_is_written_nowhere(tmp_path: Path) -> None
         )
         done = _evals("run", str(suite), "-q", env=env)
         out = tmp_path / "out"
-        folders = [p for p in out.iterdir() if p.is_dir()]
-        assert len(folders) == 1, done.stderr.decode()
-        shown = _evals("show", folders[0].name, "--out", str(out), env=env)
-        shown_json = _evals("show", folders[0].name, "--out", str(out), "--json", env=env)
+        runs = [p.name for p in (out / "reports").iterdir() if p.is_dir()]
+        assert len(runs) == 1, done.stderr.decode()
+        shown = _evals("show", runs[0], "--out", str(out), env=env)
+        shown_json = _evals("show", runs[0], "--out", str(out), "--json", env=env)
+        # `show` really printed the run (with its errors), so grepping its output means something
+        assert shown.returncode == 0 and runs[0].encode() in shown.stdout
+        assert shown_json.returncode == 0 and b"[REDACTED]" in shown_json.stdout
     # The key was really sent, and really echoed back: the test is not vacuous.
     assert f"Bearer {KEY}" in mock.auth and mock.calls["echo401"] == 2
     assert done.returncode == 1  # the leaky target's answers are errors: the gate fails
