@@ -44,6 +44,10 @@ class Package(Record):
 class GuardrailsEntry(Record):
     version: str = Field(description="registry version: the guardrails' names and versions")
     selected: list[str] | None = Field(description="the suite's choice; null: every registered")
+    versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="each guardrail that judged the run and its version (a hash of its code)",
+    )
 
 
 class PolicyBookEntry(Record):
@@ -179,7 +183,11 @@ def _evidence(
     chained = [link for link in links if not link.unchained]
     return _Evidence(
         package=Package(name=DISTRIBUTION, version=versions.package),
-        guardrails=GuardrailsEntry(version=versions.guardrails, selected=plan.suite.guardrails),
+        guardrails=GuardrailsEntry(
+            version=versions.guardrails,
+            selected=plan.suite.guardrails,
+            versions=versions.guardrail_versions,
+        ),
         policy_books={
             book_id: PolicyBookEntry(
                 name=book.name, version=book.version, sha256=_sha256(book.text)

@@ -32,7 +32,12 @@ from evals.targets.base import (
     TransientError,
 )
 from evals.targets.factory import OFFLINE_MODELS, make_client
-from guardrails.registry import GuardrailContext, GuardrailSet, registry_version
+from guardrails.registry import (
+    GuardrailContext,
+    GuardrailSet,
+    guardrail_versions,
+    registry_version,
+)
 
 
 def new_run_id() -> str:
@@ -45,6 +50,7 @@ def plan_versions(plan: RunPlan) -> Versions:
         guardrails=registry_version(plan.suite.guardrails),
         policy_books={k: v.version for k, v in sorted(plan.policies.items())},
         cases=content_hash("".join(c.model_dump_json() for c in plan.cases)),
+        guardrail_versions=guardrail_versions(plan.suite.guardrails),
     )
 
 
