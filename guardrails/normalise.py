@@ -15,7 +15,11 @@ Three steps, each keeping the offset of every character in the original:
    word that is otherwise Latin: a Greek or Cyrillic word is left as it is, and so are digits
    and every Latin letter (accents survive: "días", "não").
 3. NFKC, per character with its combining marks (full-width and mathematical letters, ligatures,
-   compatibility spaces; a Cyrillic "а" with a combining acute composes to "á" after step 2).
+   compatibility spaces; a Cyrillic "а" with a combining acute composes to "á" after step 2),
+   except for a few characters of ordinary text whose NFKC form is another spelling that the
+   rules read differently: "…" (NFKC "..." turned an apology into none for the tone rules),
+   "º" and "ª" (Spanish and Portuguese ordinals), "™" and "℠" (NFKC glues "TM" to the word) and
+   the fractions "½", "¼", "¾" (NFKC "1⁄2" reads as two numbers).
 
 Most answers need none of it: plain ASCII, or NFKC text with no invisible character and no
 letter outside the Latin script, is returned as it is at the cost of one search.
@@ -38,6 +42,9 @@ from evals.records import Finding, Span
 _SUSPECT = regex.compile(r"(?V1)[\p{Default_Ignorable_Code_Point}\p{Cf}[\p{L}--\p{Script=Latin}]]")
 _INVISIBLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}]")
 _WORD = regex.compile(r"[\p{L}\p{M}]+")
+#: Characters NFKC would respell that the rules read as they are written (see the docstring).
+KEPT = "…ºª™℠½¼¾"
+_WITHOUT_KEPT = str.maketrans("", "", KEPT)
 _LATIN_LETTER = regex.compile(r"\p{Script=Latin}")
 _OTHER_LETTER = regex.compile(r"(?V1)[\p{L}--\p{Script=Latin}]")
 
@@ -118,16 +125,14 @@ class Normalised:
 
 def normalise(text: str) -> Normalised:
     """`text` as the guardrails read it (see the module's docstring)."""
-    if text.isascii() or (
-        unicodedata.is_normalized("NFKC", text) and _SUSPECT.search(text) is None
-    ):
+    if text.isascii() or (_is_nfkc(text) and _SUSPECT.search(text) is None):
         return Normalised(text, text)
     hidden = {match.start() for match in _INVISIBLE.finditer(text)}
     origin = [i for i in range(len(text)) if i not in hidden] if hidden else list(range(len(text)))
     chars = [text[i] for i in origin]
     _unmask_words(chars)
     unmasked = "".join(chars)
-    if unicodedata.is_normalized("NFKC", unmasked):  # e.g. only invisible characters, look-alikes
+    if _is_nfkc(unmasked):  # e.g. only invisible characters, look-alikes
         if unmasked == text:
             return Normalised(text, text)
         return Normalised(text, unmasked, tuple(origin), tuple(i + 1 for i in origin))
@@ -140,7 +145,8 @@ def normalise(text: str) -> Normalised:
         while j < size and unicodedata.combining(chars[j]):
             j += 1
         piece = chars[i] if j == i + 1 else "".join(chars[i:j])
-        normal = piece if piece.isascii() else unicodedata.normalize("NFKC", piece)
+        keep = piece.isascii() or piece in KEPT
+        normal = piece if keep else unicodedata.normalize("NFKC", piece)
         out.append(normal)
         starts.extend([origin[i]] * len(normal))
         ends.extend([origin[j - 1] + 1] * len(normal))
@@ -149,6 +155,11 @@ def normalise(text: str) -> Normalised:
     if result == text:
         return Normalised(text, text)
     return Normalised(text, result, tuple(starts), tuple(ends))
+
+
+def _is_nfkc(text: str) -> bool:
+    """NFKC already, apart from the characters kept as written."""
+    return unicodedata.is_normalized("NFKC", text.translate(_WITHOUT_KEPT))
 
 
 def _unmask_words(chars: list[str]) -> None:

@@ -130,6 +130,8 @@ def test_invisible_characters_are_removed_and_look_alikes_made_latin() -> None:
         "ΑΒΓ ΚΑΙ αβγ",  # whole Greek words, even of look-alike letters, stay Greek
         "Code 0O1l, ref 3З",  # digits are never touched; a Cyrillic ze is no digit
         "Hello, 😀 world — “quoted” ñ ç ã õ ü",
+        # NFKC would respell these, and the rules read the respelling differently
+        "Le pido disculpas… el 1º de marzo, la 2ª vez, en ½ hora, con Acme™.",
     ],
 )
 def test_ordinary_text_and_other_scripts_are_left_as_they_are(text: str) -> None:
