@@ -19,7 +19,9 @@ from builders import POLICY, case_dict, run_suite, write_suite
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evals.compliance import verify, write_manifest
 from evals.records import Case, Finding, PolicyBook, Versions
+from evals.scorecard import build_scorecard
 from evals.validate import validate_paths
 from guardrails import check, guardrail_versions, register, registry_version
 from guardrails import versions as versions_module
@@ -337,8 +339,19 @@ def test_a_run_fails_an_empty_answer_and_records_the_versions_that_judged_it(
     empty, good = by_text[" \u200b "], by_text[next(t for t in by_text if t.strip(" \u200b"))]
     assert not empty.passed and [f.code for f in empty.findings] == ["response.empty"]
     assert good.passed
-    assert run.versions.guardrail_versions == guardrail_versions(["tone"])
-    assert set(run.versions.guardrail_versions) == {"response", "tone"}
+    judged = guardrail_versions(["tone"])
+    assert set(judged) == {"response", "tone"} and run.versions.guardrail_versions == judged
+    # the scorecard and the manifest name them too
+    plan = store.plan(run_id)
+    card = build_scorecard(run, plan)
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    scorecard = folder / "scorecard.json"
+    scorecard.write_text(card.model_dump_json(), encoding="utf-8")
+    manifest = write_manifest(store, run_id, plan, card, folder, [scorecard])
+    assert json.loads(scorecard.read_text())["versions"]["guardrail_versions"] == judged
+    assert json.loads(manifest.read_text())["guardrails"]["versions"] == judged
+    assert verify(store, run_id, manifest).status == "intact"
     store.close()
 
 
