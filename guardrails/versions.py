@@ -96,7 +96,8 @@ def is_builtin(factory: Callable[..., object]) -> bool:
 def version_of(factory: Callable[..., object], explicit: str | None) -> str:
     """A registered factory's version: see the module's docstring."""
     if is_builtin(factory):
-        return builtin_version(factory.__module__.rpartition(".")[2])
+        package, _, name = factory.__module__.rpartition(".")
+        return builtin_version(name if package else "__init__")
     if explicit:
         return explicit
     module = sys.modules.get(getattr(factory, "__module__", "") or "")

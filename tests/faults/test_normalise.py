@@ -433,3 +433,13 @@ def test_runs_stored_before_versions_were_recorded_still_read() -> None:
 def test_nfkc_is_what_the_rules_read() -> None:
     text = "Reembolso ＥＵＲ １０ en ⑦ días"
     assert normalise(text).text == unicodedata.normalize("NFKC", text)
+
+
+def test_a_guardrail_without_source_still_gets_a_stable_version() -> None:
+    namespace: dict[str, object] = {}
+    exec("def build(context):\n    return lambda case, text: []\n", namespace)
+    build = namespace["build"]
+    assert callable(build)
+    build.__module__ = "made_at_run_time"  # type: ignore[attr-defined]
+    first = versions_module.version_of(build, None)
+    assert first == versions_module.version_of(build, None) and len(first) == 16
