@@ -110,7 +110,11 @@ def _evidence(
     chained = [link for link in links if not link.unchained]
     return _Evidence(
         package=Package(name=DISTRIBUTION, version=versions.package),
-        guardrails=GuardrailsEntry(version=versions.guardrails, selected=plan.suite.guardrails),
+        guardrails=GuardrailsEntry(
+            version=versions.guardrails,
+            selected=plan.suite.guardrails,
+            versions=versions.guardrail_versions,
+        ),
         policy_books={
             book_id: PolicyBookEntry(
                 name=book.name, version=book.version, sha256=_sha256(book.text)

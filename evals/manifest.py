@@ -32,6 +32,10 @@ class Package(Record):
 class GuardrailsEntry(Record):
     version: str = Field(description="registry version: the guardrails' names and versions")
     selected: list[str] | None = Field(description="the suite's choice; null: every registered")
+    versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="each guardrail that judged the run and its version (a hash of its code)",
+    )
 
 
 class PolicyBookEntry(Record):

@@ -434,6 +434,11 @@ class Versions(Record):
     guardrails: str
     policy_books: dict[str, str]
     cases: str
+    guardrail_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="each guardrail that judged the run and its version, a hash of its code "
+        "and data (empty in runs stored before versions were recorded)",
+    )
 
 
 class Run(Record):

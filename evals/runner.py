@@ -37,7 +37,12 @@ from evals.targets.base import (
 from evals.targets.factory import OFFLINE_MODELS, make_client
 from evals.targets.litellm_target import LiteLLMTarget
 from evals.verdict import judge_answer
-from guardrails.registry import GuardrailContext, GuardrailSet, registry_version
+from guardrails.registry import (
+    GuardrailContext,
+    GuardrailSet,
+    guardrail_versions,
+    registry_version,
+)
 
 
 def new_run_id() -> str:
@@ -50,6 +55,7 @@ def plan_versions(plan: RunPlan) -> Versions:
         guardrails=registry_version(plan.suite.guardrails),
         policy_books={k: v.version for k, v in sorted(plan.policies.items())},
         cases=content_hash("".join(c.model_dump_json() for c in plan.cases)),
+        guardrail_versions=guardrail_versions(plan.suite.guardrails),
     )
 
 

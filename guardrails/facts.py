@@ -716,7 +716,7 @@ def _missing(case: Case, text: str) -> list[Finding]:
     return out
 
 
-@register(GUARDRAIL, version="1")
+@register(GUARDRAIL)
 def facts_guardrail(context: GuardrailContext) -> Check:
     def check(case: Case, text: str) -> list[Finding]:
         book = context.policies.get(case.company)

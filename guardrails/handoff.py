@@ -358,7 +358,7 @@ def _policy_paths(book: PolicyBook | None) -> str | None:
     return " | ".join(lines[:4]) if lines else None
 
 
-@register(GUARDRAIL, version="1")
+@register(GUARDRAIL)
 def handoff_guardrail(context: GuardrailContext) -> Check:
     policies: Mapping[str, PolicyBook] = context.policies
     offers = {cid: _policy_offer(book) for cid, book in policies.items()}

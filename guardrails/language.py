@@ -286,7 +286,7 @@ def stretch(text: str, language: str) -> Span:
     return Span(start=best[0], end=best[1], text=text[best[0] : best[1]])
 
 
-@register(GUARDRAIL, version="1")
+@register(GUARDRAIL)
 def language_guardrail(context: GuardrailContext) -> Check:
     def check(case: Case, text: str) -> list[Finding]:
         expected = case.language.split("-")[0].lower()

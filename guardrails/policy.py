@@ -922,7 +922,7 @@ def _shift(finding: Finding, offset: int) -> Finding:
     )
 
 
-@register(GUARDRAIL, version="1")
+@register(GUARDRAIL)
 def policy_guardrail(context: GuardrailContext) -> Check:
     def check(case: Case, text: str) -> list[Finding]:
         book = context.policies.get(case.company)

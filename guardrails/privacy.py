@@ -629,7 +629,7 @@ def _credential_clause(book: PolicyBook | None) -> tuple[str | None, str | None]
     return m.group(0).strip(" -*"), f"policy:{book.id}"
 
 
-@register(GUARDRAIL, version="1")
+@register(GUARDRAIL)
 def privacy_guardrail(context: GuardrailContext) -> Check:
     policies: Mapping[str, PolicyBook] = context.policies
     companies = {cid: company_details(book) for cid, book in policies.items()}

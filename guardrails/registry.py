@@ -1,6 +1,11 @@
 """The guardrail seam: a guardrail is a factory, registered by name, that returns a check
 `(case, response_text) -> list[Finding]`. Built-in families and users' own guardrails register
-the same way; the engine never knows which entry point (run, scan, pytest, inline) calls it."""
+the same way; the engine never knows which entry point (run, scan, pytest, inline) calls it.
+
+`GuardrailSet.run` is the one seam every entry point goes through: the checks read the answer
+normalised (`guardrails.normalise`: invisible characters removed, look-alike letters of other
+scripts made Latin, NFKC) and their evidence spans are mapped back into the original answer.
+The `response` check (an empty answer fails) always runs, whichever guardrails are chosen."""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evals.records import Case, Finding, PolicyBook, content_hash
+from guardrails import response
+from guardrails.normalise import normalise
+from guardrails.versions import version_of
 
 Check = Callable[[Case, str], list[Finding]]
 
@@ -28,14 +36,29 @@ Factory = Callable[[GuardrailContext], Check]
 class Registration:
     name: str
     factory: Factory
-    version: str
+    explicit_version: str | None = None
+
+    @property
+    def version(self) -> str:
+        """A hash of the code (and data) that judges: see `guardrails.versions`."""
+        return version_of(self.factory, self.explicit_version)
 
 
-_REGISTRY: dict[str, Registration] = {}
+def _response_factory(context: GuardrailContext) -> Check:
+    del context
+    return response.check_empty
 
 
-def register(name: str, *, version: str = "1") -> Callable[[Factory], Factory]:
-    """Decorator: register `factory` under `name` (replacing an earlier one of that name)."""
+_REGISTRY: dict[str, Registration] = {
+    response.GUARDRAIL: Registration(response.GUARDRAIL, _response_factory)
+}
+
+
+def register(name: str, *, version: str | None = None) -> Callable[[Factory], Factory]:
+    """Decorator: register `factory` under `name` (replacing an earlier one of that name).
+
+    Its version is a hash of the source of the factory's module unless `version` is given
+    (a built-in family's is always a hash of its code: `guardrails.versions`)."""
 
     def decorate(factory: Factory) -> Factory:
         _REGISTRY[name] = Registration(name, factory, version)
@@ -45,6 +68,8 @@ def register(name: str, *, version: str = "1") -> Callable[[Factory], Factory]:
 
 
 def unregister(name: str) -> None:
+    if name == response.GUARDRAIL:
+        raise ValueError("the 'response' guardrail (an empty answer fails) cannot be removed")
     _REGISTRY.pop(name, None)
 
 
@@ -52,10 +77,19 @@ def registered() -> dict[str, Registration]:
     return dict(_REGISTRY)
 
 
+def _with_response(names: list[str] | None) -> list[str]:
+    chosen = list(names) if names is not None else sorted(_REGISTRY)
+    return chosen if response.GUARDRAIL in chosen else [response.GUARDRAIL, *chosen]
+
+
+def guardrail_versions(names: list[str] | None = None) -> dict[str, str]:
+    """Each guardrail in use (`names`, or all registered; `response` always) and its version."""
+    return {n: _REGISTRY[n].version for n in sorted(_with_response(names)) if n in _REGISTRY}
+
+
 def registry_version(names: list[str] | None = None) -> str:
     """A content version of the guardrails in use: their names and versions."""
-    chosen = sorted(names if names is not None else _REGISTRY)
-    return content_hash(",".join(f"{n}@{_REGISTRY[n].version}" for n in chosen if n in _REGISTRY))
+    return content_hash(",".join(f"{n}@{v}" for n, v in guardrail_versions(names).items()))
 
 
 class UnknownGuardrail(KeyError):
@@ -70,13 +104,13 @@ class GuardrailSet:
 
     @classmethod
     def build(cls, context: GuardrailContext, names: list[str] | None = None) -> GuardrailSet:
-        if not _REGISTRY:
+        if not set(_REGISTRY) - {response.GUARDRAIL}:
             # Every answer would pass unchecked: refuse rather than report a clean run.
             raise UnknownGuardrail(
                 "no guardrail is registered (is another package named 'guardrails' shadowing "
                 "supportgate's?); nothing can be checked"
             )
-        chosen = names if names is not None else sorted(_REGISTRY)
+        chosen = _with_response(names)
         missing = [n for n in chosen if n not in _REGISTRY]
         if missing:
             raise UnknownGuardrail(
@@ -88,7 +122,9 @@ class GuardrailSet:
         return [name for name, _ in self.checks]
 
     def run(self, case: Case, text: str) -> list[Finding]:
+        """Every check's findings on the normalised `text`, their spans in `text` itself."""
+        view = normalise(text)
         findings: list[Finding] = []
         for _, check in self.checks:
-            findings.extend(check(case, text))
-        return findings
+            findings.extend(check(case, view.text))
+        return view.restore(findings)

@@ -52,7 +52,7 @@ def find_slots(text: str) -> list[Span]:
     return sorted(spans, key=lambda s: s.start)
 
 
-@register("template", version="1")
+@register("template")
 def template_guardrail(context: GuardrailContext) -> Check:
     def check(case: Case, text: str) -> list[Finding]:
         return [

@@ -1475,6 +1475,6 @@ _ALWAYS_SCANNED = frozenset(
 _VOSEO = frozenset({"es-ar", "es-uy", "es-py", "es-cr", "es-ni", "es-gt", "es-hn", "es-sv"})
 
 
-@register(GUARDRAIL, version="1")
+@register(GUARDRAIL)
 def tone_guardrail(context: GuardrailContext) -> Check:
     return check_tone
