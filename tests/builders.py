@@ -83,3 +83,47 @@ def run_suite(suite: Path, **plan_args: Any) -> tuple[Any, str]:
     run_id = start_run(plan, store)
     asyncio.run(Engine(plan, store, run_id, progress=SilentProgress()).execute())
     return store, run_id
+
+
+def stored_results(store: Path) -> int:
+    """How many results a run store holds (0 while it does not exist or has no table yet)."""
+    import sqlite3
+
+    if not store.exists():
+        return 0
+    try:
+        db = sqlite3.connect(store)
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.OperationalError:
+        return 0
+
+
+ACME_POLICIES = "acme:\n  name: Acme Pay\n  text: Refunds take 10 business days.\n"
+
+
+def scan_cli(
+    tmp_path: Path, records: list[object], policies: str = ACME_POLICIES
+) -> tuple[Any, Path]:
+    """`evals scan` of `records` (dicts, or raw lines) in a subprocess; (process, findings file)."""
+    import subprocess
+    import sys
+
+    transcripts = tmp_path / "transcripts.jsonl"
+    transcripts.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n",
+        encoding="utf-8",
+    )
+    policy_file = tmp_path / "policies.yaml"
+    policy_file.write_text(policies, encoding="utf-8")
+    out = tmp_path / "findings.jsonl"
+    scan = (sys.executable, "-m", "evals", "scan")
+    done = subprocess.run(
+        [*scan, str(transcripts), "--policies", str(policy_file), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done, out

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from builders import case_dict, write_suite
+from builders import case_dict, stored_results, write_suite
 
 from evals.records import RUN_FORMAT_VERSION
 
@@ -155,19 +155,6 @@ def test_in_ci_a_missing_cassette_fails_with_the_case_and_the_record_command(
     assert "--replay record" in done.stderr
 
 
-def _count(store: Path) -> int:
-    if not store.exists():
-        return 0
-    try:
-        db = sqlite3.connect(store)
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.OperationalError:
-        return 0
-
-
 def test_kill_9_keeps_completed_results_and_resume_matches_an_uninterrupted_run(
     tmp_path: Path,
 ) -> None:
@@ -192,17 +179,17 @@ def test_kill_9_keeps_completed_results_and_resume_matches_an_uninterrupted_run(
         env=env,
     )
     deadline = time.monotonic() + 60
-    while _count(store) < 6 and time.monotonic() < deadline:
+    while stored_results(store) < 6 and time.monotonic() < deadline:
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    kept = _count(store)
+    kept = stored_results(store)
     assert 6 <= kept < 40
 
     run_id = sqlite3.connect(store).execute("SELECT id FROM runs").fetchone()[0]
     resumed = evals("run", "--resume", run_id, "--out", str(store.parent), "-q")
     assert resumed.returncode == 0, resumed.stderr
-    assert _count(store) == 40
+    assert stored_results(store) == 40
 
     def signature(db_path: Path) -> list[tuple[object, ...]]:
         db = sqlite3.connect(db_path)

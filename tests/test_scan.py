@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from pathlib import Path
 
-from builders import read_jsonl
+from builders import read_jsonl, scan_cli
 
 
 def _record(rid: str, response: str, **extra: object) -> dict[str, object]:
@@ -22,29 +20,7 @@ def _record(rid: str, response: str, **extra: object) -> dict[str, object]:
 
 
 def _scan(tmp_path: Path, records: list[object]) -> tuple[subprocess.CompletedProcess[str], Path]:
-    transcripts = tmp_path / "transcripts.jsonl"
-    transcripts.write_text(
-        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n",
-        encoding="utf-8",
-    )
-    policies = tmp_path / "policies.yaml"
-    policies.write_text("acme:\n  name: Acme Pay\n  text: Refunds take 10 business days.\n")
-    out = tmp_path / "findings.jsonl"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "evals",
-            "scan",
-            str(transcripts),
-            "--policies",
-            str(policies),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    done, out = scan_cli(tmp_path, records)
     return done, out
 
 

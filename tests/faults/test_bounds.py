@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from builders import POLICY, case_dict, write_suite
+from builders import POLICY, case_dict, stored_results, write_suite
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -358,17 +358,6 @@ def test_a_path_the_system_cannot_look_at_is_named(tmp_path: Path) -> None:
 # --- the run lock --------------------------------------------------------------------------
 
 
-def _results(store: Path) -> int:
-    try:
-        db = sqlite3.connect(store)
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.OperationalError:
-        return 0
-
-
 def test_a_second_resume_of_a_running_run_exits_2_and_a_killed_run_resumes(
     tmp_path: Path,
 ) -> None:
@@ -384,7 +373,7 @@ def test_a_second_resume_of_a_running_run_exits_2_and_a_killed_run_resumes(
     )
     try:
         deadline = time.monotonic() + 60
-        while _results(store) < 2 and time.monotonic() < deadline:
+        while stored_results(store) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         run_id = sqlite3.connect(store).execute("SELECT id FROM runs").fetchone()[0]
         second = evals("run", "--resume", run_id, "--out", str(store.parent), "-q")

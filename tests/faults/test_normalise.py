@@ -7,15 +7,13 @@ from __future__ import annotations
 import json
 import random
 import re
-import subprocess
-import sys
 import unicodedata
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 import pytest
-from builders import POLICY, case_dict, run_suite, write_suite
+from builders import POLICY, case_dict, run_suite, scan_cli, write_suite
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -284,27 +282,7 @@ def test_evals_scan_fails_an_empty_answer(tmp_path: Path) -> None:
             ("t3", "Tu reembolso llega en 10 días hábiles."),
         ]
     ]
-    transcripts = tmp_path / "t.jsonl"
-    transcripts.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
-    policies = tmp_path / "policies.yaml"
-    policies.write_text("acme:\n  name: Acme Pay\n  text: Refunds take 10 business days.\n")
-    out = tmp_path / "findings.jsonl"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "evals",
-            "scan",
-            str(transcripts),
-            "--policies",
-            str(policies),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done, out = scan_cli(tmp_path, list(records))
     assert done.returncode == 1, done.stderr
     rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     for rid in ("t1", "t2"):
