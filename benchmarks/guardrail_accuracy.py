@@ -79,10 +79,21 @@ def main() -> int:
 
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
     misses: dict[str, list[str]] = defaultdict(list)
+    clean = clean_flagged = 0
+    # Policy faults a writer marked "[meaning]" (no number, no distinctive term: an invented
+    # feature, a stance) are the judge's to catch; count them apart so the rules' figure says
+    # what rules can do.
+    meaning = meaning_found = 0
     for _, item in labelled:
         case = cases[item.case]
         findings = checks.run(case, item.response)
         predicted = {f.guardrail for f in findings if f.severity in failing}
+        if not item.families:
+            clean += 1
+            clean_flagged += bool(predicted & set(families))
+        if "policy" in item.families and item.note.startswith("[meaning]"):
+            meaning += 1
+            meaning_found += "policy" in predicted
         language = case.language.split("-")[0]
         for family in families:
             expected = family in item.families
@@ -133,6 +144,19 @@ def main() -> int:
         )
     )
 
+    print(
+        f"\nclean labelled responses with a failing finding: {clean_flagged} of {clean}"
+        + (f" ({clean_flagged / clean:.0%})" if clean else "")
+    )
+    if meaning:
+        tp, _, fn = counts[("policy", "all")]
+        rules_tp, rules_pos = tp - meaning_found, tp + fn - meaning
+        print(
+            f"policy faults marked [meaning]: {meaning}, of which found {meaning_found}; "
+            f"policy recall without them: {rules_tp}/{rules_pos} = "
+            f"{rules_tp / rules_pos if rules_pos else 1.0:.2f}"
+        )
+
     reference_fp = []
     for case in cases.values():
         if case.reference is None:
@@ -156,7 +180,17 @@ def main() -> int:
                 print("  " + line)
     if args.json:
         args.json.write_text(
-            json.dumps({"families": figures, "reference_fp": len(reference_fp)}, indent=2)
+            json.dumps(
+                {
+                    "families": figures,
+                    "reference_fp": len(reference_fp),
+                    "clean": clean,
+                    "clean_flagged": clean_flagged,
+                    "meaning": meaning,
+                    "meaning_found": meaning_found,
+                },
+                indent=2,
+            )
         )
     return 0
 
