@@ -10,7 +10,12 @@ form one family corrected with Holm's procedure: under no change the comparison 
 `alpha` of the time.
 
 A scorecard decision (automate / assist / human) that got worse fails the comparison too, even
-without a significant test: the decision is what a product owner approved.
+without a significant test: the decision is what a product owner approved. With `fail_on_new`
+set, so does a finding of that severity (or worse) in an answer whose baseline answer had none:
+one invented fee is not noise to wait out.
+
+Behind the counts, every pair that changed is listed with both answers and the findings that
+appeared and disappeared, and every answer without a pair is listed (`evals.compare_pairs`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,14 @@ from typing import Literal
 
 from pydantic import Field
 
+from evals.compare_pairs import (
+    AnswerPair,
+    UnpairedAnswer,
+    answer_pair,
+    new_severity,
+    pairs_in_order,
+    unpaired_answer,
+)
 from evals.decision_policy import RANK, Outcome
 from evals.proportions import holm, mcnemar_exact
 from evals.records import CaseResult, Record, Run, RunPlan, Severity, Versions
@@ -29,7 +42,7 @@ from evals.scorecard import PolicyRef, Scorecard, build_scorecard
 from evals.verdict import result_passed
 
 #: Version of the comparison's JSON; bump on any change an older reader could misread.
-COMPARISON_VERSION = 1
+COMPARISON_VERSION = 2
 
 #: Results of a case or target that only one plan knows are grouped under this intent.
 UNKNOWN_INTENT = "?"
@@ -40,6 +53,7 @@ VerdictKind = Literal[
     "decision_worse",
     "decision_better",
     "new_findings",
+    "new_severity",
     "unpaired",
     "pairing",
     "policy_changed",
@@ -121,6 +135,8 @@ class Verdict(Record):
     fails: bool
     target: str | None = Field(default=None, description="the candidate's target")
     intent: str | None = None
+    case_id: str | None = Field(default=None, description="the case, for a verdict on one pair")
+    sample: int | None = None
     text: str
 
 
@@ -143,8 +159,22 @@ class Comparison(Record):
     changed_cases: list[str] = Field(
         description="case ids whose content differs between the runs (paired by id anyway)"
     )
+    pairs: list[AnswerPair] = Field(
+        description="paired answers whose verdict or findings changed, regressed first"
+    )
+    unpaired: list[UnpairedAnswer] = Field(
+        description="answers of the paired targets that only one run has (not compared)"
+    )
+    fail_on_new: Severity | None = Field(
+        default=None,
+        description="a finding this severe or worse, new in a pair whose baseline answer had "
+        "none, fails the comparison (None: such findings are listed, not failed on)",
+    )
     verdicts: list[Verdict]
-    failed: bool = Field(description="a regression is significant or a decision got worse")
+    failed: bool = Field(
+        description="a regression is significant, a decision got worse, or (with fail_on_new) "
+        "a finding of that severity appeared"
+    )
 
     @property
     def failures(self) -> list[str]:
@@ -285,6 +315,7 @@ def compare_runs(
     *,
     alpha: float = 0.05,
     target_map: dict[str, str] | None = None,
+    fail_on_new: Severity | None = None,
 ) -> Comparison:
     """Pair the runs' answers by (target, case, sample) and judge every change.
 
@@ -303,17 +334,25 @@ def compare_runs(
     card_after = build_scorecard(candidate, candidate_plan)
 
     tallies: dict[tuple[int, str], _Tally] = {}
+    changed: list[AnswerPair] = []
+    unpaired: list[UnpairedAnswer] = []
     for index, (old, new) in enumerate(pairs):
         before, after = _by_key(baseline, old), _by_key(candidate, new)
         for key in sorted(before.keys() | after.keys()):
-            tally = tallies.setdefault((index, intent_of(key[0])), _Tally())
+            intent = intent_of(key[0])
+            tally = tallies.setdefault((index, intent), _Tally())
             b, a = before.get(key), after.get(key)
-            if a is None:
+            if a is None and b is not None:
                 tally.baseline_only += 1
-            elif b is None:
+                unpaired.append(unpaired_answer("baseline", intent, b))
+            elif b is None and a is not None:
                 tally.candidate_only += 1
-            else:
+                unpaired.append(unpaired_answer("candidate", intent, a))
+            elif a is not None and b is not None:
                 tally.add(result_passed(b), result_passed(a))
+                pair = answer_pair(old, new, intent, b, a)
+                if pair is not None:
+                    changed.append(pair)
         for intent in {d.intent for d in card_before.decisions if d.target == old} | {
             d.intent for d in card_after.decisions if d.target == new
         }:
@@ -397,6 +436,9 @@ def compare_runs(
             for case_id, case in cases_after.items()
             if case_id in cases_before and cases_before[case_id] != case
         ),
+        pairs=pairs_in_order(changed),
+        unpaired=unpaired,
+        fail_on_new=fail_on_new,
         verdicts=[],
         failed=False,
     )
@@ -427,6 +469,41 @@ def _outcome(outcome: Outcome) -> str:
 
 def _p(value: float) -> str:
     return f"{value:.2g}" if value < 0.001 else f"{value:.3g}"
+
+
+def _new_severity_verdicts(comparison: Comparison) -> list[Verdict]:
+    """One verdict per pair where a finding of the `fail_on_new` severity or worse appeared in
+    an answer whose baseline answer had none. Without `fail_on_new`, new critical findings are
+    still named, as notes."""
+    threshold: Severity = comparison.fail_on_new or "critical"
+    fails = comparison.fail_on_new is not None
+    several = len(comparison.targets) > 1
+    out: list[Verdict] = []
+    for pair in comparison.pairs:
+        found = new_severity(pair, threshold)
+        if not found:
+            continue
+        prefix = f"[{pair.candidate_target}] " if several else ""
+        what = "; ".join(f"{f.code} ({f.severity}: {f.message})" for f in found)
+        worse = "" if threshold == "critical" else " or worse"
+        had = (
+            "its baseline call failed (nothing was checked)"
+            if pair.before.error is not None
+            else f"its baseline answer had no {threshold}{worse} finding"
+        )
+        out.append(
+            Verdict(
+                kind="new_severity",
+                fails=fails,
+                target=pair.candidate_target,
+                intent=pair.intent,
+                case_id=pair.case_id,
+                sample=pair.sample,
+                text=f"{prefix}{pair.intent}: case {pair.case_id} sample {pair.sample}: new "
+                f"{threshold}{worse} finding {what}; {had}",
+            )
+        )
+    return out
 
 
 def judge(comparison: Comparison) -> list[Verdict]:
@@ -551,6 +628,7 @@ def judge(comparison: Comparison) -> list[Verdict]:
                     f"(per intent, baseline/candidate: {', '.join(lopsided)})",
                 )
             )
+    out += _new_severity_verdicts(comparison)
     for side, extra in (
         ("baseline", comparison.baseline_only_targets),
         ("candidate", comparison.candidate_only_targets),
