@@ -172,6 +172,21 @@ def _listed(
     return lines
 
 
+def _unflagged(comparison: Comparison) -> str:
+    """What a passing comparison still holds, so 'no regression flagged' never reads as 'no
+    answer got worse'."""
+    regressed = sum(1 for p in comparison.pairs if p.change == "regressed")
+    new = sum(1 for v in comparison.verdicts if v.kind == "new_severity")
+    said = []
+    if regressed:
+        said.append(f"{regressed} answer(s) regressed, listed above")
+    if new:
+        said.append(
+            f"{new} answer(s) with a new critical finding (--fail-on-new critical fails on them)"
+        )
+    return f" ({'; '.join(said)})" if said else ""
+
+
 def render_comparison(comparison: Comparison, *, colour: bool = False, shown: int = SHOWN) -> str:
     """Header, table, changed and unpaired answers, verdicts, ending with the outcome the exit
     code reflects. `shown` bounds how many changed pairs and unpaired answers are printed in
@@ -205,7 +220,8 @@ def render_comparison(comparison: Comparison, *, colour: bool = False, shown: in
         lines.append(f"{'REGRESSION' if verdict.fails else 'note'}: {verdict.text}")
     failures = len(comparison.failures)
     lines.append("")
-    lines.append(
-        f"{failures} regression(s) flagged" if comparison.failed else "no regression flagged"
-    )
+    if comparison.failed:
+        lines.append(f"{failures} regression(s) flagged")
+    else:
+        lines.append("no regression flagged" + _unflagged(comparison))
     return "\n".join(lines)
