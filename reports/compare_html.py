@@ -20,7 +20,7 @@ from pathlib import Path
 
 from evals.compare import Comparison, RunRef
 from evals.compare_pairs import AnswerPair, AnswerSide, FindingNote
-from reports.compare_table import HEADERS, comparison_rows
+from reports.compare_table import HEADERS, comparison_rows, unflagged
 from reports.html import CSS, esc
 from reports.word_diff import word_diff
 
@@ -52,13 +52,9 @@ def _banner(comparison: Comparison) -> str:
         head = f"{len(failures)} regression(s) flagged"
         state = "fail"
     else:
-        changed = sum(1 for p in comparison.pairs if p.change == "regressed")
-        items = (
-            f"<li>{changed} answer(s) regressed without a significant change; read them below</li>"
-            if changed
-            else ""
-        )
-        head, state = "no regression flagged", "warn" if changed else "pass"
+        said = unflagged(comparison)
+        items = "".join(f"<li>{esc(text)}</li>" for text in said)
+        head, state = "no regression flagged", "warn" if said else "pass"
     return (
         f'<div id="verdict" class="banner {state}" data-state="{state}" role="status">'
         f"<strong>{esc(head)}</strong><ul>{items}</ul></div>"

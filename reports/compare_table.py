@@ -172,19 +172,19 @@ def _listed(
     return lines
 
 
-def _unflagged(comparison: Comparison) -> str:
+def unflagged(comparison: Comparison) -> list[str]:
     """What a passing comparison still holds, so 'no regression flagged' never reads as 'no
     answer got worse'."""
     regressed = sum(1 for p in comparison.pairs if p.change == "regressed")
-    new = sum(1 for v in comparison.verdicts if v.kind == "new_severity")
+    new = sum(1 for v in comparison.verdicts if v.kind == "new_severity" and not v.fails)
     said = []
     if regressed:
-        said.append(f"{regressed} answer(s) regressed, listed above")
+        said.append(f"{regressed} answer(s) regressed, listed below the table")
     if new:
         said.append(
             f"{new} answer(s) with a new critical finding (--fail-on-new critical fails on them)"
         )
-    return f" ({'; '.join(said)})" if said else ""
+    return said
 
 
 def render_comparison(comparison: Comparison, *, colour: bool = False, shown: int = SHOWN) -> str:
@@ -223,5 +223,6 @@ def render_comparison(comparison: Comparison, *, colour: bool = False, shown: in
     if comparison.failed:
         lines.append(f"{failures} regression(s) flagged")
     else:
-        lines.append("no regression flagged" + _unflagged(comparison))
+        said = unflagged(comparison)
+        lines.append("no regression flagged" + (f" ({'; '.join(said)})" if said else ""))
     return "\n".join(lines)

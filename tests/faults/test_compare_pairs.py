@@ -77,7 +77,7 @@ def test_a_compare_of_runs_differing_in_one_answer_names_it_and_fail_on_new_exit
     assert '+ appeared:    policy.unsupported (critical) "EUR 5.00"' in text
     assert "días [-hábiles.-]{+hábiles, menos una tarifa de EUR 5.00.+}" in text
     assert "c000" not in text and "c001" not in text  # unchanged answers are not listed
-    assert "no regression flagged (1 answer(s) regressed, listed above; 1 answer(s)" in text
+    assert "no regression flagged (1 answer(s) regressed, listed below the table; 1" in text
     assert "\x1b[" not in text  # not a terminal: no colour codes
     assert re.search(r"refund_status\s+3\s+1\s+0\s+100%\s+67%\s+-33 pts", text)
 
@@ -119,6 +119,8 @@ def test_the_html_comparison_shows_both_answers_and_leaves_the_run_verifiable(
         f'<div class="answer">{GOOD}</div>' in page and f'<div class="answer">{FEE}</div>' in page
     )
     assert "<script" not in page and "default-src &#x27;none&#x27;" in page
+    # a passing comparison with a regressed answer is amber, never green
+    assert 'data-state="warn"' in page and "1 answer(s) with a new critical finding" in page
     # the page is not dropped among the candidate's manifest-listed reports: verify still passes
     verified = CliRunner().invoke(app, ["verify", candidate, "--out", str(out)])
     assert verified.exit_code == 0, verified.output
