@@ -250,7 +250,7 @@ def test_improved_pairs_and_unpaired_answers_are_listed_not_only_counted() -> No
 
 
 def test_model_text_cannot_inject_markup_or_terminal_escapes() -> None:
-    hostile = 'Hola <script>alert(1)</script> "x" \x1b[2J\x1b]0;owned\x07 fin'
+    hostile = 'Hola <script>alert(1)</script> "x" \x1b[2J\x1b]0;owned\x07 \u202efin'
     plan, base, cand = one_case_runs(
         answered("a", "x", GOOD),
         answered("b", "x", hostile, finding("policy.unsupported", "critical", "<img src=x>")),
@@ -262,7 +262,7 @@ def test_model_text_cannot_inject_markup_or_terminal_escapes() -> None:
     for colour in (False, True):
         text = render_comparison(comparison, colour=colour)
         assert "\x1b[2J" not in text and "\x1b]0" not in text and "\x07" not in text
-        assert "\\x1b[2J" in text
+        assert "\\x1b[2J" in text and "\u202e" not in text and "\\u202efin" in text
     assert "\x1b[32m{+" in render_comparison(comparison, colour=True)
 
 
