@@ -131,6 +131,49 @@ def test_the_html_comparison_shows_both_answers_and_leaves_the_run_verifiable(
     assert "policy.unsupported" in chosen.read_text(encoding="utf-8")
 
 
+def test_the_word_diff_is_coloured_on_a_terminal_only(
+    two_runs: tuple[Path, str, str],
+) -> None:
+    """Through a pseudo-terminal the marks are red and green; piped (above) they are plain."""
+    import os
+    import pty
+    import select
+    import time
+
+    out, baseline, candidate = two_runs
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "evals", "compare", baseline, candidate, "--out", str(out)],
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    os.close(follower)
+    chunks = []
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 1.0)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the command ended
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+        if process.poll() is None and time.monotonic() >= deadline:
+            process.kill()
+        assert process.wait(timeout=30) == 0
+    text = b"".join(chunks).decode("utf-8")
+    assert "\x1b[31m[-hábiles.-]\x1b[0m" in text
+    assert "\x1b[32m{+hábiles, menos una tarifa de EUR 5.00.+}\x1b[0m" in text
+
+
 def test_bad_options_exit_2_with_a_clear_message(
     tmp_path: Path, two_runs: tuple[Path, str, str]
 ) -> None:
