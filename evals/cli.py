@@ -542,7 +542,7 @@ def compare(
     from evals.compare import NotComparable, compare_runs
     from evals.errors import InputError
     from evals.records import Severity
-    from evals.store import RunStore
+    from evals.store import STORE_NAME, RunStore
     from reports.compare_html import write_compare_html
     from reports.compare_table import render_comparison
 
@@ -574,12 +574,18 @@ def compare(
         )
     except (InputError, NotComparable) as exc:
         _input_error(exc)
+    except OSError as exc:
+        _input_error(ValueError(f"cannot read the run store: {exc}"))
     if html_file is None:
         # Not beside the candidate's reports: `evals verify` flags files its manifest lacks.
         def safe(run_id: str) -> str:
             return re.sub(r"[^A-Za-z0-9._-]", "_", run_id)
 
         html_file = out / "compare" / f"{safe(baseline)}-vs-{safe(candidate)}.html"
+    stores_at = {(folder / STORE_NAME).resolve() for folder in folders}
+    for option, path in (("--json", json_file), ("--html", html_file)):
+        if path is not None and path.resolve() in stores_at:
+            _input_error(ValueError(f"{option} {path}: that is a run store; it is not overwritten"))
     written: Path | None = None
     try:
         if json_file is not None:

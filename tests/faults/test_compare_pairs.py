@@ -188,6 +188,12 @@ def test_bad_options_exit_2_with_a_clear_message(
     assert unwritable.exit_code == 2, unwritable.output
     assert f"{blocker / 'c.html'}: cannot write the comparison" in unwritable.output
     assert not isinstance(unwritable.exception, OSError)
+    store = out / "runs.sqlite"
+    size = store.stat().st_size
+    for option in ("--html", "--json"):
+        refused = CliRunner().invoke(app, [*compare, option, str(store)])
+        assert refused.exit_code == 2 and "that is a run store" in refused.output
+    assert store.stat().st_size == size  # the stored runs are untouched
 
 
 # --- the comparison record, built directly ---------------------------------------------------
