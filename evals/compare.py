@@ -10,145 +10,63 @@ form one family corrected with Holm's procedure: under no change the comparison 
 `alpha` of the time.
 
 A scorecard decision (automate / assist / human) that got worse fails the comparison too, even
-without a significant test: the decision is what a product owner approved.
+without a significant test: the decision is what a product owner approved. With `fail_on_new`
+set, so does a finding of that severity (or worse) in an answer whose baseline answer had none:
+one invented fee is not noise to wait out.
+
+Behind the counts, every pair that changed is listed with both answers and the findings that
+appeared and disappeared, and every answer without a pair is listed (`evals.compare_pairs`).
+The result is an `evals.comparison.Comparison` record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
 
-from pydantic import Field
-
-from evals.decision_policy import RANK, Outcome
+from evals.compare_pairs import (
+    AnswerPair,
+    UnpairedAnswer,
+    answer_pair,
+    pairs_in_order,
+    unpaired_answer,
+)
+from evals.compare_verdicts import judge
+from evals.comparison import (
+    COMPARISON_VERSION,
+    UNKNOWN_INTENT,
+    Comparison,
+    IntentChange,
+    NewFindingCode,
+    NotComparable,
+    Pairing,
+    RunRef,
+    TargetChange,
+    Verdict,
+    VerdictKind,
+)
+from evals.decision_policy import RANK
 from evals.proportions import holm, mcnemar_exact
-from evals.records import CaseResult, Record, Run, RunPlan, Severity, Versions
-from evals.scorecard import PolicyRef, Scorecard, build_scorecard
+from evals.records import CaseResult, Run, RunPlan, Severity
+from evals.scorecard import Scorecard, build_scorecard
 from evals.verdict import result_passed
 
-#: Version of the comparison's JSON; bump on any change an older reader could misread.
-COMPARISON_VERSION = 1
-
-#: Results of a case or target that only one plan knows are grouped under this intent.
-UNKNOWN_INTENT = "?"
-
-VerdictKind = Literal[
-    "regression",
-    "improvement",
-    "decision_worse",
-    "decision_better",
-    "new_findings",
-    "unpaired",
-    "pairing",
-    "policy_changed",
-    "cases_changed",
-    "incomplete_run",
-    "no_change",
+__all__ = [
+    "COMPARISON_VERSION",
+    "UNKNOWN_INTENT",
+    "Comparison",
+    "IntentChange",
+    "NewFindingCode",
+    "NotComparable",
+    "Pairing",
+    "RunRef",
+    "TargetChange",
+    "Verdict",
+    "VerdictKind",
+    "compare_runs",
+    "judge",
+    "pair_targets",
 ]
-
-
-class NotComparable(ValueError):
-    """The runs cannot be paired (a usage error: the CLI exits 2 with this message)."""
-
-
-class RunRef(Record):
-    """Which run a side of the comparison is, with what it was made and decided."""
-
-    id: str
-    suite: str
-    status: str
-    started: datetime
-    config_hash: str
-    versions: Versions
-    decision_policy: PolicyRef
-
-
-class Pairing(Record):
-    """Paired answers of one target (overall or for one intent) and McNemar's test on them."""
-
-    paired: int = Field(ge=0, description="answers present in both runs")
-    both_pass: int = Field(ge=0)
-    both_fail: int = Field(ge=0)
-    regressed: int = Field(ge=0, description="passed in the baseline, not in the candidate")
-    improved: int = Field(ge=0, description="failed in the baseline, passed in the candidate")
-    baseline_only: int = Field(ge=0, description="answers only the baseline has (not compared)")
-    candidate_only: int = Field(ge=0, description="answers only the candidate has (not compared)")
-    pass_rate_before: float | None = Field(description="over paired answers; None if none")
-    pass_rate_after: float | None = Field(description="over paired answers; None if none")
-    p_value: float = Field(
-        ge=0, le=1, description="one-sided exact McNemar p-value that the candidate is worse"
-    )
-    significant: bool = Field(
-        description="the regression is not noise (Holm across intents and the overall tests)"
-    )
-
-
-class NewFindingCode(Record):
-    code: str
-    severity: Severity
-    answers: int = Field(ge=1, description="failing candidate answers with this code")
-
-
-class IntentChange(Pairing):
-    intent: str
-    decision_before: Outcome | None = Field(description="the baseline's decision (None: none)")
-    decision_after: Outcome | None = Field(description="the candidate's decision (None: none)")
-    decision_worse: bool
-    new_findings: list[NewFindingCode] = Field(
-        description="codes in the candidate's failing answers that the baseline's never had"
-    )
-
-
-class TargetChange(Record):
-    baseline_target: str
-    candidate_target: str
-    overall: Pairing
-    intents: list[IntentChange]
-
-    @property
-    def label(self) -> str:
-        if self.baseline_target == self.candidate_target:
-            return self.candidate_target
-        return f"{self.baseline_target} -> {self.candidate_target}"
-
-
-class Verdict(Record):
-    """One plain-language finding of the comparison; `fails` ones make it exit 1."""
-
-    kind: VerdictKind
-    fails: bool
-    target: str | None = Field(default=None, description="the candidate's target")
-    intent: str | None = None
-    text: str
-
-
-class Comparison(Record):
-    schema_version: int = COMPARISON_VERSION
-    alpha: float = Field(gt=0, lt=1)
-    baseline: RunRef
-    candidate: RunRef
-    policies_differ: bool = Field(
-        description="the runs were decided under different decision policies, so a decision "
-        "change may come from the policy rather than the model"
-    )
-    targets: list[TargetChange]
-    baseline_only_targets: dict[str, int] = Field(
-        description="targets only the baseline has, with their answers (not compared)"
-    )
-    candidate_only_targets: dict[str, int] = Field(
-        description="targets only the candidate has, with their answers (not compared)"
-    )
-    changed_cases: list[str] = Field(
-        description="case ids whose content differs between the runs (paired by id anyway)"
-    )
-    verdicts: list[Verdict]
-    failed: bool = Field(description="a regression is significant or a decision got worse")
-
-    @property
-    def failures(self) -> list[str]:
-        return [v.text for v in self.verdicts if v.fails]
 
 
 @dataclass
@@ -285,6 +203,7 @@ def compare_runs(
     *,
     alpha: float = 0.05,
     target_map: dict[str, str] | None = None,
+    fail_on_new: Severity | None = None,
 ) -> Comparison:
     """Pair the runs' answers by (target, case, sample) and judge every change.
 
@@ -303,17 +222,25 @@ def compare_runs(
     card_after = build_scorecard(candidate, candidate_plan)
 
     tallies: dict[tuple[int, str], _Tally] = {}
+    changed: list[AnswerPair] = []
+    unpaired: list[UnpairedAnswer] = []
     for index, (old, new) in enumerate(pairs):
         before, after = _by_key(baseline, old), _by_key(candidate, new)
         for key in sorted(before.keys() | after.keys()):
-            tally = tallies.setdefault((index, intent_of(key[0])), _Tally())
+            intent = intent_of(key[0])
+            tally = tallies.setdefault((index, intent), _Tally())
             b, a = before.get(key), after.get(key)
-            if a is None:
+            if a is None and b is not None:
                 tally.baseline_only += 1
-            elif b is None:
+                unpaired.append(unpaired_answer("baseline", intent, b))
+            elif b is None and a is not None:
                 tally.candidate_only += 1
-            else:
+                unpaired.append(unpaired_answer("candidate", intent, a))
+            elif a is not None and b is not None:
                 tally.add(result_passed(b), result_passed(a))
+                pair = answer_pair(old, new, intent, b, a)
+                if pair is not None:
+                    changed.append(pair)
         for intent in {d.intent for d in card_before.decisions if d.target == old} | {
             d.intent for d in card_after.decisions if d.target == new
         }:
@@ -397,6 +324,9 @@ def compare_runs(
             for case_id, case in cases_after.items()
             if case_id in cases_before and cases_before[case_id] != case
         ),
+        pairs=pairs_in_order(changed),
+        unpaired=unpaired,
+        fail_on_new=fail_on_new,
         verdicts=[],
         failed=False,
     )
@@ -419,161 +349,3 @@ def _answers_of(run: Run, paired: set[str]) -> dict[str, int]:
         if result.target in counts:
             counts[result.target] += 1
     return counts
-
-
-def _outcome(outcome: Outcome) -> str:
-    return outcome.replace("_", " ")
-
-
-def _p(value: float) -> str:
-    return f"{value:.2g}" if value < 0.001 else f"{value:.3g}"
-
-
-def judge(comparison: Comparison) -> list[Verdict]:
-    """The comparison in plain language, one verdict per thing a reviewer should know."""
-    alpha = comparison.alpha
-    out: list[Verdict] = []
-    several = len(comparison.targets) > 1
-    before, after = comparison.baseline, comparison.candidate
-    if comparison.policies_differ:
-        out.append(
-            Verdict(
-                kind="policy_changed",
-                fails=False,
-                text=f"decision policies differ (baseline {before.decision_policy.ident}, "
-                f"candidate {after.decision_policy.ident}): a decision change may come from the "
-                "policy rather than the model",
-            )
-        )
-    if comparison.changed_cases:
-        shown = ", ".join(comparison.changed_cases[:5])
-        more = len(comparison.changed_cases) - 5
-        out.append(
-            Verdict(
-                kind="cases_changed",
-                fails=False,
-                text=f"{len(comparison.changed_cases)} case(s) differ in content between the "
-                f"runs ({shown}{f', and {more} more' if more > 0 else ''}); their answers are "
-                "paired by case id anyway",
-            )
-        )
-    for side, ref in (("baseline", before), ("candidate", after)):
-        if ref.status != "finished":
-            out.append(
-                Verdict(
-                    kind="incomplete_run",
-                    fails=False,
-                    text=f"the {side} run '{ref.id}' is {ref.status}, not finished: answers it "
-                    "lacks are counted as unpaired",
-                )
-            )
-    for target in comparison.targets:
-        prefix = f"[{target.label}] " if several else ""
-        name = target.candidate_target
-        if not several and target.baseline_target != target.candidate_target:
-            out.append(
-                Verdict(
-                    kind="pairing",
-                    fails=False,
-                    target=name,
-                    text=f"compared baseline target '{target.baseline_target}' with candidate "
-                    f"target '{target.candidate_target}'",
-                )
-            )
-        for change in target.intents:
-            where = f"{prefix}{change.intent}: "
-            if change.regressed or change.improved:
-                flagged = change.regressed > 0 and change.significant
-                judged = (
-                    f"Holm-adjusted significant at {alpha:g}"
-                    if flagged
-                    else f"not significant at {alpha:g} after Holm"
-                )
-                out.append(
-                    Verdict(
-                        kind="regression" if change.regressed >= change.improved else "improvement",
-                        fails=flagged,
-                        target=name,
-                        intent=change.intent,
-                        text=f"{where}{change.regressed} answers regressed, {change.improved} "
-                        f"improved, McNemar p={_p(change.p_value)} ({judged})",
-                    )
-                )
-            b, a = change.decision_before, change.decision_after
-            if b is not None and a is not None and b != a:
-                out.append(
-                    Verdict(
-                        kind="decision_worse" if change.decision_worse else "decision_better",
-                        fails=change.decision_worse,
-                        target=name,
-                        intent=change.intent,
-                        text=f"{where}decision {_outcome(b)} -> {_outcome(a)}",
-                    )
-                )
-            if change.new_findings:
-                codes = ", ".join(f"{c.code} ({c.answers} answers)" for c in change.new_findings)
-                out.append(
-                    Verdict(
-                        kind="new_findings",
-                        fails=False,
-                        target=name,
-                        intent=change.intent,
-                        text=f"{where}finding codes new in the candidate's failing answers: "
-                        + codes,
-                    )
-                )
-        total = target.overall
-        if total.regressed or total.improved:
-            flagged = total.regressed > 0 and total.significant
-            out.append(
-                Verdict(
-                    kind="regression" if total.regressed >= total.improved else "improvement",
-                    fails=flagged,
-                    target=name,
-                    text=f"{prefix}all intents: {total.regressed} answers regressed, "
-                    f"{total.improved} improved, McNemar p={_p(total.p_value)} "
-                    f"({'significant' if flagged else 'not significant'} at {alpha:g})",
-                )
-            )
-        if total.baseline_only or total.candidate_only:
-            lopsided = [
-                f"{c.intent} {c.baseline_only}/{c.candidate_only}"
-                for c in target.intents
-                if c.baseline_only or c.candidate_only
-            ]
-            out.append(
-                Verdict(
-                    kind="unpaired",
-                    fails=False,
-                    target=name,
-                    text=f"{prefix}{total.baseline_only} answers only in the baseline and "
-                    f"{total.candidate_only} only in the candidate were not compared "
-                    f"(per intent, baseline/candidate: {', '.join(lopsided)})",
-                )
-            )
-    for side, extra in (
-        ("baseline", comparison.baseline_only_targets),
-        ("candidate", comparison.candidate_only_targets),
-    ):
-        for name, answers in extra.items():
-            out.append(
-                Verdict(
-                    kind="unpaired",
-                    fails=False,
-                    target=name,
-                    text=f"target '{name}' is only in the {side} run ({answers} answers, "
-                    "not compared)",
-                )
-            )
-    if not any(
-        v.kind in ("regression", "improvement", "decision_worse", "decision_better") for v in out
-    ):
-        paired = sum(t.overall.paired for t in comparison.targets)
-        out.append(
-            Verdict(
-                kind="no_change",
-                fails=False,
-                text=f"no change: all {paired} paired answers agree and no decision changed",
-            )
-        )
-    return out

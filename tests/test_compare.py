@@ -190,7 +190,7 @@ def test_identical_runs_flag_nothing_and_exit_0(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert "no regression flagged" in done.stdout
     data = json.loads(report.read_text(encoding="utf-8"))
-    assert data["schema_version"] == 1 and data["failed"] is False
+    assert data["schema_version"] == 2 and data["failed"] is False
     (target,) = data["targets"]
     assert target["overall"]["paired"] == 120 and target["overall"]["regressed"] == 0
     assert [v["kind"] for v in data["verdicts"]] == ["no_change"]
