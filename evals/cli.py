@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
+from typer import _click
+from typer.core import TyperCommand
 
 if TYPE_CHECKING:
     from contextlib import ExitStack
@@ -68,9 +70,12 @@ def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
 
 
 def _input_error(exc: Exception) -> NoReturn:
+    from evals.errors import error_text
+
     issues = getattr(exc, "issues", None) or [exc]
     for issue in issues:
-        print(f"error: {issue}", file=sys.stderr)
+        text = error_text(issue) if isinstance(issue, BaseException) else str(issue)
+        print(f"error: {text}", file=sys.stderr)
     print(f"{len(issues)} problem(s); nothing was done.", file=sys.stderr)
     raise typer.Exit(EXIT_INPUT)
 
@@ -82,7 +87,43 @@ def _require_store(folder: Path) -> None:
         _input_error(ValueError(f"{folder / STORE_NAME}: no run store here (use --out FOLDER)"))
 
 
-@app.command()
+def run_id_command(**folders: tuple[str, ...]) -> type[TyperCommand]:
+    """A command class whose run-id parameters (the keyword names) also take `latest` and
+    `latest~N`: each alias is resolved, before the command runs, in the store of the first of
+    its folder parameters that is set (else ./out). A bad alias is an input error (exit 2)."""
+
+    class RunIdCommand(TyperCommand):
+        def invoke(self, ctx: _click.Context) -> Any:
+            for name, sources in folders.items():
+                ref = ctx.params.get(name)
+                if isinstance(ref, str):
+                    given = (ctx.params.get(source) for source in sources)
+                    folder = next((f for f in given if f is not None), Path("out"))
+                    ctx.params[name] = _resolve_run_id(ref, Path(folder))
+            return super().invoke(ctx)
+
+    return RunIdCommand
+
+
+def _resolve_run_id(ref: str, folder: Path) -> str:
+    from evals.errors import InputError
+    from evals.run_ids import is_alias, resolve_run_id
+    from evals.store import RunStore
+
+    if not is_alias(ref):
+        return ref
+    _require_store(folder)
+    try:
+        store = RunStore.in_folder(folder)
+        try:
+            return resolve_run_id(store, ref)
+        finally:
+            store.close()
+    except InputError as exc:
+        _input_error(exc)
+
+
+@app.command(cls=run_id_command(resume=("out",)))
 def run(
     suite: Annotated[
         Path | None,
@@ -174,12 +215,13 @@ def _run(
         _refused(exc, out or Path("out"))
     except (InputError, KeyError, ValueError) as exc:
         _input_error(exc)
-    print(
-        f"run {run_id}: suite '{plan.suite.name}', {len(plan.cases)} cases x "
-        f"{plan.suite.samples} samples x {len(plan.suite.targets)} targets, "
-        f"replay mode '{plan.suite.replay.mode}'",
-        file=sys.stderr,
-    )
+    if not quiet:
+        print(
+            f"run {run_id}: suite '{plan.suite.name}', {len(plan.cases)} cases x "
+            f"{plan.suite.samples} samples x {len(plan.suite.targets)} targets, "
+            f"replay mode '{plan.suite.replay.mode}'",
+            file=sys.stderr,
+        )
     try:
         asyncio.run(engine.execute())
     except BaseExceptionGroup as group:
@@ -213,12 +255,16 @@ def _run(
             f"error: {result.case_id} [{result.target}#{result.sample}]: {result.response.error}",
             file=sys.stderr,
         )
-    print(totals_table(card))
-    print(f"\nrun {run_id} finished in {time.monotonic() - t0:.1f}s; results: {store.path}")
-    _print_published(run_id, published.folder, store.path.parent)
-    print()
-    print("\n".join(card.gates.lines()))
-    print(f"\n{decision_table(card)}")
+    if quiet:  # the final lines only: where the run went, and the gates' verdict
+        print(f"run {run_id}: reports in {published.folder}/")
+        print("\n".join(card.gates.lines()))
+    else:
+        print(totals_table(card))
+        print(f"\nrun {run_id} finished in {time.monotonic() - t0:.1f}s; results: {store.path}")
+        _print_published(run_id, published.folder, store.path.parent)
+        print()
+        print("\n".join(card.gates.lines()))
+        print(f"\n{decision_table(card)}")
     if not card.passed:
         raise typer.Exit(EXIT_GATE)
 
@@ -333,7 +379,7 @@ def list_runs(out: OutOption = Path("out")) -> None:
     )
 
 
-@app.command()
+@app.command(cls=run_id_command(run_id=("out",)))
 def show(
     run_id: Annotated[str, typer.Argument(help="run id (see `evals runs`)")],
     out: OutOption = Path("out"),
@@ -382,7 +428,7 @@ def show(
     print(f"\n{decision_table(card)}")
 
 
-@app.command()
+@app.command(cls=run_id_command(run_id=("out",)))
 def report(
     run_id: Annotated[str, typer.Argument(help="run id (see `evals runs`)")],
     out: OutOption = Path("out"),
@@ -458,7 +504,7 @@ def approve(
     )
 
 
-@app.command("approvals")
+@app.command("approvals", cls=run_id_command(run_id=("out",)))
 def list_approvals(
     out: OutOption = Path("out"),
     run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
@@ -493,7 +539,7 @@ def list_approvals(
     )
 
 
-@app.command()
+@app.command(cls=run_id_command(baseline=("baseline_out", "out"), candidate=("out",)))
 def compare(
     baseline: Annotated[str, typer.Argument(help="baseline run id (e.g. from main)")],
     candidate: Annotated[str, typer.Argument(help="candidate run id (e.g. from the branch)")],
@@ -555,7 +601,7 @@ def compare(
         raise typer.Exit(EXIT_GATE)
 
 
-@app.command()
+@app.command(cls=run_id_command(run_id=("out",)))
 def verify(
     run_id: Annotated[str, typer.Argument(help="run id (see `evals runs`)")],
     out: OutOption = Path("out"),

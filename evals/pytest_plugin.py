@@ -36,7 +36,7 @@ import pytest
 import guardrails
 import reports
 from evals.assertions import RESPONSE_QUOTE_LIMIT, describe_findings, quote
-from evals.errors import InputError
+from evals.errors import InputError, error_text
 from evals.gates import case_passes
 from evals.publish import publish
 from evals.records import Case, CaseResult, Finding, Gates, ReplayMode, RunPlan
@@ -216,7 +216,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         engine = Engine(plan, None, PENDING_RUN_ID)
     except (KeyError, ValueError) as exc:  # e.g. an unknown guardrail name
-        raise pytest.UsageError(f"{settings.suite}: {exc}") from None
+        raise pytest.UsageError(f"{settings.suite}: {error_text(exc)}") from None
     except InputError as exc:  # e.g. a target's API key variable is not set
         raise pytest.UsageError(str(exc)) from None
     plugin = SuitePlugin(config, settings, plan, engine)
