@@ -9,7 +9,9 @@ of its case through the engine's own code path (`Engine.answer_case`: cassettes,
 guardrails), so flakiness is decided inside the item. The item's results travel to the controller
 as JSON in `report.user_properties`, which pytest-xdist forwards from its workers; the controller
 alone stores them in a run store (so `evals show` and `evals report` work on the run), builds the
-scorecard, writes the reports, prints the decision table and fails the session when a gate fails.
+scorecard, writes the reports, prints the decision table and fails the session when a gate fails
+(with `--evals-no-gates` the gates are printed, marked as not applied, and leave the exit status
+to the items).
 
 Why no run store on the workers: SQLite with one writer keeps the run in one place, in the order
 results arrive, and the workers never need to agree on a run id; each process only keeps an
@@ -60,6 +62,7 @@ DEFAULT_REPORT_DIR = "out/pytest"
 PLUGIN_NAME = "evals-suite"
 #: Workers do not know the run id (the controller creates the run); it replaces this one.
 PENDING_RUN_ID = "pending"
+NO_GATES_HEADER = "gates NOT applied (--evals-no-gates)"
 
 ItemOutcome = Literal["passed", "failed", "xfailed"]
 
@@ -99,6 +102,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"run store and reports go here (default: {DEFAULT_REPORT_DIR}; "
         "ini: evals_report_dir)",
     )
+    # Command line only, no ini key: a gate switched off in a config file would go unnoticed.
+    group.addoption(
+        "--evals-no-gates",
+        dest="evals_no_gates",
+        action="store_true",
+        default=False,
+        help="compute and print the suite's gates but do not let them set the exit status, "
+        "e.g. to run a subset locally with -k; items still pass, fail or xfail on their own "
+        "and the run is stored and reported",
+    )
     parser.addini("evals_suite", "suite file to run (relative to the ini file)", default="")
     parser.addini(
         "evals_targets", "targets of the suite to run (default: all)", type="linelist", default=[]
@@ -121,6 +134,8 @@ class Settings:
     replay: ReplayMode
     report_dir: Path
     suite_on_command_line: bool
+    #: False with --evals-no-gates: the gates are computed and printed, not applied.
+    apply_gates: bool = True
 
 
 def _path_setting(config: pytest.Config, name: str) -> Path | None:
@@ -159,6 +174,7 @@ def read_settings(config: pytest.Config) -> Settings | None:
         replay=mode,
         report_dir=report_dir.resolve(),
         suite_on_command_line=bool(option),
+        apply_gates=not config.getoption("evals_no_gates"),
     )
 
 
@@ -446,6 +462,9 @@ class SuitePlugin:
         self.run_id: str | None = None
         self.card: Scorecard | None = None
         self.report_folder: Path | None = None
+        #: (case id, target) of the items this session runs, once collection is done; the
+        #: stored run covers these only (a `-k` subset is a run of that subset).
+        self.selected: set[tuple[str, str]] | None = None
 
     # --- every process: collect and answer ------------------------------------------------
 
@@ -482,6 +501,7 @@ class SuitePlugin:
             f"{len(plan.cases)} cases x {len(plan.suite.targets)} targets x "
             f"{plan.suite.samples} samples, replay mode '{plan.suite.replay.mode}', "
             f"reports in {_shown_path(Path(plan.output_dir))}"
+            + ("" if self.settings.apply_gates else f"; {NO_GATES_HEADER}")
         )
 
     def pytest_report_teststatus(
@@ -506,14 +526,59 @@ class SuitePlugin:
             result = CaseResult.model_validate(data).model_copy(update={"run_id": run_id})
             store.add_result(result)
 
+    def _select(self, node_names: list[str]) -> None:
+        """Record which suite items this session runs, from their names or node ids."""
+        names = {name.rsplit("::", 1)[-1] for name in node_names}
+        chosen = {
+            (case.id, target.name)
+            for case in self.plan.cases
+            for target in self.plan.suite.targets
+            if item_name(case, target.name) in names
+        }
+        self.selected = (self.selected or set()) | chosen
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.controller:  # after -k / -m deselection
+            self._select([item.name for item in session.items if isinstance(item, CaseItem)])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        """Under xdist the controller collects nothing: the workers report what they run."""
+        self._select(ids)
+
+    def stored_plan(self) -> RunPlan:
+        """The plan the run is stored with: the suite narrowed to the selected cases and
+        targets, so a subset's scorecard, decisions and verification cover what ran."""
+        if not self.selected:
+            return self.plan
+        cases = [c for c in self.plan.cases if any(c.id == s[0] for s in self.selected)]
+        targets = [t for t in self.plan.suite.targets if any(t.name == s[1] for s in self.selected)]
+        if len(cases) == len(self.plan.cases) and len(targets) == len(self.plan.suite.targets):
+            return self.plan
+        suite = self.plan.suite.model_copy(update={"targets": targets})
+        return self.plan.model_copy(update={"cases": cases, "suite": suite})
+
     def _run(self) -> tuple[RunStore, str]:
         """The run store and run id, created with the first results (a session in which no
         suite item runs, e.g. deselected with -k, records no empty run)."""
         if self.store is None:
             self.store = RunStore.in_folder(Path(self.plan.output_dir))
         if self.run_id is None:
-            self.run_id = start_run(self.plan, self.store)
+            self.run_id = start_run(self.stored_plan(), self.store)
         return self.store, self.run_id
+
+    def _complete(self, store: RunStore, run_id: str) -> bool:
+        """Whether every answer the stored plan expects was stored (an item that never ran,
+        e.g. a -k selection that is not whole cases x targets, leaves the run incomplete)."""
+        plan = store.plan(run_id)
+        done = store.done_keys(run_id)
+        return all(
+            (case.id, target.name, sample) in done
+            for case in plan.cases
+            for target in plan.suite.targets
+            for sample in range(plan.suite.samples)
+        )
 
     def _compact_cassettes(self) -> None:
         if self.plan.suite.replay.mode not in ("record", "auto"):
@@ -538,11 +603,13 @@ class SuitePlugin:
             return
         stopped = session.shouldfail or session.shouldstop
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or bool(stopped)
+        interrupted = interrupted or not self._complete(self.store, self.run_id)
         self.store.set_status(self.run_id, "interrupted" if interrupted else "finished")
         published = publish(self.store, self.run_id)
         self.card = published.card
         self.report_folder = published.folder
-        if self.card.gate_failures and session.exitstatus == pytest.ExitCode.OK:
+        apply = self.settings.apply_gates
+        if apply and self.card.gate_failures and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -584,6 +651,19 @@ class SuitePlugin:
                 bold=failed,
                 green=headline and card.passed and not card.gates.failed_answers,
                 yellow=headline and card.passed and bool(card.gates.failed_answers),
+            )
+        if not self.settings.apply_gates:
+            ignored = len(card.gate_failures)
+            write(
+                f"{NO_GATES_HEADER}: "
+                + (
+                    f"{ignored} failed gate check(s) above did not set the exit status"
+                    if ignored
+                    else "the gates passed but were not what decided the exit status"
+                )
+                + "; this is not a gated build, run without --evals-no-gates for that",
+                yellow=True,
+                bold=True,
             )
         folder = self.report_folder
         if folder is not None and self.store is not None:
