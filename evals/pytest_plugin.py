@@ -462,9 +462,6 @@ class SuitePlugin:
         self.run_id: str | None = None
         self.card: Scorecard | None = None
         self.report_folder: Path | None = None
-        #: (case id, target) of the items this session runs, once collection is done; the
-        #: stored run covers these only (a `-k` subset is a run of that subset).
-        self.selected: set[tuple[str, str]] | None = None
 
     # --- every process: collect and answer ------------------------------------------------
 
@@ -526,51 +523,20 @@ class SuitePlugin:
             result = CaseResult.model_validate(data).model_copy(update={"run_id": run_id})
             store.add_result(result)
 
-    def _select(self, node_names: list[str]) -> None:
-        """Record which suite items this session runs, from their names or node ids."""
-        names = {name.rsplit("::", 1)[-1] for name in node_names}
-        chosen = {
-            (case.id, target.name)
-            for case in self.plan.cases
-            for target in self.plan.suite.targets
-            if item_name(case, target.name) in names
-        }
-        self.selected = (self.selected or set()) | chosen
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        if self.controller:  # after -k / -m deselection
-            self._select([item.name for item in session.items if isinstance(item, CaseItem)])
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
-        """Under xdist the controller collects nothing: the workers report what they run."""
-        self._select(ids)
-
-    def stored_plan(self) -> RunPlan:
-        """The plan the run is stored with: the suite narrowed to the selected cases and
-        targets, so a subset's scorecard, decisions and verification cover what ran."""
-        if not self.selected:
-            return self.plan
-        cases = [c for c in self.plan.cases if any(c.id == s[0] for s in self.selected)]
-        targets = [t for t in self.plan.suite.targets if any(t.name == s[1] for s in self.selected)]
-        if len(cases) == len(self.plan.cases) and len(targets) == len(self.plan.suite.targets):
-            return self.plan
-        suite = self.plan.suite.model_copy(update={"targets": targets})
-        return self.plan.model_copy(update={"cases": cases, "suite": suite})
-
     def _run(self) -> tuple[RunStore, str]:
         """The run store and run id, created with the first results (a session in which no
         suite item runs, e.g. deselected with -k, records no empty run)."""
         if self.store is None:
             self.store = RunStore.in_folder(Path(self.plan.output_dir))
         if self.run_id is None:
-            self.run_id = start_run(self.stored_plan(), self.store)
+            self.run_id = start_run(self.plan, self.store)
         return self.store, self.run_id
 
     def _complete(self, store: RunStore, run_id: str) -> bool:
-        """Whether every answer the stored plan expects was stored (an item that never ran,
-        e.g. a -k selection that is not whole cases x targets, leaves the run incomplete)."""
+        """Whether every answer of the suite was stored. A `-k` subset leaves answers missing:
+        the run ends as interrupted (resumable with `evals run --resume`) and its `complete`
+        gate fails, so a subset never passes as the whole suite; a run marked finished with
+        answers missing would read as deleted results and be refused at publish."""
         plan = store.plan(run_id)
         done = store.done_keys(run_id)
         return all(
