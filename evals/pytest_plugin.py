@@ -625,7 +625,7 @@ class SuitePlugin:
                 + (
                     f"{ignored} failed gate check(s) above did not set the exit status"
                     if ignored
-                    else "the gates passed but were not what decided the exit status"
+                    else "the gates passed, but did not decide the exit status"
                 )
                 + "; this is not a gated build, run without --evals-no-gates for that",
                 yellow=True,
