@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
+from typer import _click
+from typer.core import TyperCommand, TyperOption
 
 if TYPE_CHECKING:
     from contextlib import ExitStack
@@ -19,10 +21,24 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT = 0, 1, 2
 
+
+def examples(*lines: str) -> str:
+    """A help epilog of example command lines, kept as written (`\\b` stops click rewrapping)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
 app = typer.Typer(
     name="evals",
     help="Evaluate support and crisis chatbot answers with guardrails, and decide per intent "
-    "what may be automated.",
+    "what may be automated. Run ids can be written latest (the newest run in the --out store) "
+    "or latest~N (N runs before it). Exit codes: 0 every gate passed, 1 a gate failed, 2 usage "
+    "or input error.",
+    epilog=examples(
+        "evals validate cases/ policies/",
+        "evals run suite.yaml --replay record",
+        "evals run suite.yaml -q",
+        "evals compare latest~1 latest --out out",
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -30,8 +46,11 @@ app = typer.Typer(
 )
 
 OutOption = Annotated[
-    Path, typer.Option("--out", help="output folder holding the run store (runs.sqlite)")
+    Path,
+    typer.Option("--out", metavar="DIR", help="output folder holding the run store (runs.sqlite)"),
 ]
+#: A run id argument: an id from `evals runs`, or latest / latest~N.
+RUN_ID_HELP = "run id (see `evals runs`), or latest, or latest~N for N runs before it"
 
 
 ForceOption = Annotated[
@@ -68,9 +87,12 @@ def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
 
 
 def _input_error(exc: Exception) -> NoReturn:
+    from evals.errors import error_text
+
     issues = getattr(exc, "issues", None) or [exc]
     for issue in issues:
-        print(f"error: {issue}", file=sys.stderr)
+        text = error_text(issue) if isinstance(issue, BaseException) else str(issue)
+        print(f"error: {text}", file=sys.stderr)
     print(f"{len(issues)} problem(s); nothing was done.", file=sys.stderr)
     raise typer.Exit(EXIT_INPUT)
 
@@ -82,31 +104,135 @@ def _require_store(folder: Path) -> None:
         _input_error(ValueError(f"{folder / STORE_NAME}: no run store here (use --out FOLDER)"))
 
 
-@app.command()
+class Command(TyperCommand):
+    """A command whose help shows no raw placeholders: every argument and value-taking option
+    has a metavar (RUN_ID, DIR...; derived from its name when not given), so neither typer's
+    `{run_id}` usage nor its `<list[Path]>` type labels appear."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.metavar is not None or param.name is None:
+                continue
+            if isinstance(param, TyperOption) and (param.is_flag or param.count):
+                continue
+            param.metavar = param.name.upper()
+
+    def collect_usage_pieces(self, ctx: _click.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = _argument_name(param)
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((_argument_name(param), record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def _argument_name(param: _click.Parameter) -> str:
+    name = param.metavar or (param.name or "").upper()
+    return name + ("..." if param.nargs != 1 else "")
+
+
+def run_id_command(**folders: tuple[str, ...]) -> type[TyperCommand]:
+    """A command class whose run-id parameters (the keyword names) also take `latest` and
+    `latest~N`: each alias is resolved, before the command runs, in the store of the first of
+    its folder parameters that is set (else ./out). A bad alias is an input error (exit 2)."""
+
+    class RunIdCommand(Command):
+        def invoke(self, ctx: _click.Context) -> Any:
+            for name, sources in folders.items():
+                ref = ctx.params.get(name)
+                if isinstance(ref, str):
+                    given = (ctx.params.get(source) for source in sources)
+                    folder = next((f for f in given if f is not None), Path("out"))
+                    ctx.params[name] = _resolve_run_id(ref, Path(folder))
+            return super().invoke(ctx)
+
+    return RunIdCommand
+
+
+def _resolve_run_id(ref: str, folder: Path) -> str:
+    from evals.errors import InputError
+    from evals.run_ids import is_alias, resolve_run_id
+    from evals.store import RunStore
+
+    if not is_alias(ref):
+        return ref
+    _require_store(folder)
+    try:
+        store = RunStore.in_folder(folder)
+        try:
+            return resolve_run_id(store, ref)
+        finally:
+            store.close()
+    except InputError as exc:
+        _input_error(exc)
+
+
+@app.command(
+    cls=run_id_command(resume=("out",)),
+    short_help="Run a suite: answer, check, store, report and apply the gates.",
+    epilog=examples(
+        "evals run                                   # the bundled demo suite",
+        "evals run suite.yaml --replay record        # call the models, record cassettes",
+        "evals run suite.yaml -q                     # CI: only the final lines",
+        "evals run --resume latest --out out         # finish an interrupted run",
+    ),
+)
 def run(
     suite: Annotated[
         Path | None,
-        typer.Argument(help="suite file (default: the bundled demo suite)", show_default=False),
+        typer.Argument(
+            metavar="SUITE", help="suite file (default: the bundled demo suite)", show_default=False
+        ),
     ] = None,
     replay: Annotated[
         str | None,
         typer.Option(
-            help="record | replay | auto | off (default: the suite's, else auto; "
-            "replay when CI is set)"
+            metavar="MODE",
+            help="record, replay, auto or off (default: the suite's, else auto; "
+            "replay when CI is set)",
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="output folder (default: the suite's)")
+        Path | None,
+        typer.Option("--out", metavar="DIR", help="output folder (default: the suite's)"),
     ] = None,
     resume: Annotated[
-        str | None, typer.Option(help="complete the missing answers of this run id")
+        str | None,
+        typer.Option(
+            metavar="RUN_ID",
+            help="complete the missing answers of this run (an id, latest or latest~N)",
+        ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress output")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="print only the final lines: the run id with its report folder, and the "
+            "gates' verdict (errors still go to standard error)",
+        ),
+    ] = False,
     force: ForceOption = False,
 ) -> None:
     """Run a suite: answer every case with every target, check, store, and apply the gates.
 
-    Reports go to <out>/reports/<run id>/, beside the store (with --resume: the --out given)."""
+    Reports go to OUT/reports/RUN_ID/, beside the store (with --resume: the --out given)."""
     from contextlib import ExitStack
 
     with ExitStack() as cleanup:  # the store closes (its run lock freed) however the run ends
@@ -174,12 +300,13 @@ def _run(
         _refused(exc, out or Path("out"))
     except (InputError, KeyError, ValueError) as exc:
         _input_error(exc)
-    print(
-        f"run {run_id}: suite '{plan.suite.name}', {len(plan.cases)} cases x "
-        f"{plan.suite.samples} samples x {len(plan.suite.targets)} targets, "
-        f"replay mode '{plan.suite.replay.mode}'",
-        file=sys.stderr,
-    )
+    if not quiet:
+        print(
+            f"run {run_id}: suite '{plan.suite.name}', {len(plan.cases)} cases x "
+            f"{plan.suite.samples} samples x {len(plan.suite.targets)} targets, "
+            f"replay mode '{plan.suite.replay.mode}'",
+            file=sys.stderr,
+        )
     try:
         asyncio.run(engine.execute())
     except BaseExceptionGroup as group:
@@ -213,12 +340,16 @@ def _run(
             f"error: {result.case_id} [{result.target}#{result.sample}]: {result.response.error}",
             file=sys.stderr,
         )
-    print(totals_table(card))
-    print(f"\nrun {run_id} finished in {time.monotonic() - t0:.1f}s; results: {store.path}")
-    _print_published(run_id, published.folder, store.path.parent)
-    print()
-    print("\n".join(card.gates.lines()))
-    print(f"\n{decision_table(card)}")
+    if quiet:  # the final lines only: where the run went, and the gates' verdict
+        print(f"run {run_id}: reports in {published.folder}/")
+        print("\n".join(card.gates.lines()))
+    else:
+        print(totals_table(card))
+        print(f"\nrun {run_id} finished in {time.monotonic() - t0:.1f}s; results: {store.path}")
+        _print_published(run_id, published.folder, store.path.parent)
+        print()
+        print("\n".join(card.gates.lines()))
+        print(f"\n{decision_table(card)}")
     if not card.passed:
         raise typer.Exit(EXIT_GATE)
 
@@ -240,7 +371,14 @@ def _print_published(run_id: str, folder: Path, out: Path) -> None:
     print(f"check the run and reports are unaltered: evals verify {run_id} --out {out}{manifest}")
 
 
-@app.command()
+@app.command(
+    cls=Command,
+    short_help="Check case files, policy books, labelled responses and suites.",
+    epilog=examples(
+        "evals validate cases/ policies/",
+        "evals validate suites/refunds.yaml labelled/answers.jsonl",
+    ),
+)
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="files or folders to check")],
 ) -> None:
@@ -256,22 +394,40 @@ def validate(
     print(f"ok: {inventory.summary()}")
 
 
-@app.command()
+@app.command(
+    cls=Command,
+    short_help="Check existing responses, such as transcripts, with no model.",
+    epilog=examples(
+        "evals scan transcripts.jsonl --policies policies/",
+        "evals scan transcripts.jsonl --policies policies/ --guardrail privacy --out found.jsonl",
+    ),
+)
 def scan(
     transcripts: Annotated[
-        Path, typer.Argument(help="JSONL of responses (or a file/dataset `datasets` loads)")
+        Path,
+        typer.Argument(
+            metavar="TRANSCRIPTS",
+            help="JSONL of responses (or a file or dataset that `datasets` loads)",
+        ),
     ],
     policies: Annotated[
-        Path, typer.Option(help="YAML mapping company ids to {name, text}, or a folder of books")
+        Path,
+        typer.Option(
+            metavar="PATH",
+            help="policy books: a YAML file mapping company ids to a name and a policy text, "
+            "or a folder of books",
+        ),
     ],
     out: Annotated[
-        Path | None, typer.Option("--out", help="JSONL output (default: standard output)")
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="JSONL output (default: standard output)"),
     ] = None,
     guardrail: Annotated[
-        list[str] | None, typer.Option(help="run only these guardrails (repeatable)")
+        list[str] | None,
+        typer.Option(metavar="NAME", help="run only this guardrail (repeatable)"),
     ] = None,
 ) -> None:
-    """Check existing responses (e.g. production transcripts) without calling any model."""
+    """Check existing responses, such as production transcripts, without calling any model."""
     from evals.errors import InputError
     from evals.input_paths import output_file_problem
     from evals.scan import load_policies_arg
@@ -312,9 +468,14 @@ def scan(
         raise typer.Exit(EXIT_GATE)
 
 
-@app.command("runs")
+@app.command(
+    "runs",
+    cls=Command,
+    short_help="List the runs in a store, newest first.",
+    epilog=examples("evals runs --out out"),
+)
 def list_runs(out: OutOption = Path("out")) -> None:
-    """List the runs in a store."""
+    """List the runs in a store, newest first (`latest` is the first row, `latest~1` the next)."""
     from tabulate import tabulate
 
     from evals.errors import InputError
@@ -333,12 +494,16 @@ def list_runs(out: OutOption = Path("out")) -> None:
     )
 
 
-@app.command()
+@app.command(
+    cls=run_id_command(run_id=("out",)),
+    short_help="Show one run: versions, totals, failing answers with evidence.",
+    epilog=examples("evals show latest --out out", "evals show 20261207-101500-a1b2c3 --json"),
+)
 def show(
-    run_id: Annotated[str, typer.Argument(help="run id (see `evals runs`)")],
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help=RUN_ID_HELP)],
     out: OutOption = Path("out"),
     as_json: Annotated[bool, typer.Option("--json", help="the whole run as JSON")] = False,
-    limit: Annotated[int, typer.Option(help="failing answers to list")] = 20,
+    limit: Annotated[int, typer.Option(metavar="N", help="failing answers to list")] = 20,
 ) -> None:
     """Show one run: its versions, totals per target and intent, and failing answers."""
     from evals.errors import InputError
@@ -382,23 +547,30 @@ def show(
     print(f"\n{decision_table(card)}")
 
 
-@app.command()
+@app.command(
+    cls=run_id_command(run_id=("out",)),
+    short_help="Write a stored run's reports again, optionally re-deciding.",
+    epilog=examples(
+        "evals report latest --out out --force",
+        "evals report latest --decision-policy strict.yaml --to out/strict",
+    ),
+)
 def report(
-    run_id: Annotated[str, typer.Argument(help="run id (see `evals runs`)")],
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help=RUN_ID_HELP)],
     out: OutOption = Path("out"),
     decision_policy: Annotated[
         Path | None,
-        typer.Option(help="decide under this policy instead of the run's own"),
+        typer.Option(metavar="FILE", help="decide under this policy instead of the run's own"),
     ] = None,
     folder: Annotated[
         Path | None,
-        typer.Option("--to", help="report folder (default: <out>/reports/<run id>)"),
+        typer.Option("--to", metavar="DIR", help="report folder (default: OUT/reports/RUN_ID)"),
     ] = None,
     force: ForceOption = False,
 ) -> None:
     """Write a stored run's reports again (optionally re-deciding under another policy).
 
-    They go to --to, else <out>/reports/<run id>/ (never the folder the run was first made in);
+    They go to --to, else OUT/reports/RUN_ID/ (never the folder the run was first made in);
     a run whose hash chain fails verification is refused (exit 1), and a manifest already there
     is replaced only with --force (exit 2 otherwise)."""
     from evals.compliance import RunTampered
@@ -424,11 +596,21 @@ def report(
         raise typer.Exit(EXIT_GATE)
 
 
-@app.command()
+@app.command(
+    cls=Command,
+    short_help="Record a product owner's approval of an automation scope.",
+    epilog=examples(
+        'evals approve out/reports/RUN_ID/scope.yaml --by "Ana Ruiz" --note "pilot, ES only"'
+    ),
+)
 def approve(
-    scope: Annotated[Path, typer.Argument(help="scope.yaml written by `evals run`")],
-    by: Annotated[str, typer.Option("--by", help="who approves (name or e-mail)")],
-    note: Annotated[str, typer.Option("--note", help="why, conditions, ticket")] = "",
+    scope: Annotated[
+        Path, typer.Argument(metavar="SCOPE", help="scope.yaml written by `evals run`")
+    ],
+    by: Annotated[str, typer.Option("--by", metavar="NAME", help="who approves (name or e-mail)")],
+    note: Annotated[
+        str, typer.Option("--note", metavar="TEXT", help="why, conditions, ticket")
+    ] = "",
     out: OutOption = Path("out"),
 ) -> None:
     """Record a product owner's approval of an automation scope.
@@ -458,10 +640,18 @@ def approve(
     )
 
 
-@app.command("approvals")
+@app.command(
+    "approvals",
+    cls=run_id_command(run_id=("out",)),
+    short_help="List recorded approvals of automation scopes.",
+    epilog=examples("evals approvals --out out", "evals approvals --run latest"),
+)
 def list_approvals(
     out: OutOption = Path("out"),
-    run_id: Annotated[str | None, typer.Option("--run", help="only this run")] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option("--run", metavar="RUN_ID", help="only this run (an id, latest or latest~N)"),
+    ] = None,
 ) -> None:
     """List recorded approvals of automation scopes."""
     from tabulate import tabulate
@@ -493,7 +683,14 @@ def list_approvals(
     )
 
 
-@app.command()
+@app.command(
+    cls=run_id_command(baseline=("baseline_out", "out"), candidate=("out",)),
+    short_help="Compare two runs answer by answer; exit 1 on a regression.",
+    epilog=examples(
+        "evals compare latest~1 latest --out out",
+        "evals compare latest latest --baseline-out main-out --out out --json compare.json",
+    ),
+)
 def compare(
     baseline: Annotated[str, typer.Argument(help="baseline run id (e.g. from main)")],
     candidate: Annotated[str, typer.Argument(help="candidate run id (e.g. from the branch)")],
@@ -605,13 +802,23 @@ def compare(
         raise typer.Exit(EXIT_GATE)
 
 
-@app.command()
+@app.command(
+    cls=run_id_command(run_id=("out",)),
+    short_help="Check that a stored run and its reports are unaltered.",
+    epilog=examples(
+        "evals verify latest --out out",
+        "evals verify 20261207-101500-a1b2c3 --manifest archive/manifest.json",
+    ),
+)
 def verify(
-    run_id: Annotated[str, typer.Argument(help="run id (see `evals runs`)")],
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help=RUN_ID_HELP)],
     out: OutOption = Path("out"),
     manifest: Annotated[
         Path | None,
-        typer.Option(help="the run's manifest (default: <out>/reports/<run_id>/manifest.json)"),
+        typer.Option(
+            metavar="FILE",
+            help="the run's manifest (default: OUT/reports/RUN_ID/manifest.json)",
+        ),
     ] = None,
 ) -> None:
     """Check that a stored run and its reports are unaltered: exit 0 intact, 1 if not."""

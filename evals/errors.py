@@ -90,3 +90,11 @@ def issues_from_validation(
             InputIssue(str(file), message, line=line, record=record, field=field_path(loc) or None)
         )
     return issues
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception's message as users should read it: `str(KeyError(m))` is `repr(m)`, which
+    would wrap the message in stray quotes (and escape the quotes inside it)."""
+    if isinstance(exc, KeyError) and len(exc.args) == 1 and isinstance(exc.args[0], str):
+        return exc.args[0]
+    return str(exc)

@@ -9,7 +9,9 @@ of its case through the engine's own code path (`Engine.answer_case`: cassettes,
 guardrails), so flakiness is decided inside the item. The item's results travel to the controller
 as JSON in `report.user_properties`, which pytest-xdist forwards from its workers; the controller
 alone stores them in a run store (so `evals show` and `evals report` work on the run), builds the
-scorecard, writes the reports, prints the decision table and fails the session when a gate fails.
+scorecard, writes the reports, prints the decision table and fails the session when a gate fails
+(with `--evals-no-gates` the gates are printed, marked as not applied, and leave the exit status
+to the items).
 
 Why no run store on the workers: SQLite with one writer keeps the run in one place, in the order
 results arrive, and the workers never need to agree on a run id; each process only keeps an
@@ -36,7 +38,7 @@ import pytest
 import guardrails
 import reports
 from evals.assertions import RESPONSE_QUOTE_LIMIT, describe_findings, quote
-from evals.errors import InputError
+from evals.errors import InputError, error_text
 from evals.gates import case_passes
 from evals.publish import publish
 from evals.records import Case, CaseResult, Finding, Gates, ReplayMode, RunPlan
@@ -60,6 +62,7 @@ DEFAULT_REPORT_DIR = "out/pytest"
 PLUGIN_NAME = "evals-suite"
 #: Workers do not know the run id (the controller creates the run); it replaces this one.
 PENDING_RUN_ID = "pending"
+NO_GATES_HEADER = "gates NOT applied (--evals-no-gates)"
 
 ItemOutcome = Literal["passed", "failed", "xfailed"]
 
@@ -99,6 +102,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"run store and reports go here (default: {DEFAULT_REPORT_DIR}; "
         "ini: evals_report_dir)",
     )
+    # Command line only, no ini key: a gate switched off in a config file would go unnoticed.
+    group.addoption(
+        "--evals-no-gates",
+        dest="evals_no_gates",
+        action="store_true",
+        default=False,
+        help="compute and print the suite's gates but do not let them set the exit status, "
+        "e.g. to run a subset locally with -k; items still pass, fail or xfail on their own "
+        "and the run is stored and reported",
+    )
     parser.addini("evals_suite", "suite file to run (relative to the ini file)", default="")
     parser.addini(
         "evals_targets", "targets of the suite to run (default: all)", type="linelist", default=[]
@@ -121,6 +134,8 @@ class Settings:
     replay: ReplayMode
     report_dir: Path
     suite_on_command_line: bool
+    #: False with --evals-no-gates: the gates are computed and printed, not applied.
+    apply_gates: bool = True
 
 
 def _path_setting(config: pytest.Config, name: str) -> Path | None:
@@ -159,6 +174,7 @@ def read_settings(config: pytest.Config) -> Settings | None:
         replay=mode,
         report_dir=report_dir.resolve(),
         suite_on_command_line=bool(option),
+        apply_gates=not config.getoption("evals_no_gates"),
     )
 
 
@@ -216,7 +232,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         engine = Engine(plan, None, PENDING_RUN_ID)
     except (KeyError, ValueError) as exc:  # e.g. an unknown guardrail name
-        raise pytest.UsageError(f"{settings.suite}: {exc}") from None
+        raise pytest.UsageError(f"{settings.suite}: {error_text(exc)}") from None
     except InputError as exc:  # e.g. a target's API key variable is not set
         raise pytest.UsageError(str(exc)) from None
     plugin = SuitePlugin(config, settings, plan, engine)
@@ -482,6 +498,7 @@ class SuitePlugin:
             f"{len(plan.cases)} cases x {len(plan.suite.targets)} targets x "
             f"{plan.suite.samples} samples, replay mode '{plan.suite.replay.mode}', "
             f"reports in {_shown_path(Path(plan.output_dir))}"
+            + ("" if self.settings.apply_gates else f"; {NO_GATES_HEADER}")
         )
 
     def pytest_report_teststatus(
@@ -515,6 +532,20 @@ class SuitePlugin:
             self.run_id = start_run(self.plan, self.store)
         return self.store, self.run_id
 
+    def _complete(self, store: RunStore, run_id: str) -> bool:
+        """Whether every answer of the suite was stored. A `-k` subset leaves answers missing:
+        the run ends as interrupted (resumable with `evals run --resume`) and its `complete`
+        gate fails, so a subset never passes as the whole suite; a run marked finished with
+        answers missing would read as deleted results and be refused at publish."""
+        plan = store.plan(run_id)
+        done = store.done_keys(run_id)
+        return all(
+            (case.id, target.name, sample) in done
+            for case in plan.cases
+            for target in plan.suite.targets
+            for sample in range(plan.suite.samples)
+        )
+
     def _compact_cassettes(self) -> None:
         if self.plan.suite.replay.mode not in ("record", "auto"):
             return
@@ -538,11 +569,13 @@ class SuitePlugin:
             return
         stopped = session.shouldfail or session.shouldstop
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or bool(stopped)
+        interrupted = interrupted or not self._complete(self.store, self.run_id)
         self.store.set_status(self.run_id, "interrupted" if interrupted else "finished")
         published = publish(self.store, self.run_id)
         self.card = published.card
         self.report_folder = published.folder
-        if self.card.gate_failures and session.exitstatus == pytest.ExitCode.OK:
+        apply = self.settings.apply_gates
+        if apply and self.card.gate_failures and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -584,6 +617,19 @@ class SuitePlugin:
                 bold=failed,
                 green=headline and card.passed and not card.gates.failed_answers,
                 yellow=headline and card.passed and bool(card.gates.failed_answers),
+            )
+        if not self.settings.apply_gates:
+            ignored = len(card.gate_failures)
+            write(
+                f"{NO_GATES_HEADER}: "
+                + (
+                    f"{ignored} failed gate check(s) above did not set the exit status"
+                    if ignored
+                    else "the gates passed, but did not decide the exit status"
+                )
+                + "; this is not a gated build, run without --evals-no-gates for that",
+                yellow=True,
+                bold=True,
             )
         folder = self.report_folder
         if folder is not None and self.store is not None:

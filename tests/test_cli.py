@@ -138,7 +138,7 @@ def test_replay_runs_never_import_litellm(tmp_path: Path) -> None:
     assert "PASSED 2 CACHED 2" in out.stdout, out.stderr
     assert "LITELLM False" in out.stdout
     # and through the CLI, CI=true means replay: a run with the cassette in place passes
-    done = evals("run", str(suite), "-q", env={"CI": "true"})
+    done = evals("run", str(suite), env={"CI": "true"})  # not -q: the header names the mode
     assert done.returncode == 0, done.stderr + done.stdout
     assert "replay mode 'replay'" in done.stderr
 
