@@ -200,8 +200,26 @@ def validate_paths(paths: list[Path]) -> Inventory:
                         field="case",
                     )
                 )
-    inv.issues.sort(key=issue_order)
+    inv.issues = sorted(_distinct(inv.issues), key=issue_order)
     return inv
+
+
+def _distinct(issues: list[InputIssue]) -> list[InputIssue]:
+    """One issue per file, line, record and field: a case file given both directly and through
+    a suite is checked twice, and a problem is reported once."""
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for issue in issues:
+        file = str(Path(issue.file).resolve()) if issue.file else issue.file
+        key: tuple[object, ...] = (
+            (file, issue.line, issue.record, issue.field)
+            if issue.record and issue.field
+            else (file, issue.line, issue.message)
+        )
+        if key not in seen:
+            seen.add(key)
+            out.append(issue)
+    return out
 
 
 def issue_order(issue: InputIssue) -> tuple[str, int, str]:

@@ -1,0 +1,244 @@
+"""`evals validate` checks what can be checked before a run: reference answers and labelled
+responses through the guardrails, companies against the policy books a suite names, right
+counts for suites, errors sorted by file and line with did-you-mean hints; and a replay miss
+says why it missed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from builders import POLICY, case_dict, write_suite
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evals.errors import did_you_mean, field_names
+from evals.records import Case, Expect
+from evals.validate import validate_paths
+
+EVALS = [sys.executable, "-m", "evals"]
+
+BAD_REFERENCE = (
+    "Your charge was made within the last 14 days, so it can be refunded within 10 business days."
+)
+GOOD_REFERENCE = "Your refund of EUR 10.00 will arrive within 10 business days."
+
+
+def evals(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*EVALS, *args], capture_output=True, text=True, timeout=120, cwd=cwd, check=False
+    )
+
+
+def line_of(path: Path, text: str) -> int:
+    """The 1-based line of the first line of `path` containing `text`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return 1 + next(i for i, line in enumerate(lines) if text in line)
+
+
+def english_case(case_id: str, reference: str, **overrides: object) -> dict[str, object]:
+    return case_dict(
+        case_id,
+        language="en",
+        messages=[{"role": "user", "content": "I was charged yesterday, can I get a refund?"}],
+        facts={"days_since_charge": 1, "amount": "EUR 10.00"},
+        reference=reference,
+        **overrides,
+    )
+
+
+# --- references and labelled responses ----------------------------------------------------
+
+
+def test_a_reference_that_contradicts_its_facts_exits_1_naming_its_line(tmp_path: Path) -> None:
+    suite = write_suite(
+        tmp_path,
+        cases=[english_case("c-good", GOOD_REFERENCE), english_case("c-bad", BAD_REFERENCE)],
+    )
+    cases = tmp_path / "cases" / "cases.yaml"
+    done = evals("validate", str(suite))
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = line_of(cases, "reference: Your charge was made")
+    assert f"fail: {cases}:{line}: record 'c-bad': field 'reference': the reference" in done.stderr
+    assert "facts.contradiction (critical) '14 days'" in done.stderr
+    assert "c-good" not in done.stderr and "Traceback" not in done.stderr
+    assert "references: 1 of 2 pass the guardrails" in done.stdout
+    # the same suite with the reference corrected passes
+    write_suite(
+        tmp_path,
+        cases=[english_case("c-good", GOOD_REFERENCE), english_case("c-bad", GOOD_REFERENCE)],
+    )
+    done = evals("validate", str(suite))
+    assert done.returncode == 0, done.stderr
+    assert "references: 2 of 2 pass the guardrails" in done.stdout
+
+
+def test_a_reference_is_judged_by_the_suites_gates(tmp_path: Path) -> None:
+    """A suite that fails only on critical findings does not fail a reference for a major one."""
+    short = "Refunds take 10 business days."  # misses the required amount: facts.missing, major
+    case = english_case("c1", short, expect={"required_facts": ["amount"]})
+    suite = write_suite(tmp_path, cases=[case])
+    failing = evals("validate", str(suite))
+    assert failing.returncode == 1 and "facts.missing (major)" in failing.stderr
+    write_suite(tmp_path, cases=[case], extra={"gates": {"fail_on": ["critical"]}})
+    assert evals("validate", str(suite)).returncode == 0
+
+
+def test_labelled_mismatches_are_counted_listed_or_fail_as_asked(tmp_path: Path) -> None:
+    write_suite(tmp_path, cases=[english_case("c1", GOOD_REFERENCE)])
+    labelled = tmp_path / "labelled.yaml"
+    labelled.write_text(
+        yaml.safe_dump(
+            [
+                {"id": "l-right", "case": "c1", "response": BAD_REFERENCE, "families": ["facts"]},
+                {"id": "l-clean", "case": "c1", "response": GOOD_REFERENCE, "families": []},
+                {"id": "l-wrong", "case": "c1", "response": BAD_REFERENCE, "families": []},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    lines = labelled.read_text(encoding="utf-8").splitlines()
+    line = 1 + [i for i, text in enumerate(lines) if "families:" in text][2]  # l-wrong's
+    report = evals("validate", str(tmp_path))
+    assert report.returncode == 0, report.stderr
+    assert "2 of 3 raise exactly their labelled families; 1 differ" in report.stdout
+    assert "l-wrong" not in report.stdout
+    listed = evals("validate", str(tmp_path), "--labelled", "list")
+    assert listed.returncode == 0
+    assert "record 'l-wrong': field 'families': labelled none (clean)" in listed.stdout
+    assert "raises facts it is not labelled with: facts.contradiction" in listed.stdout
+    assert "l-right" not in listed.stdout and "l-clean" not in listed.stdout
+    strict = evals("validate", str(tmp_path), "--labelled", "strict")
+    assert strict.returncode == 1
+    assert f"fail: {labelled}:{line}: record 'l-wrong': field 'families'" in strict.stdout
+    off = evals("validate", str(tmp_path), "--labelled", "off")
+    assert off.returncode == 0 and "labelled responses:" not in off.stdout
+    bad = evals("validate", str(tmp_path), "--labelled", "sometimes")
+    assert bad.returncode == 2 and "--labelled must be one of" in bad.stderr
+
+
+def test_the_projects_own_cases_validate_with_exit_0() -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = evals("validate", str(root / "cases"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "references: 169 of 169 pass the guardrails" in done.stdout
+
+
+# --- suites: counts and where errors are -------------------------------------------------
+
+
+def test_a_suite_counts_the_cases_and_books_it_loads(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, n_cases=4)
+    done = evals("validate", str(suite))
+    assert done.returncode == 0, done.stderr
+    assert "ok: 4 cases, 1 policy books, 0 labelled responses, 1 suites" in done.stdout
+    # the same cases given both ways are counted once
+    both = evals("validate", str(tmp_path))
+    assert "ok: 4 cases, 1 policy books, 0 labelled responses, 1 suites" in both.stdout
+
+
+def test_an_unknown_company_is_named_at_the_case_line_against_the_suites_books(
+    tmp_path: Path,
+) -> None:
+    suite = write_suite(tmp_path, cases=[case_dict("c1"), case_dict("c2", company="globex")])
+    cases = tmp_path / "cases" / "cases.yaml"
+    line = line_of(cases, "company: globex")
+    done = evals("validate", str(suite))
+    assert done.returncode == 2
+    assert (
+        f"error: {cases}:{line}: record 'c2': field 'company': no policy book for company "
+        "'globex' in the suite's policies (policies) (known: acme)" in done.stderr
+    )
+    assert f"error: {suite.resolve()}" not in done.stderr  # not blamed on the suite file
+    # the case file alone: its company is resolved against the `policies` folder beside it
+    alone = evals("validate", str(cases))
+    assert alone.returncode == 2
+    assert f"{cases}:{line}: record 'c2': field 'company': no policy book" in alone.stderr
+    assert f"policy books in {tmp_path / 'policies'}" in alone.stdout
+
+
+def test_a_case_file_with_no_policy_books_near_says_which_folder_it_needs(
+    tmp_path: Path,
+) -> None:
+    lone = tmp_path / "drafts" / "a" / "b" / "c"
+    lone.mkdir(parents=True)
+    path = lone / "cases.yaml"
+    path.write_text(yaml.safe_dump({"cases": [case_dict("c1")]}), encoding="utf-8")
+    done = evals("validate", str(path))
+    assert done.returncode == 2
+    assert "cannot check companies acme: no policy book was given" in done.stderr
+    assert f"evals validate {path} POLICY_FOLDER" in done.stderr
+    policies = tmp_path / "books.yaml"
+    policies.write_text(yaml.safe_dump(POLICY), encoding="utf-8")
+    assert evals("validate", str(path), str(policies)).returncode == 0
+
+
+# --- sorted errors with did-you-mean ----------------------------------------------------------
+
+
+def test_a_misspelt_field_says_what_it_probably_meant(tmp_path: Path) -> None:
+    path = tmp_path / "cases" / "cases.yaml"
+    write_suite(
+        tmp_path,
+        cases=[
+            case_dict("c1", expect={"required_fact": ["amount"]}),
+            case_dict("c2", refrence="x"),
+        ],
+    )
+    done = evals("validate", str(path))
+    assert done.returncode == 2
+    line = line_of(path, "required_fact:")
+    assert (
+        f"{path}:{line}: record 'c1': field 'expect.required_fact': unknown field "
+        "(did you mean `required_facts`?)" in done.stderr
+    )
+    assert "field 'refrence': unknown field (did you mean `reference`?)" in done.stderr
+
+
+def test_errors_are_sorted_by_file_and_line(tmp_path: Path) -> None:
+    # c1's company is found unknown after loading, c3's channel while loading: found out of
+    # order, printed in order
+    write_suite(
+        tmp_path,
+        cases=[case_dict("c1", company="globex"), case_dict("c2"), case_dict("c3", channel="fax")],
+    )
+    other = tmp_path / "cases" / "more.yaml"
+    other.write_text(yaml.safe_dump({"cases": [case_dict("c9", risk="extreme")]}), "utf-8")
+    done = evals("validate", str(tmp_path))
+    assert done.returncode == 2
+    places = [
+        line.split(": ")[1] for line in done.stderr.splitlines() if line.startswith("error: ")
+    ]
+    keyed = [(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places]
+    assert len(keyed) == 3 and keyed == sorted(keyed), done.stderr
+    assert keyed[0][0].endswith("cases.yaml") and keyed[2][0].endswith("more.yaml")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_a_field_missing_one_letter_is_recognised(data: st.DataObject) -> None:
+    model = data.draw(st.sampled_from([Case, Expect]))
+    names = sorted(n for n in field_names(model, ()) if len(n) >= 5)
+    name = data.draw(st.sampled_from(names))
+    cut = data.draw(st.integers(0, len(name) - 1))
+    typo = name[:cut] + name[cut + 1 :]
+    assert did_you_mean(typo, field_names(model, ())) == f" (did you mean `{name}`?)"
+
+
+def test_nothing_is_proposed_for_a_field_like_no_other() -> None:
+    assert did_you_mean("zzzzqqq", field_names(Case, ())) == ""
+    assert "required_facts" in field_names(Case, ("expect",))
+    assert "content" in field_names(Case, ("messages", 0))
+
+
+def test_validate_paths_keeps_its_file_case_pairs(tmp_path: Path) -> None:
+    """The benchmarks read `inventory.cases` and `.labelled` as (file, record) pairs."""
+    write_suite(tmp_path, n_cases=2)
+    inventory = validate_paths([tmp_path / "cases", tmp_path / "policies"])
+    assert not inventory.issues
+    assert [(Path(f).name, c.id) for f, c in inventory.cases] == [
+        ("cases.yaml", "c000"),
+        ("cases.yaml", "c001"),
+    ]
