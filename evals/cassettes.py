@@ -33,6 +33,7 @@ from evals import bounded_json
 from evals.bounded_json import BadJSON
 from evals.errors import InputError
 from evals.input_paths import file_problem, folder_problem
+from evals.prompts import render_messages
 from evals.records import Case, Identifier, PolicyBook, Record, Target, content_hash
 
 #: Lines of diff shown per changed part of a missed prompt, and characters per line.
@@ -347,6 +348,13 @@ def explain_miss(
     entries = cassette.entries_of(case.id)
     if not entries:
         return f"{head}: this case was never recorded for this target.\n{record}"
+    messages = render_messages(case, target, policy)
+    same = sorted({e.sample for e in entries if e.key == cassette_key(target, messages, e.sample)})
+    if same:  # the exact prompt is recorded, for other samples (e.g. `samples` was raised)
+        return (
+            f"{head}: sample {sample} was never recorded for this prompt (recorded samples: "
+            f"{', '.join(map(str, same))}).\n{record}"
+        )
     ranked = sorted(
         entries,
         key=lambda e: (
@@ -356,13 +364,9 @@ def explain_miss(
         ),
     )
     closest = ranked[0]
-    differences = prompt_differences(closest, target.model, current)
-    if not differences:
-        recorded = sorted({e.sample for e in entries})
-        return (
-            f"{head}: sample {sample} was never recorded for this prompt (recorded samples: "
-            f"{', '.join(map(str, recorded))}).\n{record}"
-        )
+    differences = prompt_differences(closest, target.model, current) or [
+        ("the rendered messages", ["    (no recorded part differs: not shown)"])
+    ]
     names = ", ".join(name for name, _ in differences)
     unrecorded = f" (sample {sample} itself was never recorded)" if closest.sample != sample else ""
     lines = [

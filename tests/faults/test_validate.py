@@ -242,3 +242,121 @@ def test_validate_paths_keeps_its_file_case_pairs(tmp_path: Path) -> None:
         ("cases.yaml", "c000"),
         ("cases.yaml", "c001"),
     ]
+
+
+# --- replay misses explained -----------------------------------------------------------------
+
+FAKE = [{"name": "fake", "model": "fake/scripted", "params": {"extra": {"echo": True}}}]
+
+
+def _edit_suite(suite: Path, **changes: object) -> None:
+    data = yaml.safe_load(suite.read_text(encoding="utf-8"))
+    data.update(changes)
+    suite.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def test_a_miss_after_a_system_prompt_change_names_it_and_shows_the_diff(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, n_cases=1, targets=FAKE)
+    recorded = evals("run", str(suite), "--replay", "record", "-q", cwd=tmp_path)
+    assert recorded.returncode == 0, recorded.stderr
+    target = {**FAKE[0], "system_prompt": "You help customers of {company_name}.\n{policy_text}"}
+    _edit_suite(suite, targets=[target])
+    done = evals("run", str(suite), "--replay", "replay", "-q", cwd=tmp_path)
+    assert done.returncode == 1
+    out = done.stdout + done.stderr
+    assert "replay miss: no recorded answer for case 'c000' sample 0 of target 'fake'" in out
+    assert "differs in system prompt from the closest entry (sample 0" in out
+    assert "+You help customers of {company_name}." in out
+    assert "-POLICY ({company_name}):" in out
+    assert "policy text" not in out and "parameters" not in out and "conversation" not in out
+    assert f"evals run {suite.resolve()} --replay auto" in out
+    # that command records just the missing answer, and the suite replays again
+    again = evals("run", str(suite), "--replay", "auto", "-q", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert evals("run", str(suite), "--replay", "replay", "-q", cwd=tmp_path).returncode == 0
+
+
+def _miss(tmp_path: Path, change: str) -> str:
+    """Record one case, change one thing, and explain the miss of case c000 sample `sample`."""
+    from evals.cassettes import (
+        Cassette,
+        CassetteEntry,
+        cassette_key,
+        explain_miss,
+        now,
+        prompt_parts,
+    )
+    from evals.prompts import render_messages
+    from evals.records import PolicyBook, Target
+
+    policy = PolicyBook.model_validate(POLICY)
+    case = Case.model_validate(case_dict("c000"))
+    target = Target.model_validate(FAKE[0])
+    cassette = Cassette(tmp_path / "cassettes", "fake")
+    cassette.put(
+        CassetteEntry(
+            key=cassette_key(target, render_messages(case, target, policy), 0),
+            target="fake",
+            model=target.model,
+            case=case.id,
+            sample=0,
+            text="recorded",
+            recorded=now(),
+            prompt=None if change.startswith("old") else prompt_parts(case, target, policy),
+        )
+    )
+    sample = 0
+    if change == "policy":
+        policy = policy.model_copy(update={"text": policy.text + "Returns cost EUR 5.\n"})
+    elif change == "conversation":
+        case = Case.model_validate(
+            case_dict("c000", messages=[{"role": "user", "content": "¿Y mi dinero?"}])
+        )
+    elif change in ("params", "old cassette, new params"):
+        target = Target.model_validate({**FAKE[0], "params": {"temperature": 0.2}})
+    elif change == "case field":
+        case = Case.model_validate(case_dict("c000", channel="email"))
+    elif change in ("sample", "old cassette"):
+        sample = 1
+    elif change == "new case":
+        case = Case.model_validate(case_dict("c999"))
+    return explain_miss(cassette, case, target, policy, sample, "suite.yaml")
+
+
+def test_each_kind_of_change_is_named(tmp_path: Path) -> None:
+    policy = _miss(tmp_path / "p", "policy")
+    assert "differs in policy text" in policy and "policy book acme (text" in policy
+    conversation = _miss(tmp_path / "c", "conversation")
+    assert "differs in conversation" in conversation
+    assert "+user: ¿Y mi dinero?" in conversation
+    params = _miss(tmp_path / "k", "params")
+    assert "differs in parameters" in params and "temperature: None -> 0.2" in params
+    field = _miss(tmp_path / "f", "case field")
+    assert "differs in case fields" in field and "channel: 'chat' -> 'email'" in field
+    sample = _miss(tmp_path / "s", "sample")
+    assert "sample 1 was never recorded for this prompt (recorded samples: 0)" in sample
+    new = _miss(tmp_path / "n", "new case")
+    assert "case 'c999'" in new and "this case was never recorded for this target" in new
+    for text in (policy, conversation, params, field, sample, new):
+        assert text.startswith("replay miss:") and "evals run suite.yaml --replay auto" in text
+
+
+def test_a_cassette_recorded_before_prompt_parts_still_replays(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, n_cases=2, targets=FAKE)
+    assert evals("run", str(suite), "--replay", "record", "-q", cwd=tmp_path).returncode == 0
+    cassette = tmp_path / "cassettes" / "fake.jsonl"
+    old = [yaml.safe_load(line) for line in cassette.read_text(encoding="utf-8").splitlines()]
+    assert all("prompt" in entry for entry in old)
+    import json
+
+    cassette.write_text(
+        "".join(json.dumps({k: v for k, v in e.items() if k != "prompt"}) + "\n" for e in old),
+        encoding="utf-8",
+    )
+    done = evals("run", str(suite), "--replay", "replay", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # the exact prompt is recognised from the key even without the parts
+    explained = _miss(tmp_path / "old", "old cassette")
+    assert "sample 1 was never recorded for this prompt (recorded samples: 0)" in explained
+    changed = _miss(tmp_path / "old2", "old cassette, new params")
+    assert "differs in prompt or parameters" in changed and "recorded before" in changed
