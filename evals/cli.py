@@ -278,6 +278,7 @@ def validate(
     print(f"references: {answers.references - failed} of {answers.references} pass the guardrails")
     differ = len(answers.labelled_problems)
     if labelled != "off" and inventory.located_labelled:
+        unchecked = len(inventory.located_labelled) - answers.labelled
         print(
             f"labelled responses: {answers.labelled - differ} of {answers.labelled} raise exactly "
             f"their labelled families"
@@ -285,6 +286,11 @@ def validate(
                 f"; {differ} differ (they measure the guardrails' accuracy; "
                 "--labelled list names them, --labelled strict fails on them)"
                 if differ and labelled == "report"
+                else ""
+            )
+            + (
+                f"; {unchecked} not checked (give their case files and policy books too)"
+                if unchecked
                 else ""
             )
         )

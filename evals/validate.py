@@ -67,7 +67,7 @@ class Inventory:
         seen: set[tuple[str, int | None, str]] = set()
         out: list[Located[Case]] = []
         for located in [*self.located_cases, *(c for s in self.suite_inputs for c in s.cases)]:
-            key = (str(Path(located.file).resolve()), located.line, located.item.id)
+            key = _case_key(located)
             if key not in seen:
                 seen.add(key)
                 out.append(located)
@@ -86,6 +86,11 @@ class Inventory:
             f"{len(self.located_labelled)} labelled responses, {self.suites} suites, "
             f"{self.cassettes} cassettes in {self.files} files"
         )
+
+
+def _case_key(located: Located[Case]) -> tuple[str, int | None, str]:
+    """One case written at one place, however it was reached."""
+    return (str(Path(located.file).resolve()), located.line, located.item.id)
 
 
 def is_cassette(path: Path) -> bool:
@@ -304,12 +309,15 @@ def check_answers(inv: Inventory, *, labelled: bool = True) -> AnswerReport:
     def add(cases: list[Located[Case]], checked: int, found: list[AnswerProblem]) -> None:
         for located in cases:
             if located.item.reference is not None:
-                counted.add((str(Path(located.file).resolve()), located.line, located.item.id))
+                counted.add(_case_key(located))
         problems.extend(found)
 
-    if inv.case_policies:
-        checked, found = check_references(inv.located_cases, inv.case_policies)
-        add(inv.located_cases, checked, found)
+    # A case a suite reaches is judged as that suite judges it (its guardrails and fail_on).
+    in_suites = {_case_key(c) for suite in inv.suite_inputs for c in suite.cases}
+    loose = [c for c in inv.located_cases if _case_key(c) not in in_suites]
+    if inv.case_policies and loose:
+        checked, found = check_references(loose, inv.case_policies)
+        add(loose, checked, found)
     for suite in inv.suite_inputs:
         checked, found = check_references(
             suite.cases,

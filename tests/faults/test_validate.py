@@ -84,6 +84,8 @@ def test_a_reference_is_judged_by_the_suites_gates(tmp_path: Path) -> None:
     assert failing.returncode == 1 and "facts.missing (major)" in failing.stderr
     write_suite(tmp_path, cases=[case], extra={"gates": {"fail_on": ["critical"]}})
     assert evals("validate", str(suite)).returncode == 0
+    # its case file given too is still judged as the suite judges it
+    assert evals("validate", str(tmp_path)).returncode == 0
 
 
 def test_labelled_mismatches_are_counted_listed_or_fail_as_asked(tmp_path: Path) -> None:
@@ -113,6 +115,9 @@ def test_labelled_mismatches_are_counted_listed_or_fail_as_asked(tmp_path: Path)
     strict = evals("validate", str(tmp_path), "--labelled", "strict")
     assert strict.returncode == 1
     assert f"fail: {labelled}:{line}: record 'l-wrong': field 'families'" in strict.stdout
+    alone = evals("validate", str(labelled))
+    assert alone.returncode == 0 and "0 of 0 raise" in alone.stdout
+    assert "3 not checked (give their case files and policy books too)" in alone.stdout
     off = evals("validate", str(tmp_path), "--labelled", "off")
     assert off.returncode == 0 and "labelled responses:" not in off.stdout
     bad = evals("validate", str(tmp_path), "--labelled", "sometimes")
