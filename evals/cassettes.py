@@ -126,6 +126,7 @@ class Cassette:
         if problem is not None:
             raise InputError.single(self.path, f"a cassette {problem}")
         self._entries: dict[str, CassetteEntry] = {}
+        self._by_case: dict[str, list[CassetteEntry]] | None = None
         self._dirty = False
         if self.path.exists():
             with self._locked():
@@ -183,7 +184,13 @@ class Cassette:
         return self._entries.get(key)
 
     def entries_of(self, case: str) -> list[CassetteEntry]:
-        return [e for e in self._entries.values() if e.case == case]
+        """The entries recorded for one case (indexed once, so explaining every miss of a large
+        cassette stays linear)."""
+        if self._by_case is None:
+            self._by_case = {}
+            for entry in self._entries.values():
+                self._by_case.setdefault(entry.case, []).append(entry)
+        return list(self._by_case.get(case, []))
 
     def put(self, entry: CassetteEntry) -> None:
         try:
@@ -203,6 +210,7 @@ class Cassette:
             finally:
                 os.close(fd)
         self._entries[entry.key] = entry
+        self._by_case = None
         self._dirty = True
 
     def compact(self, *, force: bool = False) -> None:
@@ -231,6 +239,7 @@ class Cassette:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         self._entries = merged
+        self._by_case = None
         self._dirty = False
 
 
