@@ -267,8 +267,12 @@ def validate(
     for problem in answers.reference_problems:
         print(f"fail: {problem.issue}", file=sys.stderr)
     if labelled in ("list", "strict"):
+        strict = labelled == "strict"
         for problem in answers.labelled_problems:
-            print(f"{'fail' if labelled == 'strict' else 'differs'}: {problem.issue}")
+            print(
+                f"{'fail' if strict else 'differs'}: {problem.issue}",
+                file=sys.stderr if strict else sys.stdout,
+            )
     for note in inventory.notes:
         print(f"note: {note}")
     if inventory.issues:

@@ -114,7 +114,10 @@ def test_labelled_mismatches_are_counted_listed_or_fail_as_asked(tmp_path: Path)
     assert "l-right" not in listed.stdout and "l-clean" not in listed.stdout
     strict = evals("validate", str(tmp_path), "--labelled", "strict")
     assert strict.returncode == 1
-    assert f"fail: {labelled}:{line}: record 'l-wrong': field 'families'" in strict.stdout
+    assert f"fail: {labelled}:{line}: record 'l-wrong': field 'families'" in strict.stderr
+    assert "FAILED: 0 reference answer(s) fail the guardrails, 1 labelled response(s) differ" in (
+        strict.stderr
+    )
     alone = evals("validate", str(labelled))
     assert alone.returncode == 0 and "0 of 0 raise" in alone.stdout
     assert "3 not checked (give their case files and policy books too)" in alone.stdout
