@@ -40,6 +40,11 @@ def suite_from_yaml(
 
 def load_suite(path: Path) -> Suite:
     """Parse and validate a suite file or raise InputError naming every problem."""
+    return load_suite_with_lines(path)[0]
+
+
+def load_suite_with_lines(path: Path) -> tuple[Suite, LineMap]:
+    """`load_suite`, with the line of every key of the suite file."""
     problem = file_problem(path)
     if problem is not None:
         raise InputError.single(path, f"{problem}; give the suite file")
@@ -50,7 +55,33 @@ def load_suite(path: Path) -> Suite:
     suite = suite_from_yaml(path, data, lines, issues)
     if suite is None:
         raise InputError(issues)
-    return suite
+    return suite, lines
+
+
+def _field_key(field: str) -> tuple[int | str, ...]:
+    """'cases[0].path' -> ('cases', 0, 'path')."""
+    key: list[int | str] = []
+    for part in field.replace("]", "").replace("[", ".").split("."):
+        if part:
+            key.append(int(part) if part.isdigit() else part)
+    return tuple(key)
+
+
+def _with_suite_lines(
+    issues: list[InputIssue], suite: Suite, suite_path: Path, lines: LineMap
+) -> list[InputIssue]:
+    """Give the suite file's own issues the line of the field they name."""
+    targets = {t.name: i for i, t in enumerate(suite.targets)}
+    out = []
+    for issue in issues:
+        if issue.file == str(suite_path) and issue.line is None and issue.field:
+            key = _field_key(issue.field)
+            if issue.record in targets and key and key[0] != "targets":
+                key = ("targets", targets[issue.record], *key)
+            line = next((lines[key[:n]] for n in range(len(key), 0, -1) if key[:n] in lines), None)
+            issue = InputIssue(issue.file, issue.message, line, issue.record, issue.field)
+        out.append(issue)
+    return out
 
 
 def _source_paths(source: CaseSource, base: Path, suite_path: Path) -> list[Path]:
@@ -101,7 +132,7 @@ def resolve_located_cases(
     """The suite's cases, each with the file (or dataset) and line it was written at."""
     base = suite_path.parent
     cases: list[Located[Case]] = []
-    for source in suite.cases:
+    for index, source in enumerate(suite.cases):
         found: list[Located[Case]]
         if source.dataset is not None:
             found = [
@@ -114,7 +145,12 @@ def resolve_located_cases(
             try:
                 paths = _source_paths(source, base, suite_path)
             except InputError as exc:
-                issues.extend(exc.issues)
+                issues.extend(
+                    InputIssue(
+                        i.file, i.message, i.line, i.record, i.field or f"cases[{index}].path"
+                    )
+                    for i in exc.issues
+                )
                 continue
             found = [c for path in paths for c in load_located_case_file(path, issues)]
         cases.extend(c for c in found if _keep(c.item, source))
@@ -209,7 +245,7 @@ def gather_suite(
     """Load a suite and everything it names, collecting every problem (`build_plan` raises
     them). Raises InputError only when the suite file itself cannot be read."""
     suite_path = suite_path.resolve()
-    suite = load_suite(suite_path)
+    suite, lines = load_suite_with_lines(suite_path)
     mode = replay_mode or suite.replay.mode or default_mode
     suite = suite.model_copy(update={"replay": suite.replay.model_copy(update={"mode": mode})})
     base = suite_path.parent
@@ -256,6 +292,7 @@ def gather_suite(
         decision_policy = load_decision_policy(policy_path)
     except InputError as exc:
         issues.extend(exc.issues)
+    issues = _with_suite_lines(issues, suite, suite_path, lines)
     return SuiteInputs(suite, suite_path, cases, policies, decision_policy, issues)
 
 

@@ -183,6 +183,27 @@ def test_a_case_file_with_no_policy_books_near_says_which_folder_it_needs(
     assert evals("validate", str(path), str(policies)).returncode == 0
 
 
+def test_a_suites_own_problems_carry_the_line_of_their_field(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    suite = write_suite(
+        tmp_path,
+        extra={
+            "cases": [{"path": "cases/*.yaml"}, {"path": "nowhere/*.yaml"}],
+            "replay": {"mode": "auto", "dir": "a-file"},
+        },
+    )
+    done = evals("validate", str(suite))
+    assert done.returncode == 2
+    where = suite.resolve()
+    source = line_of(suite, "nowhere/*.yaml")
+    folder = line_of(suite, "dir: a-file")
+    assert (
+        f"error: {where}:{source}: field 'cases[1].path': case source matches no file"
+        in done.stderr
+    )
+    assert f"error: {where}:{folder}: field 'replay.dir': the replay folder" in done.stderr
+
+
 # --- sorted errors with did-you-mean ----------------------------------------------------------
 
 
