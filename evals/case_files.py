@@ -7,15 +7,16 @@ from JSONL, CSV, Parquet or a hub dataset through `datasets`. Every loader colle
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from evals import bounded_json
 from evals.bounded_json import BadJSON
-from evals.errors import InputError, InputIssue, issues_from_validation
+from evals.errors import InputError, InputIssue, did_you_mean, issues_from_validation
 from evals.input_paths import file_problem, path_problem
 from evals.records import Case, LabelledResponse, PolicyBook
 from evals.yaml_lines import LineMap, load_yaml
@@ -25,6 +26,39 @@ TABLE_SUFFIXES = {".jsonl", ".csv", ".parquet"}
 TEXT_POLICY_SUFFIXES = {".md", ".txt"}
 #: Columns that tabular sources carry as JSON text (CSV cannot nest).
 NESTED_COLUMNS = ("messages", "facts", "expect", "tags")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, eq=False)
+class Located(Generic[T]):
+    """A record with where it was written: its file, its first line and the line of each of
+    its top-level fields (YAML; a JSONL or CSV record has one line for every field)."""
+
+    item: T
+    file: str
+    line: int | None = None
+    field_lines: Mapping[str, int] = field(default_factory=dict)
+
+    def line_of(self, name: str) -> int | None:
+        return self.field_lines.get(name, self.line)
+
+    def issue(
+        self, message: str, *, field: str | None = None, record: str | None = None
+    ) -> InputIssue:
+        return InputIssue(
+            self.file,
+            message,
+            line=self.line_of(field.split(".")[0]) if field else self.line,
+            record=record,
+            field=field,
+        )
+
+
+def _field_lines(
+    lines: LineMap, prefix: tuple[int | str, ...], item: dict[str, Any]
+) -> dict[str, int]:
+    return {key: lines[(*prefix, key)] for key in item if (*prefix, key) in lines}
 
 
 def _record_id(data: Any) -> str | None:
@@ -49,6 +83,7 @@ def _validate(
         issues.extend(
             issues_from_validation(
                 exc,
+                model=model,
                 file=file,
                 record=_record_id(data),
                 line_of=lines,
@@ -85,6 +120,13 @@ def yaml_kind(data: Any) -> str | None:
 
 def cases_from_yaml(path: Path, data: Any, lines: LineMap, issues: list[InputIssue]) -> list[Case]:
     """Cases of a YAML case file: a list of cases, one case, or {defaults: ..., cases: [...]}."""
+    return [located.item for located in located_cases_from_yaml(path, data, lines, issues)]
+
+
+def located_cases_from_yaml(
+    path: Path, data: Any, lines: LineMap, issues: list[InputIssue]
+) -> list[Located[Case]]:
+    """`cases_from_yaml`, each case with its file and lines."""
     defaults: dict[str, Any] = {}
     prefix: tuple[int | str, ...] = ()
     if isinstance(data, dict) and "cases" in data:
@@ -93,7 +135,8 @@ def cases_from_yaml(path: Path, data: Any, lines: LineMap, issues: list[InputIss
             issues.append(
                 InputIssue(
                     str(path),
-                    "unknown top-level key (a case file has `defaults` and `cases`)",
+                    "unknown top-level key (a case file has `defaults` and `cases`)"
+                    + did_you_mean(key, ["defaults"]),
                     line=lines.get((key,)),
                     field=key,
                 )
@@ -115,7 +158,7 @@ def cases_from_yaml(path: Path, data: Any, lines: LineMap, issues: list[InputIss
     if not isinstance(items, list):
         issues.append(InputIssue(str(path), "`cases` must be a list", line=lines.get(prefix)))
         return []
-    cases = []
+    cases: list[Located[Case]] = []
     for index, item in enumerate(items):
         item_prefix = (*prefix, index) if prefix or isinstance(data, list) else ()
         if not isinstance(item, dict):
@@ -132,7 +175,11 @@ def cases_from_yaml(path: Path, data: Any, lines: LineMap, issues: list[InputIss
             prefix=item_prefix,
         )
         if case is not None:
-            cases.append(case)
+            cases.append(
+                Located(
+                    case, str(path), lines.get(item_prefix), _field_lines(lines, item_prefix, item)
+                )
+            )
     return cases
 
 
@@ -222,7 +269,17 @@ def iter_table_rows(
 def cases_from_table(
     path_or_name: str, issues: list[InputIssue], *, split: str = "train", is_file: bool = True
 ) -> list[Case]:
-    cases = []
+    return [
+        located.item
+        for located in located_cases_from_table(path_or_name, issues, split=split, is_file=is_file)
+    ]
+
+
+def located_cases_from_table(
+    path_or_name: str, issues: list[InputIssue], *, split: str = "train", is_file: bool = True
+) -> list[Located[Case]]:
+    """Cases of a JSONL/CSV/Parquet file or a dataset, each with its line where it has one."""
+    cases: list[Located[Case]] = []
     for index, (line, row) in enumerate(
         iter_table_rows(path_or_name, issues, split=split, is_file=is_file)
     ):
@@ -253,7 +310,7 @@ def cases_from_table(
                     issue.field,
                 )
         if case is not None:
-            cases.append(case)
+            cases.append(Located(case, path_or_name, line))
     return cases
 
 
@@ -300,13 +357,21 @@ def policies_from_yaml(
 def labelled_from_yaml(
     path: Path, data: Any, lines: LineMap, issues: list[InputIssue]
 ) -> list[LabelledResponse]:
-    out = []
+    return [located.item for located in located_labelled_from_yaml(path, data, lines, issues)]
+
+
+def located_labelled_from_yaml(
+    path: Path, data: Any, lines: LineMap, issues: list[InputIssue]
+) -> list[Located[LabelledResponse]]:
+    out: list[Located[LabelledResponse]] = []
     for index, item in enumerate(data):
         rec = _validate(
             LabelledResponse, item, file=path, issues=issues, lines=lines, prefix=(index,)
         )
         if rec:
-            out.append(rec)
+            out.append(
+                Located(rec, str(path), lines.get((index,)), _field_lines(lines, (index,), item))
+            )
     return out
 
 
@@ -351,6 +416,11 @@ def load_policy_books(paths: list[Path], issues: list[InputIssue]) -> dict[str, 
 
 def load_case_file(path: Path, issues: list[InputIssue]) -> list[Case]:
     """Cases from one file of any supported kind."""
+    return [located.item for located in load_located_case_file(path, issues)]
+
+
+def load_located_case_file(path: Path, issues: list[InputIssue]) -> list[Located[Case]]:
+    """Cases from one file of any supported kind, each with its file and lines."""
     if path.suffix in YAML_SUFFIXES:
         try:
             data, lines = load_yaml(path)
@@ -360,9 +430,9 @@ def load_case_file(path: Path, issues: list[InputIssue]) -> list[Case]:
         if yaml_kind(data) != "cases":
             issues.append(InputIssue(str(path), "not a case file (expected `cases:` or a list)"))
             return []
-        return cases_from_yaml(path, data, lines, issues)
+        return located_cases_from_yaml(path, data, lines, issues)
     if path.suffix in TABLE_SUFFIXES:
-        return cases_from_table(str(path), issues)
+        return located_cases_from_table(str(path), issues)
     issues.append(
         InputIssue(str(path), "unsupported case file type (use .yaml, .jsonl, .csv or .parquet)")
     )

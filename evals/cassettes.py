@@ -6,10 +6,17 @@ index, so repeated samples of one prompt are distinct entries and any change to 
 policy text or the parameters is a miss rather than a stale answer. New answers are appended as
 they arrive (a crash keeps them; a line torn by a kill is dropped); `compact` rewrites the file
 sorted and deduplicated so that re-recording gives small, reviewable diffs.
+
+Each entry also keeps what its key was made of, in parts (`PromptParts`: the system-prompt
+template, the policy book's id and text hash, the case fields the template uses, the
+conversation and the parameters), so that a replay miss can say what changed since the
+closest recorded entry of the same case. Entries recorded before these parts existed still
+replay; their misses say only that the prompt differs.
 """
 
 from __future__ import annotations
 
+import difflib
 import fcntl
 import json
 import os
@@ -18,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, ValidationError
 
@@ -25,7 +33,42 @@ from evals import bounded_json
 from evals.bounded_json import BadJSON
 from evals.errors import InputError
 from evals.input_paths import file_problem, folder_problem
-from evals.records import Identifier, Record, Target
+from evals.prompts import render_messages
+from evals.records import Case, Identifier, PolicyBook, Record, Target, content_hash
+
+#: Lines of diff shown per changed part of a missed prompt, and characters per line.
+MISS_DIFF_LINES = 12
+MISS_LINE_CHARS = 160
+
+
+class PromptParts(Record):
+    """What an entry's key was made of, part by part, to explain a later miss."""
+
+    system_prompt: str = Field(description="the target's system-prompt template")
+    policy: str = Field(description="the policy book's id")
+    policy_hash: str = Field(description="hash of the policy text the prompt was rendered with")
+    fields: dict[str, str] = Field(description="case fields the template can use")
+    conversation: list[dict[str, str]]
+    params: dict[str, Any]
+
+
+def prompt_parts(case: Case, target: Target, policy: PolicyBook) -> PromptParts:
+    identity = target.identity()
+    return PromptParts(
+        system_prompt=target.system_prompt,
+        policy=policy.id,
+        policy_hash=content_hash(policy.text),
+        fields={
+            "company_name": policy.name,
+            "language": case.language,
+            "channel": case.channel,
+            "intent": case.intent,
+            "kind": case.kind,
+            "risk": case.risk,
+        },
+        conversation=[{"role": m.role, "content": m.content} for m in case.messages],
+        params=identity["params"],
+    )
 
 
 class CassetteEntry(Record):
@@ -40,6 +83,9 @@ class CassetteEntry(Record):
     cost_usd: float | None = None
     latency_ms: float | None = None
     recorded: datetime
+    prompt: PromptParts | None = Field(
+        default=None, description="the parts of the key (absent in entries recorded before)"
+    )
 
 
 def cassette_key(target: Target, messages: list[dict[str, str]], sample: int) -> str:
@@ -80,6 +126,7 @@ class Cassette:
         if problem is not None:
             raise InputError.single(self.path, f"a cassette {problem}")
         self._entries: dict[str, CassetteEntry] = {}
+        self._by_case: dict[str, list[CassetteEntry]] | None = None
         self._dirty = False
         if self.path.exists():
             with self._locked():
@@ -136,6 +183,15 @@ class Cassette:
     def get(self, key: str) -> CassetteEntry | None:
         return self._entries.get(key)
 
+    def entries_of(self, case: str) -> list[CassetteEntry]:
+        """The entries recorded for one case (indexed once, so explaining every miss of a large
+        cassette stays linear)."""
+        if self._by_case is None:
+            self._by_case = {}
+            for entry in self._entries.values():
+                self._by_case.setdefault(entry.case, []).append(entry)
+        return list(self._by_case.get(case, []))
+
     def put(self, entry: CassetteEntry) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -154,6 +210,7 @@ class Cassette:
             finally:
                 os.close(fd)
         self._entries[entry.key] = entry
+        self._by_case = None
         self._dirty = True
 
     def compact(self, *, force: bool = False) -> None:
@@ -182,7 +239,155 @@ class Cassette:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         self._entries = merged
+        self._by_case = None
         self._dirty = False
+
+
+def _diff(label: str, old: str, new: str) -> list[str]:
+    lines = list(
+        difflib.unified_diff(
+            old.splitlines(),
+            new.splitlines(),
+            f"recorded {label}",
+            f"current {label}",
+            n=1,
+            lineterm="",
+        )
+    )
+    shown = [
+        line if len(line) <= MISS_LINE_CHARS else line[: MISS_LINE_CHARS - 1] + "…"
+        for line in lines[:MISS_DIFF_LINES]
+    ]
+    if len(lines) > MISS_DIFF_LINES:
+        shown.append(f"... {len(lines) - MISS_DIFF_LINES} more diff lines")
+    return ["    " + line for line in shown]
+
+
+def _conversation_text(conversation: list[dict[str, str]]) -> str:
+    return "\n".join(f"{m.get('role')}: {m.get('content')}" for m in conversation)
+
+
+def prompt_differences(
+    recorded: CassetteEntry, model: str, current: PromptParts
+) -> list[tuple[str, list[str]]]:
+    """What differs between a recorded entry and the current prompt: (part, diff lines)."""
+    out: list[tuple[str, list[str]]] = []
+    if recorded.model != model:
+        out.append(("model", [f"    {recorded.model} -> {model}"]))
+    old = recorded.prompt
+    if old is None:
+        if not out:
+            out.append(
+                (
+                    "prompt or parameters",
+                    ["    (recorded before cassettes kept the prompt's parts: not shown)"],
+                )
+            )
+        return out
+    if old.system_prompt != current.system_prompt:
+        out.append(
+            ("system prompt", _diff("system prompt", old.system_prompt, current.system_prompt))
+        )
+    if old.policy != current.policy or old.policy_hash != current.policy_hash:
+        out.append(
+            (
+                "policy text",
+                [
+                    f"    policy book {old.policy} (text {old.policy_hash}) -> "
+                    f"{current.policy} (text {current.policy_hash})"
+                ],
+            )
+        )
+    changed = sorted(
+        k for k in {*old.fields, *current.fields} if old.fields.get(k) != current.fields.get(k)
+    )
+    if changed:
+        out.append(
+            (
+                "case fields",
+                [f"    {k}: {old.fields.get(k)!r} -> {current.fields.get(k)!r}" for k in changed],
+            )
+        )
+    if old.conversation != current.conversation:
+        out.append(
+            (
+                "conversation",
+                _diff(
+                    "conversation",
+                    _conversation_text(old.conversation),
+                    _conversation_text(current.conversation),
+                ),
+            )
+        )
+    if old.params != current.params:
+        keys = sorted({*old.params, *current.params})
+        out.append(
+            (
+                "parameters",
+                [
+                    f"    {k}: {old.params.get(k)!r} -> {current.params.get(k)!r}"
+                    for k in keys
+                    if old.params.get(k) != current.params.get(k)
+                ],
+            )
+        )
+    return out
+
+
+def explain_miss(
+    cassette: Cassette,
+    case: Case,
+    target: Target,
+    policy: PolicyBook,
+    sample: int,
+    suite_path: str,
+) -> str:
+    """A replay miss in words: the closest recorded entry of the same case and target and what
+    differs from it (system prompt, policy text, case fields, conversation, parameters, model),
+    with a short diff, and the command that records just the missing answers."""
+    current = prompt_parts(case, target, policy)
+    head = (
+        f"replay miss: no recorded answer for case '{case.id}' sample {sample} of target "
+        f"'{target.name}' in {cassette.path}"
+    )
+    record = (
+        f"record just the missing answers (calls only for them): evals run {suite_path} "
+        "--replay auto"
+    )
+    entries = cassette.entries_of(case.id)
+    if not entries:
+        return f"{head}: this case was never recorded for this target.\n{record}"
+    messages = render_messages(case, target, policy)
+    same = sorted({e.sample for e in entries if e.key == cassette_key(target, messages, e.sample)})
+    if same:  # the exact prompt is recorded, for other samples (e.g. `samples` was raised)
+        return (
+            f"{head}: sample {sample} was never recorded for this prompt (recorded samples: "
+            f"{', '.join(map(str, same))}).\n{record}"
+        )
+    ranked = sorted(
+        entries,
+        key=lambda e: (
+            e.sample != sample,
+            len(prompt_differences(e, target.model, current)),
+            -e.recorded.timestamp(),
+        ),
+    )
+    closest = ranked[0]
+    differences = prompt_differences(closest, target.model, current) or [
+        ("the rendered messages", ["    (no recorded part differs: not shown)"])
+    ]
+    names = ", ".join(name for name, _ in differences)
+    unrecorded = f" (sample {sample} itself was never recorded)" if closest.sample != sample else ""
+    lines = [
+        f"{head}: the prompt changed since it was recorded; differs in {names} from the closest "
+        f"entry (sample {closest.sample}{unrecorded}, recorded "
+        f"{closest.recorded:%Y-%m-%d %H:%M} UTC):"
+    ]
+    for name, diff in differences:
+        lines.append(f"  {name}:")
+        lines.extend(diff)
+    lines.append(record)
+    return "\n".join(lines)
 
 
 def _end_with_newline(fd: int) -> None:

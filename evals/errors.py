@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+import types
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,50 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold: `Expect`, `list[Message]`, `X | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _models_in(typing.get_args(annotation)[0])
+    if origin in (list, tuple, typing.Union, types.UnionType, dict):
+        args = typing.get_args(annotation)
+        if origin is dict:
+            args = args[1:]
+        return [m for arg in args for m in _models_in(arg)]
+    return []
+
+
+def field_names(model: type[BaseModel], loc: tuple[int | str, ...]) -> set[str]:
+    """The field names (and aliases) accepted at `loc` inside `model`; empty when unknown."""
+    current: list[type[BaseModel]] = [model]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        found: list[type[BaseModel]] = []
+        for candidate in current:
+            info = candidate.model_fields.get(part) or next(
+                (f for f in candidate.model_fields.values() if f.alias == part), None
+            )
+            if info is not None:
+                found.extend(_models_in(info.annotation))
+        if not found:
+            return set()
+        current = found
+    names: set[str] = set()
+    for candidate in current:
+        for name, info in candidate.model_fields.items():
+            names.add(info.alias or name)
+    return names
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' (did you mean `required_facts`?)' for a misspelt name, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
 def issues_from_validation(
     exc: ValidationError,
     *,
@@ -68,8 +116,10 @@ def issues_from_validation(
     line_of: dict[tuple[int | str, ...], int] | None = None,
     prefix: tuple[int | str, ...] = (),
     default_line: int | None = None,
+    model: type[BaseModel] | None = None,
 ) -> list[InputIssue]:
-    """Turn a pydantic ValidationError into InputIssues, with YAML lines when known."""
+    """Turn a pydantic ValidationError into InputIssues, with YAML lines when known; given the
+    `model`, an unknown field names the closest known one."""
     issues = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -83,7 +133,14 @@ def issues_from_validation(
                     break
         message = err["msg"]
         if err["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling; see the format in the README)"
+            hint = ""
+            if model is not None and loc and isinstance(loc[-1], str):
+                hint = did_you_mean(loc[-1], field_names(model, loc[:-1]))
+            message = (
+                f"unknown field{hint}"
+                if hint
+                else "unknown field (check the spelling; see the format in the README)"
+            )
         elif err["type"] == "missing":
             message = "required field is missing"
         issues.append(

@@ -20,7 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import evals
-from evals.cassettes import Cassette, CassetteEntry, cassette_key, now
+from evals.cassettes import (
+    Cassette,
+    CassetteEntry,
+    cassette_key,
+    explain_miss,
+    now,
+    prompt_parts,
+)
 from evals.errors import InputError, InputIssue
 from evals.progress import Progress, SilentProgress
 from evals.prompts import render_messages
@@ -251,14 +258,9 @@ class Engine:
                 attempts=0,
             )
         elif self.mode == "replay" and cassette is not None:
-            response = Response(
-                error=(
-                    f"replay miss: no recorded answer for case '{case.id}' sample {sample} of "
-                    f"target '{target.name}' in {cassette.path}; record it with: evals run "
-                    f"{self.plan.suite_path} --replay record"
-                ),
-                attempts=0,
-            )
+            policy = self.plan.policies[case.company]
+            miss = explain_miss(cassette, case, target, policy, sample, self.plan.suite_path)
+            response = Response(error=miss, attempts=0)
         else:
             response = redact_record(await self._live(state, request))
             if cassette is not None and response.ok:
@@ -275,6 +277,7 @@ class Engine:
                         cost_usd=response.cost_usd,
                         latency_ms=response.latency_ms,
                         recorded=now(),
+                        prompt=prompt_parts(case, target, self.plan.policies[case.company]),
                     )
                 )
         return self.judge(case, target.name, sample, seed, response)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import glob
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from evals.case_files import (
     TABLE_SUFFIXES,
     YAML_SUFFIXES,
+    Located,
     _validate,
-    cases_from_table,
-    load_case_file,
+    load_located_case_file,
     load_policy_books,
+    located_cases_from_table,
 )
-from evals.decision_policy import load_decision_policy
+from evals.decision_policy import DecisionPolicy, load_decision_policy
 from evals.errors import InputError, InputIssue
 from evals.input_paths import file_problem, folder_problem
 from evals.records import Case, CaseSource, PolicyBook, RunPlan, Suite
@@ -38,6 +40,11 @@ def suite_from_yaml(
 
 def load_suite(path: Path) -> Suite:
     """Parse and validate a suite file or raise InputError naming every problem."""
+    return load_suite_with_lines(path)[0]
+
+
+def load_suite_with_lines(path: Path) -> tuple[Suite, LineMap]:
+    """`load_suite`, with the line of every key of the suite file."""
     problem = file_problem(path)
     if problem is not None:
         raise InputError.single(path, f"{problem}; give the suite file")
@@ -48,7 +55,33 @@ def load_suite(path: Path) -> Suite:
     suite = suite_from_yaml(path, data, lines, issues)
     if suite is None:
         raise InputError(issues)
-    return suite
+    return suite, lines
+
+
+def _field_key(field: str) -> tuple[int | str, ...]:
+    """'cases[0].path' -> ('cases', 0, 'path')."""
+    key: list[int | str] = []
+    for part in field.replace("]", "").replace("[", ".").split("."):
+        if part:
+            key.append(int(part) if part.isdigit() else part)
+    return tuple(key)
+
+
+def _with_suite_lines(
+    issues: list[InputIssue], suite: Suite, suite_path: Path, lines: LineMap
+) -> list[InputIssue]:
+    """Give the suite file's own issues the line of the field they name."""
+    targets = {t.name: i for i, t in enumerate(suite.targets)}
+    out = []
+    for issue in issues:
+        if issue.file == str(suite_path) and issue.line is None and issue.field:
+            key = _field_key(issue.field)
+            if issue.record in targets and key and key[0] != "targets":
+                key = ("targets", targets[issue.record], *key)
+            line = next((lines[key[:n]] for n in range(len(key), 0, -1) if key[:n] in lines), None)
+            issue = InputIssue(issue.file, issue.message, line, issue.record, issue.field)
+        out.append(issue)
+    return out
 
 
 def _source_paths(source: CaseSource, base: Path, suite_path: Path) -> list[Path]:
@@ -87,47 +120,75 @@ def resolve_cases(
     origins: dict[str, str] | None = None,
 ) -> list[Case]:
     """The suite's cases; `origins`, if given, gets each case id's file (or dataset)."""
+    located = resolve_located_cases(suite, suite_path, issues)
+    if origins is not None:
+        origins.update((c.item.id, c.file) for c in located)
+    return [c.item for c in located]
+
+
+def resolve_located_cases(
+    suite: Suite, suite_path: Path, issues: list[InputIssue]
+) -> list[Located[Case]]:
+    """The suite's cases, each with the file (or dataset) and line it was written at."""
     base = suite_path.parent
-    cases: list[Case] = []
-    for source in suite.cases:
-        found: list[tuple[str, list[Case]]]
+    cases: list[Located[Case]] = []
+    for index, source in enumerate(suite.cases):
+        found: list[Located[Case]]
         if source.dataset is not None:
             found = [
-                (
-                    f"dataset {source.dataset}",
-                    cases_from_table(source.dataset, issues, split=source.split, is_file=False),
+                Located(c.item, f"dataset {source.dataset}", c.line)
+                for c in located_cases_from_table(
+                    source.dataset, issues, split=source.split, is_file=False
                 )
             ]
         else:
             try:
                 paths = _source_paths(source, base, suite_path)
             except InputError as exc:
-                issues.extend(exc.issues)
+                issues.extend(
+                    InputIssue(
+                        i.file, i.message, i.line, i.record, i.field or f"cases[{index}].path"
+                    )
+                    for i in exc.issues
+                )
                 continue
-            found = [(str(path), load_case_file(path, issues)) for path in paths]
-        for origin, loaded in found:
-            for case in loaded:
-                if _keep(case, source):
-                    cases.append(case)
-                    if origins is not None:
-                        origins[case.id] = origin
+            found = [c for path in paths for c in load_located_case_file(path, issues)]
+        cases.extend(c for c in found if _keep(c.item, source))
     return cases
 
 
-def check_references(
-    cases: list[Case], policies: dict[str, PolicyBook], file: str, issues: list[InputIssue]
-) -> None:
-    """Unique case ids and a policy book for every case's company."""
-    seen: set[str] = set()
-    for case in cases:
-        if case.id in seen:
-            issues.append(InputIssue(file, "case id used more than once", record=case.id))
-        seen.add(case.id)
-        if case.company not in policies:
+def check_unique_ids(cases: list[Located[Case]], issues: list[InputIssue]) -> None:
+    """Each case id once; a repeat is named at its own file and line, with the first one."""
+    seen: dict[str, Located[Case]] = {}
+    for located in cases:
+        case = located.item
+        first = seen.get(case.id)
+        if first is not None:
+            where = first.file if first.line is None else f"{first.file}:{first.line}"
             issues.append(
-                InputIssue(
-                    file,
-                    f"no policy book for company '{case.company}' "
+                located.issue(
+                    f"case id used more than once (first at {where})", record=case.id, field="id"
+                )
+            )
+        seen.setdefault(case.id, located)
+
+
+def check_companies(
+    cases: list[Located[Case]],
+    policies: dict[str, PolicyBook],
+    issues: list[InputIssue],
+    *,
+    policy_source: str = "",
+) -> None:
+    """A policy book for every case's company, named at the case's own file and line.
+    `policy_source` says where the books came from."""
+    for located in cases:
+        case = located.item
+        if case.company not in policies:
+            source = f" in {policy_source}" if policy_source else ""
+            issues.append(
+                located.issue(
+                    f"no policy book for company '{case.company}'{source} "
                     f"(known: {', '.join(sorted(policies)) or 'none'})",
                     record=case.id,
                     field="company",
@@ -162,27 +223,38 @@ def check_folders(
         )
 
 
-def build_plan(
+@dataclass
+class SuiteInputs:
+    """A suite with everything it names, loaded, and every problem found on the way."""
+
+    suite: Suite
+    suite_path: Path
+    cases: list[Located[Case]]
+    policies: dict[str, PolicyBook]
+    decision_policy: DecisionPolicy | None
+    issues: list[InputIssue] = field(default_factory=list)
+
+
+def gather_suite(
     suite_path: Path,
     *,
     replay_mode: str | None = None,
     default_mode: str = "auto",
     output: Path | None = None,
-) -> RunPlan:
-    """Load a suite and everything it names; raise InputError listing every problem.
-
-    The replay mode is `replay_mode` if given, else the suite's, else `default_mode`; the plan
-    records the mode it resolved to.
-    """
+) -> SuiteInputs:
+    """Load a suite and everything it names, collecting every problem (`build_plan` raises
+    them). Raises InputError only when the suite file itself cannot be read."""
     suite_path = suite_path.resolve()
-    suite = load_suite(suite_path)
+    suite, lines = load_suite_with_lines(suite_path)
     mode = replay_mode or suite.replay.mode or default_mode
     suite = suite.model_copy(update={"replay": suite.replay.model_copy(update={"mode": mode})})
     base = suite_path.parent
     issues: list[InputIssue] = []
-    cases = resolve_cases(suite, suite_path, issues)
+    cases = resolve_located_cases(suite, suite_path, issues)
     policies = load_policy_books([base / p for p in suite.policies], issues)
-    check_references(cases, policies, str(suite_path), issues)
+    named = ", ".join(str(p) for p in suite.policies) or "none"
+    check_unique_ids(cases, issues)
+    check_companies(cases, policies, issues, policy_source=f"the suite's policies ({named})")
     if not cases and not issues:
         issues.append(InputIssue(str(suite_path), "the suite selects no case"))
     if mode != "replay":  # a replayed run calls no provider (and must not import litellm)
@@ -196,19 +268,19 @@ def build_plan(
                     InputIssue(str(suite_path), str(exc), record=target.name, field="model")
                 )
         if target.model == "reference":
-            for case in cases:
-                if case.reference is None:
+            for located in cases:
+                if located.item.reference is None:
                     issues.append(
-                        InputIssue(
-                            str(suite_path),
-                            f"target '{target.name}' replays reference answers but this case "
-                            "has none",
-                            record=case.id,
+                        located.issue(
+                            f"target '{target.name}' of {suite_path} replays reference answers "
+                            "but this case has none",
+                            record=located.item.id,
                             field="reference",
                         )
                     )
     check_folders(suite, suite_path, output, issues)
     policy_path = base / suite.decision_policy if suite.decision_policy else None
+    decision_policy: DecisionPolicy | None = None
     try:
         problem = file_problem(policy_path) if policy_path is not None else None
         if problem is not None:
@@ -220,14 +292,34 @@ def build_plan(
         decision_policy = load_decision_policy(policy_path)
     except InputError as exc:
         issues.extend(exc.issues)
-    if issues:
-        raise InputError(issues)
+    issues = _with_suite_lines(issues, suite, suite_path, lines)
+    return SuiteInputs(suite, suite_path, cases, policies, decision_policy, issues)
+
+
+def build_plan(
+    suite_path: Path,
+    *,
+    replay_mode: str | None = None,
+    default_mode: str = "auto",
+    output: Path | None = None,
+) -> RunPlan:
+    """Load a suite and everything it names; raise InputError listing every problem.
+
+    The replay mode is `replay_mode` if given, else the suite's, else `default_mode`; the plan
+    records the mode it resolved to.
+    """
+    inputs = gather_suite(
+        suite_path, replay_mode=replay_mode, default_mode=default_mode, output=output
+    )
+    if inputs.issues or inputs.decision_policy is None:
+        raise InputError(inputs.issues)
+    base = inputs.suite_path.parent
     return RunPlan(
-        decision_policy=decision_policy.model_dump(mode="json"),
-        suite=suite,
-        suite_path=str(suite_path),
-        cases=cases,
-        policies=policies,
-        replay_dir=str((base / suite.replay.dir).resolve()),
-        output_dir=str((output or Path(suite.output)).resolve()),
+        decision_policy=inputs.decision_policy.model_dump(mode="json"),
+        suite=inputs.suite,
+        suite_path=str(inputs.suite_path),
+        cases=[c.item for c in inputs.cases],
+        policies=inputs.policies,
+        replay_dir=str((base / inputs.suite.replay.dir).resolve()),
+        output_dir=str((output or Path(inputs.suite.output)).resolve()),
     )

@@ -152,7 +152,8 @@ def test_in_ci_a_missing_cassette_fails_with_the_case_and_the_record_command(
     done = evals("run", str(suite), "-q", env={"CI": "true"})
     assert done.returncode == 1
     assert "replay miss" in done.stderr and "case 'c000'" in done.stderr
-    assert "--replay record" in done.stderr
+    assert "this case was never recorded for this target" in done.stderr
+    assert f"evals run {suite.resolve()} --replay auto" in done.stderr  # records just the misses
 
 
 def test_kill_9_keeps_completed_results_and_resume_matches_an_uninterrupted_run(

@@ -205,7 +205,8 @@ def test_a_replay_miss_fails_with_the_case_and_the_command_that_records_it(
     done.stdout.fnmatch_lines(
         [
             "*ERROR replay miss: no recorded answer for case 'c000' sample 0 of target 'echo'*"
-            "--replay record*",
+            "this case was never recorded for this target.",
+            "*evals run *suite.yaml --replay auto",
             "*pytest -p evals.pytest_plugin --evals-suite suite.yaml --evals-replay record",
             "GATE FAILED: target 'echo': 1 answer(s) failed with an error*",
         ]

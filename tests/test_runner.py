@@ -171,7 +171,7 @@ def test_a_replay_miss_is_an_error_naming_the_case(tmp_path: Path) -> None:
     for result in results:
         assert not result.passed
         assert f"case '{result.case_id}'" in (result.response.error or "")
-        assert "--replay record" in (result.response.error or "")
+        assert "--replay auto" in (result.response.error or "")  # records just the misses
 
 
 def test_auto_mode_calls_only_on_a_miss(tmp_path: Path) -> None:
