@@ -17,7 +17,8 @@ Codes (both major):
   When the case does not set `expect.handoff` (a production transcript has no `expect`), the
   conversation decides (`guardrails/situations.py`): the customer asks for a person, or reports
   a bereavement, a serious illness, a data leak or hacked account, a legal threat or complaint
-  to a regulator, or a vulnerable situation, or the case is a crisis; `expect.handoff: false`
+  to a regulator, or a vulnerable situation, or says nobody has answered or solved it,
+  or the case is a crisis; `expect.handoff: false`
   switches the check off. The evidence then quotes the customer's words.
 - `handoff.refused`: the answer refuses or denies human contact ("no es posible hablar con
   una persona", "there are no human agents", "I can't transfer you to anyone", "não é possível

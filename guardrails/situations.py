@@ -4,8 +4,9 @@ A case that says nothing about handoff (no `expect`, as in production transcript
 `expect.handoff` unset) still needs a path to a person when the customer asks for one ("quiero
 hablar con una persona", "let me talk to a supervisor", "quero falar com um atendente") or is
 in a situation no bot should handle alone: a bereavement, a serious illness, a data leak or a
-hacked account, a legal threat or a complaint to a regulator, a vulnerable customer; and
-whenever the case is a crisis (`kind: crisis`).
+hacked account, a legal threat or a complaint to a regulator, a vulnerable customer, a
+customer nobody has answered ("nadie me responde", "still no reply"); and whenever the case
+is a crisis (`kind: crisis`).
 
 The words are data, one YAML file per concept under `guardrails/lexicons/handoff/` (their
 README describes the format): patterns of words in order, with slots shared between patterns,
@@ -33,7 +34,15 @@ from guardrails.text import fold
 LANGUAGES = ("es", "en", "pt")
 _STEMMER_NAMES = {"es": "spanish", "en": "english", "pt": "portuguese"}
 #: Concepts in the order they are looked for; the first that matches is reported.
-CONCEPTS = ("request", "bereavement", "illness", "data_breach", "legal", "vulnerable")
+CONCEPTS = (
+    "request",
+    "bereavement",
+    "illness",
+    "data_breach",
+    "legal",
+    "vulnerable",
+    "unanswered",
+)
 _LEXICON_DIR = ("lexicons", "handoff")
 
 # Bounds: a customer message is read up to this many characters, and only the last messages.

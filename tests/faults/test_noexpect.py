@@ -88,6 +88,12 @@ NEEDS_PERSON = [
         "A reparação do telhado está em análise pela equipa de peritagem.",
         "Pode falar com um perito pelo telefone 213 456 789, das 9h às 18h.",
     ),
+    (  # nobody has answered
+        "en-GB",
+        "Third time I'm writing about the hail damage to my van, and still no reply.",
+        "Hail damage claims are assessed in the order they arrive.",
+        "I'm sorry for the wait. Our claims desk answers on 0800 048 1234, 8:00 to 20:00.",
+    ),
     (
         "es-ES",
         "Voy a poner una demanda si no cubren el robo de la bicicleta eléctrica.",
