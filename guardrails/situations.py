@@ -78,6 +78,16 @@ class Concept:
     name: str
     reason: str
     patterns: Mapping[str, tuple[Pattern, ...]]
+    #: per language, every word that can open one of its patterns: a text is only searched
+    #: from the positions of these
+    heads: Mapping[str, Slot]
+
+
+def _heads(patterns: tuple[Pattern, ...]) -> Slot:
+    return Slot(
+        frozenset().union(*(p.slots[0].exact for p in patterns)),
+        frozenset().union(*(p.slots[0].stems for p in patterns)),
+    )
 
 
 @dataclass(frozen=True)
@@ -170,7 +180,7 @@ def parse_concept(name: str, data: Any, source: str) -> Concept:
                 Pattern(str(spec), tuple(_slot(p, language, slots, where) for p in parts), gap)
             )
         patterns[language] = tuple(compiled)
-    return Concept(name, reason, patterns)
+    return Concept(name, reason, patterns, {lang: _heads(p) for lang, p in patterns.items()})
 
 
 def _read(name: str) -> Any:
@@ -212,6 +222,7 @@ class _Tokens:
     clause: tuple[int, ...]  # clause number of each word
 
 
+@lru_cache(maxsize=64)  # every concept reads the same messages
 def _tokens(text: str, language: str) -> _Tokens:
     folded = fold(text)
     words, starts, ends, sentence, clause = [], [], [], [], []
@@ -272,11 +283,19 @@ def find(concept: Concept, text: str, language: str) -> str | None:
     if not patterns:
         return None
     tokens = _tokens(text[:MAX_CHARS], language)
+    heads = concept.heads[language]
+    starts = [
+        i
+        for i, (word, st) in enumerate(zip(tokens.words, tokens.stems, strict=True))
+        if heads.hits(word, st)
+    ]
+    if not starts:
+        return None
     window, negs = negations()
     for pattern in patterns:
         head = pattern.slots[0]
-        for i, (word, st) in enumerate(zip(tokens.words, tokens.stems, strict=True)):
-            if not head.hits(word, st):
+        for i in starts:
+            if not head.hits(tokens.words[i], tokens.stems[i]):
                 continue
             matched = _match_from(tokens, pattern, i)
             if matched is not None and not _negated(tokens, matched, window, negs[language]):
