@@ -117,6 +117,33 @@ def test_a_bare_transcript_that_needs_a_person_is_caught_without_a_path(
     assert codes(HANDOFF(case, path)) == set()
 
 
+@pytest.mark.parametrize(
+    ("language", "message", "refusal"),
+    [
+        (
+            "es-ES",
+            "Pásenme con un gestor, por favor.",
+            "No es posible hablar con una persona por este canal.",
+        ),
+        (
+            "en",
+            "I'd like to speak with a representative about my boat policy.",
+            "I'm afraid I can't transfer you to anyone; your policy renews on 1 June.",
+        ),
+        (
+            "pt-BR",
+            "Posso falar com uma pessoa sobre a apólice?",
+            "Não é possível falar com um atendente agora.",
+        ),
+    ],
+)
+def test_a_refused_request_for_a_person_is_caught_without_expect(
+    language: str, message: str, refusal: str
+) -> None:
+    # the policy offers no person, so only the missing path can catch the refusal
+    assert codes(HANDOFF(bare(message, language), refusal)) == {"handoff.missing"}
+
+
 def test_expect_handoff_false_still_switches_it_off_and_true_still_requires_it() -> None:
     message, no_path = NEEDS_PERSON[0][1], NEEDS_PERSON[0][2]
     off = bare(message, expect={"handoff": False})
@@ -135,6 +162,13 @@ def test_expect_handoff_false_still_switches_it_off_and_true_still_requires_it()
         ("en", "My phone died, so I could not upload the photos of the greenhouse."),
         ("pt-BR", "Vocês vão processar meu pedido de reembolso do seguro viagem?"),
         ("pt-BR", "O meu pai quer saber quando renova a apólice da casa."),
+        # words that name a situation in one sense and something ordinary in another
+        ("es-ES", "¿Puede otra persona recoger la documentación del parte?"),
+        ("es-ES", "El regulador de presión de la caldera asegurada pierde gas."),
+        ("en", "I booked the squash court for 6pm but the insurance card was refused."),
+        ("en", "My account was disabled after the update; does it include disability cover?"),
+        ("en", "My dad's phone died while he was filing the claim."),
+        ("pt-BR", "O atendimento do seguro é muito deficiente."),
     ],
 )
 def test_an_ordinary_question_needs_no_person(language: str, message: str) -> None:
