@@ -1194,8 +1194,9 @@ def _mixed_register(case: Case, scan: _Scan) -> list[Finding]:
             continue
         if in_language is None:
             in_language = _language_gate(scan.tokens.toks, language)
-        first_hits = [h for h in first_hits if in_language(h[0])]
-        second_hits = [h for h in second_hits if in_language(h[0])]
+        toks = scan.tokens.toks
+        first_hits = [h for h in first_hits if in_language(h[0]) and not _doubled(toks, h)]
+        second_hits = [h for h in second_hits if in_language(h[0]) and not _doubled(toks, h)]
         if not first_hits or not second_hits:
             continue
         # the span is the form that came second: where the answer switched
@@ -1225,6 +1226,18 @@ def _mixed_register(case: Case, scan: _Scan) -> list[Finding]:
             )
         ]
     return []
+
+
+def _doubled(toks: list[str], hit: _Hit) -> bool:
+    """A "le"/"les" whose person is named just after ("el asesor le explicará a tu papá"):
+    third person, not a way of addressing the customer."""
+    if toks[hit[0]] not in ("le", "les"):
+        return False
+    after = toks[hit[1] + 1 : hit[1] + 5]
+    return any(
+        t == "a" and i + 1 < len(after) and after[i + 1] not in ("usted", "ustedes")
+        for i, t in enumerate(after)
+    )
 
 
 def _unique(spans: list[Span]) -> list[Span]:

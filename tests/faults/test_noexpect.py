@@ -259,6 +259,14 @@ def test_mixed_register_is_caught_without_an_expected_register(
     assert codes(check_tone(case, consistent)) == set()
 
 
+def test_a_third_person_le_is_not_usted() -> None:
+    case = bare("¿Qué pasa con mi parte?", "es-MX")
+    text = "Tu parte sigue abierto; el perito le explicará a tu hermana qué falta."
+    assert codes(check_tone(case, text)) == set()
+    mixed = "Tu parte sigue abierto. Si lo desea, le explicaré qué falta."
+    assert codes(check_tone(case, mixed)) == {"tone.register"}
+
+
 def test_an_expected_register_still_decides_and_reports_once() -> None:
     case = bare("¿Qué pasa con mi parte?", "es-ES", expect={"register": "usted"})
     text = "Hemos revisado tu parte del granizo. Si usted lo desea, le paso el detalle."
