@@ -71,6 +71,7 @@ class Pattern:
     text: str
     slots: tuple[Slot, ...]
     gap: int
+    negatable: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,19 +166,23 @@ def parse_concept(name: str, data: Any, source: str) -> Concept:
         compiled = []
         for i, entry in enumerate(raw_patterns.get(language) or ()):
             where = f"{source}: patterns.{language}[{i}]"
-            spec, gap = (
-                (entry.get("words"), entry.get("gap"))
-                if isinstance(entry, dict)
-                else (
-                    entry,
-                    default_gap,
-                )
-            )
+            if isinstance(entry, dict):
+                spec, gap = entry.get("words"), entry.get("gap", default_gap)
+                negatable = entry.get("negatable", True)
+            else:
+                spec, gap, negatable = entry, default_gap, True
+            if not isinstance(negatable, bool):
+                raise LexiconError(f"{where}: field negatable: expected true or false")
             if not isinstance(gap, int) or gap < 0 or gap > 6:
                 raise LexiconError(f"{where}: field gap: expected a whole number from 0 to 6")
             parts = _words_of(spec, where)
             compiled.append(
-                Pattern(str(spec), tuple(_slot(p, language, slots, where) for p in parts), gap)
+                Pattern(
+                    str(spec),
+                    tuple(_slot(p, language, slots, where) for p in parts),
+                    gap,
+                    negatable,
+                )
             )
         patterns[language] = tuple(compiled)
     return Concept(name, reason, patterns, {lang: _heads(p) for lang, p in patterns.items()})
@@ -298,7 +303,9 @@ def find(concept: Concept, text: str, language: str) -> str | None:
             if not head.hits(tokens.words[i], tokens.stems[i]):
                 continue
             matched = _match_from(tokens, pattern, i)
-            if matched is not None and not _negated(tokens, matched, window, negs[language]):
+            if matched is None:
+                continue
+            if not pattern.negatable or not _negated(tokens, matched, window, negs[language]):
                 return tokens.text[tokens.starts[matched[0]] : tokens.ends[matched[-1]]]
     return None
 

@@ -70,6 +70,12 @@ NEEDS_PERSON = [
         "O sinistro da sua moto está em análise.",
         "Vou transferir você para um atendente agora.",
     ),
+    (  # tired of a machine: a negation does not cancel it
+        "es-MX",
+        "Ya no quiero hablar con un bot, me urge lo del seguro de mi moto.",
+        "El seguro de tu moto está activo.",
+        "Te paso con un asesor ahorita.",
+    ),
     (  # bereavement
         "es-MX",
         "Mi esposo falleció el mes pasado y sigue llegando el cobro de su póliza de vida.",
@@ -169,6 +175,9 @@ def test_expect_handoff_false_still_switches_it_off_and_true_still_requires_it()
         ("en", "My account was disabled after the update; does it include disability cover?"),
         ("en", "My dad's phone died while he was filing the claim."),
         ("pt-BR", "O atendimento do seguro é muito deficiente."),
+        ("es-ES", "La web dice que no soy un robot y no me deja pagar la póliza."),
+        ("en", "The form keeps asking me to prove I'm not a robot."),
+        ("pt-BR", "Comprei um robô aspirador com o seguro e veio quebrado."),
     ],
 )
 def test_an_ordinary_question_needs_no_person(language: str, message: str) -> None:
@@ -309,6 +318,10 @@ def test_every_lexicon_loads_with_patterns_in_every_language() -> None:
         ({"reason": "x", "patterns": {"es": ["@nadie persona"]}}, r"patterns.es\[0\]: unknown"),
         ({"reason": "x", "patterns": {"en": [{"words": "a b", "gap": 99}]}}, "field gap"),
         ({"reason": "x", "patterns": {"pt": [7]}}, r"patterns.pt\[0\]: expected a string"),
+        (
+            {"reason": "x", "patterns": {"es": [{"words": "a b", "negatable": "si"}]}},
+            "field negatable",
+        ),
     ],
 )
 def test_a_malformed_lexicon_names_its_file_and_entry(data: Any, message: str) -> None:
