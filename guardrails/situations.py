@@ -17,8 +17,10 @@ read, and only a bounded amount of them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -315,7 +317,6 @@ def _languages(tag: str) -> tuple[str, ...]:
     return (language,) if language in LANGUAGES else LANGUAGES
 
 
-@lru_cache(maxsize=1024)
 def _need(kind: str, tag: str, messages: tuple[str, ...]) -> Need | None:
     for concept in concepts():
         for language in _languages(tag):
@@ -329,11 +330,31 @@ def _need(kind: str, tag: str, messages: tuple[str, ...]) -> Need | None:
 
 
 def customer_messages(case: Case) -> tuple[str, ...]:
-    said: Sequence[str] = [m.content for m in case.messages if m.role == "user"]
+    """The customer's messages, the last `MAX_MESSAGES`, each cut at `MAX_CHARS`."""
+    said: Sequence[str] = [m.content[:MAX_CHARS] for m in case.messages if m.role == "user"]
     return tuple(said[-MAX_MESSAGES:])
+
+
+# Every sample of a case reads the same conversation: its verdict is kept, keyed by a digest
+# (not by the messages, which may be long), for the most recent conversations only.
+_SEEN: OrderedDict[tuple[str, str, bytes], Need | None] = OrderedDict()
+_SEEN_MAX = 1024
+_SEEN_LOCK = threading.Lock()
 
 
 def needs_person(case: Case) -> Need | None:
     """Why the conversation needs a person, from the customer's words and the case's kind; None
     when nothing in it calls for one."""
-    return _need(case.kind, case.language, customer_messages(case))
+    messages = customer_messages(case)
+    digest = hashlib.blake2b("\x00".join(messages).encode("utf-8", "surrogatepass")).digest()
+    key = (case.kind, case.language, digest)
+    with _SEEN_LOCK:
+        if key in _SEEN:
+            _SEEN.move_to_end(key)
+            return _SEEN[key]
+    need = _need(case.kind, case.language, messages)
+    with _SEEN_LOCK:
+        _SEEN[key] = need
+        while len(_SEEN) > _SEEN_MAX:
+            _SEEN.popitem(last=False)
+    return need

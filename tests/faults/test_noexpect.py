@@ -8,6 +8,7 @@ hold for a company they were never tuned on."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -362,3 +363,13 @@ def test_evals_scan_checks_handoff_and_tone_on_transcripts_without_expect(
     assert [f["code"] for f in rows["legal"]["findings"]] == ["handoff.missing"]
     assert "tone.register" in [f["code"] for f in rows["mixed"]["findings"]]
     assert rows["ok"]["passed"] is True and rows["plain"]["passed"] is True
+
+
+def test_a_huge_customer_message_is_read_in_bounded_time() -> None:
+    filler = "el parte del granizo sigue abierto y " * 60_000  # about 2 MB
+    started = time.perf_counter()
+    need = needs_person(bare("Quiero hablar con una persona. " + filler))
+    assert need is not None and need.concept == "request"
+    # past the bound nothing is read: the time does not grow with the message
+    assert needs_person(bare(filler + "Quiero hablar con una persona.")) is None
+    assert time.perf_counter() - started < 10
