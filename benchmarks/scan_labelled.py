@@ -6,6 +6,13 @@ on them, scores its output per guardrail family, runs `benchmarks/guardrail_accu
 compares the two tables figure by figure. Exit 0 when they agree, 1 when any figure differs.
 
     .venv/bin/python benchmarks/scan_labelled.py [--keep FOLDER]
+
+`--no-expect` writes the transcripts without their `expect` (as production transcripts come):
+the figures then show what the guardrails find from the conversation alone, and are printed
+without the comparison (the benchmark always reads the cases' expectations).
+`--labelled-dir heldout3` scans another labelled folder (as in guardrail_accuracy.py).
+
+    .venv/bin/python benchmarks/scan_labelled.py --no-expect [--labelled-dir heldout3]
 """
 
 from __future__ import annotations
@@ -31,9 +38,11 @@ from evals.validate import validate_paths  # noqa: E402
 FAILING = {"critical", "major"}
 
 
-def write_transcripts(path: Path) -> dict[str, list[str]]:
+def write_transcripts(
+    path: Path, labelled_dir: str = "labelled", with_expect: bool = True
+) -> dict[str, list[str]]:
     """The labelled set as scan input; returns each transcript's expected families."""
-    inventory = validate_paths([ROOT / "cases" / "library", ROOT / "cases" / "labelled"])
+    inventory = validate_paths([ROOT / "cases" / "library", ROOT / "cases" / labelled_dir])
     if inventory.issues:
         raise SystemExit("\n".join(str(i) for i in inventory.issues))
     cases = {case.id: case for _, case in inventory.cases}
@@ -54,6 +63,8 @@ def write_transcripts(path: Path) -> dict[str, list[str]]:
                 "channel": case.channel,
                 "risk": case.risk,
             }
+            if not with_expect:
+                del record["expect"]
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             expected[item.id] = list(item.families)
     return expected
@@ -62,11 +73,17 @@ def write_transcripts(path: Path) -> dict[str, list[str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", type=Path, help="keep the transcripts and scan output here")
+    parser.add_argument(
+        "--no-expect",
+        action="store_true",
+        help="strip each case's expect, as in production transcripts (no comparison)",
+    )
+    parser.add_argument("--labelled-dir", default="labelled", help="folder under cases/")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="scan-labelled-"))
     folder.mkdir(parents=True, exist_ok=True)
     transcripts, scanned = folder / "transcripts.jsonl", folder / "scanned.jsonl"
-    expected = write_transcripts(transcripts)
+    expected = write_transcripts(transcripts, args.labelled_dir, not args.no_expect)
 
     started = time.perf_counter()
     done = subprocess.run(
@@ -87,10 +104,18 @@ def main() -> int:
             if want or family in got:
                 counts[family][0 if want and family in got else (1 if family in got else 2)] += 1
 
+    if args.no_expect:
+        rows = [
+            [family, *counts[family], *(f"{x:.2f}" for x in f1(*counts[family]))]
+            for family in FAMILIES
+        ]
+        print(f"evals scan: {len(expected)} transcripts without expect in {elapsed:.1f}s\n")
+        print(tabulate(rows, headers=["family", "tp", "fp", "fn", "P", "R", "F1 (scan)"]))
+        return 0
     accuracy_json = folder / "accuracy.json"
     subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "guardrail_accuracy.py"), "--misses", "0",
-         "--json", str(accuracy_json)],
+         "--json", str(accuracy_json), "--labelled-dir", args.labelled_dir],
         check=True, capture_output=True,
     )  # fmt: skip
     benchmark = json.loads(accuracy_json.read_text())["families"]

@@ -91,7 +91,11 @@ class Expect(Record):
         default=None, alias="register", description="tu/usted or formal/informal"
     )
     max_words: int | None = Field(default=None, gt=0, description="length budget in words")
-    handoff: bool = Field(default=False, description="the answer must offer a path to a person")
+    handoff: bool | None = Field(
+        default=None,
+        description="the answer must offer a path to a person; unset means decided from the "
+        "conversation (the customer asks for a person, a sensitive situation, a crisis)",
+    )
     apology: bool = Field(default=False, description="an apology is due")
     legal: bool = Field(
         default=False, description="the answer must say legal/compliance is involved"

@@ -24,7 +24,10 @@ Codes (severity in brackets; critical and major fail an answer, minor is reporte
   wrong register weigh at least as much as those of the expected one, or when three or more
   weak markers and none of the expected register are present; minor when the expected
   register dominates but a clear marker of the other slips in (an inconsistent answer, reported
-  for review). Markers in a sentence written in another language (a Portuguese answer to a
+  for review). Without ``expect.register`` (production transcripts), an answer that mixes forms
+  of address is major: clear tú and usted markers (Spanish), or two of tu / você / o senhor
+  (Portuguese: "tu", "teu", "contigo" with "você"; "te" does not count, Brazilian Portuguese
+  uses it with "você"). Markers in a sentence written in another language (a Portuguese answer to a
   Spanish case) are not counted: that is the ``language`` check's business.
 - ``tone.unnatural_greeting`` [major / minor]: a mass greeting ("¡Queridos usuarios!", "Dear
   valued customers", "Estimados clientes", "Prezados clientes", "Hola a todos") opening a
@@ -33,7 +36,9 @@ Codes (severity in brackets; critical and major fail an answer, minor is reporte
   major. A generic form-letter greeting to one person ("Dear customer", "Estimado cliente",
   "Prezado cliente") is minor.
 - ``tone.hashtags`` [major]: a hashtag (#Word; not "#12345") when ``expect.hashtags`` is false,
-  or unset and the case is a crisis or the channel is email (no hashtags in formal statements).
+  or unset and the answer goes to one customer (every channel; on social media, unless the case
+  is tagged ``broadcast``/``announcement``/``public_statement``/``mass``): a hashtag addresses a
+  public feed, not the person who wrote.
 - ``tone.emoji`` [major]: an emoji or text emoticon (":)") when ``expect.emoji`` is false, or
   unset and the case is a crisis or the channel is email.
 - ``tone.sensitive_attribute`` [major]: the answer mentions an attribute listed in
@@ -617,6 +622,12 @@ _add("pt_informal", ["você|voce|vc|tu|teu|tua|teus|tuas|contigo|te"])
 _add("pt_informal", _words("oi beleza valeu blz kkk kkkk rsrs galera pra né tá"))
 _add("pt_formal", ["o|a|os|as senhor|senhora|senhores|senhoras", "vossa senhoria|excelência"])
 
+# Portuguese forms of address, for an answer that mixes them when no register is expected:
+# "tu" forms (not "te", which Brazilian Portuguese uses with "você"), "você" forms, and "o
+# senhor"/"a senhora".
+_add("pt_tu", ["tu|teu|tua|teus|tuas|contigo"])
+_add("pt_voce", ["você|voce|vc|vocês|voces"])
+
 # English
 _add(
     "en_informal",
@@ -1153,6 +1164,82 @@ def _register(case: Case, scan: _Scan) -> list[Finding]:
     ]
 
 
+# Forms of address that must not be mixed within one answer, whatever the case expects: a
+# register expected is checked by `_register`; without one, mixing is itself the fault.
+_MIXED_SIDES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    # language: (category, its name, the other category, its name)
+    "es": (("es_tu", "tú", "es_usted", "usted"),),
+    "pt": (
+        ("pt_tu", "tu", "pt_voce", "você"),
+        ("pt_tu", "tu", "pt_formal", "o senhor / a senhora"),
+        ("pt_voce", "você", "pt_formal", "o senhor / a senhora"),
+    ),
+}
+
+
+def _mixed_register(case: Case, scan: _Scan) -> list[Finding]:
+    """Without an expected register, an answer that addresses the customer in two (tú and
+    usted; tu and você) is inconsistent: clear markers of both, in the case's language."""
+    if case.expect.register_ is not None:
+        return []
+    language = case.language.split("-")[0].lower()
+    pairs = _MIXED_SIDES.get(language, ())
+    if not pairs:
+        return []
+    in_language: Callable[[int], bool] | None = None
+    for one, one_name, other, other_name in pairs:
+        first_hits = [h for h in scan.hits.get(one, []) if h[2] >= 2]
+        second_hits = [h for h in scan.hits.get(other, []) if h[2] >= 2]
+        if not first_hits or not second_hits:
+            continue
+        if in_language is None:
+            in_language = _language_gate(scan.tokens.toks, language)
+        toks = scan.tokens.toks
+        first_hits = [h for h in first_hits if in_language(h[0]) and not _doubled(toks, h)]
+        second_hits = [h for h in second_hits if in_language(h[0]) and not _doubled(toks, h)]
+        if not first_hits or not second_hits:
+            continue
+        # the span is the form that came second: where the answer switched
+        a, b = scan.span(first_hits[0]), scan.span(second_hits[0])
+        shown, switched_from, switched_to = (
+            (b, one_name, other_name)
+            if a.start < b.start
+            else (
+                a,
+                other_name,
+                one_name,
+            )
+        )
+        first = a if shown is b else b
+        return [
+            _finding(
+                "register",
+                "major",
+                f"The answer mixes registers: it addresses the customer as {switched_from} "
+                f'("{first.text}") and as {switched_to} ("{shown.text}").',
+                shown,
+                f"one register throughout ({case.language}; no register expected)",
+                f"{len(first_hits) if first is a else len(second_hits)} {switched_from} "
+                f"marker(s) and {len(second_hits) if first is a else len(first_hits)} "
+                f"{switched_to} marker(s) in the same answer",
+                source="case.language",
+            )
+        ]
+    return []
+
+
+def _doubled(toks: list[str], hit: _Hit) -> bool:
+    """A "le"/"les" whose person is named just after ("el asesor le explicará a tu papá"):
+    third person, not a way of addressing the customer."""
+    if toks[hit[0]] not in ("le", "les"):
+        return False
+    after = toks[hit[1] + 1 : hit[1] + 5]
+    return any(
+        t == "a" and i + 1 < len(after) and after[i + 1] not in ("usted", "ustedes")
+        for i, t in enumerate(after)
+    )
+
+
 def _unique(spans: list[Span]) -> list[Span]:
     seen: set[str] = set()
     out = []
@@ -1217,9 +1304,20 @@ def _forbidden(allowed: bool | None, case: Case) -> tuple[bool, str]:
     return (False, "")
 
 
+def _hashtags_forbidden(case: Case) -> tuple[bool, str]:
+    """Hashtags address a public feed: unless the case allows them, or it is a broadcast on
+    social media, a reply to one customer has none."""
+    no, why = _forbidden(case.expect.hashtags, case)
+    if no or case.expect.hashtags is not None:
+        return no, why
+    if case.channel == "social" and _BROADCAST_TAGS.intersection(case.tags):
+        return (False, "")
+    return (True, f"unset, and the {case.channel} conversation is with one customer")
+
+
 def _hashtags_emoji(case: Case, text: str) -> list[Finding]:
     out = []
-    no_hashtags, why_h = _forbidden(case.expect.hashtags, case)
+    no_hashtags, why_h = _hashtags_forbidden(case)
     if no_hashtags and "#" in text:
         for m in _HASHTAG.finditer(text):
             out.append(
@@ -1436,6 +1534,7 @@ def check_tone(case: Case, text: str) -> list[Finding]:
     findings += _repetition(scan.tokens)
     findings += _length(case, text, scan.tokens.toks)
     findings += _register(case, scan)
+    findings += _mixed_register(case, scan)
     findings += _greeting(case, scan)
     findings += _hashtags_emoji(case, text)
     findings += _sensitive(case, scan)
@@ -1453,6 +1552,9 @@ def _plan(tag: str, register: str | None, apology: bool) -> tuple[frozenset[str]
         categories.add("apology")
     if register is not None and language in _REGISTER_SIDES:
         categories.update(_REGISTER_SIDES[language])
+    elif register is None:
+        for pair in _MIXED_SIDES.get(language, ()):
+            categories.update((pair[0], pair[2]))
     spanish_verbs = language == "es" and register in ("usted", "formal")
     return frozenset(categories), spanish_verbs, tag.lower() in _VOSEO
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
 import unicodedata
 from collections.abc import Callable
 from functools import cache
@@ -350,9 +351,8 @@ def test_editing_a_module_changes_the_version_of_the_families_that_use_it_only(
 ) -> None:
     before = guardrail_versions()
     copy = tmp_path / "guardrails"
-    copy.mkdir()
-    for source in versions_module.PACKAGE_DIR.glob("*.py"):
-        (copy / source.name).write_bytes(source.read_bytes())
+    # the whole package, data files included (they are part of every family's version)
+    shutil.copytree(versions_module.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
     grounding = copy / "grounding.py"
     grounding.write_text(grounding.read_text(encoding="utf-8") + "\nX = 1\n", encoding="utf-8")
     monkeypatch.setattr(versions_module, "PACKAGE_DIR", copy)

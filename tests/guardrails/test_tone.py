@@ -356,9 +356,14 @@ def test_length_slightly_over_is_minor_and_span_is_the_excess() -> None:
 
 
 def test_hashtags_and_emoji_allowed_on_a_casual_channel() -> None:
+    # emoji are fine on social media unless the case says otherwise; a hashtag addresses a
+    # public feed, so a reply to one customer needs the case to allow it (or be a broadcast)
     case = make_case("es", channel="social")
+    assert codes(case, "¡Ya está! Su reembolso va en camino 🎉") == set()
     text = "¡Ya está! Su reembolso va en camino 🎉 #AcmeTeEscucha"
-    assert codes(case, text) == set()
+    assert codes(case, text) == {"tone.hashtags"}
+    assert codes(make_case("es", channel="social", expect={"hashtags": True}), text) == set()
+    assert codes(make_case("es", channel="social", tags=["broadcast"]), text) == set()
 
 
 def test_mass_greeting_on_a_broadcast_post_is_fine() -> None:
