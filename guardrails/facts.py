@@ -38,6 +38,8 @@ from datetime import date
 
 from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
+from guardrails.fact_items import is_listed, stated_things
+from guardrails.fact_keys import key_words, names, same_word
 from guardrails.grounding import (
     CaseGround,
     Mention,
@@ -233,17 +235,16 @@ def _key_concepts(key: str) -> set[str]:
 
 def _key_words(key: str, company: str) -> list[str]:
     """Words of a fact's name that say what it is about ("purchases_last_12_months" ->
-    purchases); the company's own name is about every conversation, so it is left out."""
-    return [
-        w
-        for w in fold(key).split("_")
-        if len(w) >= 5 and w not in _GENERIC_KEY_WORDS and w != fold(company)
-    ]
+    purchases); see `fact_keys.key_words`."""
+    return [w for w in key_words(key, company) if w not in _GENERIC_KEY_WORDS]
 
 
 def _names_word(word: str, folded: str) -> bool:
-    """Whether a folded text has a word starting with `word` (purchases, purchased)."""
-    return re.search(r"(?<!\w)" + re.escape(word), folded) is not None
+    """Whether a folded text has `word` in some form: a word starting with it (purchases,
+    purchased) or one of the same stem in en/es/pt (compra, compras; reembolso, reembolsamos)."""
+    if len(word) >= 5 and re.search(r"(?<!\w)" + re.escape(word), folded) is not None:
+        return True
+    return names(word, folded)
 
 
 def _close(a: str, b: str) -> bool:
@@ -335,6 +336,22 @@ def _unbound_cue(folded: str, q: Quantity) -> str | None:
     if _EVENT_AFTER.match(folded[q.end :]):
         return "event"
     return None
+
+
+# The thing a quantity is a state of, named as the subject of "has"/"is" right before it: "tu
+# compra tiene solo 20 días", "your order is 12 days old", "o contrato tem 3 meses".
+_HOLDER = re.compile(
+    r"(?<!\w)([a-z]{4,})\s+(?:tiene|tenia|tem|tinha|has|had|is|was|es|era|fue|foi|esta|lleva|"
+    r"leva|cumple|cumpriu)(?:\s+(?:solo|only|just|apenas|ya|ja|already|about|around|almost|"
+    r"casi|quase|unos|unas|cerca de))?\s+$"
+)
+
+
+def _holder(folded: str, q: Quantity) -> str | None:
+    """The word a quantity is stated as a state of ("compra" in "tu compra tiene 20 días"):
+    a fact named by it is what the quantity speaks of, whatever its time cues."""
+    m = _HOLDER.search(folded[_clause_start(folded, q.start) : q.start])
+    return m.group(1) if m else None
 
 
 def _direction(key: str, fact: Quantity) -> str | None:
@@ -473,7 +490,13 @@ def _quantity_key(
             for k, f in comparable
             if any(_similar(w, n) for w in fold(k).split("_") for n in per)
         ]
-    comparable = [(k, f) for k, f in comparable if _fits(k, f, cue)]
+    holder = _holder(folded, q)
+    comparable = [
+        (k, f)
+        for k, f in comparable
+        if _fits(k, f, cue)
+        or (holder is not None and any(same_word(w, holder) for w in _key_words(k, case.company)))
+    ]
     # The fact this quantity speaks of: one whose name shares a concept or a word with the
     # words around it ("refund of USD 98.99" -> refund_amount, "purchases of EUR 102,000" ->
     # purchases_last_12_months), or, when the words say it is about this conversation
@@ -546,7 +569,7 @@ def _exposure_findings(case: Case, text: str) -> list[Finding]:
         if not _AFFECTED.search(folded):
             continue
         for key, value in case.facts.items():
-            if not _LIST_OF_AFFECTED.search(key):
+            if not _affected_key(key):
                 continue
             if isinstance(value, bool):
                 findings.extend(_flag_findings(case, text, sent.start, folded, key, value))
@@ -567,7 +590,77 @@ def _exposure_findings(case: Case, text: str) -> list[Finding]:
                     start, end = sent.start + m.start(), sent.start + m.end()
                     stated = "not affected" if said_not else "affected"
                     findings.append(_exposure_finding(text, start, end, key, value, stated))
+            if not listed_as_not:
+                findings.extend(_new_item_findings(case, text, sent.start, folded, key, value))
     return findings
+
+
+def _affected_key(key: str) -> bool:
+    """A fact on what an incident touched, named in any of the three languages
+    (`leaked_fields`, `datos_filtrados`, `cartao_vazado`)."""
+    folded = fold(key)
+    return bool(_LIST_OF_AFFECTED.search(folded)) or any(
+        _AFFECTED.fullmatch(w) for w in re.findall(r"[a-z]+", folded)
+    )
+
+
+def _affected_items(case: Case) -> list[str]:
+    """Every item the case's exposure lists name, affected or not."""
+    return [
+        str(item)
+        for key, value in case.facts.items()
+        if isinstance(value, list) and _affected_key(key)
+        for item in value
+    ]
+
+
+def _new_item_findings(
+    case: Case, text: str, offset: int, folded: str, key: str, value: FactValue
+) -> list[Finding]:
+    """A thing the answer states as exposed that the list of what was exposed does not hold:
+    "your phone, email and passport number were leaked" against `leaked_fields: [phone,
+    email]`. Only when the answer names the case's items in its own words (one of them is in
+    the same list, or elsewhere in the answer), so a list written in another language than the
+    answer invents nothing."""
+    known = _affected_items(case)
+    findings: list[Finding] = []
+    for verb in _AFFECTED.finditer(folded):
+        things = stated_things(folded, verb.start(), case.language)
+        if not things:
+            continue
+        # Another thing in the same list as a listed one, or, said with the fact's own verb
+        # ("leaked" for leaked_fields), a thing when the answer names the listed ones too.
+        if not any(is_listed(t.text, known) for t in things) and not (
+            any(same_word(verb.group(), w) for w in key_words(key))
+            and any(is_listed(w, known) for w in _WORD.findall(fold(text)))
+        ):
+            continue
+        for thing in things:
+            if is_listed(thing.text, known):
+                continue
+            start, end = offset + thing.start, offset + thing.end
+            findings.append(_exposure_finding(text, start, end, key, value, "affected"))
+    return findings
+
+
+def _subject_hit(word: str, folded: str) -> re.Match[str] | None:
+    """Where a folded sentence names a word of a fact's subject: in any of its forms in en/es/pt
+    (card, cards; Brazil, Brasil, brasileños)."""
+    for m in _WORD.finditer(folded):
+        w = m.group()
+        if (len(w) >= len(word) and _close(w[: len(word)], word)) or same_word(word, w):
+            return m
+    return None
+
+
+def _in_exposed_subject(folded: str, at: int, language: str) -> bool:
+    """Whether position `at` is inside a thing an exposure verb of the sentence states as
+    exposed (or denies was)."""
+    for verb in _AFFECTED.finditer(folded):
+        things = stated_things(folded, verb.start(), language, denied=True) or []
+        if any(t.start <= at < t.end for t in things):
+            return True
+    return False
 
 
 def _exposure_finding(
@@ -588,17 +681,23 @@ def _flag_findings(
     was not, or as not affected when it was."""
     subject = [
         w
-        for w in fold(key).split("_")
-        if len(w) >= 4 and not _LIST_OF_AFFECTED.search(w) and w not in _STOP
+        for w in key_words(key)
+        if not _LIST_OF_AFFECTED.search(w) and not _AFFECTED.fullmatch(w) and w not in _STOP
     ]
-    if not subject or not all(_names_fuzzy(w, folded) for w in subject):
+    hits = [_subject_hit(w, folded) for w in subject]
+    named = [h for h in hits if h is not None]
+    # Every word of its subject, or, for a subject of several words, half of them in the same
+    # stretch as the verb ("your card details were exposed": payment_card_exposed).
+    if not named or (len(named) < len(subject) and 2 * len(named) < len(subject)):
         return []
-    first = subject[0]
-    hit = next(
-        m
-        for m in _WORD.finditer(folded)
-        if len(m.group()) >= len(first) and _close(m.group()[: len(first)], first)
-    )
+    hit = named[0]
+    if len(named) < len(subject):
+        # then the word must be in what an exposure verb's subject names ("your card details
+        # were exposed"), not anywhere ("the customers who were affected" is no customer data)
+        named = [h for h in named if _in_exposed_subject(folded, h.start(), case.language)]
+        if not named:
+            return []
+        hit = named[0]
     said_not = negated_before(folded, hit.start(), case.language) or bool(
         negation_for(case.language).search(folded[hit.end() : hit.end() + 40])
     )

@@ -1,0 +1,102 @@
+"""What a fact's name says, whatever the company calls it: its words, matched against an
+answer's words by their stems in English, Spanish and Portuguese (`dias_desde_compra` is about
+"tu compra", `valor_reembolso` about "reembolsamos", `payment_card_exposed` about "your card").
+
+No table of known fact names: a key is split into words (snake_case, kebab-case, camelCase,
+digits), the words that only say what kind of value it is (a unit, "amount", "total") are left
+out, and what remains is compared stem to stem with the Snowball stemmers of the three
+languages, so plurals, genders and verb forms of the same word meet.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer  # type: ignore[import-untyped]
+
+from guardrails.text import fold
+
+_STEMMERS = tuple(snowballstemmer.stemmer(name) for name in ("english", "spanish", "portuguese"))
+_WORD = re.compile(r"[a-z]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+#: Stems shorter than this say too little to tie a key to a sentence ("in", "es").
+MIN_STEM = 3
+#: A stem this long that starts another one is the same word in another language.
+_PREFIX_STEM = 5
+# Words of a fact's name that say what kind of value it is or nothing at all, not what about:
+# units, aggregates, joiners and time anchors, in en/es/pt (folded).
+GENERIC = frozenset(
+    {
+        # joiners
+        "the", "and", "for", "with", "from", "que", "con", "los", "las", "del", "por", "para",
+        "una", "uno", "dos", "de", "da", "do", "das", "em", "no", "na", "nos", "nas",
+        "el", "la", "of", "to", "in", "on", "at", "by", "per", "sin", "sem", "com", "en",
+        # aggregates and kinds of value
+        "amount", "total", "current", "number", "count", "value", "valor", "monto", "importe",
+        "numero", "cantidad", "quantidade", "actual", "atual", "flag", "status", "estado",
+        "is", "has", "was", "es", "esta", "tiene", "tem",
+        # time anchors
+        "since", "before", "after", "until", "ago", "left", "remaining", "desde", "hace",
+        "antes", "despues", "depois", "hasta", "ate", "restantes", "restante", "faltan",
+        "last", "ultimo", "ultima", "ultimos", "ultimas",
+        # units
+        "business", "working", "habiles", "uteis", "hours", "hour", "horas", "hora",
+        "minutes", "minute", "minutos", "minuto", "mins", "min", "months", "month", "meses",
+        "mes", "weeks", "week", "semanas", "semana", "years", "year", "anos", "ano", "date",
+        "fecha", "days", "day", "dias", "dia", "usd", "eur", "brl", "mxn", "ars", "gbp",
+        "pct", "percent", "porcentaje", "percentual", "ts",
+    }
+)  # fmt: skip
+
+
+def key_words(key: str, company: str = "") -> tuple[str, ...]:
+    """The words of a fact's name that say what it is about ("payment_card_exposed" ->
+    payment, card, exposed; "dias_desde_compra" -> compra); the company's own name is about
+    every conversation, so it is left out."""
+    spaced = _CAMEL.sub("_", key)
+    own = fold(company).strip()
+    return tuple(
+        w
+        for w in _WORD.findall(fold(spaced))
+        if len(w) >= MIN_STEM + 1 and w not in GENERIC and w != own
+    )
+
+
+@lru_cache(maxsize=16384)
+def stems(word: str) -> tuple[str, str, str]:
+    """A folded word's stems in English, Spanish and Portuguese (in that order)."""
+    en, es, pt = (s.stemWord(word) for s in _STEMMERS)
+    return en, es, pt
+
+
+def same_word(a: str, b: str) -> bool:
+    """Two folded words that one of the three stemmers brings to the same stem of at least
+    `MIN_STEM` letters: compra/compras, reembolso/reembolsamos, exposed/exposure."""
+    if a == b:
+        return True
+    ours, theirs = stems(a), stems(b)
+    if any(len(x) >= MIN_STEM and x == y for x, y in zip(ours, theirs, strict=True)):
+        return True
+    # The same word spelt in the other language: servicio/serviço, exposed/exposure
+    # (one stem starts the other, both long enough to name something).
+    return any(
+        min(len(x), len(y)) >= _PREFIX_STEM and (x.startswith(y) or y.startswith(x))
+        for x in ours
+        for y in theirs
+    )
+
+
+def words_of(folded: str) -> list[re.Match[str]]:
+    """The words of a folded text, with their positions."""
+    return list(_WORD.finditer(folded))
+
+
+def find_word(word: str, folded: str) -> re.Match[str] | None:
+    """The first word of a folded text that is `word` under some stemmer, or None."""
+    return next((m for m in _WORD.finditer(folded) if same_word(word, m.group())), None)
+
+
+def names(word: str, folded: str) -> bool:
+    """Whether a folded text has `word` in some form."""
+    return find_word(word, folded) is not None
