@@ -11,11 +11,12 @@ languages, so plurals, genders and verb forms of the same word meet.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import snowballstemmer  # type: ignore[import-untyped]
 
-from guardrails.text import fold
+from guardrails.text import Quantity, fold, quantities
 
 _STEMMERS = tuple(snowballstemmer.stemmer(name) for name in ("english", "spanish", "portuguese"))
 _WORD = re.compile(r"[a-z]+")
@@ -100,3 +101,82 @@ def find_word(word: str, folded: str) -> re.Match[str] | None:
 def names(word: str, folded: str) -> bool:
     """Whether a folded text has `word` in some form."""
     return find_word(word, folded) is not None
+
+
+_PERCENT_WORDS = frozenset({"pct", "percent", "percentage", "porcentaje", "porcentagem"})
+
+
+@lru_cache(maxsize=4096)
+def key_unit(key: str) -> tuple[str, str | None] | None:
+    """The unit (and currency) a plain number of this fact is in, read from the words of its
+    name as the answer's own parser reads a unit after a number, the last word first (a suffix
+    says it: `outage_minutes`, `refund_usd`, `discount_pct`, `cuotas_pagadas`), or None."""
+    # (a word glued to a number qualifies the fact: "locks_in_24h" counts locks, not hours)
+    words = [w for w in re.findall(r"[a-z0-9]+", fold(_CAMEL.sub("_", key))) if w.isalpha()]
+    for word in reversed(words):
+        if len(word) < MIN_STEM:
+            continue
+        if word in _PERCENT_WORDS:
+            return "percent", None
+        found = quantities(f"2 {word}")
+        if len(found) == 1 and found[0].end == len(word) + 2:
+            return found[0].unit, found[0].currency
+    return None
+
+
+# The thing a quantity is a state of, named as the subject of "has"/"is" right before it: "tu
+# compra tiene solo 20 días", "your order is 12 days old", "o contrato tem 3 meses".
+_HOLDER = re.compile(
+    r"(?<!\w)([a-z]{4,})\s+(?:tiene|tenia|tem|tinha|has|had|is|was|es|era|fue|foi|esta|lleva|"
+    r"leva|cumple|cumpriu)(?:\s+(?:solo|only|just|apenas|ya|ja|already|about|around|almost|"
+    r"casi|quase|unos|unas|cerca de))?\s+$"
+)
+_CLAUSE_END = re.compile(r"[,;:.!?()]")
+# Durations one converts to another: minutes, hours, days, weeks (business days to none).
+_DURATIONS = frozenset({"minute", "hour", "day", "week", "month", "year"})
+
+
+def holder(before: str) -> str | None:
+    """The folded word that the text right before a quantity (`before`, folded, within its
+    clause) names as having it ("compra" in "tu compra tiene solo "), or None."""
+    m = _HOLDER.search(before)
+    return m.group(1) if m else None
+
+
+def _comparable(fact: Quantity, q: Quantity) -> bool:
+    return fact.same_unit(q) or (fact.unit in _DURATIONS and q.unit in _DURATIONS)
+
+
+def stated_of(
+    facts: Iterable[tuple[str, Quantity]], sentence: str, q: Quantity, company: str = ""
+) -> str | None:
+    """The fact a quantity of a sentence is stated of, by the words of the fact's name: the
+    thing the quantity is a state of ("tu compra tiene solo 20 días": dias_desde_compra) or the
+    noun a hyphenated quantity describes ("the 1-hour outage": outage_minutes), in a unit the
+    fact's converts to; None unless exactly one fact is named. For the policy guardrail: such a
+    value is the case's, the facts guardrail's to check."""
+    folded = fold(sentence)
+    clause_start = max((m.end() for m in _CLAUSE_END.finditer(folded, 0, q.start)), default=0)
+    words: list[str] = []
+    owner = holder(folded[clause_start : q.start])
+    if owner is not None:
+        words.append(owner)
+    if "-" in q.text:
+        after = _WORD.match(folded, q.end + 1) if folded[q.end : q.end + 1] == " " else None
+        if after is not None:
+            words.append(after.group())
+    if not words:
+        return None
+    keys = {
+        key
+        for key, fact in facts
+        if _comparable(fact, q)
+        and any(same_word(w, k) for w in words for k in key_words(key, company))
+    }
+    return keys.pop() if len(keys) == 1 else None
+
+
+def convertible(fact_unit: str, unit: str) -> bool:
+    """Whether a value in `unit` can state a fact in `fact_unit`: the same unit, or two
+    durations one converts to the other (minutes and hours; business days convert to none)."""
+    return fact_unit == unit or (fact_unit in _DURATIONS and unit in _DURATIONS)

@@ -39,7 +39,7 @@ from datetime import date
 from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.fact_items import is_listed, stated_things
-from guardrails.fact_keys import key_words, names, same_word
+from guardrails.fact_keys import holder, key_words, names, same_word
 from guardrails.grounding import (
     CaseGround,
     Mention,
@@ -338,20 +338,10 @@ def _unbound_cue(folded: str, q: Quantity) -> str | None:
     return None
 
 
-# The thing a quantity is a state of, named as the subject of "has"/"is" right before it: "tu
-# compra tiene solo 20 días", "your order is 12 days old", "o contrato tem 3 meses".
-_HOLDER = re.compile(
-    r"(?<!\w)([a-z]{4,})\s+(?:tiene|tenia|tem|tinha|has|had|is|was|es|era|fue|foi|esta|lleva|"
-    r"leva|cumple|cumpriu)(?:\s+(?:solo|only|just|apenas|ya|ja|already|about|around|almost|"
-    r"casi|quase|unos|unas|cerca de))?\s+$"
-)
-
-
 def _holder(folded: str, q: Quantity) -> str | None:
     """The word a quantity is stated as a state of ("compra" in "tu compra tiene 20 días"):
     a fact named by it is what the quantity speaks of, whatever its time cues."""
-    m = _HOLDER.search(folded[_clause_start(folded, q.start) : q.start])
-    return m.group(1) if m else None
+    return holder(folded[_clause_start(folded, q.start) : q.start])
 
 
 def _direction(key: str, fact: Quantity) -> str | None:
