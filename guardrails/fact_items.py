@@ -120,5 +120,12 @@ def stated_things(
 def is_listed(thing: str, items: Iterable[str]) -> bool:
     """Whether a named thing is one of the listed items (a word of it is a word of one):
     "phone number" is "phone", "emails" is "email"."""
-    words = _words(fold(thing))
-    return any(same_word(w, i) for w in words for item in items for i in _words(fold(item)))
+    words = _specific(_words(fold(thing)))
+    return any(
+        same_word(w, i) for w in words for item in items for i in _specific(_words(fold(item)))
+    )
+
+
+def _specific(words: list[str]) -> list[str]:
+    """The words that say which thing ("passport" of "passport number"), or all of them."""
+    return [w for w in words if w not in GENERIC] or words

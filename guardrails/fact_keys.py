@@ -107,6 +107,13 @@ _PERCENT_WORDS = frozenset({"pct", "percent", "percentage", "porcentaje", "porce
 
 
 @lru_cache(maxsize=4096)
+def unit_word(word: str) -> bool:
+    """Whether a folded word names a unit or a counted thing (minutos, parcelas, lines): in a
+    fact's name it says what the number counts, not what the fact is about."""
+    return len(quantities(f"2 {word}")) == 1
+
+
+@lru_cache(maxsize=4096)
 def key_unit(key: str) -> tuple[str, str | None] | None:
     """The unit (and currency) a plain number of this fact is in, read from the words of its
     name as the answer's own parser reads a unit after a number, the last word first (a suffix

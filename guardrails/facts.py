@@ -39,7 +39,7 @@ from datetime import date
 from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.fact_items import is_listed, stated_things
-from guardrails.fact_keys import holder, key_words, names, same_word
+from guardrails.fact_keys import holder, key_words, names, same_word, unit_word
 from guardrails.grounding import (
     CaseGround,
     Mention,
@@ -50,6 +50,7 @@ from guardrails.grounding import (
     index_policy,
     mentions,
     near,
+    near_mentions,
     negated_before,
     negation_for,
 )
@@ -236,7 +237,34 @@ def _key_concepts(key: str) -> set[str]:
 def _key_words(key: str, company: str) -> list[str]:
     """Words of a fact's name that say what it is about ("purchases_last_12_months" ->
     purchases); see `fact_keys.key_words`."""
-    return [w for w in key_words(key, company) if w not in _GENERIC_KEY_WORDS]
+    words = [w for w in key_words(key, company) if w not in _GENERIC_KEY_WORDS]
+    # (what it counts says nothing of which count it is, unless it is all the name says:
+    # parcelas_pagas is about paying; `lines: 25 lines` about lines)
+    return [w for w in words if not unit_word(w)] or words
+
+
+def _gap(a: tuple[int, int], b: Quantity) -> int:
+    return max(b.start - a[1], a[0] - b.end, 0)
+
+
+def _nearest(m: Mention, q: Quantity, others: list[Quantity]) -> bool:
+    """Whether no other quantity of the sentence is nearer to a mention than `q`."""
+    own = _gap((m.start, m.end), q)
+    return all(_gap((m.start, m.end), o) >= own for o in others)
+
+
+def _names_near(word: str, folded: str, q: Quantity, others: list[Quantity]) -> bool:
+    """Whether a word of a fact's name is said near a quantity (40 characters either side) and
+    no other quantity of the sentence is nearer to it: in "the 3-hour tarmac delay came after
+    a 20-minute queue" the delay is the 3 hours', not the 20 minutes'."""
+    for m in _WORD.finditer(folded, max(0, q.start - 40), q.end + 40):
+        found = m.group()
+        if not ((len(word) >= 5 and found.startswith(word)) or same_word(word, found)):
+            continue
+        own = _gap(m.span(), q)
+        if all(_gap(m.span(), o) >= own for o in others):
+            return True
+    return False
 
 
 def _names_word(word: str, folded: str) -> bool:
@@ -369,7 +397,9 @@ def _fits(key: str, fact: Quantity, cue: str | None) -> bool:
 def _same_subject(key: str, local: set[str]) -> bool:
     """The fact's name and the words around a quantity share a concept, and not only the kind
     of quantity: a fee for cancelling is not the fee for an unreturned router."""
-    named = _key_concepts(key)
+    # (not the concept of what it counts: parcelas_pagas is about paying, not installments)
+    rest = [w for w in fold(key).split("_") if not unit_word(w)]
+    named = concepts(" ".join(rest)) if rest else _key_concepts(key)
     shared = named & local
     if not shared:
         return False
@@ -491,12 +521,13 @@ def _quantity_key(
     # words around it ("refund of USD 98.99" -> refund_amount, "purchases of EUR 102,000" ->
     # purchases_last_12_months), or, when the words say it is about this conversation
     # ("16 days left"), the one fact of that unit.
-    window = fold(sent_text[max(0, q.start - 40) : q.end + 40])
+    others = [o for o in quantities(sent_text) if (o.start, o.end) != (q.start, q.end)]
+    own = {m.concept for m in near_mentions(found, q.start, q.end) if _nearest(m, q, others)}
     related = [
         (k, f)
         for k, f in comparable
-        if _same_subject(k, local)
-        or any(_names_word(w, window) for w in _key_words(k, case.company))
+        if _same_subject(k, own)
+        or any(_names_near(w, folded, q, others) for w in _key_words(k, case.company))
     ]
     if not related:
         if cue not in ("elapsed", "remaining", "state"):
