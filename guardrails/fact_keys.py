@@ -107,10 +107,11 @@ _PERCENT_WORDS = frozenset({"pct", "percent", "percentage", "porcentaje", "porce
 
 
 @lru_cache(maxsize=4096)
-def unit_word(word: str) -> bool:
-    """Whether a folded word names a unit or a counted thing (minutos, parcelas, lines): in a
-    fact's name it says what the number counts, not what the fact is about."""
-    return len(quantities(f"2 {word}")) == 1
+def word_unit(word: str) -> str | None:
+    """The unit a folded word names after a number (minutos: minute, parcelas:
+    count:installment), or None."""
+    found = quantities(f"2 {word}")
+    return found[0].unit if len(found) == 1 and found[0].end == len(word) + 2 else None
 
 
 @lru_cache(maxsize=4096)

@@ -39,7 +39,7 @@ from datetime import date
 from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.fact_items import is_listed, stated_things
-from guardrails.fact_keys import holder, key_words, names, same_word, unit_word
+from guardrails.fact_keys import holder, key_words, names, same_word, word_unit
 from guardrails.grounding import (
     CaseGround,
     Mention,
@@ -234,13 +234,13 @@ def _key_concepts(key: str) -> set[str]:
     return concepts(key.replace("_", " "))
 
 
-def _key_words(key: str, company: str) -> list[str]:
+def _key_words(key: str, company: str, unit: str | None = None) -> list[str]:
     """Words of a fact's name that say what it is about ("purchases_last_12_months" ->
-    purchases); see `fact_keys.key_words`."""
+    purchases); see `fact_keys.key_words`. The word naming the fact's own `unit` says what it
+    counts, not which count it is, unless it is all the name says: parcelas_pagas is about
+    paying, `lines: 25 lines` about lines."""
     words = [w for w in key_words(key, company) if w not in _GENERIC_KEY_WORDS]
-    # (what it counts says nothing of which count it is, unless it is all the name says:
-    # parcelas_pagas is about paying; `lines: 25 lines` about lines)
-    return [w for w in words if not unit_word(w)] or words
+    return [w for w in words if unit is None or word_unit(w) != unit] or words
 
 
 def _gap(a: tuple[int, int], b: Quantity) -> int:
@@ -394,11 +394,11 @@ def _fits(key: str, fact: Quantity, cue: str | None) -> bool:
     return direction is None or cue in _COMPATIBLE[direction]
 
 
-def _same_subject(key: str, local: set[str]) -> bool:
+def _same_subject(key: str, local: set[str], unit: str | None = None) -> bool:
     """The fact's name and the words around a quantity share a concept, and not only the kind
     of quantity: a fee for cancelling is not the fee for an unreturned router."""
-    # (not the concept of what it counts: parcelas_pagas is about paying, not installments)
-    rest = [w for w in fold(key).split("_") if not unit_word(w)]
+    # (not the concept of what it counts, its `unit`: parcelas_pagas is about paying)
+    rest = [w for w in fold(key).split("_") if unit is None or word_unit(w) != unit]
     named = concepts(" ".join(rest)) if rest else _key_concepts(key)
     shared = named & local
     if not shared:
@@ -526,8 +526,8 @@ def _quantity_key(
     related = [
         (k, f)
         for k, f in comparable
-        if _same_subject(k, own)
-        or any(_names_near(w, folded, q, others) for w in _key_words(k, case.company))
+        if _same_subject(k, own, f.unit)
+        or any(_names_near(w, folded, q, others) for w in _key_words(k, case.company, f.unit))
     ]
     if not related:
         if cue not in ("elapsed", "remaining", "state"):
