@@ -237,7 +237,7 @@ def _key_concepts(key: str) -> set[str]:
 def _key_words(key: str, company: str, unit: str | None = None) -> list[str]:
     """Words of a fact's name that say what it is about ("purchases_last_12_months" ->
     purchases); see `fact_keys.key_words`. The word naming the fact's own `unit` says what it
-    counts, not which count it is, unless it is all the name says: parcelas_pagas is about
+    counts, not which count it is, unless it is all the name says: cuotas_abonadas is about
     paying, `lines: 25 lines` about lines."""
     words = [w for w in key_words(key, company) if w not in _GENERIC_KEY_WORDS]
     return [w for w in words if unit is None or word_unit(w) != unit] or words
@@ -255,8 +255,8 @@ def _nearest(m: Mention, q: Quantity, others: list[Quantity]) -> bool:
 
 def _names_near(word: str, folded: str, q: Quantity, others: list[Quantity]) -> bool:
     """Whether a word of a fact's name is said near a quantity (40 characters either side) and
-    no other quantity of the sentence is nearer to it: in "the 3-hour tarmac delay came after
-    a 20-minute queue" the delay is the 3 hours', not the 20 minutes'."""
+    no other quantity of the sentence is nearer to it: in "the 2-hour boarding delay came after
+    a 15-minute queue" the delay is the 2 hours', not the 15 minutes'."""
     for m in _WORD.finditer(folded, max(0, q.start - 40), q.end + 40):
         found = m.group()
         if not ((len(word) >= 5 and found.startswith(word)) or same_word(word, found)):
@@ -397,7 +397,7 @@ def _fits(key: str, fact: Quantity, cue: str | None) -> bool:
 def _same_subject(key: str, local: set[str], unit: str | None = None) -> bool:
     """The fact's name and the words around a quantity share a concept, and not only the kind
     of quantity: a fee for cancelling is not the fee for an unreturned router."""
-    # (not the concept of what it counts, its `unit`: parcelas_pagas is about paying)
+    # (not the concept of what it counts, its `unit`: cuotas_abonadas is about paying)
     rest = [w for w in fold(key).split("_") if unit is None or word_unit(w) != unit]
     named = concepts(" ".join(rest)) if rest else _key_concepts(key)
     shared = named & local
