@@ -35,7 +35,9 @@ _AUX_TAIL = re.compile(
     r"sido|se|quedaron|quedo|estan|estaban|esta|foi|foram|ficaram|ficou|estao|estavam|"
     r"tem|teve|sido|also|tambien|tambem|all|todos|todas|not|no|nao|never|nunca))+\s*$"
 )
-_COORD = re.compile(r",|(?<!\w)(?:and|y|e|or|o|ou|as well as|along with|plus|ademas de)(?!\w)|&")
+_COORD = re.compile(
+    r",|(?<!\w)(?:and|y|e|or|o|ou|nor|ni|nem|as well as|along with|plus|ademas de)(?![\w-])|&"
+)
 # Words around a named thing that name none: determiners, possessives, quantifiers.
 _FILLER = frozenset(
     {
@@ -76,11 +78,14 @@ def _words(part: str) -> list[str]:
 
 
 def stated_things(
-    folded: str, verb_start: int, language: str | None, denied: bool = False
+    folded: str, verb: tuple[int, int], language: str | None, denied: bool = False
 ) -> list[Thing] | None:
-    """The things the subject before an exposure verb at `verb_start` names, or None when the
-    verb is asked about or conditional, or its subject is no list of things. A negated verb
-    ("were not exposed") names none, unless `denied` asks for what it denies."""
+    """The things an exposure verb at folded[verb[0]:verb[1]] states as exposed: its subject
+    before it ("X and Y were exposed") or, when the verb opens its clause, what follows it
+    ("se filtraron X y Y", "foram expostos X e Y"). None when the verb is asked about or
+    conditional, or names no list of things. A negated verb ("were not exposed") names none,
+    unless `denied` asks for what it denies."""
+    verb_start, verb_end = verb
     if not denied and negated_before(folded, verb_start, language, 4):
         return None
     opening = max((m.end() for m in _SUBJECT_START.finditer(folded, 0, verb_start)), default=0)
@@ -90,30 +95,43 @@ def stated_things(
     if question.search(f"{lead_in} {before}"):
         return None
     aux = _AUX_TAIL.search(before)
-    if aux is None or aux.start() == 0:
+    if aux is not None and not before[: aux.start()].strip():
+        # the verb opens its clause after its auxiliary ("foram expostos", "se filtraron";
+        # "affected customers" is an adjective): what follows it, to the end of the clause
+        stop = _SUBJECT_START.search(folded, verb_end)
+        return _things(folded, verb_end, stop.start() if stop else len(folded), last=False)
+    if aux is None:
         return None  # only a passive with its subject first: "X and Y were exposed"
     subject_end = opening + aux.start()
     first = folded[opening:subject_end].split()[:1]
     if not first or _PREPOSITION.match(first[0]):
         return None  # "for those customers, ...", "en el incidente ..."
+    return _things(folded, opening, subject_end, last=True)
+
+
+def _things(folded: str, start: int, end: int, last: bool) -> list[Thing] | None:
+    """The coordinated things of folded[start:end], or None when it is no list of things. With
+    `last`, the part next to the verb (the last one) must name something: in "para quem foi
+    afetado, ficaram expostos" nothing is the verb's subject."""
+    parts = _COORD.split(folded[start:end])
+    if not _words(parts[-1 if last else 0]):
+        return None
     things: list[Thing] = []
-    at = opening
-    parts = _COORD.split(folded[opening:subject_end])
-    if not _words(parts[-1]):
-        return None  # "para quem foi afetado, ficaram expostos": no subject next to the verb
+    at = start
     for part in parts:
         words = _words(part)
         if (
             len(words) > MAX_THING_WORDS
             or any(w.endswith(("ly", "mente")) for w in words)
             or _AUX_TAIL.search(part)
+            or any(_AUX_TAIL.match(f" {w}") for w in words)
         ):
             return None  # a clause or an adverb, not a list of things
-        start = folded.find(part, at)
-        at = start + len(part)
+        found = folded.find(part, at)
+        at = found + len(part)
         if words and not all(_GENERAL.match(w) or w in GENERIC for w in words):
             lead = len(part) - len(part.lstrip())
-            things.append(Thing(part.strip(), start + lead, start + lead + len(part.strip())))
+            things.append(Thing(part.strip(), found + lead, found + lead + len(part.strip())))
     return things
 
 

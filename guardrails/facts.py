@@ -646,7 +646,7 @@ def _new_item_findings(
     known = _affected_items(case)
     findings: list[Finding] = []
     for verb in _AFFECTED.finditer(folded):
-        things = stated_things(folded, verb.start(), case.language)
+        things = stated_things(folded, verb.span(), case.language)
         if not things:
             continue
         # Another thing in the same list as a listed one, or, said with the fact's own verb
@@ -678,7 +678,7 @@ def _in_exposed_subject(folded: str, at: int, language: str) -> bool:
     """Whether position `at` is inside a thing an exposure verb of the sentence states as
     exposed (or denies was)."""
     for verb in _AFFECTED.finditer(folded):
-        things = stated_things(folded, verb.start(), language, denied=True) or []
+        things = stated_things(folded, verb.span(), language, denied=True) or []
         if any(t.start <= at < t.end for t in things):
             return True
     return False

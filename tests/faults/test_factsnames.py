@@ -79,6 +79,13 @@ EXAMPLES = [
      "passport number", "Your seat preference and birth date were breached."),
     ("en", BREACHED, "Your birth date was not breached.", "birth date",
      "Your birth date was breached, and so was your seat preference."),
+    # the same in Spanish and Portuguese, with the verb first
+    ("es", {"campos_expuestos_reserva": ["teléfono", "correo"]},
+     "Se expusieron tu teléfono, tu correo y tu pasaporte.", "tu pasaporte",
+     "Se expusieron tu teléfono y tu correo, pero no tu pasaporte."),
+    ("pt", {"itens_vazados": ["telefone", "e-mail"]},
+     "Foram vazados seu telefone, seu e-mail e seu passaporte.", "seu passaporte",
+     "Foram vazados seu telefone e seu e-mail; o passaporte não foi vazado."),
     # a count whose unit is read from the key ("parcelas")
     ("pt", INSTALMENTS, "Vamos reembolsar as 4 parcelas que você pagou.", "4 parcelas",
      "Vamos reembolsar as 3 parcelas que você pagou."),
