@@ -145,7 +145,7 @@ def test_a_keys_words_and_unit_are_read_from_the_name_alone() -> None:
     assert key_words("dias_desde_siniestro") == ("siniestro",)
     assert key_words("f1") == ()
     assert key_unit("tarmac_delay_minutes") == ("minute", None)
-    assert key_unit("cuotas_abonadas") == ("count:installment", None)
+    assert key_unit("parcelas_quitadas") == ("count:installment", None)
     assert key_unit("reembolso_brl") == ("money", "BRL")
     assert key_unit("recargo_pct") == ("percent", None)
     assert key_unit("boardings_in_48h") is None  # a qualifier glued to a number is no unit
