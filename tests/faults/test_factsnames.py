@@ -203,3 +203,22 @@ def test_an_opaque_fact_name_never_creates_a_contradiction(
         for span, source in _contradictions(text, _case(language, {opaque: fact_value}))
     }
     assert renamed <= named
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    key=st.text(min_size=1, max_size=60),
+    value=_VALUES,
+    text=st.text(max_size=200),
+)
+def test_any_fact_name_and_answer_are_checked_without_error(
+    key: str, value: object, text: str
+) -> None:
+    """Names in any script, with digits, symbols or camelCase, never break the check, and a
+    finding always points at text of the answer."""
+    case = _case("es", {key: value})
+    answer = f"Tu {key} tiene 20 días y fue expuesto. {text}"
+    for finding in _found(answer, case):
+        span = finding.evidence.span
+        if span is not None:
+            assert answer[span.start : span.end] == span.text
