@@ -7,7 +7,9 @@ Codes:
   USD 89.99 stated as USD 98.99, "16 days left" when 6 are left, "left in 2023" when the facts
   date it 2025-10-31), or says that something the facts list as not exposed / not affected was
   exposed or affected, or the other way round ("phone numbers were not exposed" when they
-  were; "clientes do Brasil foram afetados" against `brazil_affected: false`).
+  were; "clientes do Brasil foram afetados" against `brazil_affected: false`; "your card
+  details were exposed" against `payment_card_exposed: false`), or names as exposed a thing
+  the list of what was exposed does not hold (see `fact_exposure`).
 - `facts.missing` (major): a fact the case requires (`expect.required_facts`) is absent: its
   value is not stated in any form (amounts and durations are compared by value and unit,
   so "EUR 45.60" matches "45,60 EUR"; dates match in ISO or written form in en/es/pt).
@@ -15,11 +17,17 @@ Codes:
 A quantity is only claimed when it is about this conversation's facts; the policy book governs
 the rest, and the `policy` guardrail judges it, so one wrong number is one finding:
 
-- it is compared with the facts of the same unit whose name shares a concept or a word with the
-  words around it ("refund of USD 98.99" -> refund_amount; a fee for cancelling is not the fee
-  for an unreturned router), or, when a cue attached to it says it is about this conversation
-  ("hace 7 días", "6 days left", "vence en 4 días", "lasted 2 hours"), with the one fact of its
-  unit (of the time elapsed or remaining, as the cue says);
+- facts are named as the company likes, in en/es/pt: a plain number's unit is read from its
+  name's words (`outage_minutes`, `cuotas_pagadas`, `refund_eur`, `discount_pct`), and a value
+  of another unit of the same dimension is converted ("the 1-hour outage" against 240 minutes);
+  there is no table of known names (see `fact_keys`);
+- it is compared with the facts of the same unit whose name shares a concept or a word (by its
+  Snowball stem) with the words around it, unless another quantity of the sentence is nearer
+  to them ("refund of USD 98.99" -> refund_amount; "tu compra tiene 20 días" ->
+  dias_desde_compra; a fee for cancelling is not the fee for an unreturned router), or, when
+  a cue attached to it says it is about this conversation ("hace 7 días", "6 days left",
+  "vence en 4 días", "lasted 2 hours"), with the one fact of its unit (of the time elapsed or
+  remaining, as the cue says);
 - without such a cue, a value the policy states, or one about a subject the policy has a rule
   on, is the policy's; so is a fee or price when the fact is not one, a value offered or added
   ("an extra 12% discount", "ampliar su plazo a 45 días"), a bound or threshold ("up to 10
@@ -36,8 +44,10 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import date
 
-from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
+from evals.records import Case, Evidence, FactValue, Finding, PolicyBook
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
+from guardrails.fact_exposure import contradiction, exposure_findings
+from guardrails.fact_keys import holder, key_words, names, same_word, word_unit
 from guardrails.grounding import (
     CaseGround,
     Mention,
@@ -48,8 +58,7 @@ from guardrails.grounding import (
     index_policy,
     mentions,
     near,
-    negated_before,
-    negation_for,
+    near_mentions,
 )
 from guardrails.lexicon import BENEFITS, concepts
 from guardrails.policy import RELATED, book_tables, policy_relation
@@ -159,18 +168,6 @@ _GENERIC_KEY_WORDS = frozenset(
     {"amount", "total", "current", "number", "count", "value", "since", "before", "after",
      "until", "business", "hours", "minutes", "months", "weeks", "years", "date", "days"}
 )  # fmt: skip
-# Keys whose list names what was NOT affected: stating one of them as affected contradicts.
-_NOT_KEY = re.compile(r"(^|_)(not|no|non|sin|nao)_|_not$|unaffected|not_exposed|safe")
-# Where the list an item belongs to ends: "names were exposed; passwords were not", "names
-# were exposed, but passwords were not".
-_LIST_BREAK = re.compile(r"[;:.!?]|(?<!\w)(but|pero|mas|however|though|aunque|embora|porem)(?!\w)")
-# Keys holding lists (or yes/no flags) of what an incident did or did not touch.
-_LIST_OF_AFFECTED = re.compile(r"expos|affect|leak|breach|compromis|involv|stolen|accessed")
-_AFFECTED = re.compile(
-    r"(?<!\w)(expos\w*|expus\w*|expuest\w*|expost\w*|leak\w*|filtr\w*|vaza\w*|"
-    r"compromet\w*|affect\w*|afect\w*|afet\w*|accessed|acced\w*|acessad\w*|robad\w*|"
-    r"stolen|roubad\w*|involved|involucrad\w*|envolvid\w*|incluid\w*|included|breached)(?!\w)"
-)
 
 
 def _iso(value: str) -> tuple[int, int, int] | None:
@@ -231,30 +228,50 @@ def _key_concepts(key: str) -> set[str]:
     return concepts(key.replace("_", " "))
 
 
-def _key_words(key: str, company: str) -> list[str]:
+def _key_words(key: str, company: str, unit: str | None = None) -> list[str]:
     """Words of a fact's name that say what it is about ("purchases_last_12_months" ->
-    purchases); the company's own name is about every conversation, so it is left out."""
-    return [
-        w
-        for w in fold(key).split("_")
-        if len(w) >= 5 and w not in _GENERIC_KEY_WORDS and w != fold(company)
-    ]
+    purchases); see `fact_keys.key_words`. The word naming the fact's own `unit` says what it
+    counts, not which count it is, unless it is all the name says: cuotas_abonadas is about
+    paying, `lines: 25 lines` about lines."""
+    words = [w for w in key_words(key, company) if w not in _GENERIC_KEY_WORDS]
+    return [w for w in words if unit is None or word_unit(w) != unit] or words
+
+
+def _gap(a: tuple[int, int], b: Quantity) -> int:
+    return max(b.start - a[1], a[0] - b.end, 0)
+
+
+def _nearest(m: Mention, q: Quantity, others: list[Quantity]) -> bool:
+    """Whether no other quantity of the sentence is nearer to a mention than `q`."""
+    own = _gap((m.start, m.end), q)
+    return all(_gap((m.start, m.end), o) >= own for o in others)
+
+
+def _names_near(word: str, folded: str, q: Quantity, others: list[Quantity]) -> bool:
+    """Whether a word of a fact's name is said near a quantity (40 characters either side) and
+    no other quantity of the sentence is nearer to it: in "the 2-hour boarding delay came after
+    a 15-minute queue" the delay is the 2 hours', not the 15 minutes'."""
+    for m in _WORD.finditer(folded, max(0, q.start - 40), q.end + 40):
+        found = m.group()
+        if not ((len(word) >= 5 and found.startswith(word)) or same_word(word, found)):
+            continue
+        own = _gap(m.span(), q)
+        if all(_gap(m.span(), o) >= own for o in others):
+            return True
+    return False
 
 
 def _names_word(word: str, folded: str) -> bool:
-    """Whether a folded text has a word starting with `word` (purchases, purchased)."""
-    return re.search(r"(?<!\w)" + re.escape(word), folded) is not None
+    """Whether a folded text has `word` in some form: a word starting with it (purchases,
+    purchased) or one of the same stem in en/es/pt (compra, compras; reembolso, reembolsamos)."""
+    if len(word) >= 5 and re.search(r"(?<!\w)" + re.escape(word), folded) is not None:
+        return True
+    return names(word, folded)
 
 
 def _close(a: str, b: str) -> bool:
     """At most one substitution apart (brazil / brasil)."""
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
-
-
-def _names_fuzzy(word: str, folded: str) -> bool:
-    """Whether a folded text has a word whose start is `word` or one letter off it, so a name
-    in a fact's key matches its spelling in es/pt ("brazil": Brasil, brasileños)."""
-    return any(len(w) >= len(word) and _close(w[: len(word)], word) for w in _WORD.findall(folded))
 
 
 @per_text()
@@ -337,6 +354,12 @@ def _unbound_cue(folded: str, q: Quantity) -> str | None:
     return None
 
 
+def _holder(folded: str, q: Quantity) -> str | None:
+    """The word a quantity is stated as a state of ("compra" in "tu compra tiene 20 días"):
+    a fact named by it is what the quantity speaks of, whatever its time cues."""
+    return holder(folded[_clause_start(folded, q.start) : q.start])
+
+
 def _direction(key: str, fact: Quantity) -> str | None:
     """Whether a duration fact is measured since a past event or up to a coming one."""
     if fact.kind != "duration":
@@ -359,10 +382,12 @@ def _fits(key: str, fact: Quantity, cue: str | None) -> bool:
     return direction is None or cue in _COMPATIBLE[direction]
 
 
-def _same_subject(key: str, local: set[str]) -> bool:
+def _same_subject(key: str, local: set[str], unit: str | None = None) -> bool:
     """The fact's name and the words around a quantity share a concept, and not only the kind
     of quantity: a fee for cancelling is not the fee for an unreturned router."""
-    named = _key_concepts(key)
+    # (not the concept of what it counts, its `unit`: cuotas_abonadas is about paying)
+    rest = [w for w in fold(key).split("_") if unit is None or word_unit(w) != unit]
+    named = concepts(" ".join(rest)) if rest else _key_concepts(key)
     shared = named & local
     if not shared:
         return False
@@ -372,27 +397,10 @@ def _same_subject(key: str, local: set[str]) -> bool:
     return not (own and other)
 
 
-def _contradiction(
-    text: str, start: int, end: int, key: str, value: FactValue, message: str
-) -> Finding:
-    """A critical finding: text[start:end] contradicts the case fact `key`."""
-    return Finding(
-        guardrail=GUARDRAIL,
-        code="facts.contradiction",
-        severity="critical",
-        message=message,
-        evidence=Evidence(
-            span=Span(start=start, end=end, text=text[start:end]),
-            checked_against=f"{key}: {value}",
-            source=f"facts.{key}",
-        ),
-    )
-
-
 def _fact_finding(case: Case, text: str, start: int, end: int, key: str, what: str) -> Finding:
     value = case.facts[key]
     message = f"The answer states {what}, but the case facts say {value} ({key.replace('_', ' ')})."
-    return _contradiction(text, start, end, key, value, message)
+    return contradiction(text, start, end, key, value, message)
 
 
 # A condition opening the clause: what follows is what would happen, not what did.
@@ -473,17 +481,24 @@ def _quantity_key(
             for k, f in comparable
             if any(_similar(w, n) for w in fold(k).split("_") for n in per)
         ]
-    comparable = [(k, f) for k, f in comparable if _fits(k, f, cue)]
+    holder = _holder(folded, q)
+    comparable = [
+        (k, f)
+        for k, f in comparable
+        if _fits(k, f, cue)
+        or (holder is not None and any(same_word(w, holder) for w in _key_words(k, case.company)))
+    ]
     # The fact this quantity speaks of: one whose name shares a concept or a word with the
     # words around it ("refund of USD 98.99" -> refund_amount, "purchases of EUR 102,000" ->
     # purchases_last_12_months), or, when the words say it is about this conversation
     # ("16 days left"), the one fact of that unit.
-    window = fold(sent_text[max(0, q.start - 40) : q.end + 40])
+    others = [o for o in quantities(sent_text) if (o.start, o.end) != (q.start, q.end)]
+    own = {m.concept for m in near_mentions(found, q.start, q.end) if _nearest(m, q, others)}
     related = [
         (k, f)
         for k, f in comparable
-        if _same_subject(k, local)
-        or any(_names_word(w, window) for w in _key_words(k, case.company))
+        if _same_subject(k, own, f.unit)
+        or any(_names_near(w, folded, q, others) for w in _key_words(k, case.company, f.unit))
     ]
     if not related:
         if cue not in ("elapsed", "remaining", "state"):
@@ -513,100 +528,6 @@ def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[F
                 start, end = sent.start + q.start, sent.start + q.end
                 findings.append(_fact_finding(case, text, start, end, key, q.text))
     return findings
-
-
-def _said_not(folded: str, start: int, end: int, language: str, exposed: bool) -> bool:
-    """Whether a sentence says the item at folded[start:end] was NOT exposed/affected:
-    "no se expusieron las contraseñas", "las contraseñas no se vieron afectadas", and, for an
-    item listed in the subject of a denial, "phone numbers, card numbers and passwords were not
-    exposed". A negation after an item that is itself stated as exposed ("names were exposed;
-    passwords were not") opens the list of what was not touched, so it does not count."""
-    negation = negation_for(language)
-    if negated_before(folded, start, language, 4 if exposed else None):
-        return True
-    after = folded[end:]
-    if not exposed:
-        return bool(negation.search(after[:40]))
-    opening = max((m.end() for m in _LIST_BREAK.finditer(folded) if m.end() <= start), default=0)
-    if _AFFECTED.search(folded[opening:start]):
-        return False  # "ficaram expostos nomes, e-mails e telefones, e não houve ..."
-    stop = _LIST_BREAK.search(after)
-    after = after[: stop.start()] if stop else after
-    denial = negation.search(after)
-    if denial is None or denial.start() > 60 or _AFFECTED.search(after[: denial.start()]):
-        return False
-    return bool(_AFFECTED.search(" ".join(after[denial.end() :].split()[:3])))
-
-
-def _exposure_findings(case: Case, text: str) -> list[Finding]:
-    """What the facts list as (not) exposed/affected, stated the other way round."""
-    findings: list[Finding] = []
-    for sent in sentences(text):
-        folded = fold(sent.text)
-        if not _AFFECTED.search(folded):
-            continue
-        for key, value in case.facts.items():
-            if not _LIST_OF_AFFECTED.search(key):
-                continue
-            if isinstance(value, bool):
-                findings.extend(_flag_findings(case, text, sent.start, folded, key, value))
-                continue
-            if not isinstance(value, list):
-                continue
-            listed_as_not = bool(_NOT_KEY.search(key))
-            for item in value:
-                item_folded = fold(str(item)).strip()
-                if not item_folded:
-                    continue
-                for m in re.finditer(r"(?<!\w)" + re.escape(item_folded) + r"(?!\w)", folded):
-                    said_not = _said_not(
-                        folded, m.start(), m.end(), case.language, not listed_as_not
-                    )
-                    if said_not == listed_as_not:
-                        continue  # stated as the facts say
-                    start, end = sent.start + m.start(), sent.start + m.end()
-                    stated = "not affected" if said_not else "affected"
-                    findings.append(_exposure_finding(text, start, end, key, value, stated))
-    return findings
-
-
-def _exposure_finding(
-    text: str, start: int, end: int, key: str, value: FactValue, stated: str
-) -> Finding:
-    message = (
-        f"The answer says {text[start:end]} were {stated}, but the case facts say otherwise "
-        f"({key})."
-    )
-    return _contradiction(text, start, end, key, value, message)
-
-
-def _flag_findings(
-    case: Case, text: str, offset: int, folded: str, key: str, value: bool
-) -> list[Finding]:
-    """A yes/no fact on what an incident touched ("brazil_affected: false"): the answer names
-    its subject in any of the three languages (Brazil, Brasil, brasileños) as affected when it
-    was not, or as not affected when it was."""
-    subject = [
-        w
-        for w in fold(key).split("_")
-        if len(w) >= 4 and not _LIST_OF_AFFECTED.search(w) and w not in _STOP
-    ]
-    if not subject or not all(_names_fuzzy(w, folded) for w in subject):
-        return []
-    first = subject[0]
-    hit = next(
-        m
-        for m in _WORD.finditer(folded)
-        if len(m.group()) >= len(first) and _close(m.group()[: len(first)], first)
-    )
-    said_not = negated_before(folded, hit.start(), case.language) or bool(
-        negation_for(case.language).search(folded[hit.end() : hit.end() + 40])
-    )
-    if said_not != value:
-        return []  # stated as the facts say
-    start, end = offset + hit.start(), offset + hit.end()
-    stated = "not affected" if said_not else "affected"
-    return [_exposure_finding(text, start, end, key, value, stated)]
 
 
 _YEAR = re.compile(
@@ -684,7 +605,7 @@ def _date_findings(case: Case, text: str) -> list[Finding]:
 def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
     return (
         _quantity_findings(case, text, book)
-        + _exposure_findings(case, text)
+        + exposure_findings(case, text)
         + _date_findings(case, text)
     )
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
+from guardrails.fact_keys import key_unit
 from guardrails.lexicon import concept_spans
 from guardrails.text import (
     Quantity,
@@ -519,7 +520,10 @@ def fact_quantities(key: str, value: FactValue) -> list[Quantity]:
                     out.append(Quantity(float(item), unit, 0, 0, str(item)))
                     break
             else:
-                out.append(Quantity(float(item), "number", 0, 0, str(item)))
+                # any other unit its name's words give: installments_paid, refund_eur, *_pct
+                unit_of = key_unit(key)
+                unit, currency = unit_of if unit_of is not None else ("number", None)
+                out.append(Quantity(float(item), unit, 0, 0, str(item), currency))
         else:
             out.extend(quantities(str(item)))
     return out

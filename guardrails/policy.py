@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from evals.records import Case, Finding, PolicyBook, Span
 from guardrails.claims import claim_findings, refund_promised
 from guardrails.deadlines import date_findings
+from guardrails.fact_keys import convertible, stated_of
 from guardrails.faster import faster_findings
 from guardrails.grounding import (
     CaseGround,
@@ -771,7 +772,14 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 # fibra la zona durante 3 horas").
                 own = sent.text[left : q.start]
                 past = bool(_PAST_TENSE.search(own)) and not _PAST_EXCEPTIONS.search(fold(own))
-                about_case = q.unit in fact_units and (bool(_CASE_CUE.search(fold(clause))) or past)
+                # (a fact in minutes is stated in hours as well: "the outage lasted 1 hour")
+                about_case = any(convertible(u, q.unit) for u in fact_units) and (
+                    bool(_CASE_CUE.search(fold(clause))) or past
+                )
+                # "tu compra tiene solo 20 días", "the 1-hour outage": a value stated of a
+                # thing a fact of the case names (dias_desde_compra, outage_minutes)
+                named = stated_of(ground.facts, sent.text, q, case.company)
+                about_case = about_case or named is not None
                 # How many times something happened in this conversation is no rule, fact or
                 # not: "lamento que haya tenido que contactarnos tres veces".
                 if q.unit.startswith("count:") and _PERFECT.search(fold(own)):

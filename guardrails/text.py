@@ -329,7 +329,7 @@ _QUANTITY = re.compile(
     (?P<cur1>(?<![\w$€£])(?:{_CUR_ALTS}))?\s?
     (?P<num>(?<![\w.,])(?:{_DIGITS}|(?:{_WORD_ALTS})(?=\s)(?!\s+(?:{_CUR_ALTS})(?![a-z]))))
     (?:\s?(?:-|–|to|a|al|e|y|and|ou|or|o)\s?(?P<num2>{_DIGITS}))?
-    (?P<tail>\s{{0,4}}(?:(?P<cur2>(?:{_CUR_ALTS}))(?![a-z])
+    (?P<tail>(?:\s{{0,4}}|-(?=[a-z]))(?:(?P<cur2>(?:{_CUR_ALTS}))(?![a-z])
                 |(?:(?:more|extra|additional|further|full|calendar|mas|mais|adicionales|
                     adicionais|extra|completos|seguidos|consecutive|consecutivos)\s)?
                  (?P<unit>(?:{_UNIT_RE}))(?![a-z])))?
