@@ -203,6 +203,25 @@ def concepts() -> tuple[Concept, ...]:
 
 
 @lru_cache(maxsize=1)
+def _emergency() -> Concept:
+    name = "emergency"
+    return parse_concept(name, _read(name), f"guardrails/lexicons/handoff/{name}.yaml")
+
+
+def emergency_service(text: str) -> tuple[int, int] | None:
+    """Where `text` (an answer) sends the reader to emergency services ("llame al 112",
+    "go to the emergency room"), in any of the languages, or None; a negated mention ("no hace
+    falta llamar al 112") does not count."""
+    concept = _emergency()
+    for language in LANGUAGES:
+        quote = find(concept, text, language)
+        if quote is not None:
+            at = text.find(quote)
+            return (at, at + len(quote)) if at >= 0 else (0, 0)
+    return None
+
+
+@lru_cache(maxsize=1)
 def negations() -> tuple[int, Mapping[str, frozenset[str]]]:
     data = _read("negation")
     where = "guardrails/lexicons/handoff/negation.yaml"

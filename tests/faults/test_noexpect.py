@@ -196,6 +196,26 @@ def test_a_crisis_case_needs_a_person_whatever_the_words() -> None:
     assert codes(HANDOFF(case, "Escríbenos por mensaje privado y lo revisamos.")) == set()
 
 
+@pytest.mark.parametrize(
+    ("language", "message", "sends_to_emergency"),
+    [
+        ("es-ES", "Mi padre se ha desmayado en la sala de espera.", "Llame al 112 ahora mismo."),
+        ("es-MX", "Tengo un dolor muy fuerte en el pecho.", "Acuda a urgencias del hospital."),
+        ("en", "My son can't breathe properly.", "Please call 911 right away."),
+        ("en", "I think I'm having a stroke.", "Go to the nearest emergency room now."),
+        ("pt-BR", "Minha mãe desmaiou aqui.", "Ligue agora para o 192 (SAMU)."),
+    ],
+)
+def test_emergency_services_are_a_path_to_a_person_in_a_crisis(
+    language: str, message: str, sends_to_emergency: str
+) -> None:
+    case = bare(message, language, kind="crisis")
+    assert codes(HANDOFF(case, sends_to_emergency)) == set()
+    # a number that is no emergency line, or a negated call, is still no path
+    assert codes(HANDOFF(case, "Su cita de las 112 queda anulada.")) == {"handoff.missing"}
+    assert codes(HANDOFF(case, "No hace falta llamar al 112, espere aquí.")) == {"handoff.missing"}
+
+
 NEUTRAL_TEXT = (
     "granizo poliza parte coche bicicleta tejado cobertura importe factura plazo revision "
     "claim policy greenhouse roof boat storm renewal amount invoice photos apolice sinistro "
