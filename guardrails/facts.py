@@ -511,7 +511,19 @@ def _quantity_key(
     keys = list(dict.fromkeys(k for k, _ in related))
     if not keys or (len(keys) > 1 and not any(_same_subject(k, local) for k in keys)):
         return None  # two facts it may be about, and nothing says which
+    if q.value in _key_numbers(keys[0]):
+        # "tu segunda ausencia en 12 meses" against ausencias_ultimos_12_meses: 2 restates the
+        # window the fact's name gives, not its value.
+        return None
     return keys[0]
+
+
+_KEY_NUMBER = re.compile(r"\d+(?:[.]\d+)?")
+
+
+def _key_numbers(key: str) -> set[float]:
+    """The numbers written in a fact's name (`no_shows_last_12_months`: 12)."""
+    return {float(n) for n in _KEY_NUMBER.findall(key)}
 
 
 def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:

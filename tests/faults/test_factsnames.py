@@ -114,6 +114,9 @@ def test_a_fact_under_a_name_never_seen_is_caught_and_its_paraphrase_passes(
         ("en", SCAN, "We scanned your boarding pass at the gate."),
         # another list, in another language than the answer, invents nothing
         ("en", {"campos_vulnerados": ["preferencia de asiento"]}, "Names were breached."),
+        # a number the fact's name carries is its window, not its value
+        ("es", {"retrasos_ultimos_12_meses": 2}, "Es tu segundo retraso en los últimos 12 meses."),
+        ("en", {"late_returns_past_30_days": 1}, "This is your first late return in 30 days."),
     ],
 )
 def test_a_number_or_a_word_whose_subject_is_not_the_facts_is_not_compared(
