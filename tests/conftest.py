@@ -1,8 +1,25 @@
-"""pytest configuration: live-provider tests are opt-in."""
+"""pytest configuration: live-provider tests are opt-in; one headless Chromium per module for
+the HTML report's browser tests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
+
+# Debian's Chromium (scripts/install installs it): playwright's own browser download needs a
+# network CI does not have. The flags keep it from reaching for the network at all.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -18,3 +35,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "live" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium driven by playwright, shared by one module's tests."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/install (it installs Debian's chromium), "
+            "the HTML report's browser tests need it"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: run scripts/install (dev extra)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

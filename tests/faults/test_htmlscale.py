@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,15 +24,6 @@ from reports.html import render_html, write_html
 from reports.html_answers import decode
 from reports.verdict import Totals, judge, verdict
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FABRICATED = "Tu reembolso de EUR 10.00 llegará en 10 días hábiles y te regalamos un cupón de 20 €."
 GOOD = "Tu reembolso de EUR 10.00 llegará en 10 días hábiles."
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
@@ -233,20 +223,6 @@ def test_at_50000_answers_the_file_stays_small_and_carries_every_answer(
     ]
     last = data["answers"][-1]
     assert last["sample"] == SCALE - 1 and last["pieces"][-1] == [XSS, "minor", [0]]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_at_50000_answers_paging_and_filters_reach_a_late_answer_and_xss_stays_text(

@@ -7,7 +7,6 @@ import html
 import itertools
 import string
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -31,17 +30,6 @@ from evals.records import (
 from evals.scorecard import Scorecard, build_scorecard
 from reports.html import SCRIPT, Mark, highlight, locate, render_html, script_hash, write_html
 from reports.html_answers import decode
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 INJECTED_SCRIPT = "<script>window.__pwned=1</script>"
 INJECTED_IMG = '<img src=x onerror="window.__pwned=2">'
@@ -391,25 +379,6 @@ def test_spans_whose_offsets_miss_fall_back_to_their_text_or_to_nothing() -> Non
 
 
 # --- in a real browser ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run scripts/install (it installs Debian's chromium), "
-            "the HTML report's browser tests need it"
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: run scripts/install (dev extra)")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_in_a_browser_injected_markup_stays_text_and_filters_work(
