@@ -37,6 +37,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _ci_unset() -> Iterator[None]:
+    """CI runs this suite with CI=true, which makes `evals run` replay-only by default. A test
+    that wants that sets it itself (env={"CI": "true"}); every other test and fixture, and every
+    process they start, must behave the same in CI as on a laptop."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("CI", raising=False)
+        yield
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """A headless Chromium driven by playwright, shared by one module's tests."""
