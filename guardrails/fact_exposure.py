@@ -55,7 +55,7 @@ def contradiction(
 
 def _said_not(folded: str, start: int, end: int, language: str, exposed: bool) -> bool:
     """Whether a sentence says the item at folded[start:end] was NOT exposed/affected:
-    "no se expusieron las contraseñas", "las contraseñas no se vieron afectadas", and, for an
+    "no se expusieron las contraseñas", "las claves no resultaron afectadas", and, for an
     item listed in the subject of a denial, "phone numbers, card numbers and passwords were not
     exposed". A negation after an item that is itself stated as exposed ("names were exposed;
     passwords were not") opens the list of what was not touched, so it does not count."""

@@ -2,11 +2,11 @@
 
 A case that says nothing about handoff (no `expect`, as in production transcripts, or
 `expect.handoff` unset) still needs a path to a person when the customer asks for one ("quiero
-hablar con una persona", "let me talk to a supervisor", "quero falar com um atendente") or is
+que me atienda un humano", "can I speak to a real person", "posso falar com alguém?") or is
 in a situation no bot should handle alone: a bereavement, a serious illness, a data leak or a
 hacked account, a legal threat or a complaint to a regulator, a vulnerable customer, a
-customer nobody has answered ("nadie me responde", "still no reply"); and whenever the case
-is a crisis (`kind: crisis`).
+customer nobody has answered ("llevo días sin que nadie conteste", "no one ever got back to
+me"); and whenever the case is a crisis (`kind: crisis`).
 
 The words are data, one YAML file per concept under `guardrails/lexicons/handoff/` (their
 README describes the format): patterns of words in order, with slots shared between patterns,
