@@ -546,18 +546,18 @@ VALUES = [
 TOKENS = [b"acme", b"medium", b"chat", b"es", b"support", b"refund_status", b"fake", b"1", b"c1"]
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
-    name = draw(st.sampled_from(sorted(SEEDS)))
-    data = bytearray(SEEDS[name].encode("utf-8"))
+def _mutate(draw: st.DrawFn, data: bytearray, tokens: list[bytes]) -> bytes:
+    """`data` after 1-4 random edits: an insertion, a deletion, a flipped byte, a hostile
+    snippet, or one of `tokens` replaced whole by a hostile value."""
     for _ in range(draw(st.integers(min_value=1, max_value=4))):
         at = draw(st.integers(min_value=0, max_value=len(data)))
         action = draw(st.sampled_from(["insert", "delete", "flip", "hostile", "value"]))
-        token = draw(st.sampled_from(TOKENS))
-        if action == "value" and token in data:
+        if action == "value":
+            token = draw(st.sampled_from(tokens))
             found = data.find(token, at)
             start = found if found >= 0 else data.find(token)
-            data[start : start + len(token)] = draw(st.sampled_from(VALUES))
+            if start >= 0:
+                data[start : start + len(token)] = draw(st.sampled_from(VALUES))
         elif action == "delete":
             del data[at : at + draw(st.integers(min_value=1, max_value=40))]
         elif action == "flip" and at < len(data):
@@ -566,7 +566,13 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
             data[at:at] = draw(st.sampled_from(HOSTILE))
         else:
             data[at:at] = draw(st.binary(min_size=1, max_size=8))
-    return name, bytes(data)
+    return bytes(data)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
+    name = draw(st.sampled_from(sorted(SEEDS)))
+    return name, _mutate(draw, bytearray(SEEDS[name].encode("utf-8")), TOKENS)
 
 
 @settings(
@@ -609,25 +615,8 @@ TRANSCRIPTS = "\n".join(
 
 @st.composite
 def mutated_transcripts(draw: st.DrawFn) -> bytes:
-    data = bytearray(TRANSCRIPTS)
-    for _ in range(draw(st.integers(min_value=1, max_value=4))):
-        at = draw(st.integers(min_value=0, max_value=len(data)))
-        action = draw(st.sampled_from(["insert", "delete", "flip", "hostile", "value"]))
-        if action == "value":
-            token = draw(st.sampled_from([b'"acme"', b'"es"', b'"EUR 10.00"', b'"t0"', b"{", b"["]))
-            found = data.find(token, at)
-            start = found if found >= 0 else data.find(token)
-            if start >= 0:
-                data[start : start + len(token)] = draw(st.sampled_from(VALUES))
-        elif action == "delete":
-            del data[at : at + draw(st.integers(min_value=1, max_value=40))]
-        elif action == "flip" and at < len(data):
-            data[at] = draw(st.integers(min_value=0, max_value=255))
-        elif action == "hostile":
-            data[at:at] = draw(st.sampled_from(HOSTILE))
-        else:
-            data[at:at] = draw(st.binary(min_size=1, max_size=8))
-    return bytes(data)
+    tokens = [b'"acme"', b'"es"', b'"EUR 10.00"', b'"t0"', b"{", b"["]
+    return _mutate(draw, bytearray(TRANSCRIPTS), tokens)
 
 
 @settings(
