@@ -24,6 +24,7 @@ COMMANDS = (
     "approve",
     "compare",
     "verify",
+    "schema",
 )
 for _name in COMMANDS:
     importlib.import_module(f"evals.commands.{_name}")
