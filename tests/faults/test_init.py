@@ -295,3 +295,26 @@ def test_the_case_schema_accepts_what_the_record_accepts_and_rejects_what_it_rej
     elif not schema_errors:
         # What only the loader can see: a rule across fields, which the schema says in words.
         assert "required_facts names facts that are not given" in problem, problem
+
+
+def _field_names(schema: Any) -> set[str]:
+    names: set[str] = set()
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                names |= set(value)
+            names |= _field_names(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            names |= _field_names(item)
+    return names
+
+
+def test_docs_formats_names_every_field_of_every_schema() -> None:
+    formats = (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
+    for name in SCHEMAS:
+        assert f"schemas/{file_name(name)}" in formats
+        undocumented = sorted(
+            field for field in _field_names(json.loads(render(name))) if f"`{field}`" not in formats
+        )
+        assert undocumented == [], f"docs/formats.md does not name {undocumented} ({name})"
