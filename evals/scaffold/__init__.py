@@ -68,14 +68,26 @@ def _kind(path: Path) -> str | None:
     return "file" if stat.S_ISREG(mode) else "other"
 
 
+_WHAT = {
+    "file": "is a file",
+    "folder": "is a folder",
+    "link": "is a symbolic link",
+    "other": "is a pipe, socket or device",
+}
+
+
+def _what(kind: str) -> str:
+    return _WHAT.get(kind, kind)  # else it is already why the path cannot be looked at
+
+
 def problems(folder: Path, files: list[Planned], *, force: bool) -> list[InputIssue]:
     """Why the scaffold cannot be written as planned: a file in the way (unless `force`), or a
     path of the wrong kind (never replaced, even with `force`)."""
-    issues: list[InputIssue] = []
     kind = _kind(folder)
-    if kind not in (None, "folder", "link") or (kind == "link" and not folder.is_dir()):
-        where = kind if kind and " " in kind else f"is a {kind or 'path'}, not a folder"
-        return [InputIssue(str(folder), f"{where}; give the folder to create the project in")]
+    if kind not in (None, "folder") and not (kind == "link" and folder.is_dir()):
+        what = _what(kind) + (", not a folder" if kind in _WHAT else "")
+        return [InputIssue(str(folder), f"{what}; give the folder to create the project in")]
+    issues: list[InputIssue] = []
     folders_checked: set[Path] = set()
     for item in files:
         for parent in reversed(item.destination.relative_to(folder).parents[:-1]):
@@ -84,18 +96,15 @@ def problems(folder: Path, files: list[Planned], *, force: bool) -> list[InputIs
                 continue
             folders_checked.add(path)
             parent_kind = _kind(path)
-            if parent_kind == "link" and path.is_dir():
+            if parent_kind in (None, "folder") or (parent_kind == "link" and path.is_dir()):
                 continue
-            if parent_kind not in (None, "folder"):
-                issues.append(
-                    InputIssue(str(path), f"is a {parent_kind}, not a folder; move it away")
-                )
+            what = _what(parent_kind)
+            issues.append(InputIssue(str(path), f"{what}, not a folder; move it away"))
         found = _kind(item.destination)
         if found is None:
             continue
-        if found in ("folder", "other") or " " in found:
-            what = found if " " in found else f"is a {found}"
-            issues.append(InputIssue(str(item.destination), f"{what}; move it away"))
+        if found not in ("file", "link"):
+            issues.append(InputIssue(str(item.destination), f"{_what(found)}; move it away"))
         elif not force:
             issues.append(
                 InputIssue(

@@ -147,6 +147,12 @@ def test_force_never_replaces_a_folder_nor_writes_through_a_link(tmp_path: Path)
     assert f"{project / 'suite.yaml'}: is a folder; move it away" in folder_in_way.stderr
 
     (project / "suite.yaml").rmdir()
+    os.mkfifo(project / "suite.yaml")  # a write would block forever on a pipe
+    pipe_in_way = evals("init", str(project), "--force", cwd=tmp_path)
+    assert pipe_in_way.returncode == 2
+    assert f"{project / 'suite.yaml'}: is a pipe, socket or device" in pipe_in_way.stderr
+
+    (project / "suite.yaml").unlink()
     forced = evals("init", str(project), "--force", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
     assert outside.read_text() == "not yours\n"
