@@ -1,7 +1,7 @@
 """Show that `evals scan` reproduces the accuracy benchmark on the labelled responses.
 
-Writes the labelled responses (cases/labelled/) as scan transcripts (JSONL, the DESIGN.md
-contract, with each case's facts, intent and expectations), runs the real `evals scan` command
+Writes the labelled responses (cases/labelled/) as scan transcripts (JSONL, docs/formats.md,
+with each case's facts, intent and expectations), runs the real `evals scan` command
 on them, scores its output per guardrail family, runs `benchmarks/guardrail_accuracy.py`, and
 compares the two tables figure by figure. Exit 0 when they agree, 1 when any figure differs.
 

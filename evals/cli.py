@@ -15,6 +15,7 @@ from evals.cli_app import app
 #: The commands, in the order `evals --help` lists them; each is the module
 #: `evals.commands.<name>`, which registers itself on the app when imported.
 COMMANDS = (
+    "init",
     "run",
     "validate",
     "scan",
@@ -23,6 +24,7 @@ COMMANDS = (
     "approve",
     "compare",
     "verify",
+    "schema",
 )
 for _name in COMMANDS:
     importlib.import_module(f"evals.commands.{_name}")

