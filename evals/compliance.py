@@ -44,7 +44,7 @@ from evals.manifest import (
     body_sha256,
     read_manifest,
 )
-from evals.records import Record, RunPlan, Versions
+from evals.records import PluginVersion, Record, RunPlan, Versions
 from evals.scorecard import Scorecard
 from evals.store import CLOSED_STATUSES, ChainLink, RunHeader, RunStore, canonical_json
 
@@ -102,6 +102,12 @@ class _Evidence(Record):
     targets: dict[str, TargetEntry]
     run: RunEntry
     chain: ChainEntry
+    plugins: dict[str, PluginVersion]
+
+
+def plugin_entries(versions: Versions) -> dict[str, PluginVersion]:
+    """The run's plugins as the manifest lists them, by 'GROUP:NAME'."""
+    return {f"{p.group}:{p.name}": p for p in versions.plugins}
 
 
 def _evidence(
@@ -151,6 +157,7 @@ def _evidence(
             chained=len(chained),
             head=chained[-1].chain if chained else None,
         ),
+        plugins=plugin_entries(versions),
     )
 
 
@@ -357,6 +364,7 @@ _MEANING = {
     "cases": "the cases",
     "targets": "a target's configuration",
     "run": "the run record",
+    "plugins": "a plugin",
 }
 
 
