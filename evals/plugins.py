@@ -28,6 +28,7 @@ import importlib.metadata as metadata
 import importlib.resources
 import importlib.util
 import os
+import re
 import sys
 import traceback
 import types
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.errors import InputError, InputIssue
-from evals.records import PluginVersion, Suite, Target
+from evals.records import PLUGIN_MODULE, PluginVersion, Suite, Target
 from guardrails.registry import registered, registering_for
 
 if TYPE_CHECKING:
@@ -77,7 +78,9 @@ def cause(exc: BaseException) -> str:
         if not frame.filename.startswith(("<frozen", *_OWN_CODE))
         and "/importlib/" not in frame.filename
     ]
-    if frames:
+    if isinstance(exc, SyntaxError) and exc.filename:  # raised where the code was compiled
+        text += f" (at {exc.filename}:{exc.lineno})"
+    elif frames:
         text += f" (at {frames[-1].filename}:{frames[-1].lineno})"
     return text
 
@@ -237,11 +240,15 @@ def _module_version(module: types.ModuleType, folder: Path) -> tuple[str | None,
         dist = metadata.distribution(names[0])
         name, version = str(dist.metadata["Name"]), str(dist.version)
         return name, version, f"distribution {name} {version}"
+    # One file: the sha256 of its bytes (what `sha256sum` prints). A package: of each of its
+    # sources' path and bytes, in path order.
     digest = hashlib.sha256()
-    base = where.parent if where.is_file() else where
-    for path in files:
-        digest.update(path.relative_to(base).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    if where.is_file():
+        digest.update(where.read_bytes())
+    else:
+        for path in files:
+            digest.update(path.relative_to(where).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
     shown = where.resolve()
     place = f"{shown.relative_to(folder.resolve()).as_posix()} in {folder}" if local else str(shown)
     return None, f"sha256:{digest.hexdigest()}", f"module from {place}, sha256 {digest.hexdigest()}"
@@ -265,8 +272,19 @@ def load_modules(
         if key in _modules:
             out.append(_modules[key])
             continue
-        where = f"plugins[{index}]"
+        # A suite's list is named by its field; a command-line option by itself.
+        where = file if file.startswith("--") else f"plugins[{index}]"
         label = f"plugin module '{name}' (listed by {file})"
+        if not re.fullmatch(PLUGIN_MODULE, name):
+            issues.append(
+                InputIssue(
+                    file,
+                    f"'{name[:200]}' is not a module name: write it dotted, e.g. mypkg.checks",
+                    record=name[:200],
+                    field=where,
+                )
+            )
+            continue
         try:
             if name not in sys.modules and not _findable(name):
                 if str(folder) not in sys.path:
@@ -276,8 +294,8 @@ def load_modules(
                     issues.append(
                         InputIssue(
                             file,
-                            f"no module named '{name}' on sys.path or in the suite's folder "
-                            f"{folder}: install it, or put {name.replace('.', '/')}.py there",
+                            f"no module named '{name}' on sys.path or in {folder}: install "
+                            f"it, or put {name.replace('.', '/')}.py there",
                             record=name,
                             field=where,
                         )
@@ -314,7 +332,7 @@ def load_plugins(
     modules: Iterable[str] = (),
     *,
     folder: Path | None = None,
-    file: str = "--plugin",
+    file: str = "--plugin",  # the suite file, or the command-line option
     issues: list[InputIssue] | None = None,
 ) -> list[PluginVersion]:
     """Every installed plugin and the given modules, loaded (once per process) and recorded.
