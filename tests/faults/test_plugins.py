@@ -539,3 +539,37 @@ def test_a_plugin_installed_in_a_fresh_venv_answers_and_judges_a_run(tmp_path: P
     assert done.returncode == 2
     assert "unknown guardrail 'no_competitor'" in done.stderr
     assert "model 'mycorp/support-v2' names no provider" in done.stderr
+
+
+def test_a_resume_refuses_plugin_code_changed_since_the_run_started(tmp_path: Path) -> None:
+    from evals.runner import start_run
+    from evals.store import RunStore
+    from evals.suite_file import build_plan
+
+    # Its own names: this module is imported into the test process too.
+    source = NO_COMPETITOR.replace('"no_competitor"', '"resume_probe"').replace(
+        "no_competitor.named", "resume_probe.named"
+    )
+    module = tmp_path / "resume_probe_checks.py"
+    module.write_text(source, encoding="utf-8")
+    suite = plugin_suite(tmp_path, plugins=["resume_probe_checks"], guardrails=["resume_probe"])
+    try:
+        plan = build_plan(suite)
+        store = RunStore.in_folder(tmp_path / "out")
+        run_id = start_run(plan, store)  # stored, nothing answered yet: as if interrupted
+        store.close()
+    finally:
+        unregister("resume_probe")
+    module.write_text(source.replace("RivalCo", "OtraCo"), encoding="utf-8")
+    resume = ["run", "--resume", run_id, "--out", tmp_path / "out", "-q"]
+    done = evals_cli(*resume)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    error = only_line(done.stderr, "plugin 'resume_probe_checks'")
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    assert f"was module from resume_probe_checks.py in {tmp_path}, sha256 {digest}" in error
+    assert "judged by other code" in error
+    # The code it started with: the run completes, judged by it.
+    module.write_text(source, encoding="utf-8")
+    done = evals_cli(*resume)
+    assert done.returncode == 0, done.stderr
+    assert "2 of 4 answers failed" in done.stdout
