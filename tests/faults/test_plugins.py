@@ -20,8 +20,13 @@ from typing import Any
 
 import pytest
 from builders import write_suite
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import evals
+from evals.errors import InputError
+from evals.plugins import check_unchanged
+from evals.records import PluginVersion
 from guardrails import GuardrailContext, register
 from guardrails.registry import DuplicateGuardrail, registered, registering_for, unregister
 
@@ -573,3 +578,41 @@ def test_a_resume_refuses_plugin_code_changed_since_the_run_started(tmp_path: Pa
     done = evals_cli(*resume)
     assert done.returncode == 0, done.stderr
     assert "2 of 4 answers failed" in done.stdout
+
+
+_PLUGINS = st.lists(
+    st.builds(
+        PluginVersion,
+        name=st.sampled_from(["a", "b", "c"]),
+        group=st.sampled_from(["suite", "supportgate.guardrails"]),
+        value=st.just("m"),
+        version=st.sampled_from(["1.0", "1.1", "sha256:ab"]),
+        source=st.just("s"),
+    ),
+    max_size=4,
+    unique_by=lambda p: (p.group, p.name),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(recorded=_PLUGINS, loaded=_PLUGINS)
+def test_a_resume_goes_on_exactly_when_every_plugin_is_at_the_version_it_started_with(
+    recorded: list[PluginVersion], loaded: list[PluginVersion]
+) -> None:
+    def versions(plugins: list[PluginVersion]) -> dict[tuple[str, str], str]:
+        return {(p.group, p.name): p.version for p in plugins}
+
+    try:
+        check_unchanged(recorded, loaded, "r1")
+    except InputError as exc:
+        assert versions(recorded) != versions(loaded)
+        changed = {
+            key
+            for key in versions(recorded).keys() | versions(loaded).keys()
+            if versions(recorded).get(key) != versions(loaded).get(key)
+        }
+        assert {(i.record, i.message.split("(")[1].split(")")[0]) for i in exc.issues} == {
+            (name, group) for group, name in changed
+        }
+    else:
+        assert versions(recorded) == versions(loaded)
