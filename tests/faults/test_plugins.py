@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import write_suite
+from builders import case_dict, write_suite
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +29,8 @@ from evals.plugins import check_unchanged
 from evals.records import PluginVersion
 from guardrails import GuardrailContext, register
 from guardrails.registry import DuplicateGuardrail, registered, registering_for, unregister
+
+pytest_plugins = ["pytester"]
 
 EVALS = [sys.executable, "-m", "evals"]
 WORKTREE = Path(evals.__file__).resolve().parent.parent
@@ -215,7 +217,8 @@ def test_a_plugin_module_that_fails_exits_2_naming_it_its_line_and_the_cause(
     suite = plugin_suite(tmp_path)
     (tmp_path / "no_competitor.py").write_text(source, encoding="utf-8")
     line = suite.read_text(encoding="utf-8").splitlines().index("plugins:") + 2
-    for command in ("validate", "run"):
+    # `run` goes through the same loading as `validate`: once is enough to show it stops too.
+    for command in ("validate", "run") if expected.startswith("RuntimeError") else ("validate",):
         done = evals_cli(command, suite)
         assert done.returncode == 2, done.stdout + done.stderr
         assert "Traceback" not in done.stderr
@@ -616,3 +619,43 @@ def test_a_resume_goes_on_exactly_when_every_plugin_is_at_the_version_it_started
         }
     else:
         assert versions(recorded) == versions(loaded)
+
+
+def test_the_pytest_plugin_loads_a_suites_plugins_and_fails_the_item_it_catches(
+    pytester: pytest.Pytester,
+) -> None:
+    # Its own names: the pytester run imports this module into the test process.
+    source = NO_COMPETITOR.replace('"no_competitor"', '"pytest_probe"').replace(
+        "no_competitor.named", "pytest_probe.named"
+    )
+    (pytester.path / "pytest_probe_checks.py").write_text(source, encoding="utf-8")
+    echo = [{"name": "bot", "model": "fake/scripted", "params": {"extra": {"echo": True}}}]
+    write_suite(
+        pytester.path,
+        targets=echo,
+        cases=[
+            case_dict("bad", messages=[{"role": "user", "content": BAD}]),
+            case_dict("good", messages=[{"role": "user", "content": GOOD}]),
+        ],
+        extra={
+            "plugins": ["pytest_probe_checks"],
+            "guardrails": ["pytest_probe"],
+            "replay": {"mode": "off"},
+            "gates": {"cases_must_pass": True},
+        },
+    )
+    try:
+        done = pytester.runpytest(
+            "-p", "evals.pytest_plugin", "--evals-suite", "suite.yaml", "--evals-replay", "off"
+        )
+    finally:
+        unregister("pytest_probe")
+    done.assert_outcomes(passed=1, failed=1)
+    done.stdout.fnmatch_lines(
+        [
+            "*refund_status/es/bad[[]bot[]]*",
+            "*major pytest_probe.named: The answer recommends a competitor.*",
+            '*span [[]16:23[]]: "RivalCo"*',
+        ]
+    )
+    assert "good[bot] FAILED" not in done.stdout.str()
