@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 import evals
 from evals.errors import InputError
+from evals.manifest import Manifest, body_sha256
 from evals.plugins import check_unchanged
 from evals.records import PluginVersion
 from guardrails import GuardrailContext, register
@@ -166,6 +167,18 @@ def test_a_guardrail_module_beside_the_suite_judges_the_run_and_is_recorded(
     )
     verified = evals_cli("verify", "latest", "--out", tmp_path / "out")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    # A manifest claiming other plugin code, even with its body hash recomputed, is caught.
+    [path] = list((tmp_path / "out" / "reports").glob("*/manifest.json"))
+    pristine = path.read_text(encoding="utf-8")
+    forged = Manifest.model_validate_json(pristine)
+    claimed = forged.plugins["suite:no_competitor"].model_copy(update={"version": "sha256:00"})
+    forged = forged.model_copy(update={"plugins": {"suite:no_competitor": claimed}})
+    forged = forged.model_copy(update={"body_sha256": body_sha256(forged)})
+    path.write_text(forged.model_dump_json(), encoding="utf-8")
+    verified = evals_cli("verify", "latest", "--out", tmp_path / "out")
+    assert verified.returncode == 1
+    assert "a plugin changed since the manifest was written" in verified.stdout + verified.stderr
+    path.write_text(pristine, encoding="utf-8")
 
     # An edit to the module is a new version: the next run records another hash.
     module.write_text(NO_COMPETITOR.replace("RivalCo", "OtraCo"), encoding="utf-8")
