@@ -106,8 +106,13 @@ class _Evidence(Record):
 
 
 def plugin_entries(versions: Versions) -> dict[str, PluginVersion]:
-    """The run's plugins as the manifest lists them, by 'GROUP:NAME'."""
-    return {f"{p.group}:{p.name}": p for p in versions.plugins}
+    """The run's plugins as the manifest lists them, by 'GROUP:NAME' (and ' (VALUE)' when two
+    distributions use one entry point name)."""
+    names = [f"{p.group}:{p.name}" for p in versions.plugins]
+    return {
+        name if names.count(name) == 1 else f"{name} ({p.value})": p
+        for name, p in zip(names, versions.plugins, strict=True)
+    }
 
 
 def _evidence(

@@ -448,8 +448,8 @@ def plugin_client(target: Target) -> TargetClient | None:
 def check_unchanged(recorded: list[PluginVersion], loaded: list[PluginVersion], run: str) -> None:
     """A resumed run must be judged by the plugin code it started with: raise an InputError
     naming each plugin added, removed or at another version since the run started."""
-    before = {(p.group, p.name): p for p in recorded}
-    now = {(p.group, p.name): p for p in loaded}
+    before = {(p.group, p.name, p.value): p for p in recorded}
+    now = {(p.group, p.name, p.value): p for p in loaded}
     issues = []
     for key in sorted(before.keys() | now.keys()):
         then, current = before.get(key), now.get(key)
