@@ -44,7 +44,7 @@ from evals.manifest import (
     body_sha256,
     read_manifest,
 )
-from evals.records import Record, RunPlan, Versions
+from evals.records import PluginVersion, Record, RunPlan, Versions
 from evals.scorecard import Scorecard
 from evals.store import CLOSED_STATUSES, ChainLink, RunHeader, RunStore, canonical_json
 
@@ -102,6 +102,17 @@ class _Evidence(Record):
     targets: dict[str, TargetEntry]
     run: RunEntry
     chain: ChainEntry
+    plugins: dict[str, PluginVersion]
+
+
+def plugin_entries(versions: Versions) -> dict[str, PluginVersion]:
+    """The run's plugins as the manifest lists them, by 'GROUP:NAME' (and ' (VALUE)' when two
+    distributions use one entry point name)."""
+    names = [f"{p.group}:{p.name}" for p in versions.plugins]
+    return {
+        name if names.count(name) == 1 else f"{name} ({p.value})": p
+        for name, p in zip(names, versions.plugins, strict=True)
+    }
 
 
 def _evidence(
@@ -151,6 +162,7 @@ def _evidence(
             chained=len(chained),
             head=chained[-1].chain if chained else None,
         ),
+        plugins=plugin_entries(versions),
     )
 
 
@@ -357,6 +369,7 @@ _MEANING = {
     "cases": "the cases",
     "targets": "a target's configuration",
     "run": "the run record",
+    "plugins": "a plugin",
 }
 
 

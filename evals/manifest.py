@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from evals.errors import InputError, issues_from_validation
-from evals.records import Record
+from evals.records import PluginVersion, Record
 from evals.store import canonical_json
 
 #: Version of the manifest's JSON; bump on any change an older reader could misread.
@@ -107,6 +107,11 @@ class Manifest(Record):
     targets: dict[str, TargetEntry]
     run: RunEntry
     chain: ChainEntry
+    plugins: dict[str, PluginVersion] = Field(
+        default_factory=dict,
+        description="the plugins loaded for the run, by 'GROUP:NAME': distribution and version, "
+        "or a module file's path and source hash (absent before plugins were recorded)",
+    )
     chain_at_write: VerifyStatus = Field(description="what verifying the chain said when written")
     gates_passed: bool
     files: list[FileEntry]
@@ -119,7 +124,9 @@ class Manifest(Record):
 
 def body_sha256(manifest: Manifest) -> str:
     """The hash a manifest stores of itself: every field but `body_sha256`, canonical JSON."""
-    body = manifest.model_dump(mode="json", exclude={"body_sha256"})
+    # A manifest written before plugins were recorded has no `plugins` key: none is no key.
+    exclude = {"body_sha256"} if manifest.plugins else {"body_sha256", "plugins"}
+    body = manifest.model_dump(mode="json", exclude=exclude)
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 

@@ -324,6 +324,10 @@ class Gates(Record):
         return value
 
 
+#: A dotted module name, as a suite's `plugins:` list gives it.
+PLUGIN_MODULE = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+
+
 class Suite(Record):
     name: Identifier
     description: str = ""
@@ -339,11 +343,27 @@ class Suite(Record):
     guardrails: list[str] | None = Field(
         default=None, description="guardrails to run (default: every registered one)"
     )
+    plugins: list[str] = Field(
+        default_factory=list,
+        description="modules to import before the run (they register guardrails): importable "
+        "from sys.path or from the suite's folder, e.g. mypkg.checks",
+    )
     output: str = Field(
         default="out", description="output folder, relative to the working directory"
     )
     replay: ReplayConfig = Field(default_factory=ReplayConfig)
     gates: Gates = Field(default_factory=Gates)
+
+    @field_validator("plugins")
+    @classmethod
+    def _module_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(PLUGIN_MODULE, name):
+                raise ValueError(
+                    f"'{name[:200]}' is not a module name: write a dotted name such as "
+                    "mypkg.checks (importable from sys.path or the suite's folder), not a path"
+                )
+        return value
 
     @model_validator(mode="after")
     def _unique_targets(self) -> Suite:
@@ -433,6 +453,31 @@ class CaseResult(Record):
         return self
 
 
+class PluginVersion(Record):
+    """A plugin loaded for a run: what it is, where its code came from, and what it provided."""
+
+    name: str = Field(description="the entry point's name, or the module a suite lists")
+    group: str = Field(
+        description="its entry point group (supportgate.guardrails, supportgate.targets, "
+        "supportgate.packs), or 'suite' for a module of a suite's `plugins:` list"
+    )
+    value: str = Field(description="the entry point's object reference, or the module's name")
+    distribution: str | None = Field(
+        default=None, description="the installed distribution it came from (None: a module file)"
+    )
+    version: str = Field(
+        description="the distribution's version, or 'sha256:...' of a module file's source"
+    )
+    source: str = Field(
+        description="'distribution NAME VERSION', or 'module from PATH, sha256 HASH'"
+    )
+    provides: list[str] = Field(
+        default_factory=list,
+        description="what it provided: the guardrails it registered, its model prefix, or the "
+        "path of its data pack",
+    )
+
+
 class Versions(Record):
     package: str
     guardrails: str
@@ -442,6 +487,11 @@ class Versions(Record):
         default_factory=dict,
         description="each guardrail that judged the run and its version, a hash of its code "
         "and data (empty in runs stored before versions were recorded)",
+    )
+    plugins: list[PluginVersion] = Field(
+        default_factory=list,
+        description="the plugins loaded for the run: distribution and version, or a module "
+        "file's path and hash (empty in runs stored before plugins were recorded)",
     )
 
 

@@ -29,6 +29,7 @@ from evals.cassettes import (
     prompt_parts,
 )
 from evals.errors import InputError, InputIssue
+from evals.plugins import suite_plugins
 from evals.progress import Progress, SilentProgress
 from evals.prompts import render_messages
 from evals.records import Case, CaseResult, Response, RunPlan, Target, Versions, content_hash
@@ -57,12 +58,14 @@ def new_run_id() -> str:
 
 
 def plan_versions(plan: RunPlan) -> Versions:
+    loaded = suite_plugins(plan.suite, Path(plan.suite_path))
     return Versions(
         package=evals.__version__,
         guardrails=registry_version(plan.suite.guardrails),
         policy_books={k: v.version for k, v in sorted(plan.policies.items())},
         cases=content_hash("".join(c.model_dump_json() for c in plan.cases)),
         guardrail_versions=guardrail_versions(plan.suite.guardrails),
+        plugins=loaded,
     )
 
 
@@ -173,6 +176,9 @@ class Engine:
         self.run_id = run_id
         self.progress = progress or SilentProgress()
         self.mode = plan.suite.replay.mode or "auto"
+        # Plugins first (a resumed run or the pytest plugin did not load them yet): their
+        # guardrails and targets must exist before the set and the clients are built.
+        suite_plugins(plan.suite, Path(plan.suite_path))
         self.guardrails = GuardrailSet.build(
             GuardrailContext(policies=plan.policies), plan.suite.guardrails
         )

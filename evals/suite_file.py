@@ -19,6 +19,7 @@ from evals.case_files import (
 from evals.decision_policy import DecisionPolicy, load_decision_policy
 from evals.errors import InputError, InputIssue
 from evals.input_paths import file_problem, folder_problem
+from evals.plugins import check_guardrail_names, suite_plugins
 from evals.records import Case, CaseSource, PolicyBook, RunPlan, Suite
 from evals.targets.local_model import LocalModelUnavailable, check_available, is_local_model
 from evals.targets.providers import check_models
@@ -266,6 +267,12 @@ def gather_suite(
     check_companies(cases, policies, issues, policy_source=f"the suite's policies ({named})")
     if not cases and not issues:
         issues.append(InputIssue(str(suite_path), "the suite selects no case"))
+    # Plugins register guardrails and targets: loaded before the names are checked.
+    # (A plugin that failed explains an unknown name better than the name itself.)
+    before = len(issues)
+    suite_plugins(suite, suite_path, issues)
+    if len(issues) == before:
+        check_guardrail_names(suite, suite_path, issues)
     if mode != "replay":  # a replayed run calls no provider (and must not import litellm)
         check_models(suite_path, suite.targets, issues)
     for target in suite.targets:

@@ -33,6 +33,7 @@ from evals.suite_file import (
 )
 from evals.targets.providers import check_models
 from evals.yaml_lines import load_yaml
+from guardrails.registry import registered
 
 #: How far up from a case file `evals validate` looks for a `policies` folder when none is named.
 POLICY_SEARCH_LEVELS = 3
@@ -319,6 +320,8 @@ def check_answers(inv: Inventory, *, labelled: bool = True) -> AnswerReport:
         checked, found = check_references(loose, inv.case_policies)
         add(loose, checked, found)
     for suite in inv.suite_inputs:
+        if not set(suite.suite.guardrails or []) <= set(registered()):
+            continue  # an unknown guardrail is already an input issue, at its line
         checked, found = check_references(
             suite.cases,
             suite.policies,

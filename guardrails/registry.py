@@ -9,14 +9,16 @@ The `response` check (an empty answer fails) always runs, whichever guardrails a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from evals.records import Case, Finding, PolicyBook, content_hash
 from guardrails import response
 from guardrails.normalise import normalise
-from guardrails.versions import version_of
+from guardrails.versions import is_builtin, version_of
 
 Check = Callable[[Case, str], list[Finding]]
 
@@ -37,6 +39,8 @@ class Registration:
     name: str
     factory: Factory
     explicit_version: str | None = None
+    #: The plugin that registered it (`evals.plugins`), or None: built in or the user's code.
+    plugin: str | None = None
 
     @property
     def version(self) -> str:
@@ -54,14 +58,42 @@ _REGISTRY: dict[str, Registration] = {
 }
 
 
+#: The plugin being loaded (`registering_for`), whose registrations are attributed to it.
+_PLUGIN: ContextVar[str | None] = ContextVar("supportgate_plugin", default=None)
+
+
+class DuplicateGuardrail(ValueError):
+    """A plugin registers a name that another plugin, or supportgate itself, registered."""
+
+
+@contextmanager
+def registering_for(plugin: str) -> Iterator[None]:
+    """Attribute every `register` call inside the block to `plugin`; a name it registers that
+    is already registered by someone else is refused (`DuplicateGuardrail`)."""
+    token = _PLUGIN.set(plugin)
+    try:
+        yield
+    finally:
+        _PLUGIN.reset(token)
+
+
 def register(name: str, *, version: str | None = None) -> Callable[[Factory], Factory]:
-    """Decorator: register `factory` under `name` (replacing an earlier one of that name).
+    """Decorator: register `factory` under `name` (replacing an earlier one of that name,
+    except while a plugin loads: then a name registered by anyone else is refused).
 
     Its version is a hash of the source of the factory's module unless `version` is given
     (a built-in family's is always a hash of its code: `guardrails.versions`)."""
 
     def decorate(factory: Factory) -> Factory:
-        _REGISTRY[name] = Registration(name, factory, version)
+        plugin = _PLUGIN.get()
+        earlier = _REGISTRY.get(name)
+        if plugin is not None and earlier is not None and earlier.plugin != plugin:
+            module = getattr(earlier.factory, "__module__", "?")
+            owner = earlier.plugin or (
+                f"supportgate ({module})" if is_builtin(earlier.factory) else f"module {module}"
+            )
+            raise DuplicateGuardrail(f"guardrail '{name}' is already registered by {owner}")
+        _REGISTRY[name] = Registration(name, factory, version, plugin)
         return factory
 
     return decorate

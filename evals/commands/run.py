@@ -97,8 +97,10 @@ def _run(
 
     from evals.compliance import RunTampered
     from evals.errors import InputError
+    from evals.plugins import check_unchanged, suite_plugins
     from evals.progress import SilentProgress, default_progress
     from evals.publish import check_publishable, publish, report_folder
+    from evals.records import Versions
     from evals.runner import Engine, new_run_id, start_run
     from evals.store import RunStore
     from evals.suite_file import DEMO_SUITE, build_plan
@@ -119,6 +121,11 @@ def _run(
             store.lock_run(run_id)  # a second resume of a running run stops here
             # Before answering anything: the reports it ends with must be writable here.
             check_publishable(store, run_id, report_folder(store, run_id), force=force)
+            check_unchanged(
+                Versions.model_validate_json(store.run_header(run_id).versions).plugins,
+                suite_plugins(plan.suite, Path(plan.suite_path)),
+                run_id,
+            )
             for target in plan.suite.targets:
                 if is_local_model(target.model) and plan.suite.replay.mode != "replay":
                     check_available(target.model)

@@ -83,6 +83,9 @@ def show(
         f"cases {run.versions.cases}, policies "
         + ", ".join(f"{k}@{v}" for k, v in run.versions.policy_books.items())
     )
+    for plugin in run.versions.plugins:
+        provides = f"; provides {', '.join(plugin.provides)}" if plugin.provides else ""
+        print(f"plugin {plugin.name} ({plugin.group}): {plugin.source}{provides}")
     print(f"config hash: {run.config_hash}\n")
     card = build_scorecard(run, plan)
     print(totals_table(card))

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     epilog=examples(
         "evals scan transcripts.jsonl --policies policies/",
         "evals scan transcripts.jsonl --policies policies/ --guardrail privacy --out found.jsonl",
+        "evals scan transcripts.jsonl --policies policies/ --plugin mychecks --guardrail mine",
     ),
 )
 def scan(
@@ -53,10 +54,19 @@ def scan(
         list[str] | None,
         typer.Option(metavar="NAME", help="run only this guardrail (repeatable)"),
     ] = None,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="MODULE",
+            help="import this module first, e.g. one that registers a guardrail (repeatable; "
+            "from sys.path or the current folder); installed plugins always load",
+        ),
+    ] = None,
 ) -> None:
     """Check existing responses, such as production transcripts, without calling any model."""
     from evals.errors import InputError
     from evals.input_paths import output_file_problem
+    from evals.plugins import load_plugins
     from evals.scan import load_policies_arg
     from evals.scan import scan as run_scan
     from guardrails.registry import UnknownGuardrail
@@ -65,6 +75,7 @@ def scan(
     if problem is not None:
         input_error(ValueError(f"{out}: --out {problem}; give the JSONL file to write"))
     try:
+        load_plugins(plugin or [], folder=Path.cwd(), file="--plugin")
         books = load_policies_arg(policies)
         handle: TextIO
         if out is not None:

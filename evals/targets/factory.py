@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from evals.plugins import plugin_client
 from evals.records import Target
 from evals.targets.base import TargetClient
 from evals.targets.litellm_target import LiteLLMTarget
@@ -14,11 +15,13 @@ OFFLINE_MODELS = frozenset({"reference"})
 
 def make_client(target: Target) -> TargetClient:
     """The client for a target. Cheap: nothing is imported, loaded or started here (a
-    `local/...` model only checks its name; its server starts with the first live call)."""
+    `local/...` model only checks its name; its server starts with the first live call).
+    A model prefix that an installed target plugin declares (`supportgate.targets`) is served
+    by that plugin's client."""
     if target.model == "reference":
         return ReferenceTarget(target)
     if target.model == SCRIPTED_MODEL:
         return ScriptedTarget(target)
     if is_local_model(target.model):
         return LocalModelTarget(target)
-    return LiteLLMTarget(target)
+    return plugin_client(target) or LiteLLMTarget(target)

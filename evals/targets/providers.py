@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.errors import InputIssue
+from evals.plugins import serves
 from evals.records import Target
 from evals.targets.local_model import BUNDLED_MODELS
 from evals.targets.local_model import PREFIX as LOCAL_PREFIX
@@ -30,7 +31,9 @@ BUILT_IN_MODELS = ("reference", SCRIPTED_MODEL)
 
 
 def needs_provider(model: str) -> bool:
-    return model not in BUILT_IN_MODELS and not model.startswith(LOCAL_PREFIX)
+    """Whether litellm would serve this model string: not a built-in one, nor one whose prefix
+    an installed target plugin declares (`evals.plugins`)."""
+    return model not in BUILT_IN_MODELS and not model.startswith(LOCAL_PREFIX) and not serves(model)
 
 
 def known_providers(litellm: Any) -> list[str]:
