@@ -21,6 +21,7 @@ COMMANDS = (
     "runs",
     "report",
     "approve",
+    "plan",
     "compare",
     "verify",
 )
