@@ -143,7 +143,7 @@ def _ceiling(score: Score, policy: DecisionPolicy, risk: Risk) -> tuple[Level, l
 def decide(score: Score, policy: DecisionPolicy) -> Decision:
     """The decision for one (target, intent) score, with its reasons and, below automate, how
     many more passing cases would reach each higher level."""
-    decision = _decide(score, policy)
+    decision = decide_rule(score, policy)
     if score.answers - score.errors <= 0 or decision.outcome == "automate":
         return decision
     reach = [
@@ -165,7 +165,7 @@ def decide(score: Score, policy: DecisionPolicy) -> Decision:
 
 def reaches(score: Score, policy: DecisionPolicy, level: Level) -> bool:
     """Whether the rule decides `level` or higher for this score."""
-    return RANK[_decide(score, policy).outcome] >= RANK[level]
+    return RANK[decide_rule(score, policy).outcome] >= RANK[level]
 
 
 def cases_to_reach(
@@ -234,7 +234,9 @@ def _reach_line(reach: Reach) -> str:
     )
 
 
-def _decide(score: Score, policy: DecisionPolicy) -> Decision:
+def decide_rule(score: Score, policy: DecisionPolicy) -> Decision:
+    """The rule alone: `decide()` without the guidance (what the guidance and the planner ask
+    of hypothetical scores)."""
     rule = policy.intents.get(score.key)
     risk: Risk = rule.risk if rule is not None and rule.risk is not None else score.risk
     tier = policy.tiers[risk]

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evals.decision_policy import RANK, DecisionPolicy, Level
-from evals.decisions import _decide
+from evals.decisions import decide_rule
 from evals.records import Kind, Risk
 from evals.scores import Score, score_from_counts
 
@@ -128,7 +128,7 @@ class Planner:
             critical=0,
             stable_fail=max(0, failed - failing * (k - 1)),
         )
-        return RANK[_decide(score, self.policy).outcome] >= RANK[level]
+        return RANK[decide_rule(score, self.policy).outcome] >= RANK[level]
 
     def chance(self, cases: int, level: Level) -> float:
         """P(the rule decides `level` or higher for an intent of `cases` cases)."""
