@@ -35,6 +35,7 @@ COMMANDS = [
     "report",
     "approve",
     "approvals",
+    "plan",
     "compare",
     "verify",
 ]
