@@ -180,7 +180,8 @@ def write_scope(scope: Scope, folder: Path) -> Path:
     header = (
         f"# Automation scope of run {scope.run_id} (suite {scope.suite}).\n"
         "# Approve it with: evals approve <this file> --by 'Your Name' --note '...'\n"
-        "# Any edit to the decisions makes the approval fail.\n"
+        "# Any edit to the decisions makes the approval fail. Baselines (reference answers,\n"
+        "# targets marked `baseline: true`) are decided in the reports but never listed here.\n"
     )
     body = yaml.safe_dump(
         scope.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
