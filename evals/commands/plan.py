@@ -63,7 +63,7 @@ def plan(
         typer.Option(metavar="SHARE", help="share of failed answers with a critical finding"),
     ] = 0.0,
     chance: Annotated[
-        float, typer.Option(metavar="P", help="the chance to reach (default 0.8)")
+        float, typer.Option(metavar="P", help="the chance of reaching each decision to plan for")
     ] = 0.8,
     cases: Annotated[
         int | None,
