@@ -50,7 +50,10 @@ Measured (full run, seed 0, 2-core machine, about 80 s): worst false automation 
 (`--dispersion 0.999`) it approaches the Wilson bound's one-sided error: 2.3% at these sizes,
 2.6% at worst over 20-400 cases (84 cases, low risk). The price is power when failures are
 independent: pass^k of k independent answers is about 1 - k x rate, so an intent at half the
-tolerance is almost never automated, and more samples per case make that worse.
+tolerance is almost never automated, and more samples per case make that worse. How many
+cases a given failure rate needs for a good chance of automate (the other side of this
+benchmark) is `evals plan`, computed exactly through the same `decide()` and checked against
+`exact_automation` here (tests/faults/test_plan.py).
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ from evals.records import (  # noqa: E402
     Risk,
     Severity,
 )
-from evals.scores import CodeCount, Interval, Score, scores  # noqa: E402
+from evals.scores import Score, score_from_counts, scores  # noqa: E402
 
 Model = Literal["independent", "clustered"]
 Answer = Literal["pass", "major", "critical"]
@@ -186,11 +189,6 @@ def failed_samples_pmf(scenario: Scenario, dispersion: float) -> list[float]:
 # --- from counts to the decision -------------------------------------------------------------
 
 
-def _interval(successes: int, n: int) -> Interval:
-    low, high = wilson(successes, n)
-    return Interval(low=low, high=high)
-
-
 def count_score(
     tier: Risk,
     cases: int,
@@ -204,44 +202,19 @@ def count_score(
 ) -> Score:
     """The Score `scores()` builds for one intent of `cases` cases x `k` samples in which
     `failed` answers failed (`critical` of them with a critical finding, the others with a
-    major one) and `all_passed` cases passed every sample. Proven equal by `real_score`."""
-    answers = cases * k
-    passed = answers - failed
-    major = failed - critical
-    by_severity: tuple[tuple[Severity, int], ...] = (("critical", critical), ("major", major))
-    codes = [
-        CodeCount(code=FINDINGS[severity][1], severity=severity, findings=count, answers=count)
-        for severity, count in by_severity
-        if count
-    ]
-    codes.sort(key=lambda c: (-c.answers, c.code))
-    return Score(
+    major one) and `all_passed` cases passed every sample: `evals.scores.score_from_counts`,
+    which `evals plan` uses too. Proven equal to the records' path by `real_score`."""
+    return score_from_counts(
         target=TARGET,
-        group="intent",
         key=INTENT,
         kind=kind,
         risk=tier,
-        languages=["en"],
         cases=cases,
-        answers=answers,
-        passed=passed,
-        failed=failed,
-        errors=0,
-        pass_rate=passed / answers,
-        pass_rate_ci=_interval(passed, answers),
         k=k,
-        cases_all_passed=all_passed,
-        pass_k=all_passed / cases,
-        pass_k_ci=_interval(all_passed, cases),
-        stable_pass=all_passed,
+        all_passed=all_passed,
+        failed=failed,
+        critical=critical,
         stable_fail=stable_fail,
-        flaky=cases - all_passed - stable_fail,
-        findings=codes,
-        answers_by_severity={"critical": critical, "major": major, "minor": 0},
-        latency_p50_ms=None,
-        latency_p95_ms=None,
-        tokens_per_answer=None,
-        cost_per_answer_usd=None,
     )
 
 

@@ -341,6 +341,8 @@ def explain_miss(
     policy: PolicyBook,
     sample: int,
     suite_path: str,
+    *,
+    recorded_only: bool = False,
 ) -> str:
     """A replay miss in words: the closest recorded entry of the same case and target and what
     differs from it (system prompt, policy text, case fields, conversation, parameters, model),
@@ -351,7 +353,10 @@ def explain_miss(
         f"'{target.name}' in {cassette.path}"
     )
     record = (
-        f"record just the missing answers (calls only for them): evals run {suite_path} "
+        f"target '{target.name}' is a recorded bot ({target.model}): it cannot be called, so "
+        "its cassette must be rewritten by whoever recorded or wrote it"
+        if recorded_only
+        else f"record just the missing answers (calls only for them): evals run {suite_path} "
         "--replay auto"
     )
     entries = cassette.entries_of(case.id)

@@ -22,6 +22,7 @@ COMMANDS = (
     "runs",
     "report",
     "approve",
+    "plan",
     "compare",
     "verify",
     "schema",

@@ -338,11 +338,9 @@ def _check_chain(
     if plan is not None and header.status == "finished":
         stored = {(x.case_id, x.target, x.sample) for x in links}
         missing = [
-            f"case '{c.id}', target '{t.name}', sample {s}"
-            for t in plan.suite.targets
-            for c in plan.cases
-            for s in range(plan.suite.samples)
-            if (c.id, t.name, s) not in stored
+            f"case '{c}', target '{t}', sample {s}"
+            for c, t, s in plan.expected_answers()
+            if (c, t, s) not in stored
         ]
         if missing:
             problems.append(

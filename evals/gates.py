@@ -303,9 +303,9 @@ def check_gates(
 ) -> GateOutcome:
     """Check every gate of the suite against a scored run."""
     gates = plan.suite.gates
-    expected = len(plan.cases) * plan.suite.samples
     checks: list[GateCheck] = []
     for target in plan.suite.targets:
+        expected = len(plan.cases_for(target)) * plan.suite.samples
         checks += _target_checks(gates, target.name, target_scores.get(target.name), expected)
     checks += _decision_checks(plan, decisions)
     if gates.cases_must_pass:

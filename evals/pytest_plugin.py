@@ -386,6 +386,7 @@ class SuiteFile(pytest.File):
             )
             for case in plan.cases
             for target in plan.suite.targets
+            if target.answers(case)
         ]
 
 
@@ -539,12 +540,7 @@ class SuitePlugin:
         answers missing would read as deleted results and be refused at publish."""
         plan = store.plan(run_id)
         done = store.done_keys(run_id)
-        return all(
-            (case.id, target.name, sample) in done
-            for case in plan.cases
-            for target in plan.suite.targets
-            for sample in range(plan.suite.samples)
-        )
+        return all(key in done for key in plan.expected_answers())
 
     def _compact_cassettes(self) -> None:
         if self.plan.suite.replay.mode not in ("record", "auto"):

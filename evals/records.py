@@ -209,6 +209,15 @@ class Target(Record):
     timeout: float = Field(default=60.0, gt=0, description="seconds per attempt")
     retries: int = Field(default=3, ge=0, le=20, description="retries after the first attempt")
     backoff: float = Field(default=1.0, ge=0, description="first retry delay in seconds")
+    baseline: bool = Field(
+        default=False,
+        description="a yardstick to compare with (like `reference`, which always is one): "
+        "scored and decided, never part of an automation scope",
+    )
+    case_tags: list[str] = Field(
+        default_factory=list,
+        description="answer only the suite's cases with any of these tags (default: every case)",
+    )
 
     @field_validator("system_prompt")
     @classmethod
@@ -226,6 +235,16 @@ class Target(Record):
                 f"available: {sorted(PROMPT_FIELDS)}"
             )
         return value
+
+    @property
+    def is_baseline(self) -> bool:
+        """Scored and decided, but never offered for approval: `reference` replays answers
+        written to pass, so its decisions say what the evidence allows, not what a bot does."""
+        return self.baseline or self.model == "reference"
+
+    def answers(self, case: Case) -> bool:
+        """Whether this target answers the case (its `case_tags`, if any, select the cases)."""
+        return not self.case_tags or bool(set(self.case_tags) & set(case.tags))
 
     def identity(self) -> dict[str, Any]:
         """What determines an answer (for cassette keys and config hashes): no credentials."""
@@ -548,6 +567,19 @@ class RunPlan(Record):
         description="the decision policy as loaded (a DecisionPolicy's fields; None: default)",
     )
     output_dir: str = Field(description="absolute output folder")
+
+    def cases_for(self, target: Target) -> list[Case]:
+        """The cases this target answers: every case, or those its `case_tags` select."""
+        return [c for c in self.cases if target.answers(c)]
+
+    def expected_answers(self) -> list[tuple[str, str, int]]:
+        """Every (case id, target, sample) the run must store to be complete."""
+        return [
+            (case.id, target.name, sample)
+            for target in self.suite.targets
+            for case in self.cases_for(target)
+            for sample in range(self.suite.samples)
+        ]
 
     def config_hash(self) -> str:
         # Where files lie on this machine is not configuration.

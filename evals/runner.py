@@ -44,6 +44,7 @@ from evals.targets.base import (
 )
 from evals.targets.factory import OFFLINE_MODELS, make_client
 from evals.targets.litellm_target import LiteLLMTarget
+from evals.targets.scripted import is_recorded_model
 from evals.verdict import judge_answer
 from guardrails.registry import (
     GuardrailContext,
@@ -157,6 +158,7 @@ class _TargetState:
     target: Target
     client: TargetClient
     cassette: Cassette | None
+    mode: str
     started: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -185,18 +187,20 @@ class Engine:
         self.states: dict[str, _TargetState] = {}
         for target in plan.suite.targets:
             client = (clients or {}).get(target.name) or make_client(target)
-            uses_cassette = self.mode != "off" and target.model not in OFFLINE_MODELS
+            # A recorded bot exists only in its cassette: replayed whatever the run's mode.
+            mode = "replay" if is_recorded_model(target.model) else self.mode
+            uses_cassette = mode != "off" and target.model not in OFFLINE_MODELS
             cassette = Cassette(Path(plan.replay_dir), target.name) if uses_cassette else None
-            self.states[target.name] = _TargetState(target, client, cassette)
+            self.states[target.name] = _TargetState(target, client, cassette, mode)
         watch(target.api_key_env for target in plan.suite.targets)
         self.check_keys()
 
     def _calls_live(self, state: _TargetState, done: set[tuple[str, str, int]]) -> bool:
         """Whether the run will call this target's provider: not when replaying, nor when
         every answer it still needs is stored or recorded."""
-        if self.mode == "replay":
+        if state.mode == "replay":
             return False
-        cassette = None if self.mode == "record" else state.cassette
+        cassette = None if state.mode == "record" else state.cassette
         for case, sample in self._todo(state.target, done):
             if cassette is None:
                 return True
@@ -232,7 +236,7 @@ class Engine:
             raise InputError(issues)
 
     def _todo(self, target: Target, done: set[tuple[str, str, int]]) -> Iterator[tuple[Case, int]]:
-        for case in self.plan.cases:
+        for case in self.plan.cases_for(target):
             for sample in range(self.plan.suite.samples):
                 if (case.id, target.name, sample) not in done:
                     yield case, sample
@@ -252,7 +256,7 @@ class Engine:
         request = CallRequest(case=case, messages=messages, sample=sample, seed=seed)
         cassette = state.cassette
         key = cassette_key(target, messages, sample) if cassette is not None else ""
-        recorded = cassette.get(key) if cassette is not None and self.mode != "record" else None
+        recorded = cassette.get(key) if cassette is not None and state.mode != "record" else None
         if recorded is not None:
             response = Response(
                 text=recorded.text,
@@ -263,9 +267,17 @@ class Engine:
                 cached=True,
                 attempts=0,
             )
-        elif self.mode == "replay" and cassette is not None:
+        elif state.mode == "replay" and cassette is not None:
             policy = self.plan.policies[case.company]
-            miss = explain_miss(cassette, case, target, policy, sample, self.plan.suite_path)
+            miss = explain_miss(
+                cassette,
+                case,
+                target,
+                policy,
+                sample,
+                self.plan.suite_path,
+                recorded_only=is_recorded_model(target.model),
+            )
             response = Response(error=miss, attempts=0)
         else:
             response = redact_record(await self._live(state, request))
@@ -347,7 +359,7 @@ class Engine:
         """Answer everything the run does not have yet; safe to call again to resume."""
         store = self._store()
         done = store.done_keys(self.run_id)
-        total = len(self.plan.cases) * self.plan.suite.samples * len(self.states)
+        total = len(self.plan.expected_answers())
         self.progress.start(total, len(done))
         store.set_status(self.run_id, "running")
         try:

@@ -10,6 +10,12 @@ So is a run whose evidence does not verify (its hash chain, the manifest beside 
 one whose gates failed, a target or intent whose every answer errored (nothing was
 measured), and a run whose policy books, cases or targets no longer read as the suite's files
 on disk do (`evals.input_drift`): an approval covers what production will actually use.
+
+Baselines are never in a scope: `reference` (answers written to pass) and any target the suite
+marks `baseline: true` are scored and decided for comparison, not offered for approval. A scope
+that would automate or assist nothing (every intent insufficient evidence) is approved only
+when the approver confirms it (`--yes`): approving it changes nothing in production, which is
+rarely what was meant.
 """
 
 from __future__ import annotations
@@ -95,9 +101,20 @@ class Approval(Record):
     scope_sha256: str
     run_fingerprint: str
     policy_hash: str
+    policy_name: str = Field(
+        default="", description="the decision policy's name@version, as the scope states it"
+    )
     approved_by: str = Field(min_length=1)
     note: str
     approved_at: datetime
+
+
+class NeedsConfirmation(Exception):
+    """The scope may be approved, but only if the approver confirms (`--yes`)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(reasons))
 
 
 class ScopeRefused(Exception):
@@ -118,6 +135,8 @@ def run_fingerprint(run: Run, plan: RunPlan) -> str:
 def build_scope(card: Scorecard, fingerprint: str) -> Scope:
     targets = []
     for target in card.targets:
+        if target.is_baseline:
+            continue
         entries = []
         for d in [d for d in card.decisions if d.target == target.name]:
             s = card.score(target.name, "intent", d.intent)
@@ -161,7 +180,8 @@ def write_scope(scope: Scope, folder: Path) -> Path:
     header = (
         f"# Automation scope of run {scope.run_id} (suite {scope.suite}).\n"
         "# Approve it with: evals approve <this file> --by 'Your Name' --note '...'\n"
-        "# Any edit to the decisions makes the approval fail.\n"
+        "# Any edit to the decisions makes the approval fail. Baselines (reference answers,\n"
+        "# targets marked `baseline: true`) are decided in the reports but never listed here.\n"
     )
     body = yaml.safe_dump(
         scope.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
@@ -218,8 +238,15 @@ def check_scope(scope: Scope, store: RunStore) -> tuple[RunPlan, list[str]]:
             f"the run's (hash {policy.content_hash()}) nor readable from {source}"
         )
     card = build_scorecard(run, plan, policy)
-    actual = {(d.target, d.intent): d.outcome for d in card.decisions}
+    baselines = {t.name for t in plan.suite.targets if t.is_baseline}
+    actual = {(d.target, d.intent): d.outcome for d in card.decisions if d.target not in baselines}
     claimed = _decisions(scope)
+    for target in sorted({t for t, _ in claimed} & baselines):
+        problems.append(
+            f"target '{target}' is a baseline (reference answers, or `baseline: true` in the "
+            "suite): it is compared with, never approved, so it cannot be in a scope"
+        )
+    claimed = {k: v for k, v in claimed.items() if k[0] not in baselines}
     for key in sorted(set(actual) | set(claimed)):
         if actual.get(key) != claimed.get(key):
             problems.append(
@@ -244,6 +271,8 @@ def _undecided(run: Run, plan: RunPlan) -> list[str]:
         answers.setdefault((r.target, intents.get(r.case_id, "?")), []).append(r.response.error)
     problems = []
     for target in plan.suite.targets:
+        if target.is_baseline:
+            continue
         mine = {k: v for k, v in answers.items() if k[0] == target.name}
         if not mine:
             problems.append(f"target '{target.name}' has no decision: it has no answers")
@@ -270,12 +299,52 @@ def _db(store: RunStore) -> sqlite3.Connection:
     return store.db
 
 
-def approve(scope_path: Path, store: RunStore, *, by: str, note: str) -> Approval:
-    """Record a product owner's approval of a scope, or raise ScopeRefused saying why not."""
+def summary(scope: Scope, plan: RunPlan | None = None) -> list[str]:
+    """What approving the scope means, in lines a product owner reads before saying yes: the
+    run, the decision policy, and each target's intents grouped by decision."""
+    policy = scope.decision_policy
+    lines = [
+        f"run {scope.run_id} (suite {scope.suite}), decided under decision policy "
+        f"{policy.name}@{policy.version} (hash {policy.hash})"
+    ]
+    for target in scope.targets:
+        lines.append(f"target '{target.target}' ({target.model}):")
+        for outcome in ("automate", "assist", "human", "insufficient_evidence"):
+            intents = [e.intent for e in target.intents if e.decision == outcome]
+            if intents:
+                label = outcome.replace("_", " ")
+                lines.append(f"  {label} ({len(intents)}): {', '.join(intents)}")
+    if not scope.targets:
+        lines.append("no target to approve")
+    if plan is not None:
+        baselines = [t.name for t in plan.suite.targets if t.is_baseline]
+        if baselines:
+            lines.append(f"not in the scope (baselines): {', '.join(baselines)}")
+    return lines
+
+
+def confirmations(scope: Scope) -> list[str]:
+    """Why approving this scope needs the approver's explicit confirmation (empty: none)."""
+    entries = [e for t in scope.targets for e in t.intents]
+    if entries and all(e.decision == "insufficient_evidence" for e in entries):
+        return [
+            f"every one of the {len(entries)} intents in the scope is insufficient evidence: "
+            "approving it lets the model handle nothing on its own or as a draft"
+        ]
+    return []
+
+
+def approve(
+    scope_path: Path, store: RunStore, *, by: str, note: str, confirmed: bool = False
+) -> Approval:
+    """Record a product owner's approval of a scope, or raise ScopeRefused saying why not, or
+    NeedsConfirmation when it would be recorded only with the approver's confirmation."""
     if not by.strip():
         raise InputError.single(scope_path, "--by must name the person approving")
     scope = load_scope(scope_path)
     _, problems = check_scope(scope, store)
+    if not scope.targets:
+        problems.append("the scope lists no target: every target of the run is a baseline")
     # The run's evidence must hold: its hash chain, and the manifest written beside the scope.
     manifest = scope_path.parent / MANIFEST_NAME
     evidence = verify(store, scope.run_id, manifest if manifest.is_file() else None)
@@ -283,12 +352,16 @@ def approve(scope_path: Path, store: RunStore, *, by: str, note: str) -> Approva
         problems += [f"the run's evidence does not verify: {p}" for p in evidence.problems]
     if problems:
         raise ScopeRefused(problems)
+    reasons = confirmations(scope)
+    if reasons and not confirmed:
+        raise NeedsConfirmation(reasons)
     raw = scope_path.read_bytes()
     approval = Approval(
         run_id=scope.run_id,
         scope_sha256=hashlib.sha256(raw).hexdigest(),
         run_fingerprint=scope.run_fingerprint,
         policy_hash=scope.decision_policy.hash,
+        policy_name=_policy_name(scope),
         approved_by=by.strip(),
         note=note,
         approved_at=datetime.now(UTC),
@@ -312,11 +385,25 @@ def approve(scope_path: Path, store: RunStore, *, by: str, note: str) -> Approva
     return approval
 
 
+def _policy_name(scope: Scope) -> str:
+    return f"{scope.decision_policy.name}@{scope.decision_policy.version}"
+
+
+def _stored_policy_name(scope_text: str) -> str:
+    """The policy name@version of an approved scope, read back from its stored text."""
+    try:
+        data = yaml.safe_load(scope_text)
+        policy = data["decision_policy"]
+        return f"{policy['name']}@{policy['version']}"
+    except (yaml.YAMLError, TypeError, KeyError):
+        return "?"
+
+
 def approvals(store: RunStore, run_id: str | None = None) -> list[Approval]:
     db = _db(store)
     query = (
         "SELECT run_id, scope_sha256, run_fingerprint, policy_hash, approved_by, note, "
-        "approved_at FROM approvals"
+        "approved_at, scope FROM approvals"
     )
     rows = (
         db.execute(query + " WHERE run_id = ? ORDER BY id", (run_id,))
@@ -332,6 +419,7 @@ def approvals(store: RunStore, run_id: str | None = None) -> list[Approval]:
             approved_by=r[4],
             note=r[5],
             approved_at=datetime.fromisoformat(r[6]),
+            policy_name=_stored_policy_name(r[7]),
         )
         for r in rows
     ]

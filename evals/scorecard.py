@@ -19,7 +19,9 @@ from evals.verdict import result_passed
 
 #: Version of the scorecard's JSON; bump on any change an older reader could misread.
 #: 2: `gates` (every gate checked, with status and reason) and `gates.max_critical`.
-SCORECARD_VERSION = 2
+#: 3: `decisions[].reach` (passing cases to reach each higher level); `more_cases_needed` and
+#: `more_answers_needed` now count passing cases (and their answers) to the next level up.
+SCORECARD_VERSION = 3
 
 
 class PolicyRef(Record):

@@ -226,3 +226,88 @@ def scores(
             buckets.items(), key=lambda kv: (kv[0][0], order[kv[0][1]], kv[0][2])
         )
     ], outcomes
+
+
+def with_passing_cases(score: Score, cases: int, k: int) -> Score:
+    """`score` as it would be after `cases` more cases of `k` samples that all pass: the counts
+    `decide()` reads, recomputed with the same intervals `scores()` uses."""
+    if cases <= 0:
+        return score
+    answers = score.answers + cases * k
+    passed = score.passed + cases * k
+    all_cases = score.cases + cases
+    all_passed = score.cases_all_passed + cases
+    return score.model_copy(
+        update={
+            "cases": all_cases,
+            "answers": answers,
+            "passed": passed,
+            "pass_rate": passed / answers,
+            "pass_rate_ci": _interval(passed, answers),
+            "k": min(score.k, k) if score.cases else k,
+            "cases_all_passed": all_passed,
+            "pass_k": all_passed / all_cases,
+            "pass_k_ci": _interval(all_passed, all_cases),
+            "stable_pass": score.stable_pass + cases,
+        }
+    )
+
+
+def score_from_counts(
+    *,
+    target: str,
+    key: str,
+    kind: Kind,
+    risk: Risk,
+    cases: int,
+    k: int,
+    all_passed: int,
+    failed: int,
+    critical: int,
+    stable_fail: int,
+) -> Score:
+    """The Score `scores()` builds for one intent of `cases` cases x `k` samples, no errors, in
+    which `failed` answers failed (`critical` of them with a critical finding, the others with a
+    major one) and `all_passed` cases passed every sample: what a planner or a simulation needs
+    to ask `decide()` without building every answer (`benchmarks/decision_soundness.py` checks
+    it equals what `scores()` builds from the records)."""
+    answers = cases * k
+    passed = answers - failed
+    major = failed - critical
+    codes = [
+        CodeCount(code=code, severity=severity, findings=count, answers=count)
+        for severity, code, count in (
+            ("critical", "policy.unsupported", critical),
+            ("major", "handoff.missing", major),
+        )
+        if count
+    ]
+    codes.sort(key=lambda c: (-c.answers, c.code))
+    return Score(
+        target=target,
+        group="intent",
+        key=key,
+        kind=kind,
+        risk=risk,
+        languages=["en"],
+        cases=cases,
+        answers=answers,
+        passed=passed,
+        failed=failed,
+        errors=0,
+        pass_rate=passed / answers if answers else 0.0,
+        pass_rate_ci=_interval(passed, answers),
+        k=k,
+        cases_all_passed=all_passed,
+        pass_k=all_passed / cases if cases else 0.0,
+        pass_k_ci=_interval(all_passed, cases),
+        stable_pass=all_passed,
+        stable_fail=stable_fail,
+        flaky=cases - all_passed - stable_fail,
+        findings=codes,
+        answers_by_severity={"critical": critical, "major": major, "minor": 0},
+        latency_p50_ms=None,
+        latency_p95_ms=None,
+        tokens_per_answer=None,
+        cost_per_answer_usd=None,
+    )

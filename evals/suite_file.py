@@ -23,6 +23,7 @@ from evals.plugins import check_guardrail_names, suite_plugins
 from evals.records import Case, CaseSource, PolicyBook, RunPlan, Suite
 from evals.targets.local_model import LocalModelUnavailable, check_available, is_local_model
 from evals.targets.providers import check_models
+from evals.targets.scripted import is_recorded_model
 from evals.yaml_lines import LineMap, load_yaml
 
 
@@ -222,7 +223,8 @@ def check_folders(
             )
         )
     replay = suite_path.parent / suite.replay.dir
-    problem = folder_problem(replay) if suite.replay.mode != "off" else None
+    replays = suite.replay.mode != "off" or any(is_recorded_model(t.model) for t in suite.targets)
+    problem = folder_problem(replay) if replays else None
     if problem is not None:
         issues.append(
             InputIssue(
@@ -276,6 +278,15 @@ def gather_suite(
     if mode != "replay":  # a replayed run calls no provider (and must not import litellm)
         check_models(suite_path, suite.targets, issues)
     for target in suite.targets:
+        if target.case_tags and cases and not any(target.answers(c.item) for c in cases):
+            issues.append(
+                InputIssue(
+                    str(suite_path),
+                    f"case_tags {target.case_tags} select none of the suite's cases",
+                    record=target.name,
+                    field="case_tags",
+                )
+            )
         if is_local_model(target.model) and mode != "replay":
             try:
                 check_available(target.model)
@@ -285,7 +296,7 @@ def gather_suite(
                 )
         if target.model == "reference":
             for located in cases:
-                if located.item.reference is None:
+                if target.answers(located.item) and located.item.reference is None:
                     issues.append(
                         located.issue(
                             f"target '{target.name}' of {suite_path} replays reference answers "

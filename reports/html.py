@@ -295,14 +295,8 @@ def _drilldown(card: Scorecard) -> str:
         attrs = _data(
             target=d.target, intent=d.intent, decision=d.outcome, language=score.languages
         )
+        # The reasons end with how many more passing cases would reach each higher level.
         reasons = "".join(f"<li>{esc(r)}</li>" for r in d.reasons)
-        if d.more_answers_needed:
-            reasons += f"<li>about {d.more_answers_needed} more answers needed to decide</li>"
-        if d.more_cases_needed:
-            reasons += (
-                f"<li>to automate if the observed rates hold: about {d.more_cases_needed} more "
-                "cases</li>"
-            )
         stats = [
             ("kind / risk tier", f"{score.kind} / {d.risk} (ceiling: {d.ceiling})"),
             ("languages", ", ".join(score.languages) or "-"),

@@ -104,13 +104,8 @@ def render_markdown(card: Scorecard, plan: RunPlan) -> str:
     for d in card.decisions:
         out.append(f"### `{d.target}` / `{d.intent}`: {OUTCOME_LABELS[d.outcome]}")
         out.append("")
+        # The reasons end with how many more passing cases would reach each higher level.
         out += [f"- {untrusted(r, 500)}" for r in d.reasons]
-        if d.more_answers_needed:
-            out.append(f"- more answers needed to decide: about {d.more_answers_needed}")
-        if d.more_cases_needed:
-            out.append(
-                f"- to automate if the observed rates hold: about {d.more_cases_needed} more cases"
-            )
         out.append("")
     out += ["## Totals per target", ""]
     out += [_table(*total_rows(card, "target")), ""]

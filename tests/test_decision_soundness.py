@@ -233,7 +233,9 @@ def test_human_when_even_the_upper_bound_is_below_the_assist_bar() -> None:
     result = decision("low", [["major"] * 3 for _ in range(4)])  # 0 of 12: upper bound 0.24
     assert result.outcome == "human"
     assert "even the upper bound" in result.reasons[0]
-    assert result.more_answers_needed is None
+    # Only a run of new, passing cases could change it: the guidance says how many.
+    assert result.more_cases_needed == 18 and result.more_answers_needed == 54
+    assert "to reach assist: 18 more cases of 3 samples each (54 answers)" in result.reasons[-2]
 
 
 def test_crisis_is_capped_at_assist() -> None:

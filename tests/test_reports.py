@@ -54,7 +54,7 @@ def test_every_report_is_written_and_consistent(tmp_path: Path) -> None:
     assert verify(store, run_id, done.files[-1]).intact
 
     scorecard = json.loads((done.folder / "scorecard.json").read_text())
-    assert scorecard["schema_version"] == 2 and scorecard["run_id"] == run_id
+    assert scorecard["schema_version"] == 3 and scorecard["run_id"] == run_id
     assert {d["target"] for d in scorecard["decisions"]} == {"bot", "ref"}
 
     markdown = (done.folder / "report.md").read_text()

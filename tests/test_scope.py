@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from builders import run_suite, write_suite
+from builders import case_dict, run_suite, write_suite
 
 from evals.errors import InputError
 from evals.publish import publish
@@ -16,6 +16,13 @@ from evals.scope import ScopeRefused, approvals, approve, load_scope
 from evals.store import RunStore
 
 POLICY_COPY = (Path(__file__).parent.parent / "evals" / "data" / "decision_policy.yaml").read_text()
+#: A bot that answers every case with a passing answer (`reference` itself is a baseline and
+#: never part of a scope).
+BOT = {
+    "name": "ref",
+    "model": "fake/scripted",
+    "params": {"extra": {"replies": [case_dict("c")["reference"]]}},
+}
 
 
 def published(tmp_path: Path, policy: bool = False) -> tuple[Path, RunStore]:
@@ -23,11 +30,7 @@ def published(tmp_path: Path, policy: bool = False) -> tuple[Path, RunStore]:
     if policy:
         (tmp_path / "policy.yaml").write_text(POLICY_COPY, encoding="utf-8")
         extra = {"decision_policy": "policy.yaml"}
-    store, run_id = run_suite(
-        write_suite(
-            tmp_path, n_cases=2, targets=[{"name": "ref", "model": "reference"}], extra=extra
-        )
-    )
+    store, run_id = run_suite(write_suite(tmp_path, n_cases=2, targets=[BOT], extra=extra))
     result = publish(store, run_id)
     return result.folder / "scope.yaml", store
 
@@ -49,7 +52,9 @@ def test_scope_lists_every_intent_with_its_decision_and_evidence(tmp_path: Path)
 
 def test_approval_is_recorded_with_who_when_and_hashes(tmp_path: Path) -> None:
     scope_path, store = published(tmp_path)
-    approval = approve(scope_path, store, by="Ana Product", note="pilot for ES only")
+    approval = approve(
+        scope_path, store, by="Ana Product", note="pilot for ES only", confirmed=True
+    )
     [stored] = approvals(store)
     assert stored == approval
     assert stored.approved_by == "Ana Product" and stored.note == "pilot for ES only"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -19,15 +19,13 @@ from evals.cli_app import (
     run_id_command,
 )
 
-if TYPE_CHECKING:
-    pass
-
 
 @app.command(
     cls=Command,
     short_help="Record a product owner's approval of an automation scope.",
     epilog=examples(
-        'evals approve out/reports/RUN_ID/scope.yaml --by "Ana Ruiz" --note "pilot, ES only"'
+        'evals approve out/reports/RUN_ID/scope.yaml --by "Ana Ruiz" --note "pilot, ES only"',
+        'evals approve out/reports/RUN_ID/scope.yaml --by "Ana Ruiz" --yes',
     ),
 )
 def approve(
@@ -39,20 +37,40 @@ def approve(
         str, typer.Option("--note", metavar="TEXT", help="why, conditions, ticket")
     ] = "",
     out: OutOption = Path("out"),
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            help="confirm a scope in which every intent is insufficient evidence (approving it "
+            "lets the model handle nothing)",
+        ),
+    ] = False,
 ) -> None:
     """Record a product owner's approval of an automation scope.
 
-    Refused (exit 1, naming each reason) if the scope, the run or the decision policy changed,
-    the run failed its gates, a target or intent has no decision (every answer errored), or the
-    run's policy books, cases or targets differ from the suite's files on disk."""
+    First prints what is being approved: the run, the decision policy, and each target's
+    intents by decision (baselines such as `reference` are never in a scope). Refused (exit 1,
+    naming each reason) if the scope, the run or the decision policy changed, the run failed
+    its gates, a target or intent has no decision (every answer errored), or the run's policy
+    books, cases or targets differ from the suite's files on disk. A scope in which every
+    intent is insufficient evidence is recorded only with --yes (exit 1 without it)."""
     from evals.errors import InputError
-    from evals.scope import ScopeRefused
+    from evals.scope import NeedsConfirmation, ScopeRefused, load_scope, summary
     from evals.scope import approve as record_approval
     from evals.store import RunStore
 
     require_store(out)
+    store = RunStore.in_folder(out)
     try:
-        approval = record_approval(scope, RunStore.in_folder(out), by=by, note=note)
+        loaded = load_scope(scope)
+        try:
+            plan = store.plan(loaded.run_id)
+        except (InputError, KeyError, ValueError):
+            plan = None  # an unknown run: approve() refuses it, naming why
+        print("approving:")
+        for line in summary(loaded, plan):
+            print(f"  {line}")
+        approval = record_approval(scope, store, by=by, note=note, confirmed=yes)
     except InputError as exc:
         input_error(exc)
     except ScopeRefused as exc:
@@ -60,10 +78,16 @@ def approve(
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         raise typer.Exit(EXIT_GATE) from None
+    except NeedsConfirmation as exc:
+        print("NOT APPROVED: this scope needs your confirmation:", file=sys.stderr)
+        for reason in exc.reasons:
+            print(f"  - {reason}", file=sys.stderr)
+        print("to approve it anyway, run the same command with --yes", file=sys.stderr)
+        raise typer.Exit(EXIT_GATE) from None
     print(
         f"approved by {approval.approved_by} at {approval.approved_at:%Y-%m-%d %H:%M:%S %Z}: "
         f"run {approval.run_id}, scope sha256 {approval.scope_sha256[:16]}, "
-        f"policy {approval.policy_hash}"
+        f"policy {approval.policy_name} (hash {approval.policy_hash})"
     )
 
 
@@ -100,11 +124,12 @@ def list_approvals(
                     a.approved_by,
                     f"{a.approved_at:%Y-%m-%d %H:%M}",
                     a.scope_sha256[:16],
+                    a.policy_name,
                     a.policy_hash,
                     a.note,
                 ]
                 for a in rows
             ],
-            headers=["run", "by", "at", "scope sha256", "policy", "note"],
+            headers=["run", "by", "at", "scope sha256", "policy", "policy hash", "note"],
         )
     )

@@ -151,9 +151,17 @@ def _run(
     except (InputError, KeyError, ValueError) as exc:
         input_error(exc)
     if not quiet:
+        per_target = {len(plan.cases_for(t)) for t in plan.suite.targets}
+        shape = (
+            f"{len(plan.cases)} cases x {plan.suite.samples} samples x "
+            f"{len(plan.suite.targets)} targets"
+            if per_target == {len(plan.cases)}
+            else f"{len(plan.expected_answers())} answers ("
+            + ", ".join(f"{t.name}: {len(plan.cases_for(t))} cases" for t in plan.suite.targets)
+            + f", {plan.suite.samples} samples each)"
+        )
         print(
-            f"run {run_id}: suite '{plan.suite.name}', {len(plan.cases)} cases x "
-            f"{plan.suite.samples} samples x {len(plan.suite.targets)} targets, "
+            f"run {run_id}: suite '{plan.suite.name}', {shape}, "
             f"replay mode '{plan.suite.replay.mode}'",
             file=sys.stderr,
         )

@@ -7,7 +7,13 @@ from evals.records import Target
 from evals.targets.base import TargetClient
 from evals.targets.litellm_target import LiteLLMTarget
 from evals.targets.local_model import LocalModelTarget, is_local_model
-from evals.targets.scripted import SCRIPTED_MODEL, ReferenceTarget, ScriptedTarget
+from evals.targets.scripted import (
+    SCRIPTED_MODEL,
+    RecordedTarget,
+    ReferenceTarget,
+    ScriptedTarget,
+    is_recorded_model,
+)
 
 #: Targets that answer without a model call; their answers are not recorded in cassettes.
 OFFLINE_MODELS = frozenset({"reference"})
@@ -22,6 +28,8 @@ def make_client(target: Target) -> TargetClient:
         return ReferenceTarget(target)
     if target.model == SCRIPTED_MODEL:
         return ScriptedTarget(target)
+    if is_recorded_model(target.model):
+        return RecordedTarget(target)
     if is_local_model(target.model):
         return LocalModelTarget(target)
     return plugin_client(target) or LiteLLMTarget(target)

@@ -1,12 +1,12 @@
 """No silent provider: a target's model string must say where the customer's messages go.
 
-Anything that is not `reference`, `fake/scripted` or `local/...` goes to litellm, which sends
-the conversation and the policy text to the provider the string names. A typo (`referense`)
-must therefore stop the run, not reach a public API. A model string is accepted when litellm's
-own `get_llm_provider` routes it (no network call): `provider/model` with a provider litellm
-knows, or a bare name that litellm itself maps to a provider (`gpt-4o-mini` is OpenAI's). An
-unknown bare name is refused even though a provider might serve it: write `openai/NAME` with
-`api_base` for an OpenAI-compatible server.
+Anything that is not `reference`, `fake/scripted`, `local/...` or `recorded/...` goes to
+litellm, which sends the conversation and the policy text to the provider the string names. A
+typo (`referense`) must therefore stop the run, not reach a public API. A model string is
+accepted when litellm's own `get_llm_provider` routes it (no network call): `provider/model`
+with a provider litellm knows, or a bare name that litellm itself maps to a provider
+(`gpt-4o-mini` is OpenAI's). An unknown bare name is refused even though a provider might serve
+it: write `openai/NAME` with `api_base` for an OpenAI-compatible server.
 
 litellm is imported only when a suite has such a target (the import takes seconds).
 """
@@ -23,7 +23,7 @@ from evals.plugins import serves
 from evals.records import Target
 from evals.targets.local_model import BUNDLED_MODELS
 from evals.targets.local_model import PREFIX as LOCAL_PREFIX
-from evals.targets.scripted import SCRIPTED_MODEL
+from evals.targets.scripted import SCRIPTED_MODEL, is_recorded_model
 from evals.yaml_lines import load_yaml
 
 #: Model strings that never reach a provider.
@@ -31,9 +31,14 @@ BUILT_IN_MODELS = ("reference", SCRIPTED_MODEL)
 
 
 def needs_provider(model: str) -> bool:
-    """Whether litellm would serve this model string: not a built-in one, nor one whose prefix
-    an installed target plugin declares (`evals.plugins`)."""
-    return model not in BUILT_IN_MODELS and not model.startswith(LOCAL_PREFIX) and not serves(model)
+    """Whether litellm would serve this model string: not a built-in one, a recorded one, nor
+    one whose prefix an installed target plugin declares (`evals.plugins`)."""
+    return (
+        model not in BUILT_IN_MODELS
+        and not model.startswith(LOCAL_PREFIX)
+        and not is_recorded_model(model)
+        and not serves(model)
+    )
 
 
 def known_providers(litellm: Any) -> list[str]:
@@ -69,7 +74,8 @@ def problem(target: Target, providers: list[str]) -> str:
             hint = f" Did you mean '{close[0]}/{rest}'?"
     return (
         f"model '{model}' names no provider litellm knows.{hint} Use 'reference', "
-        f"{', '.join(repr(m) for m in local)}, a model name litellm maps to a provider (e.g. "
+        f"{', '.join(repr(m) for m in local)}, 'recorded/NAME' (answers only from its "
+        "cassette), a model name litellm maps to a provider (e.g. "
         f"'gpt-4o-mini'), or 'PROVIDER/MODEL' with one of litellm's providers: "
         f"{', '.join(providers)}"
     )

@@ -87,3 +87,33 @@ class ReferenceTarget:
 
     async def close(self) -> None:
         return None
+
+
+#: Model strings `recorded/<name>`: a bot whose answers exist only in its cassette.
+RECORDED_PREFIX = "recorded/"
+
+
+def is_recorded_model(model: str) -> bool:
+    return model.startswith(RECORDED_PREFIX) and bool(model[len(RECORDED_PREFIX) :].strip())
+
+
+class RecordedTarget:
+    """A bot known only by its recorded answers (`model: recorded/<name>`): always replayed
+    from its cassette, whatever the replay mode, and never called. An answer missing from the
+    cassette is recorded as an error (a replay miss), never as a pass."""
+
+    def __init__(self, config: Target) -> None:
+        self.config = config
+
+    async def start(self) -> None:
+        return None
+
+    async def complete(self, request: CallRequest) -> Completion:
+        raise PermanentError(
+            f"target '{self.config.name}' ({self.config.model}) is a recorded bot: it answers "
+            f"only from its cassette, which has no answer for case '{request.case.id}' sample "
+            f"{request.sample}"
+        )
+
+    async def close(self) -> None:
+        return None

@@ -36,6 +36,7 @@ COMMANDS = [
     "report",
     "approve",
     "approvals",
+    "plan",
     "compare",
     "verify",
     "schema",

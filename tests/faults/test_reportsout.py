@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from builders import run_suite, write_suite
+from builders import case_dict, run_suite, write_suite
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -38,6 +38,14 @@ from evals.store import RunStore
 
 EVALS = [sys.executable, "-m", "evals"]
 REFERENCE = [{"name": "ref", "model": "reference"}]
+#: A bot whose every answer passes: unlike `reference` (a baseline), it can be approved.
+BOT = [
+    {
+        "name": "bot",
+        "model": "fake/scripted",
+        "params": {"extra": {"replies": [case_dict("c")["reference"]]}},
+    }
+]
 
 
 @dataclass(frozen=True)
@@ -302,7 +310,7 @@ def test_every_manifest_field_is_covered_by_verify(
 
 def approve(out: Path, run_id: str) -> Done:
     scope = out / "reports" / run_id / "scope.yaml"
-    return evals("approve", scope, "--by", "Ana Ruiz", "--note", "pilot", "--out", out)
+    return evals("approve", scope, "--by", "Ana Ruiz", "--note", "pilot", "--out", out, "--yes")
 
 
 def approvals(out: Path) -> int:
@@ -322,8 +330,8 @@ def refused(done: Done, *reasons: str) -> None:
         assert reason in done.stderr, done.stderr
 
 
-def test_an_untouched_passing_run_is_approved(original: tuple[Path, str]) -> None:
-    out, run_id = original
+def test_an_untouched_passing_run_is_approved(tmp_path: Path) -> None:
+    out, run_id = made(tmp_path, targets=BOT)
     done = evals(
         "approve",
         out / "reports" / run_id / "scope.yaml",
@@ -331,6 +339,7 @@ def test_an_untouched_passing_run_is_approved(original: tuple[Path, str]) -> Non
         "Ana Ruiz",
         "--out",
         out,
+        "--yes",  # two cases decide nothing: every intent is insufficient evidence
         process=True,
     )
     assert done.returncode == 0, done.stderr
@@ -524,10 +533,8 @@ def test_a_resume_replaces_with_force_the_manifest_of_the_interrupted_run_it_com
     assert verified.returncode == 0, verified.stdout
 
 
-def test_approve_refuses_a_scope_whose_report_folder_does_not_verify(
-    original: tuple[Path, str],
-) -> None:
-    out, run_id = original
+def test_approve_refuses_a_scope_whose_report_folder_does_not_verify(tmp_path: Path) -> None:
+    out, run_id = made(tmp_path, targets=BOT)
     folder = out / "reports" / run_id
     (folder / "scope-v2.yaml").write_text("targets: []\n", encoding="utf-8")
     refused(approve(out, run_id), "the run's evidence does not verify", "scope-v2.yaml")
