@@ -23,6 +23,7 @@ COMMANDS = (
     "approve",
     "compare",
     "verify",
+    "calibrate",
 )
 for _name in COMMANDS:
     importlib.import_module(f"evals.commands.{_name}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from evals.judge.calibration import Figures
+from evals.judge.calibration import Calibration, Figures
 from evals.judge.summary import JudgeSummary
 from evals.records import Finding
 from evals.scorecard import Scorecard
@@ -167,3 +167,27 @@ def judge_markdown(card: Scorecard) -> list[str]:
             "",
         ]
     return out
+
+
+def calibration_table(calibration: Calibration) -> str:
+    """`evals calibrate`'s terminal table: per check, then per language."""
+    from tabulate import tabulate
+
+    rows = [_figure_row(c, f, True)[:-1] for c, f in calibration.families.items()]
+    for language, checks in calibration.by_language.items():
+        rows += [[f"{c} ({language})", *_figure_row(c, f, True)[1:-1]] for c, f in checks.items()]
+    usage = calibration.usage
+    cost = "unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
+    tokens = usage.prompt_tokens + usage.completion_tokens
+    per_thousand = (
+        f", about {1000 * tokens / calibration.responses:,.0f} tokens per 1,000 answers"
+        if calibration.responses
+        else ""
+    )
+    return (
+        tabulate(rows, headers=FIGURE_HEADERS[:-1])
+        + f"\n\n{calibration.responses} responses, {calibration.errors} judge errors; "
+        f"{usage.calls} calls, {usage.prompt_tokens} prompt + {usage.completion_tokens} "
+        f"completion tokens{per_thousand}, cost {cost}; "
+        f"prompt {calibration.fingerprint.prompt_sha256}"
+    )
