@@ -37,6 +37,7 @@ COMMANDS = [
     "approvals",
     "compare",
     "verify",
+    "calibrate",
 ]
 
 
