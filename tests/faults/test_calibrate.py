@@ -181,7 +181,9 @@ def test_the_bundled_model_as_judge_is_refused_for_gating_and_stays_advisory(
     assert "may gate" not in done.output and "advisory (may not gate)" in done.output
     calibration = read_calibration(work / "calibration.json")
     assert calibration.fingerprint.model == "local/smollm2" and calibration.responses == 4
-    done = runner.invoke(app, ["run", str(suite), "-q", "--replay", "replay"])
+    done = runner.invoke(
+        app, ["run", str(suite), "-q", "--replay", "replay", "--out", str(work / "out")]
+    )
     assert done.exit_code == 0, done.output  # the reference answers pass; nothing the judge
     card = json.loads(next((work / "out" / "reports").glob("*/scorecard.json")).read_text())
     assert card["judge"]["status"]["gating"] == []  # says can fail them

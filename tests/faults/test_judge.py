@@ -7,6 +7,7 @@ calibration refused, replayed verdicts byte for byte and without litellm."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import subprocess
@@ -16,9 +17,12 @@ from typing import Any
 
 import yaml
 from builders import POLICY, case_dict, run_suite, write_suite
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evals.judge.calibration import Calibration, Usage, figures, judge_fingerprint
 from evals.judge.config import JudgeConfig
+from evals.judge.findings import locate
 from evals.judge.prompt import CLOSE, OPEN, render_judge_messages
 from evals.judge.status import judge_status
 from evals.records import Case, CaseResult, PolicyBook
@@ -393,3 +397,31 @@ def test_replayed_judge_verdicts_are_byte_identical_and_never_import_litellm(
         )
     assert outputs[0] == outputs[1]
     assert "judge.unsupported" in outputs[0][1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.text(max_size=200))
+def test_no_answer_or_customer_text_can_leave_the_data_block(answer: str, customer: str) -> None:
+    case = Case.model_validate(
+        case_dict("c1", messages=[{"role": "user", "content": customer or "?"}])
+    )
+    policy = PolicyBook.model_validate(POLICY)
+    user = render_judge_messages(case, policy, answer, ["policy", "facts", "rubric"])[1]["content"]
+    assert user.startswith(OPEN) and user.endswith(CLOSE)
+    inside = user[len(OPEN) : -len(CLOSE)]
+    assert OPEN not in inside and CLOSE not in inside and "<" not in inside
+    assert html.unescape(inside).count(answer) >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=200), st.data())
+def test_a_located_span_always_quotes_the_answer(answer: str, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(answer) - 1))
+    end = data.draw(st.integers(start + 1, len(answer)))
+    quote = data.draw(st.sampled_from([answer[start:end], answer[start:end].upper()]))
+    span = locate(quote, answer)
+    if span is not None:
+        assert answer[span.start : span.end] == span.text
+    exact = answer[start:end]
+    if quote == exact and "&" not in exact and exact.strip().strip("\"'“”"):
+        assert span is not None  # a claim quoted exactly is always found
