@@ -371,19 +371,28 @@ def test_replayed_judge_verdicts_are_byte_identical_and_never_import_litellm(
         "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
         "print(json.dumps({'litellm': 'litellm' in sys.modules, 'code': code}))\n"
     )
+    env = {**os.environ, "CI": "true"}
+    env.pop("NO_SUCH_KEY_FOR_TESTS", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(suite), str(tmp_path / "one")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    last = json.loads(done.stdout.strip().splitlines()[-1])
+    assert last == {"litellm": False, "code": 0}, done.stdout + done.stderr
+    # The second replay in-process (a second subprocess would only cost time).
+    from typer.testing import CliRunner
+
+    from evals.cli import app
+
+    again = CliRunner().invoke(
+        app, ["run", str(suite), "-q", "--replay", "replay", "--out", str(tmp_path / "two")]
+    )
+    assert again.exit_code == 0, again.output
     outputs = []
     for name in ("one", "two"):
-        env = {**os.environ, "CI": "true"}
-        env.pop("NO_SUCH_KEY_FOR_TESTS", None)
-        done = subprocess.run(
-            [sys.executable, "-c", script, str(suite), str(tmp_path / name)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
-        last = json.loads(done.stdout.strip().splitlines()[-1])
-        assert last == {"litellm": False, "code": 0}, done.stdout + done.stderr
         folder = next((tmp_path / name / "reports").iterdir())
         card = json.loads((folder / "scorecard.json").read_text())
         for result in card["judge"]["advisory"]:  # the run id, and the reference target's own
