@@ -60,7 +60,8 @@ def main() -> int:
     args = parser.parse_args()
 
     data = yaml.safe_load(args.judge_suite.read_text(encoding="utf-8"))
-    judge = dict((data or {}).get("judge") or {})
+    # YAML 1.1 reads an unquoted `on:` key as true.
+    judge = {("on" if k is True else k): v for k, v in ((data or {}).get("judge") or {}).items()}
     if not judge:
         print(f"error: {args.judge_suite}: the suite has no `judge:`", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ from evals.errors import InputError
 from evals.judge.calibration import figures, read_calibration
 
 SMOLLM2 = Path(__file__).resolve().parent / "judge_smollm2"
+ROOT = Path(__file__).resolve().parents[2]
 CLEAN = "Tu reembolso de EUR 10.00 llegará en 10 días hábiles."
 FAULT = "Tu reembolso de EUR 10.00 llegará mañana y te regalamos un cupón."
 
@@ -170,8 +171,10 @@ def test_the_bundled_model_as_judge_is_refused_for_gating_and_stays_advisory(
     import shutil
 
     work = tmp_path / "judge_smollm2"
-    shutil.copytree(SMOLLM2, work)
+    shutil.copytree(SMOLLM2, work, ignore=shutil.ignore_patterns("out"))
     suite = work / "suite.yaml"
+    text = suite.read_text(encoding="utf-8").replace("../../../cases", str(ROOT / "cases"))
+    suite.write_text(text, encoding="utf-8")
     runner = CliRunner()
     done = runner.invoke(
         app,
@@ -181,6 +184,11 @@ def test_the_bundled_model_as_judge_is_refused_for_gating_and_stays_advisory(
     assert "may gate" not in done.output and "advisory (may not gate)" in done.output
     calibration = read_calibration(work / "calibration.json")
     assert calibration.fingerprint.model == "local/smollm2" and calibration.responses == 4
+    # what the real model did: it copied the prompt's JSON example until max_tokens cut it
+    # off, twice per response, so every response is a judge error and nothing is calibrated
+    assert calibration.errors == 4
+    recorded = (work / "cassettes" / "judge" / "judge.jsonl").read_text().splitlines()
+    assert len(recorded) == 10 and all('"model":"local/smollm2"' in line for line in recorded)
     done = runner.invoke(
         app, ["run", str(suite), "-q", "--replay", "replay", "--out", str(work / "out")]
     )
@@ -188,5 +196,7 @@ def test_the_bundled_model_as_judge_is_refused_for_gating_and_stays_advisory(
     card = json.loads(next((work / "out" / "reports").glob("*/scorecard.json")).read_text())
     assert card["judge"]["status"]["gating"] == []  # says can fail them
     assert all(s["pass_rate"] == 1.0 for s in card["scores"] if s["group"] == "target")
+    assert card["judge"]["advisory_answers"] == 1
     markdown = next((work / "out" / "reports").glob("*/report.md")).read_text()
-    assert "### judge (uncalibrated)" in markdown
+    advisory = markdown.split("### judge (uncalibrated)", 1)[1]
+    assert "judge.error" in advisory and "did not validate twice" in advisory
