@@ -14,3 +14,7 @@ targets under test, and only a live call imports a provider library.
 - `calibration`: agreement with labelled responses, the calibration file and its fingerprint,
   and whether the judge may gate (`status`).
 """
+
+# The suite record (evals.records) holds the judge's config record, which builds on the other
+# records: importing the records first lets either module be imported first.
+import evals.records  # noqa: F401

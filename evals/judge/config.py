@@ -79,6 +79,15 @@ class JudgeConfig(Record):
             data = {("on" if k is True else k): v for k, v in data.items()}
         return data
 
+    @field_validator("model")
+    @classmethod
+    def _a_model(cls, value: str) -> str:
+        if value.strip() == "reference":
+            raise ValueError(
+                "'reference' replays the cases' reference answers and cannot judge; name a model"
+            )
+        return value
+
     @field_validator("checks")
     @classmethod
     def _unique(cls, value: list[Check]) -> list[Check]:
