@@ -26,6 +26,7 @@ COMMANDS = (
     "compare",
     "verify",
     "schema",
+    "calibrate",
 )
 for _name in COMMANDS:
     importlib.import_module(f"evals.commands.{_name}")

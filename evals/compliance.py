@@ -19,8 +19,9 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 import evals
 from evals import manifest_claims as claims
@@ -100,6 +101,7 @@ class _Evidence(Record):
     policy_books: dict[str, PolicyBookEntry]
     cases: CasesEntry
     targets: dict[str, TargetEntry]
+    judge: dict[str, Any] | None = Field(default=None, exclude_if=lambda value: value is None)
     run: RunEntry
     chain: ChainEntry
     plugins: dict[str, PluginVersion]
@@ -147,6 +149,7 @@ def _evidence(
             )
             for t in plan.suite.targets
         },
+        judge=versions.judge,
         run=RunEntry(
             id=header.run_id,
             suite=header.suite,
@@ -366,6 +369,7 @@ _MEANING = {
     "policy_books": "a policy book",
     "cases": "the cases",
     "targets": "a target's configuration",
+    "judge": "the LLM judge or its calibration",
     "run": "the run record",
     "plugins": "a plugin",
 }
@@ -376,7 +380,8 @@ def _compare(manifest: Manifest, evidence: _Evidence, links: list[ChainLink]) ->
     problems = []
     recorded, stored = manifest.model_dump(mode="json"), evidence.model_dump(mode="json")
     for section, meaning in _MEANING.items():
-        for path, then, now in _differences(section, recorded[section], stored[section]):
+        then_now = recorded.get(section), stored.get(section)
+        for path, then, now in _differences(section, *then_now):
             problems.append(
                 f"{meaning} changed since the manifest was written ({path}: manifest "
                 f"{_short(then)}, store {_short(now)})"

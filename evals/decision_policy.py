@@ -65,6 +65,27 @@ class IntentRule(Record):
     max_decision: Level | None = Field(default=None, description="ceiling for this intent")
 
 
+class JudgeThresholds(Record):
+    """What an LLM judge's calibration must show before its findings may gate, per family
+    (policy, facts, rubric). A family that falls short is advisory; see evals/judge/status.py."""
+
+    min_precision: float = Field(
+        default=0.80, ge=0, le=1, description="Wilson 95% lower bound of the judge's precision"
+    )
+    min_recall: float = Field(
+        default=0.50, ge=0, le=1, description="Wilson 95% lower bound of the judge's recall"
+    )
+    min_kappa: float = Field(
+        default=0.60, ge=-1, le=1, description="Cohen's kappa against the labels"
+    )
+    min_positives: int = Field(
+        default=30, ge=1, description="labelled responses of the family (faults to find)"
+    )
+    max_error_rate: float = Field(
+        default=0.05, ge=0, le=1, description="share of labelled responses the judge failed on"
+    )
+
+
 class DecisionPolicy(Record):
     name: Identifier = "default"
     version: str = Field(default="1", min_length=1, description="the policy author's label")
@@ -72,6 +93,7 @@ class DecisionPolicy(Record):
     tiers: dict[Risk, Tier]
     crisis: Crisis = Field(default_factory=Crisis)
     intents: dict[str, IntentRule] = Field(default_factory=dict)
+    judge: JudgeThresholds = Field(default_factory=JudgeThresholds)
     source: str = Field(default="", description="file it was read from (not part of the hash)")
 
     @model_validator(mode="after")

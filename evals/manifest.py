@@ -105,6 +105,12 @@ class Manifest(Record):
     cases: CasesEntry
     decision_policy: DecisionPolicyEntry
     targets: dict[str, TargetEntry]
+    judge: dict[str, Any] | None = Field(
+        default=None,
+        description="the LLM judge: model, parameters, prompt hash, calibration file hash and "
+        "figures, and which checks gate (absent when the run had no judge)",
+        exclude_if=lambda value: value is None,
+    )
     run: RunEntry
     chain: ChainEntry
     plugins: dict[str, PluginVersion] = Field(

@@ -372,6 +372,11 @@ class Suite(Record):
     )
     replay: ReplayConfig = Field(default_factory=ReplayConfig)
     gates: Gates = Field(default_factory=Gates)
+    judge: JudgeConfig | None = Field(
+        default=None,
+        description="an LLM judge run after the guardrails (see evals/judge/ and docs/judge.md)",
+        exclude_if=lambda value: value is None,
+    )
 
     @field_validator("plugins")
     @classmethod
@@ -398,6 +403,17 @@ class Suite(Record):
         return self
 
 
+class JudgeUsage(Record):
+    """What judging one answer cost, kept apart from the target's own tokens and cost."""
+
+    calls: int = Field(default=0, ge=0, description="judge calls made or replayed")
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    latency_ms: float | None = None
+    cached: bool = Field(default=False, description="every call came from a cassette")
+
+
 class Response(Record):
     """What a target answered (or the error it gave)."""
 
@@ -410,6 +426,11 @@ class Response(Record):
     attempts: int = Field(default=1, ge=0)
     model: str | None = Field(default=None, description="model name reported by the provider")
     error: str | None = None
+    judge: JudgeUsage | None = Field(
+        default=None,
+        description="the LLM judge's calls for this answer (absent when no judge ran)",
+        exclude_if=lambda value: value is None,
+    )
 
     @property
     def ok(self) -> bool:
@@ -439,6 +460,12 @@ class Evidence(Record):
         default=None, description="where that came from, e.g. 'policy:acme-pay' or 'facts.amount'"
     )
     note: str | None = Field(default=None, description="e.g. 'no clause in the policy supports it'")
+    advisory: bool = Field(
+        default=False,
+        description="raised by a judge that may not gate (uncalibrated): shown, never counted by "
+        "a verdict, gate, pass rate or decision",
+        exclude_if=lambda value: not value,
+    )
 
 
 class Finding(Record):
@@ -512,6 +539,12 @@ class Versions(Record):
         description="the plugins loaded for the run: distribution and version, or a module "
         "file's path and hash (empty in runs stored before plugins were recorded)",
     )
+    judge: dict[str, Any] | None = Field(
+        default=None,
+        description="the LLM judge: model, parameters, prompt hash, calibration and whether it "
+        "gates (evals/judge/status.py); absent when no judge ran",
+        exclude_if=lambda value: value is None,
+    )
 
 
 class Run(Record):
@@ -567,6 +600,11 @@ class RunPlan(Record):
         description="the decision policy as loaded (a DecisionPolicy's fields; None: default)",
     )
     output_dir: str = Field(description="absolute output folder")
+    judge_calibration: dict[str, Any] | None = Field(
+        default=None,
+        description="the judge's calibration file as loaded (None: no judge, or no file)",
+        exclude_if=lambda value: value is None,
+    )
 
     def cases_for(self, target: Target) -> list[Case]:
         """The cases this target answers: every case, or those its `case_tags` select."""
@@ -588,3 +626,10 @@ class RunPlan(Record):
                 exclude={"suite_path": True, "output_dir": True, "decision_policy": {"source"}}
             )
         )
+
+
+# The judge's record builds on the records above; imported last so that it can import them.
+from evals.judge.config import JudgeConfig  # noqa: E402
+
+Suite.model_rebuild()
+RunPlan.model_rebuild()

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import evals
 from evals.cassettes import (
@@ -45,13 +46,21 @@ from evals.targets.base import (
 from evals.targets.factory import OFFLINE_MODELS, make_client
 from evals.targets.litellm_target import LiteLLMTarget
 from evals.targets.scripted import is_recorded_model
-from evals.verdict import judge_answer
+from evals.verdict import Judged, add_judge, judge_answer
 from guardrails.registry import (
     GuardrailContext,
     GuardrailSet,
     guardrail_versions,
     registry_version,
 )
+
+if TYPE_CHECKING:
+    from evals.judge.calls import JudgeCaller
+    from evals.judge.status import JudgeStatus
+
+
+#: The key of the judge's client in `Engine(clients=...)` (tests inject a scripted judge).
+JUDGE_CLIENT = "judge"
 
 
 def new_run_id() -> str:
@@ -60,7 +69,14 @@ def new_run_id() -> str:
 
 def plan_versions(plan: RunPlan) -> Versions:
     loaded = suite_plugins(plan.suite, Path(plan.suite_path))
+    judge = None
+    if plan.suite.judge is not None:
+        from evals.judge.status import plan_judge_status
+
+        status = plan_judge_status(plan)
+        judge = status.model_dump(mode="json") if status is not None else None
     return Versions(
+        judge=judge,
         package=evals.__version__,
         guardrails=registry_version(plan.suite.guardrails),
         policy_books={k: v.version for k, v in sorted(plan.policies.items())},
@@ -193,6 +209,23 @@ class Engine:
             cassette = Cassette(Path(plan.replay_dir), target.name) if uses_cassette else None
             self.states[target.name] = _TargetState(target, client, cassette, mode)
         watch(target.api_key_env for target in plan.suite.targets)
+        self.llm_judge: JudgeCaller | None = None
+        self.judge_status: JudgeStatus | None = None
+        if plan.suite.judge is not None:
+            from evals.judge.calls import JudgeCaller
+            from evals.judge.status import plan_judge_status
+
+            watch([plan.suite.judge.api_key_env])
+            self.judge_status = plan_judge_status(plan)
+            self.llm_judge = JudgeCaller(
+                plan.suite.judge,
+                replay_dir=Path(plan.replay_dir),
+                mode=self.mode,
+                call=call_with_retries,
+                client=(clients or {}).get(JUDGE_CLIENT),
+                suite_path=plan.suite_path,
+                concurrency=plan.suite.concurrency,
+            )
         self.check_keys()
 
     def _calls_live(self, state: _TargetState, done: set[tuple[str, str, int]]) -> bool:
@@ -230,6 +263,19 @@ class Engine:
                     "provider's API key, or run with --replay replay to use recorded answers only",
                     record=state.target.name,
                     field="api_key_env",
+                )
+            )
+        judge = self.plan.suite.judge
+        variable = judge.api_key_env if judge is not None else None
+        if variable and self.mode != "replay" and not os.environ.get(variable, "").strip():
+            issues.append(
+                InputIssue(
+                    self.plan.suite_path,
+                    f"the environment variable {variable} is not set (or empty); set it to the "
+                    "judge provider's API key, or run with --replay replay to use recorded "
+                    "verdicts only",
+                    record="judge",
+                    field="judge.api_key_env",
                 )
             )
         if issues:
@@ -298,7 +344,48 @@ class Engine:
                         prompt=prompt_parts(case, target, self.plan.policies[case.company]),
                     )
                 )
-        return self.judge(case, target.name, sample, seed, response)
+        result = self.judge(case, target.name, sample, seed, response)
+        if self.llm_judge is None:
+            return result
+        return await self.llm_judged(case, result)
+
+    def _judge_applies(self, result: CaseResult) -> bool:
+        judge = self.plan.suite.judge
+        if judge is None or not result.response.ok:
+            return False
+        if judge.on == "passed":
+            return result.passed
+        if judge.on == "flagged":
+            return not result.passed or bool(result.findings)
+        return True
+
+    async def llm_judged(self, case: Case, result: CaseResult) -> CaseResult:
+        """The result after the LLM judge, when the suite has one and `judge.on` selects it."""
+        caller, status = self.llm_judge, self.judge_status
+        if caller is None or status is None or not self._judge_applies(result):
+            return result
+        from evals.judge.findings import judge_note
+
+        outcome = await caller.judge(
+            case, self.plan.policies[case.company], result.response.text, gating=status.gating
+        )
+        findings = list(outcome.findings)
+        error = None
+        if outcome.skipped is not None:
+            findings.append(judge_note("judge.skipped", outcome.skipped, advisory=True))
+        elif outcome.error is not None:
+            if status.gating:
+                error = outcome.error
+            else:
+                findings.append(
+                    judge_note("judge.error", f"the judge failed: {outcome.error}", advisory=True)
+                )
+        rules = Judged(result.response, result.findings, result.passed)
+        judged = add_judge(rules, findings, error, self.plan.suite.gates.fail_on)
+        response = judged.response.model_copy(update={"judge": outcome.usage})
+        return result.model_copy(
+            update={"response": response, "findings": judged.findings, "passed": judged.passed}
+        )
 
     def judge(
         self, case: Case, target: str, sample: int, seed: int, response: Response
@@ -342,6 +429,8 @@ class Engine:
             if state.started:
                 state.started = False
                 await state.client.close()
+        if self.llm_judge is not None:
+            await self.llm_judge.close(compact=compact)
 
     def _store(self) -> RunStore:
         if self.store is None:

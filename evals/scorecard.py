@@ -13,6 +13,8 @@ from pydantic import Field, model_validator
 from evals.decision_policy import DecisionPolicy, plan_policy
 from evals.decisions import Decision, decide
 from evals.gates import GateOutcome, check_gates
+from evals.judge.status import JudgeStatus
+from evals.judge.summary import JudgeSummary, judge_summary
 from evals.records import CaseResult, Record, Run, RunPlan, Target, Versions
 from evals.scores import CaseOutcome, Score, scores
 from evals.verdict import result_passed
@@ -55,6 +57,11 @@ class Scorecard(Record):
         description="the reasons of the failed checks in `gates` (empty: the run passes)"
     )
     failing: list[CaseResult] = Field(description="answers that did not pass, with findings")
+    judge: JudgeSummary | None = Field(
+        default=None,
+        description="the LLM judge: status, calibration, cost, advisory findings (absent: none)",
+        exclude_if=lambda value: value is None,
+    )
 
     @model_validator(mode="after")
     def _one_gate_verdict(self) -> Scorecard:
@@ -109,4 +116,11 @@ def build_scorecard(run: Run, plan: RunPlan, policy: DecisionPolicy | None = Non
         gates=gates,
         gate_failures=gates.failures,
         failing=[r for r in run.results if not result_passed(r)],
+        judge=_judge(run),
     )
+
+
+def _judge(run: Run) -> JudgeSummary | None:
+    if run.versions.judge is None:
+        return None
+    return judge_summary(JudgeStatus.model_validate(run.versions.judge), run.results)

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from evals.proportions import wilson
 from evals.records import SEVERITIES, Case, CaseResult, Kind, Record, Risk, Severity
+from evals.verdict import counted
 
 Group = Literal["intent", "target", "language"]
 Stability = Literal["stable_pass", "stable_fail", "flaky"]
@@ -147,14 +148,15 @@ def _score(target: str, group: Group, key: str, bucket: _Bucket) -> Score:
     by_severity = dict.fromkeys(SEVERITIES, 0)
     for result in results:
         seen: set[str] = set()
-        for finding in result.findings:
+        kept = counted(result.findings)  # an advisory judge finding is shown, never scored
+        for finding in kept:
             counts = codes.setdefault(finding.code, [0, 0])
             counts[0] += 1
             if finding.code not in seen:
                 counts[1] += 1
                 seen.add(finding.code)
             severity_of.setdefault(finding.code, finding.severity)
-        for severity in {f.severity for f in result.findings}:
+        for severity in {f.severity for f in kept}:
             by_severity[severity] += 1
     ok = [r.response for r in results if r.response.error is None]
     latencies = [r.latency_ms for r in ok if r.latency_ms is not None]

@@ -245,6 +245,40 @@ class SuiteInputs:
     policies: dict[str, PolicyBook]
     decision_policy: DecisionPolicy | None
     issues: list[InputIssue] = field(default_factory=list)
+    judge_calibration: dict[str, Any] | None = None
+
+
+def check_judge(
+    suite: Suite, suite_path: Path, mode: str, issues: list[InputIssue]
+) -> dict[str, Any] | None:
+    """The judge's model (as a target's) and its calibration file: the calibration as loaded,
+    None when the suite names none or the file does not exist yet (the judge is then advisory);
+    a file that exists but is not a calibration, or was edited, is an issue."""
+    judge = suite.judge
+    if judge is None:
+        return None
+    from evals.judge.calibration import read_calibration
+    from evals.judge.calls import judge_target
+
+    if mode != "replay":
+        found: list[InputIssue] = []
+        check_models(suite_path, [judge_target(judge)], found)
+        if is_local_model(judge.model):
+            try:
+                check_available(judge.model)
+            except LocalModelUnavailable as exc:
+                found.append(InputIssue(str(suite_path), str(exc)))
+        issues.extend(InputIssue(i.file, i.message, None, None, "judge.model") for i in found)
+    if judge.calibration is None:
+        return None
+    path = suite_path.parent / judge.calibration
+    if not path.exists():
+        return None
+    try:
+        return read_calibration(path).model_dump(mode="json")
+    except InputError as exc:
+        issues.extend(exc.issues)
+        return None
 
 
 def gather_suite(
@@ -306,6 +340,7 @@ def gather_suite(
                         )
                     )
     check_folders(suite, suite_path, output, issues)
+    judge_calibration = check_judge(suite, suite_path, mode, issues)
     policy_path = base / suite.decision_policy if suite.decision_policy else None
     decision_policy: DecisionPolicy | None = None
     try:
@@ -320,7 +355,9 @@ def gather_suite(
     except InputError as exc:
         issues.extend(exc.issues)
     issues = _with_suite_lines(issues, suite, suite_path, lines)
-    return SuiteInputs(suite, suite_path, cases, policies, decision_policy, issues)
+    return SuiteInputs(
+        suite, suite_path, cases, policies, decision_policy, issues, judge_calibration
+    )
 
 
 def build_plan(
@@ -349,4 +386,5 @@ def build_plan(
         policies=inputs.policies,
         replay_dir=str((base / inputs.suite.replay.dir).resolve()),
         output_dir=str((output or Path(inputs.suite.output)).resolve()),
+        judge_calibration=inputs.judge_calibration,
     )

@@ -15,12 +15,18 @@ from evals.records import Case, CaseResult, Finding, Response, Severity
 from guardrails.registry import GuardrailSet
 
 
+def counted(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings a verdict, gate, pass rate or decision may count: all but the advisory ones
+    (raised by an LLM judge that may not gate; see evals/judge/status.py)."""
+    return [f for f in findings if not f.evidence.advisory]
+
+
 def answer_passed(
     response: Response, findings: Iterable[Finding], fail_on: Iterable[Severity]
 ) -> bool:
-    """The verdict: the call returned and no finding has a failing severity."""
+    """The verdict: the call returned and no counted finding has a failing severity."""
     failing = set(fail_on)
-    return response.ok and not any(f.severity in failing for f in findings)
+    return response.ok and not any(f.severity in failing for f in counted(findings))
 
 
 def result_passed(result: CaseResult) -> bool:
@@ -30,7 +36,7 @@ def result_passed(result: CaseResult) -> bool:
 
 def has_critical(findings: Iterable[Finding]) -> bool:
     """Whether an answer carries a critical finding (what `gates.max_critical` counts)."""
-    return any(f.severity == "critical" for f in findings)
+    return any(f.severity == "critical" for f in counted(findings))
 
 
 @dataclass(frozen=True)
@@ -61,3 +67,19 @@ def judge_answer(
             )
             findings = []
     return Judged(response, findings, answer_passed(response, findings, fail_on))
+
+
+def add_judge(
+    judged: Judged,
+    findings: Iterable[Finding],
+    error: str | None,
+    fail_on: Iterable[Severity],
+) -> Judged:
+    """The verdict after an LLM judge: its findings are added to the rules' (never replacing or
+    downgrading one), and a judge that gates and failed makes the answer an error (a check
+    that could not run is never a pass)."""
+    response = judged.response
+    if error is not None and response.ok:
+        response = response.model_copy(update={"error": f"judge failed: {error}"})
+    merged = [*judged.findings, *findings]
+    return Judged(response, merged, answer_passed(response, merged, fail_on))

@@ -36,6 +36,7 @@ from evals.scorecard import Scorecard
 from evals.scores import Score
 from reports.html_answers import Mark, encode, highlight, locate, payload
 from reports.html_charts import findings_chart, pass_rate_chart, pct
+from reports.judge_section import judge_html
 from reports.tables import OUTCOME_LABELS, money, ms, pass_k, rate, total_rows
 from reports.verdict import Verdict, verdict
 
@@ -400,6 +401,7 @@ def render_html(scorecard: Scorecard, plan: RunPlan) -> str:
         + _filters(card, plan)
         + "<main>"
         + _summary(card)
+        + judge_html(card)
         + _drilldown(card)
         + _failing(card, plan)
         + _policies(plan.policies)

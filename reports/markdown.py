@@ -13,6 +13,7 @@ from tabulate import tabulate
 
 from evals.records import SEVERITIES, CaseResult, Finding, RunPlan
 from evals.scorecard import Scorecard
+from reports.judge_section import judge_markdown
 from reports.tables import OUTCOME_LABELS, decision_rows, total_rows
 
 #: Failing answers listed with their evidence (the worst first).
@@ -135,6 +136,7 @@ def render_markdown(card: Scorecard, plan: RunPlan) -> str:
         else "No case gave different verdicts across its samples.",
         "",
     ]
+    out += judge_markdown(card)
     worst = sorted(card.failing, key=_severity_rank)[:WORST]
     out += [f"## Failing answers (worst {len(worst)} of {len(card.failing)})", ""]
     for result in worst:

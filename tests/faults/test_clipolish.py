@@ -40,6 +40,7 @@ COMMANDS = [
     "compare",
     "verify",
     "schema",
+    "calibrate",
 ]
 
 
