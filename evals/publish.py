@@ -95,7 +95,7 @@ def publish(
     plan = store.plan(run_id)
     run = store.run(run_id)
     card = build_scorecard(run, plan, policy)
-    files = write_reports(card, plan, folder)
+    files = write_reports(card, plan, folder, run.results)
     files.append(write_scope(build_scope(card, run_fingerprint(run, plan)), folder))
     # Last: the manifest hashes every file above, so an edited report is detectable.
     files.append(write_manifest(store, run_id, plan, card, folder, files, policy))
