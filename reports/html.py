@@ -40,7 +40,7 @@ from evals.records import SEVERITIES, CaseResult, PolicyBook, RunPlan
 from evals.scorecard import Scorecard
 from evals.scores import Score
 from reports import explain
-from reports.html_answers import Mark, encode, highlight, locate, payload
+from reports.html_answers import Mark, answer_groups, encode, highlight, locate, payload
 from reports.html_charts import findings_chart, pass_rate_chart, pct
 from reports.tables import OUTCOME_LABELS, money, ms, pass_k, rate, total_rows
 from reports.verdict import Verdict, verdict
@@ -389,6 +389,7 @@ def _answers(card: Scorecard, plan: RunPlan, results: Sequence[CaseResult] | Non
     what = "failing answers" if results is None else f"answers: {failing} failing, first"
     if results is not None and not failing:
         what = "answers: every one passed"
+    groups = answer_groups(shown)  # once, for the first page and for every answer
     pager = (
         '<nav id="pager" class="pager" hidden aria-label="pages of answers">'
         '<button type="button" id="page-first">first</button>'
@@ -408,8 +409,9 @@ def _answers(card: Scorecard, plan: RunPlan, results: Sequence[CaseResult] | Non
         "report.md lists the worst failing ones.</noscript></p>"
         f'{pager}<div id="failing-list"></div>'
         f'<script type="{DATA_TYPE}" id="{FIRST_ID}">'
-        f"{encode(payload(card, plan, results, first=FIRST_PAGE))}</script>"
-        f'<script type="{DATA_TYPE}" id="{DATA_ID}">{encode(payload(card, plan, results))}</script>'
+        f"{encode(payload(card, plan, first=FIRST_PAGE, groups=groups))}</script>"
+        f'<script type="{DATA_TYPE}" id="{DATA_ID}">'
+        f"{encode(payload(card, plan, groups=groups))}</script>"
         "</section>"
     )
 

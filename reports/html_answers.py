@@ -84,6 +84,8 @@ def pieces(text: str, marks: Sequence[Mark]) -> list[Piece]:
     Marks never nest this way, so overlapping or adjacent spans cannot break the markup.
     """
     valid = [m for m in marks if 0 <= m.start < m.end <= len(text)]
+    if not valid:  # most answers (every passing one): the text in one piece
+        return [Piece(text, ())] if text else []
     bounds = sorted({0, len(text), *(m.start for m in valid), *(m.end for m in valid)})
     return [
         Piece(text[start:end], tuple(m for m in valid if m.start <= start and end <= m.end))
@@ -290,15 +292,18 @@ def payload(
     plan: RunPlan,
     results: Iterable[CaseResult] | None = None,
     first: int | None = None,
+    groups: list[list[CaseResult]] | None = None,
 ) -> dict[str, Any]:
     """Everything the drill-down shows, as JSON-ready data: every one of `results` (default:
-    the failing answers only), grouped; with `first`, only the first that many groups and no
-    stability tables or matrix (the page shows them while the rest loads)."""
+    the failing answers only), grouped (or `groups`, already grouped by `answer_groups`); with
+    `first`, only the first that many groups and no stability tables or matrix (the page shows
+    them while the rest loads)."""
     cases = {c.id: c for c in plan.cases}
     decisions = {(d.target, d.intent): d for d in card.decisions}
     answers = []
     strings = Strings()
-    groups = answer_groups(card.failing if results is None else results)
+    if groups is None:
+        groups = answer_groups(card.failing if results is None else results)
     shown = {(g[0].target, g[0].case_id) for g in groups}
     for group in groups[:first]:
         case = cases.get(group[0].case_id)

@@ -610,6 +610,23 @@ def test_in_a_browser_injected_markup_stays_text_and_filters_work(
     assert time.perf_counter() - started < 20
 
 
+def test_in_a_browser_hostile_text_in_a_passing_answer_and_the_matrix_stays_text(
+    report: Report, browser: Any, tmp_path: Path
+) -> None:
+    card, plan, results = _adversarial(report)
+    path = tmp_path / "report.html"
+    path.write_text(render_html(card, plan, results), encoding="utf-8")
+    page, errors, requests = _open(browser, path, "#status=passed&target=ref")
+    hostile = page.locator("article[data-target=ref][data-case=r2]", has_text="sample 1")
+    hostile.locator("details.spot > summary").click()
+    assert hostile.locator(".answer").inner_text().startswith('Passed "><script>window.__pwned=4')
+    assert page.locator("#matrix-table button.cell").count() == 8  # 4 cases x 2 targets
+    assert page.locator("img").count() == 0 and page.locator("script:not([type])").count() == 1
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert errors == [] and all(url.startswith("file://") for url in requests)
+    page.close()
+
+
 def test_in_a_browser_passing_answers_are_collapsed_and_filters_live_in_the_url(
     report: Report, browser: Any
 ) -> None:
