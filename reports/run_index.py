@@ -42,6 +42,8 @@ CACHE_NAME = "index-cache.json"
 CACHE_VERSION = 1
 OUTCOMES = ("automate", "assist", "human", "insufficient_evidence")
 EMPTY_CHARTS = '<p class="muted">No scored runs yet.</p>'
+#: Every other line dashed, so lines that lie on each other (equal rates) both show.
+DASHES = ("", ' stroke-dasharray="6 4"')
 #: Line colours of the targets in the charts, in turn.
 PALETTE = ("#0969da", "#bc4c00", "#1a7f37", "#8250df", "#cf222e", "#57606a", "#9a6700")
 
@@ -212,9 +214,10 @@ def _row(entry: RunEntry, out: Path) -> str:
         run = f'<a href="{esc(href)}">{run}</a>'
     targets = "".join(f"<li>{esc(t)}</li>" for t in entry.targets) or "-"
     failed = entry.answers - entry.passed
+    policy = f'<br><span class="muted">policy {esc(entry.policy)}</span>' if entry.policy else ""
     return (
         f'<tr data-run="{esc(entry.run_id)}"><td>{esc(_when(entry.started))}</td><td>{run}<br>'
-        f'<span class="muted">{esc(entry.status)}</span></td><td>{esc(entry.suite)}</td>'
+        f'<span class="muted">{esc(entry.status)}</span>{policy}</td><td>{esc(entry.suite)}</td>'
         f"<td><ul>{targets}</ul></td><td>{_gates(entry)}</td><td>{_decisions(entry)}</td>"
         f'<td class="num">{entry.answers} ({failed} failed, {entry.errors} errors)</td></tr>'
     )
@@ -253,7 +256,7 @@ def intent_chart(intent: str, runs: Sequence[RunEntry]) -> str:
         line = " ".join(f"{x(i):.1f},{y(r.pass_rate):.1f}" for i, r in mine)
         parts.append(
             f'<g data-target="{esc(target)}"><polyline points="{line}" fill="none" '
-            f'stroke="{colour}" stroke-width="2"/>'
+            f'stroke="{colour}" stroke-width="2"{DASHES[n % len(DASHES)]}/>'
         )
         for i, r in mine:
             tip = (
