@@ -40,6 +40,16 @@ from reports.tables import OUTCOME_LABELS, ms
 #: 2: every answer (`passed`), identical samples grouped (`samples`), `matrix`.
 PAYLOAD_VERSION = 2
 STABILITY_LABELS = {"stable_pass": "stable pass", "flaky": "flaky", "stable_fail": "stable fail"}
+#: An answer's fields at their usual value, left out of the data (`complete` in report.js).
+USUAL: dict[str, Any] = {
+    "error": None,
+    "attempts": 1,
+    "details": "",
+    "findings": [],
+    "severities": [],
+    "decision": None,
+    "worst": "minor",
+}
 #: What colours a failing answer: no answer at all first, then the worst finding.
 WORST_FIRST = ("error", *SEVERITIES)
 
@@ -216,7 +226,7 @@ def _answer(
         f"model {response.model}" if response.model else "",
         "replayed from a cassette" if response.cached else "",
     ]
-    return {
+    entry = {
         "case": result.case_id,
         "target": result.target,
         "samples": [r.sample for r in group],
@@ -232,6 +242,9 @@ def _answer(
         "details": "; ".join(x for x in facts if x),
         "findings": findings,
     }
+    # fields at their usual value are left out (data/report.js puts them back): most answers
+    # pass with no finding, and the browser's parse time grows with the JSON's size
+    return {k: v for k, v in entry.items() if k not in USUAL or v != USUAL[k]}
 
 
 def _case(case: Case) -> dict[str, Any]:

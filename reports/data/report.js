@@ -281,7 +281,7 @@
     pager.removeAttribute("hidden");
   }
 
-  function apply() {
+  function apply(matrixLater) {
     var want = wanted();
     applyStatic(want);
     if (!data) { return; }
@@ -303,8 +303,13 @@
     count.textContent = shown + " of " + total + " answers match (" + failing + " failing)";
     page = 0;
     renderPage();
+    if (!matrixLater) { refreshMatrix(); }
+  }
+
+  function refreshMatrix() {
+    var needle = caseBox.value.trim();
     matrixLimit = MATRIX_ROWS;
-    renderMatrix(want, needle, exact);
+    renderMatrix(wanted(), needle, Object.prototype.hasOwnProperty.call(caseIds, needle));
   }
 
   // the sticky filter bar's height, so that scrolling to an answer leaves it below the bar
@@ -457,9 +462,9 @@
         " more of " + (rows.length - limit));
       more.type = "button";
       more.addEventListener("click", function () {
+        var needle = caseBox.value.trim();
         matrixLimit += MATRIX_ROWS;
-        renderMatrix(wanted(), caseBox.value.trim(),
-          Object.prototype.hasOwnProperty.call(caseIds, caseBox.value.trim()));
+        renderMatrix(wanted(), needle, Object.prototype.hasOwnProperty.call(caseIds, needle));
       });
       parts.push(more);
     }
@@ -581,17 +586,37 @@
     list.replaceChildren();
   }
 
+  // the data leaves out fields at their usual value (most answers pass, with no finding)
+  function complete(src) {
+    for (var i = 0; i < src.answers.length; i++) {
+      var a = src.answers[i];
+      if (a.findings === undefined) { a.findings = []; }
+      if (a.severities === undefined) { a.severities = []; }
+      if (a.error === undefined) { a.error = null; }
+      if (a.decision === undefined) { a.decision = null; }
+      if (a.attempts === undefined) { a.attempts = 1; }
+      if (a.details === undefined) { a.details = ""; }
+      if (a.worst === undefined) { a.worst = "minor"; }
+    }
+    return src;
+  }
+
   function loaded(text) {
-    data = JSON.parse(text);
+    data = complete(JSON.parse(text));
     for (var id in data.cases) { caseIds[id] = true; }
     for (var i = 0; i < data.answers.length; i++) { caseIds[data.answers[i].case] = true; }
     status.textContent = "";
     for (var s = 0; s < sections.length; s++) { openStability(sections[s]); }
-    apply();
+    apply(true);
     if (filtered) { reveal(true); }  // a link to a filtered view opens on its answers
     list.removeAttribute("data-preview");
     list.setAttribute("data-ready", "");
     if (window.performance && performance.mark) { performance.mark("supportgate-answers-ready"); }
+    // the matrix right after: the answers (what a reader came for) are on screen first
+    window.setTimeout(function () {
+      refreshMatrix();
+      if (matrixHolder) { matrixHolder.setAttribute("data-ready", ""); }
+    }, 0);
   }
 
   function decode(block) {
@@ -605,7 +630,7 @@
   // The first page alone, on screen while every answer is decoded (a few seconds at 50,000).
   function preview(text) {
     if (data || broken) { return; }
-    var head = JSON.parse(text);
+    var head = complete(JSON.parse(text));
     var frag = document.createDocumentFragment();
     for (var i = 0; i < head.answers.length; i++) {
       frag.appendChild(article(head.answers[i], i, head));

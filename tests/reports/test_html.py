@@ -513,6 +513,7 @@ def _open(browser: Any, path: Path, fragment: str = "") -> tuple[Any, list[str],
     page.goto(path.as_uri() + fragment)
     page.wait_for_load_state("load")
     page.wait_for_selector("#failing-list[data-ready]", state="attached", timeout=10_000)
+    page.wait_for_selector("#matrix-table[data-ready]", state="attached", timeout=10_000)
     return page, errors, requests
 
 
