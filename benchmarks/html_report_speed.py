@@ -76,8 +76,11 @@ CLAUSES = [
 PROMISE = "and we are giving you a {n} EUR coupon for the trouble"
 
 
-def synthesise(n_results: int, fail_rate: float, seed: int = 0) -> tuple[Scorecard, RunPlan]:
-    """A scored run of `n_results` distinct answers."""
+def synthesise(
+    n_results: int, fail_rate: float, seed: int = 0
+) -> tuple[Scorecard, RunPlan, list[CaseResult]]:
+    """A scored run of `n_results` distinct answers, and the answers (the report shows them
+    all: failing ones open, passing ones collapsed)."""
     rng = random.Random(seed)
     n_cases = max(1, n_results // (len(TARGETS) * SAMPLES))
     cases = [
@@ -195,7 +198,7 @@ def synthesise(n_results: int, fail_rate: float, seed: int = 0) -> tuple[Scoreca
         targets=targets,
         results=results,
     )
-    return build_scorecard(run, plan), plan
+    return build_scorecard(run, plan), plan, results
 
 
 def measure(browser: Any, path: Path, case_id: str) -> dict[str, float]:
@@ -252,11 +255,11 @@ def main() -> int:
         try:
             for n in args.results:
                 started = time.perf_counter()
-                card, plan = synthesise(n, args.fail_rate)
+                card, plan, results = synthesise(n, args.fail_rate)
                 scored = time.perf_counter() - started
                 folder = (args.keep or Path(tmp)) / f"results-{n}"
                 started = time.perf_counter()
-                path = write_html(card, plan, folder)
+                path = write_html(card, plan, folder, results)
                 written = time.perf_counter() - started
                 late = sorted(card.failing, key=lambda r: r.case_id)[-1].case_id
                 timing = measure(browser, path, late)

@@ -25,7 +25,7 @@ from pydantic import Field, ValidationError
 
 import evals
 from evals import manifest_claims as claims
-from evals.decision_policy import DecisionPolicy, plan_policy
+from evals.decision_policy import DecisionPolicy, labelled, plan_policy
 from evals.errors import InputError
 from evals.manifest import (
     DISTRIBUTION,
@@ -224,7 +224,8 @@ def write_manifest(
     if versions is None:
         raise InputError.single(store.path, "; ".join(problems), record=run_id, field="versions")
     evidence = _evidence(header, versions, plan, links)
-    policy = decided or plan_policy(plan)
+    # its source as a label (`bundled`, a path in the suite's folder), never a machine path
+    policy = labelled(decided or plan_policy(plan), plan.suite_path)
     if policy.content_hash() != scorecard.decision_policy.hash:
         raise ValueError("the scorecard was decided under another policy than the one given")
     manifest = Manifest(

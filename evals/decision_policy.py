@@ -127,6 +127,46 @@ def load_decision_policy(path: Path | None = None) -> DecisionPolicy:
         raise InputError(issues_from_validation(exc, file=path, line_of=lines)) from None
 
 
+#: What the written records (scorecard, scope, manifest) say the bundled policy's source is.
+BUNDLED = "bundled"
+
+
+def source_label(source: str, suite_path: str) -> str:
+    """Where a policy came from, as the written records say it: no machine path (reports are
+    shared, and an install or home folder is nobody's business). `bundled` for the bundled
+    default, the file's path relative to the suite's folder when it lies inside it, else its
+    file name. `resolve_label` finds the file again for `evals approve`."""
+    if not source:
+        return ""
+    path = Path(source)
+    if not path.is_absolute():
+        return path.as_posix()
+    if path.resolve() == DEFAULT_POLICY_PATH.resolve():
+        return BUNDLED
+    try:
+        return path.resolve().relative_to(Path(suite_path).resolve().parent).as_posix()
+    except ValueError:
+        return path.name
+
+
+def resolve_label(label: str, suite_path: str) -> Path | None:
+    """The file a `source_label` names, if it can still be found: the bundled default, a path
+    relative to the suite's folder, or (older records, `--decision-policy` files) as given."""
+    if not label:
+        return None
+    if label == BUNDLED:
+        return DEFAULT_POLICY_PATH
+    for candidate in (Path(suite_path).parent / label, Path(label)):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def labelled(policy: DecisionPolicy, suite_path: str) -> DecisionPolicy:
+    """The policy with its source as the written records say it (the hash does not change)."""
+    return policy.model_copy(update={"source": source_label(policy.source, suite_path)})
+
+
 def plan_policy(plan: RunPlan) -> DecisionPolicy:
     """The decision policy a run was planned with (the bundled default if it named none)."""
     if plan.decision_policy is None:

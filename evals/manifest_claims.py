@@ -12,12 +12,18 @@ run re-decided under another policy (`evals report --decision-policy`).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from pydantic import ValidationError
 
 import evals
-from evals.decision_policy import DecisionPolicy, load_decision_policy, plan_policy
+from evals.decision_policy import (
+    DecisionPolicy,
+    labelled,
+    load_decision_policy,
+    plan_policy,
+    resolve_label,
+    source_label,
+)
 from evals.errors import InputError
 from evals.manifest import (
     DISTRIBUTION,
@@ -54,18 +60,20 @@ def _carried_policy(entry: DecisionPolicyEntry) -> tuple[DecisionPolicy | None, 
     return policy, []
 
 
-def _named_policy(entry: DecisionPolicyEntry, own: DecisionPolicy) -> DecisionPolicy | None:
+def _named_policy(
+    entry: DecisionPolicyEntry, own: DecisionPolicy, suite_path: str
+) -> DecisionPolicy | None:
     """A schema-1 manifest names its policy only: the run's own, or the file it came from."""
     if entry.hash == own.content_hash():
         return own
-    source = Path(entry.source) if entry.source else None
-    if source is not None and source.is_file():
+    source = resolve_label(entry.source, suite_path)
+    if source is not None:
         try:
             loaded = load_decision_policy(source)
         except InputError:
             return None
         if loaded.content_hash() == entry.hash:
-            return loaded
+            return labelled(loaded, suite_path)
     return None
 
 
@@ -73,13 +81,13 @@ def decision_policy(
     entry: DecisionPolicyEntry, plan: RunPlan
 ) -> tuple[DecisionPolicy | None, Found]:
     """The policy the manifest says the run was decided under, and what does not add up."""
-    own = plan_policy(plan)
+    own = labelled(plan_policy(plan), plan.suite_path)
     problems: list[str] = []
     notes: list[str] = []
     if entry.policy is not None:
         policy, problems = _carried_policy(entry)
     else:
-        policy = _named_policy(entry, own)
+        policy = _named_policy(entry, own, plan.suite_path)
         if policy is None:
             return None, (
                 [
@@ -94,6 +102,8 @@ def decision_policy(
         return None, (problems, notes)
     for field in ("name", "version", "source"):
         said, actual = getattr(entry, field), getattr(policy, field)
+        if field == "source":  # manifests written before sources became labels held paths
+            said, actual = (source_label(x, plan.suite_path) for x in (said, actual))
         if said != actual:
             problems.append(
                 f"decision_policy.{field} was changed since the manifest was written (manifest "

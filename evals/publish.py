@@ -1,5 +1,6 @@
 """After a run: score it, decide, and write every report, the automation scope and (last) the
-compliance manifest into `<store folder>/reports/<run id>/` (`evals verify` checks them).
+compliance manifest into `<store folder>/reports/<run id>/` (`evals verify` checks them), then
+the store's run index, `<store folder>/index.html` (`reports.run_index`).
 
 One function serves `evals run`, `evals run --resume`, `evals report` and the pytest plugin, so
 they write the same files from the same scorecard. Reports go beside the store they were built
@@ -89,14 +90,17 @@ def publish(
     existing_checked: bool = False,
 ) -> Published:
     from reports import write_reports
+    from reports.run_index import write_index
 
     folder = folder or report_folder(store, run_id)
     check_publishable(store, run_id, folder, force=force, existing_checked=existing_checked)
     plan = store.plan(run_id)
     run = store.run(run_id)
     card = build_scorecard(run, plan, policy)
-    files = write_reports(card, plan, folder)
+    files = write_reports(card, plan, folder, run.results)
     files.append(write_scope(build_scope(card, run_fingerprint(run, plan)), folder))
     # Last: the manifest hashes every file above, so an edited report is detectable.
     files.append(write_manifest(store, run_id, plan, card, folder, files, policy))
+    # The store's run index (OUT/index.html), outside every run's verified report folder.
+    write_index(store)
     return Published(card, folder, files)

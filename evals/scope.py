@@ -30,7 +30,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from evals.compliance import MANIFEST_NAME, verify
-from evals.decision_policy import Outcome, load_decision_policy, plan_policy
+from evals.decision_policy import Outcome, load_decision_policy, plan_policy, resolve_label
 from evals.errors import InputError, issues_from_validation
 from evals.input_drift import input_drift
 from evals.records import Record, Run, RunPlan
@@ -218,8 +218,8 @@ def check_scope(scope: Scope, store: RunStore) -> tuple[RunPlan, list[str]]:
     # The scope may have been decided under the run's own policy or re-decided under another
     # (`evals report --decision-policy`); either way that policy must read today as it did.
     policy = plan_policy(plan)
-    source = Path(scope.decision_policy.source) if scope.decision_policy.source else None
-    if source is not None and source.is_file():
+    source = resolve_label(scope.decision_policy.source, plan.suite_path)
+    if source is not None:
         try:
             current = load_decision_policy(source)
         except InputError as exc:
@@ -235,7 +235,8 @@ def check_scope(scope: Scope, store: RunStore) -> tuple[RunPlan, list[str]]:
     if policy.content_hash() != scope.decision_policy.hash and not problems:
         problems.append(
             f"the decision policy the scope names (hash {scope.decision_policy.hash}) is neither "
-            f"the run's (hash {policy.content_hash()}) nor readable from {source}"
+            f"the run's (hash {policy.content_hash()}) nor readable from "
+            f"{scope.decision_policy.source or 'its source'}"
         )
     card = build_scorecard(run, plan, policy)
     baselines = {t.name for t in plan.suite.targets if t.is_baseline}

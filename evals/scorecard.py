@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pydantic import Field, model_validator
 
-from evals.decision_policy import DecisionPolicy, plan_policy
+from evals.decision_policy import DecisionPolicy, plan_policy, source_label
 from evals.decisions import Decision, decide
 from evals.gates import GateOutcome, check_gates
 from evals.judge.status import JudgeStatus
@@ -30,7 +30,9 @@ class PolicyRef(Record):
     name: str
     version: str
     hash: str
-    source: str
+    source: str = Field(
+        description="where the policy came from: `bundled`, or its file relative to the suite"
+    )
 
     @property
     def ident(self) -> str:
@@ -108,7 +110,7 @@ def build_scorecard(run: Run, plan: RunPlan, policy: DecisionPolicy | None = Non
             name=policy.name,
             version=policy.version,
             hash=policy.content_hash(),
-            source=policy.source,
+            source=source_label(policy.source, plan.suite_path),
         ),
         scores=all_scores,
         decisions=decisions,

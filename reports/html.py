@@ -5,12 +5,17 @@ Why it is built the way it is:
 - One file with no network at all (no external CSS, scripts, fonts or images): it is attached to
   tickets and opened from disk years later, and a report must not phone home when opened.
 - It opens fast at any size. The summary (verdict, decisions, scores, charts, per-intent
-  figures) is static HTML, rendered here. The failing answers and the case stability tables are
-  one gzip-compressed JSON block (`reports.html_answers`) that the page's script
-  (`data/report.js`) decompresses and renders a page at a time; its filters run over that data,
-  so they reach every answer. The first page also travels alone in a small block, so it is on
-  screen while the rest is decoded. Printing prints every matching answer up to 1,000. At
-  50,000 answers the page is about 2 MB instead of 38 MB (`benchmarks/html_report_speed.py`).
+  figures) is static HTML, rendered here. Every answer (failing ones first, passing ones
+  collapsed, identical samples of a case shown once with their count), the case stability tables
+  and the matrix of cases across targets are one gzip-compressed JSON block
+  (`reports.html_answers`) that the page's script (`data/report.js`) decompresses and renders a
+  page at a time; its filters run over that data, so they reach every answer, and they are kept
+  in the URL's fragment (`#status=failed&code=...`), so a filtered view can be linked and the
+  back button undoes a filter. The first page also travels alone in a small block, so it is on
+  screen while the rest is decoded. Printing prints every matching answer up to 1,000
+  (`benchmarks/html_report_speed.py` measures the page at 50,000 answers).
+- No machine paths: the decision policy is named by name, version and hash (and `bundled` or
+  its file relative to the suite), never by where it lies on this machine.
 - Untrusted text (model answers, customer messages, policy text) goes through
   `html.escape(..., quote=True)` here, attributes included, and through `textContent` in the
   script, which never turns data into markup. A Content-Security-Policy allows that one script
@@ -26,15 +31,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from evals.records import SEVERITIES, PolicyBook, RunPlan
+from evals.records import SEVERITIES, CaseResult, PolicyBook, RunPlan
 from evals.scorecard import Scorecard
 from evals.scores import Score
-from reports.html_answers import Mark, encode, highlight, locate, payload
+from reports import explain
+from reports.html_answers import Mark, answer_groups, encode, highlight, locate, payload
 from reports.html_charts import findings_chart, pass_rate_chart, pct
 from reports.judge_section import judge_html
 from reports.tables import OUTCOME_LABELS, money, ms, pass_k, rate, total_rows
@@ -142,7 +148,7 @@ def _header(card: Scorecard) -> str:
         (
             "decision policy",
             f"<code>{esc(card.decision_policy.ident)}</code> "
-            f'<span class="muted">{esc(card.decision_policy.source)}</span>',
+            f'<span class="muted">({esc(card.decision_policy.source or "-")})</span>',
         ),
         (
             "versions",
@@ -170,8 +176,10 @@ def _select(name: str, label: str, values: Iterable[tuple[str, str]]) -> str:
 def _filters(card: Scorecard, plan: RunPlan) -> str:
     intents = sorted({d.intent for d in card.decisions} | {c.intent for c in plan.cases})
     languages = sorted({s.key for s in card.scores if s.group == "language"})
+    codes = sorted({c.code for s in card.scores if s.group == "target" for c in s.findings})
     return (
         '<div id="filters" class="filters" hidden><strong>Filter</strong>'
+        + _select("status", "answers", (("failed", "failed"), ("passed", "passed")))
         + _select("target", "target", ((t.name, t.name) for t in card.targets))
         + _select("intent", "intent", ((i, i) for i in intents))
         + _select("language", "language", ((x, x) for x in languages))
@@ -180,6 +188,7 @@ def _filters(card: Scorecard, plan: RunPlan) -> str:
             "severity",
             ((s, "provider error" if s == "error" else s) for s in SEVERITY_FILTER),
         )
+        + _select("code", "finding", ((c, c) for c in codes))
         + _select("decision", "decision", ((o, OUTCOME_LABELS[o]) for o in OUTCOMES))
         + '<label>case <input type="search" id="filter-case" placeholder="case id" size="12">'
         "</label>" + '<button type="button" id="filter-reset">reset</button>'
@@ -203,7 +212,15 @@ def _kpis(score: Score) -> str:
         ("cost / conversation", cost),
     ]
     body = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in items)
-    return f'<dl class="kpis">{body}</dl>'
+    return f'<dl class="kpis">{body}</dl>' + _explained(score)
+
+
+def _explained(score: Score) -> str:
+    """What the interval and pass^k mean, in plain words with this score's numbers."""
+    return (
+        f'<ul class="explain"><li>{esc(explain.wilson(score))}</li>'
+        f"<li>{esc(explain.pass_k(score))}</li></ul>"
+    )
 
 
 def _decision_table(card: Scorecard, target: str) -> str:
@@ -333,7 +350,7 @@ def _drilldown(card: Scorecard) -> str:
             f"<code>{esc(d.target)}</code> / "
             f"<code>{esc(d.intent)}</code>: {esc(rate(score))}</summary>"
             f'<h4>Decision</h4><ul>{reasons}</ul><p class="muted">policy {esc(d.policy)}</p>'
-            f'<h4>Score</h4><dl class="meta">{stat_html}</dl>'
+            f'<h4>Score</h4><dl class="meta">{stat_html}</dl>{_explained(score)}'
             f'<h4>Findings by code</h4><div class="scroll">{code_table}</div>'
             f"<h4>Case stability ({score.cases} cases)</h4>"
             f'<div class="scroll" data-stability="{group}">'
@@ -343,16 +360,33 @@ def _drilldown(card: Scorecard) -> str:
     return "".join(out)
 
 
-def _failing(card: Scorecard, plan: RunPlan) -> str:
-    """The failing answers' section: a pager and an empty list the script fills from the data."""
-    n = len(card.failing)
+def _matrix(card: Scorecard) -> str:
+    """The matrix of cases across targets: an empty holder the script fills from the data."""
+    if not card.cases:
+        return ""
+    return (
+        '<section id="matrix"><h2>Cases across targets</h2>'
+        '<p class="muted">One row per case, one column per target: samples passed of samples '
+        "run (errors counted apart). Cases with a failing sample come first. Click a cell to "
+        "see those answers.</p>"
+        '<div class="scroll" id="matrix-table"><p class="muted">Shown when the answers are '
+        "loaded.</p></div></section>"
+    )
+
+
+def _answers(card: Scorecard, plan: RunPlan, results: Sequence[CaseResult] | None) -> str:
+    """Every answer's section: a pager and an empty list the script fills from the data."""
+    shown = card.failing if results is None else results
+    n, failing = len(shown), len(card.failing)
     if not n:
-        return (
-            '<section id="failing"><h2>Failing answers (0)</h2>'
-            '<p class="muted">Every answer passed.</p></section>'
-        )
+        empty = "Every answer passed." if results is None else "No answer was stored."
+        return f'<section id="failing"><h2>Answers</h2><p class="muted">{empty}</p></section>'
+    what = "failing answers" if results is None else f"answers: {failing} failing, first"
+    if results is not None and not failing:
+        what = "answers: every one passed"
+    groups = answer_groups(shown)  # once, for the first page and for every answer
     pager = (
-        '<nav id="pager" class="pager" hidden aria-label="pages of failing answers">'
+        '<nav id="pager" class="pager" hidden aria-label="pages of answers">'
         '<button type="button" id="page-first">first</button>'
         '<button type="button" id="page-prev">previous</button>'
         '<label>page <input type="number" id="page-number" min="1" value="1"></label>'
@@ -361,14 +395,18 @@ def _failing(card: Scorecard, plan: RunPlan) -> str:
         '<span id="page-info" class="muted" aria-live="polite"></span></nav>'
     )
     return (
-        f'<section id="failing"><h2>Failing answers ({n}, worst first)</h2>'
+        f'<section id="failing"><h2>{n} {esc(what)}</h2>'
+        '<p class="muted">Failing answers are shown open, worst first; passing answers follow, '
+        "collapsed (open one to spot-check it). Samples of a case with the same answer are shown "
+        "once, with their count (×3).</p>"
         '<p id="answers-status" class="muted">'
-        "<noscript>The failing answers are shown by the page's script, which is off: "
-        "report.md lists the worst of them.</noscript></p>"
+        "<noscript>The answers are shown by the page's script, which is off: "
+        "report.md lists the worst failing ones.</noscript></p>"
         f'{pager}<div id="failing-list"></div>'
         f'<script type="{DATA_TYPE}" id="{FIRST_ID}">'
-        f"{encode(payload(card, plan, first=FIRST_PAGE))}</script>"
-        f'<script type="{DATA_TYPE}" id="{DATA_ID}">{encode(payload(card, plan))}</script>'
+        f"{encode(payload(card, plan, first=FIRST_PAGE, groups=groups))}</script>"
+        f'<script type="{DATA_TYPE}" id="{DATA_ID}">'
+        f"{encode(payload(card, plan, groups=groups))}</script>"
         "</section>"
     )
 
@@ -385,8 +423,12 @@ def _policies(policies: dict[str, PolicyBook]) -> str:
     return f'<section id="policies"><h2>Policy books</h2>{books}</section>'
 
 
-def render_html(scorecard: Scorecard, plan: RunPlan) -> str:
-    """The whole report as one HTML document (no external resources)."""
+def render_html(
+    scorecard: Scorecard, plan: RunPlan, results: Sequence[CaseResult] | None = None
+) -> str:
+    """The whole report as one HTML document (no external resources). `results`: every answer
+    of the run (the report then shows them all, passing ones collapsed); without it, only the
+    scorecard's failing answers."""
     card = scorecard
     title = f"supportgate scorecard: {card.suite} ({card.run_id})"
     return (
@@ -403,16 +445,22 @@ def render_html(scorecard: Scorecard, plan: RunPlan) -> str:
         + _summary(card)
         + judge_html(card)
         + _drilldown(card)
-        + _failing(card, plan)
+        + _matrix(card)
+        + _answers(card, plan, results)
         + _policies(plan.policies)
         + "</main>"
         + f"<script>{SCRIPT}</script></body></html>\n"
     )
 
 
-def write_html(scorecard: Scorecard, plan: RunPlan, folder: Path) -> Path:
+def write_html(
+    scorecard: Scorecard,
+    plan: RunPlan,
+    folder: Path,
+    results: Sequence[CaseResult] | None = None,
+) -> Path:
     """Write `folder/report.html` (creating the folder) and return its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "report.html"
-    path.write_text(render_html(scorecard, plan), encoding="utf-8")
+    path.write_text(render_html(scorecard, plan, results), encoding="utf-8")
     return path

@@ -1,5 +1,10 @@
-"""The HTML report's drill-down data: every failing answer and every case's stability, as one
+"""The HTML report's drill-down data: every answer (failing ones first, identical samples of a
+case grouped), every case's stability and the matrix of cases across targets, as one
 gzip-compressed, base64-encoded JSON block that the page's script renders a page at a time.
+
+Why every answer and not only the failing ones: the guardrails miss meaning-level fabrications,
+so a compliance reviewer must be able to spot-check what passed. Passing answers are shown
+collapsed, after the failing ones.
 
 Why data and not markup: at 50,000 answers the markup of every failing answer made a 38 MB page
 that took 50 s to open. The same content as compressed JSON is a few MB, the browser parses it
@@ -20,7 +25,7 @@ import gzip
 import html
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +33,23 @@ from evals.decisions import Decision
 from evals.records import SEVERITIES, Case, CaseResult, Finding, RunPlan, Severity, Span
 from evals.scorecard import Scorecard
 from evals.scores import CaseOutcome
+from evals.verdict import result_passed
 from reports.tables import OUTCOME_LABELS, ms
 
 #: Version of the embedded JSON, read by `data/report.js`.
-PAYLOAD_VERSION = 1
+#: 2: every answer (`passed`), identical samples grouped (`samples`), `matrix`.
+PAYLOAD_VERSION = 2
 STABILITY_LABELS = {"stable_pass": "stable pass", "flaky": "flaky", "stable_fail": "stable fail"}
+#: An answer's fields at their usual value, left out of the data (`complete` in report.js).
+USUAL: dict[str, Any] = {
+    "error": None,
+    "attempts": 1,
+    "details": "",
+    "findings": [],
+    "severities": [],
+    "decision": None,
+    "worst": "minor",
+}
 #: What colours a failing answer: no answer at all first, then the worst finding.
 WORST_FIRST = ("error", *SEVERITIES)
 
@@ -77,6 +94,8 @@ def pieces(text: str, marks: Sequence[Mark]) -> list[Piece]:
     Marks never nest this way, so overlapping or adjacent spans cannot break the markup.
     """
     valid = [m for m in marks if 0 <= m.start < m.end <= len(text)]
+    if not valid:  # most answers (every passing one): the text in one piece
+        return [Piece(text, ())] if text else []
     bounds = sorted({0, len(text), *(m.start for m in valid), *(m.end for m in valid)})
     return [
         Piece(text[start:end], tuple(m for m in valid if m.start <= start and end <= m.end))
@@ -108,9 +127,35 @@ def severity_order(result: CaseResult) -> int:
     return min((SEVERITIES.index(f.severity) for f in result.findings), default=len(SEVERITIES))
 
 
-def ordered_failing(card: Scorecard) -> list[CaseResult]:
-    """The failing answers, worst first, then by target, case and sample."""
-    return sorted(card.failing, key=lambda r: (severity_order(r), r.target, r.case_id, r.sample))
+def _sameness(result: CaseResult) -> tuple[Any, ...]:
+    """What makes two samples of one (target, case) the same answer for a reader: the text, the
+    error, the verdict and the findings (code, severity and where)."""
+    response = result.response
+    return (
+        result.target,
+        result.case_id,
+        result_passed(result),
+        response.text,
+        response.error,
+        tuple(
+            (f.code, f.severity, f.message, f.evidence.span.text if f.evidence.span else None)
+            for f in result.findings
+        ),
+    )
+
+
+def answer_groups(results: Iterable[CaseResult]) -> list[list[CaseResult]]:
+    """Every answer, failing ones first (worst first), then passing ones, each by target, case
+    and sample; the samples of one (target, case) that are the same answer form one group."""
+
+    def order(r: CaseResult) -> tuple[int, int, str, str, int]:
+        passed = result_passed(r)
+        return (passed, 0 if passed else severity_order(r), r.target, r.case_id, r.sample)
+
+    groups: dict[tuple[Any, ...], list[CaseResult]] = {}
+    for result in sorted(results, key=order):
+        groups.setdefault(_sameness(result), []).append(result)
+    return list(groups.values())
 
 
 class Strings:
@@ -155,8 +200,9 @@ def _finding(finding: Finding, where: tuple[int, int] | None, strings: Strings) 
 
 
 def _answer(
-    result: CaseResult, case: Case | None, decision: Decision | None, strings: Strings
+    group: list[CaseResult], case: Case | None, decision: Decision | None, strings: Strings
 ) -> dict[str, Any]:
+    result = group[0]
     response = result.response
     severities: set[str] = {f.severity for f in result.findings}
     if response.error is not None:
@@ -180,10 +226,11 @@ def _answer(
         f"model {response.model}" if response.model else "",
         "replayed from a cassette" if response.cached else "",
     ]
-    return {
+    entry = {
         "case": result.case_id,
         "target": result.target,
-        "sample": result.sample,
+        "samples": [r.sample for r in group],
+        "passed": result_passed(result),
         "intent": case.intent if case else "?",
         "language": case.language if case else "?",
         "decision": decision.outcome if decision else None,
@@ -195,6 +242,9 @@ def _answer(
         "details": "; ".join(x for x in facts if x),
         "findings": findings,
     }
+    # fields at their usual value are left out (data/report.js puts them back): most answers
+    # pass with no finding, and the browser's parse time grows with the JSON's size
+    return {k: v for k, v in entry.items() if k not in USUAL or v != USUAL[k]}
 
 
 def _case(case: Case) -> dict[str, Any]:
@@ -233,27 +283,54 @@ def stability_groups(card: Scorecard) -> list[tuple[str, str, list[CaseOutcome]]
     ]
 
 
-def payload(card: Scorecard, plan: RunPlan, first: int | None = None) -> dict[str, Any]:
-    """Everything the drill-down shows, as JSON-ready data; with `first`, only the first that
-    many failing answers and no stability tables (the page shows them while the rest loads)."""
+def matrix(card: Scorecard) -> dict[str, Any]:
+    """Each case across the targets: `[case, intent, language, cells]`, a cell per target being
+    `[passed, samples, errors]` or null (not run), cases with a failing sample first."""
+    targets = [t.name for t in card.targets]
+    column = {name: i for i, name in enumerate(targets)}
+    rows: dict[str, list[Any]] = {}
+    for o in card.cases:
+        row = rows.setdefault(o.case_id, [o.case_id, o.intent, o.language, [None] * len(targets)])
+        if o.target in column:
+            row[3][column[o.target]] = [o.passed, o.samples, o.errors]
+
+    def failing(row: list[Any]) -> bool:
+        return any(cell is not None and cell[0] < cell[1] for cell in row[3])
+
+    return {"targets": targets, "rows": sorted(rows.values(), key=lambda r: (not failing(r), r[0]))}
+
+
+def payload(
+    card: Scorecard,
+    plan: RunPlan,
+    results: Iterable[CaseResult] | None = None,
+    first: int | None = None,
+    groups: list[list[CaseResult]] | None = None,
+) -> dict[str, Any]:
+    """Everything the drill-down shows, as JSON-ready data: every one of `results` (default:
+    the failing answers only), grouped (or `groups`, already grouped by `answer_groups`); with
+    `first`, only the first that many groups and no stability tables or matrix (the page shows
+    them while the rest loads)."""
     cases = {c.id: c for c in plan.cases}
     decisions = {(d.target, d.intent): d for d in card.decisions}
     answers = []
     strings = Strings()
-    failing = ordered_failing(card)
-    failed_cases = {(r.target, r.case_id) for r in failing}
-    for result in failing[:first]:
-        case = cases.get(result.case_id)
-        decision = decisions.get((result.target, case.intent)) if case else None
-        answers.append(_answer(result, case, decision, strings))
+    if groups is None:
+        groups = answer_groups(card.failing if results is None else results)
+    shown = {(g[0].target, g[0].case_id) for g in groups}
+    for group in groups[:first]:
+        case = cases.get(group[0].case_id)
+        decision = decisions.get((group[0].target, case.intent)) if case else None
+        answers.append(_answer(group, case, decision, strings))
     used = {a["case"] for a in answers}
-    groups = [] if first is not None else stability_groups(card)
+    stability = [] if first is not None else stability_groups(card)
     return {
         "version": PAYLOAD_VERSION,
         "outcomes": OUTCOME_LABELS,
         "cases": {cid: _case(cases[cid]) for cid in sorted(used) if cid in cases},
         "answers": answers,
         "strings": strings.table,
+        "matrix": matrix(card) if first is None else {"targets": [], "rows": []},
         "stability": [
             {
                 "target": target,
@@ -266,12 +343,12 @@ def payload(card: Scorecard, plan: RunPlan, first: int | None = None) -> dict[st
                         o.samples,
                         o.errors,
                         STABILITY_LABELS[o.stability],
-                        (o.target, o.case_id) in failed_cases,
+                        (o.target, o.case_id) in shown,
                     ]
                     for o in outcomes
                 ],
             }
-            for target, intent, outcomes in groups
+            for target, intent, outcomes in stability
         ],
     }
 

@@ -13,6 +13,7 @@ from tabulate import tabulate
 
 from evals.records import SEVERITIES, CaseResult, Finding, RunPlan
 from evals.scorecard import Scorecard
+from reports import explain
 from reports.judge_section import judge_markdown
 from reports.tables import OUTCOME_LABELS, decision_rows, total_rows
 
@@ -84,6 +85,16 @@ def _gates(card: Scorecard) -> list[str]:
     return out
 
 
+def _explained(card: Scorecard) -> list[str]:
+    """What the interval and pass^k mean, in plain words with each target's numbers."""
+    lines = []
+    for target in card.targets:
+        score = card.score(target.name, "target", "*")
+        if score is not None:
+            lines.append(f"- `{target.name}`: {explain.wilson(score)} {explain.pass_k(score)}")
+    return [*lines, ""] if lines else []
+
+
 def render_markdown(card: Scorecard, plan: RunPlan) -> str:
     cases = {c.id: c for c in plan.cases}
     out = [
@@ -110,6 +121,7 @@ def render_markdown(card: Scorecard, plan: RunPlan) -> str:
         out.append("")
     out += ["## Totals per target", ""]
     out += [_table(*total_rows(card, "target")), ""]
+    out += _explained(card)
     out += ["## Per language", ""]
     out += [_table(*total_rows(card, "language")), ""]
     out += ["## Findings by code", ""]

@@ -3,9 +3,11 @@
   // The report's only script. Its SHA-256 is in the page's Content-Security-Policy.
   //
   // The summary is static HTML; this script toggles it with the filters (`hidden`, through
-  // `data-*` attributes). The failing answers and the case stability tables come from one
-  // gzip-compressed JSON block, decompressed here with DecompressionStream and rendered a page
-  // at a time. Filters run over the data (every answer), not over DOM nodes.
+  // `data-*` attributes). Every answer (failing first; passing ones collapsed; identical samples
+  // of a case grouped), the case stability tables and the matrix of cases across targets come
+  // from one gzip-compressed JSON block, decompressed here with DecompressionStream and rendered
+  // a page at a time. Filters run over the data (every answer), not over DOM nodes, and live in
+  // the URL's fragment (#status=failed&code=...): restored on load and on back/forward.
   //
   // Every string from the data (model answers, customer messages, policy text) is untrusted: it
   // only ever becomes text (textContent, createTextNode, attribute values), never markup.
@@ -13,6 +15,7 @@
   var STABILITY_ROWS = 500;
   // Printing shows every matching answer up to this many (a page at a time beyond it).
   var PRINT_ALL = 1000;
+  var MATRIX_ROWS = 200;
   var SEVERITY_LABEL = { error: "provider error" };
 
   var panel = document.getElementById("filters");
@@ -30,6 +33,10 @@
   var page = 0;
   var caseIds = {};
   var broken = false;
+  var matrixHolder = document.getElementById("matrix-table");
+  var matrixLimit = MATRIX_ROWS;
+  // the fragment this script wrote last: its hashchange is not a navigation to restore
+  var written = null;
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -72,17 +79,28 @@
 
   // --- the failing answers: filtered on the data, rendered a page at a time -----------------
 
+  function hasCode(a, code, src) {
+    for (var i = 0; i < a.findings.length; i++) {
+      if (src.strings[a.findings[i][1]] === code) { return true; }
+    }
+    return false;
+  }
+
+  function matchesCase(caseId, needle, exact) {
+    if (!needle) { return true; }
+    if (exact) { return caseId === needle; }
+    return caseId.toLowerCase().indexOf(needle.toLowerCase()) >= 0;
+  }
+
   function matchesAnswer(a, want, needle, exact) {
+    if (want.status && (want.status === "passed") !== a.passed) { return false; }
+    if (want.code && !hasCode(a, want.code, data)) { return false; }
     if (want.target && a.target !== want.target) { return false; }
     if (want.intent && a.intent !== want.intent) { return false; }
     if (want.language && a.language !== want.language) { return false; }
     if (want.severity && a.severities.indexOf(want.severity) < 0) { return false; }
     if (want.decision && a.decision && a.decision !== want.decision) { return false; }
-    if (needle) {
-      if (exact) { return a.case === needle; }
-      return a.case.toLowerCase().indexOf(needle.toLowerCase()) >= 0;
-    }
-    return true;
+    return matchesCase(a.case, needle, exact);
   }
 
   function badge(kind, value, label) {
@@ -188,40 +206,54 @@
   }
 
   function article(a, index, src) {
-    var anchor = "fail-" + index;
+    var anchor = "answer-" + index;
     var c = src.cases[a.case];
-    var node = el("article", "failing w-" + a.worst);
+    var node = el("article", (a.passed ? "passing" : "failing w-" + a.worst));
     node.id = anchor;
     node.setAttribute("data-case", a.case);
     node.setAttribute("data-target", a.target);
+    node.setAttribute("data-status", a.passed ? "passed" : "failed");
     var h3 = add(node, el("h3"));
+    h3.appendChild(a.passed ? badge("v", "pass", "passed") : badge("v", "fail", "failed"));
+    h3.appendChild(document.createTextNode(" "));
     add(h3, el("code", null, a.case));
     h3.appendChild(document.createTextNode(" "));
     var sub = add(h3, el("span", "muted", "target "));
     add(sub, el("code", null, a.target));
-    sub.appendChild(document.createTextNode(", sample " + a.sample));
-    var context = add(node, el("p", null, c
+    sub.appendChild(document.createTextNode(
+      (a.samples.length > 1 ? ", samples " : ", sample ") + a.samples.join(", ")));
+    if (a.samples.length > 1) {
+      var times = add(h3, el("span", "times", "×" + a.samples.length));
+      times.title = "the same answer in " + a.samples.length + " samples";
+    }
+    // a passing answer is collapsed: open it to spot-check what passed
+    var body = node;
+    if (a.passed) {
+      body = add(node, el("details", "spot"));
+      add(body, el("summary", null, "show the conversation and the answer"));
+    }
+    var context = add(body, el("p", null, c
       ? [c.intent, c.language, c.kind, c.risk + " risk", c.channel].join(" · ") + " "
       : "unknown case "));
     if (a.decision) {
       context.appendChild(badge("d", a.decision, src.outcomes[a.decision] || a.decision));
     }
-    add(node, el("h4", null, "Conversation"));
-    conversation(node, c);
-    add(node, el("h4", null, "Answer"));
+    add(body, el("h4", null, "Conversation"));
+    conversation(body, c);
+    add(body, el("h4", null, "Answer"));
     if (a.error !== null) {
-      add(node, el("p", "error",
+      add(body, el("p", "error",
         "Provider error (after " + a.attempts + " attempts): " + a.error));
     }
     if (a.pieces.length) {
-      answerText(node, a, anchor, src);
+      answerText(body, a, anchor, src);
     } else if (a.error === null) {
-      add(node, el("p", "muted", "(empty answer)"));
+      add(body, el("p", "muted", "(empty answer)"));
     }
-    add(node, el("p", "muted", a.details));
+    add(body, el("p", "muted", a.details));
     if (a.findings.length) {
-      add(node, el("h4", null, "Findings"));
-      var ol = add(node, el("ol", "findings"));
+      add(body, el("h4", null, "Findings"));
+      var ol = add(body, el("ol", "findings"));
       for (var i = 0; i < a.findings.length; i++) {
         ol.appendChild(findingItem(finding(a.findings[i], src), anchor + "-f" + i));
       }
@@ -242,33 +274,108 @@
     list.replaceChildren(frag);
     pageBox.value = String(page + 1);
     pageBox.max = String(pages());
-    pageInfo.textContent = !matching.length ? "no failing answer matches the filters"
+    pageInfo.textContent = !matching.length ? "no answer matches the filters"
       : all ? "all " + matching.length + " matching answers"
         : "answers " + (first + 1) + "-" + last + " of " + matching.length + ", page " +
           (page + 1) + " of " + pages();
     pager.removeAttribute("hidden");
   }
 
-  function apply() {
+  function apply(matrixLater) {
     var want = wanted();
     applyStatic(want);
     if (!data) { return; }
     var needle = caseBox.value.trim();
     var exact = Object.prototype.hasOwnProperty.call(caseIds, needle);
     matching = [];
+    var shown = 0;
+    var failing = 0;
+    var total = 0;
     for (var i = 0; i < data.answers.length; i++) {
-      if (matchesAnswer(data.answers[i], want, needle, exact)) { matching.push(i); }
+      var a = data.answers[i];
+      total += a.samples.length;
+      if (matchesAnswer(a, want, needle, exact)) {
+        matching.push(i);
+        shown += a.samples.length;
+        if (!a.passed) { failing += a.samples.length; }
+      }
     }
-    count.textContent = matching.length + " of " + data.answers.length +
-      " failing answers match";
+    count.textContent = shown + " of " + total + " answers match (" + failing + " failing)";
     page = 0;
     renderPage();
+    if (!matrixLater) { refreshMatrix(); }
+  }
+
+  function refreshMatrix() {
+    var needle = caseBox.value.trim();
+    matrixLimit = MATRIX_ROWS;
+    renderMatrix(wanted(), needle, Object.prototype.hasOwnProperty.call(caseIds, needle));
+  }
+
+  // the sticky filter bar's height, so that scrolling to an answer leaves it below the bar
+  function measureBar() {
+    var sticky = window.getComputedStyle(panel).position === "sticky";
+    document.documentElement.style.setProperty(
+      "--bar", (sticky ? panel.offsetHeight : 0) + "px");
+  }
+
+  // bring the first matching answer into view (below the bar) when it is above it
+  function reveal(always) {
+    measureBar();
+    if (always || list.getBoundingClientRect().top < panel.getBoundingClientRect().bottom) {
+      list.scrollIntoView();
+    }
   }
 
   function gotoPage(n) {
     page = n;
     renderPage();
-    list.scrollIntoView();
+    reveal(true);
+  }
+
+  // --- the filters in the URL's fragment -----------------------------------------------------
+
+  function fragment() {
+    var params = new URLSearchParams();
+    for (var i = 0; i < selects.length; i++) {
+      if (selects[i].value) { params.set(selects[i].getAttribute("data-filter"), selects[i].value); }
+    }
+    if (caseBox.value.trim()) { params.set("case", caseBox.value.trim()); }
+    return params.toString();
+  }
+
+  function current() { return window.location.hash.replace(/^#/, ""); }
+
+  // a fragment without "=" is an anchor (#matrix), not filters: it leaves them as they are
+  function readFragment() {
+    var text = current();
+    if (text && text.indexOf("=") < 0) { return false; }
+    var params = new URLSearchParams(text);
+    for (var i = 0; i < selects.length; i++) {
+      var value = params.get(selects[i].getAttribute("data-filter")) || "";
+      selects[i].value = value;
+      if (selects[i].value !== value) { selects[i].value = ""; }  // not an option here
+    }
+    caseBox.value = params.get("case") || "";
+    return true;
+  }
+
+  // a new history entry per filter change (back undoes it); typing replaces the entry
+  function saveFragment(replace) {
+    var next = fragment();
+    if (next === current()) { return; }
+    written = next;
+    if (replace) {
+      window.location.replace("#" + next);
+    } else {
+      window.location.hash = next;
+    }
+  }
+
+  function changed(replace) {
+    apply();
+    saveFragment(replace);
+    if (data) { reveal(false); }
   }
 
   function gotoCase(target, caseId) {
@@ -277,7 +384,91 @@
     }
     caseBox.value = caseId;
     apply();
-    document.getElementById("failing").scrollIntoView();
+    saveFragment(false);
+    reveal(true);
+  }
+
+  // --- the matrix: each case across the targets ----------------------------------------------
+
+  function cellState(cell) {
+    if (cell[0] === cell[1]) { return "pass"; }
+    return cell[0] === 0 ? "fail" : "mixed";
+  }
+
+  function matrixRowMatches(row, want, needle, exact) {
+    if (want.intent && row[1] !== want.intent) { return false; }
+    if (want.language && row[2] !== want.language) { return false; }
+    if (want.status) {
+      var any = false;
+      for (var i = 0; i < row[3].length; i++) {
+        var cell = row[3][i];
+        if (!cell) { continue; }
+        if (want.status === "failed" ? cell[0] < cell[1] : cell[0] > 0) { any = true; }
+      }
+      if (!any) { return false; }
+    }
+    return matchesCase(row[0], needle, exact);
+  }
+
+  function renderMatrix(want, needle, exact) {
+    if (!matrixHolder || !data || !data.matrix.targets.length) { return; }
+    var targets = data.matrix.targets;
+    var rows = [];
+    for (var r = 0; r < data.matrix.rows.length; r++) {
+      if (matrixRowMatches(data.matrix.rows[r], want, needle, exact)) {
+        rows.push(data.matrix.rows[r]);
+      }
+    }
+    var table = el("table", "matrix");
+    var head = add(table, el("tr"));
+    var names = ["case", "intent", "language"].concat(targets);
+    for (var h = 0; h < names.length; h++) {
+      var th = add(head, el("th", h > 2 ? "target" : null, names[h]));
+      if (h > 2) { th.setAttribute("data-target", names[h]); }
+    }
+    var limit = Math.min(rows.length, matrixLimit);
+    for (var i = 0; i < limit; i++) {
+      var row = rows[i];
+      var tr = add(table, el("tr"));
+      tr.setAttribute("data-case", row[0]);
+      add(add(tr, el("td")), el("code", null, row[0]));
+      add(tr, el("td", null, row[1]));
+      add(tr, el("td", null, row[2]));
+      for (var t = 0; t < targets.length; t++) {
+        var cell = row[3][t];
+        var td = add(tr, el("td", "num"));
+        td.setAttribute("data-target", targets[t]);
+        if (!cell) {
+          td.appendChild(el("span", "muted", "not run"));
+          continue;
+        }
+        var state = cellState(cell);
+        var button = add(td, el("button", "cell c-" + state,
+          cell[0] + "/" + cell[1] + (cell[2] ? " (" + cell[2] + " errors)" : "")));
+        button.type = "button";
+        button.setAttribute("data-goto-target", targets[t]);
+        button.setAttribute("data-goto-case", row[0]);
+        button.title = "target " + targets[t] + ", case " + row[0] + ": " + cell[0] + " of " +
+          cell[1] + " samples passed; show these answers";
+      }
+    }
+    var parts = [table];
+    var note = el("p", "muted", rows.length === data.matrix.rows.length
+      ? rows.length + " cases"
+      : rows.length + " of " + data.matrix.rows.length + " cases match the filters");
+    parts.unshift(note);
+    if (limit < rows.length) {
+      var more = el("button", null, "show " + Math.min(MATRIX_ROWS, rows.length - limit) +
+        " more of " + (rows.length - limit));
+      more.type = "button";
+      more.addEventListener("click", function () {
+        var needle = caseBox.value.trim();
+        matrixLimit += MATRIX_ROWS;
+        renderMatrix(wanted(), needle, Object.prototype.hasOwnProperty.call(caseIds, needle));
+      });
+      parts.push(more);
+    }
+    matrixHolder.replaceChildren.apply(matrixHolder, parts);
   }
 
   // --- case stability tables, rendered when their section is opened ------------------------
@@ -333,14 +524,23 @@
   // --- wiring --------------------------------------------------------------------------------
 
   for (var i = 0; i < selects.length; i++) {
-    selects[i].addEventListener("change", apply);
+    selects[i].addEventListener("change", function () { changed(false); });
   }
-  caseBox.addEventListener("input", apply);
+  caseBox.addEventListener("input", function () { changed(true); });
   document.getElementById("filter-reset").addEventListener("click", function () {
     for (var i = 0; i < selects.length; i++) { selects[i].value = ""; }
     caseBox.value = "";
-    apply();
+    changed(false);
   });
+  window.addEventListener("hashchange", function () {
+    if (written !== null && current() === written) { written = null; return; }
+    written = null;
+    if (readFragment()) {
+      apply();
+      if (data) { reveal(true); }
+    }
+  });
+  window.addEventListener("resize", measureBar);
   document.getElementById("page-first").addEventListener("click", function () { gotoPage(0); });
   document.getElementById("page-prev").addEventListener("click", function () {
     gotoPage(page - 1);
@@ -356,7 +556,7 @@
     if (!isNaN(n)) { gotoPage(n - 1); }
   });
   document.addEventListener("click", function (event) {
-    var link = event.target.closest ? event.target.closest("a[data-goto-case]") : null;
+    var link = event.target.closest ? event.target.closest("[data-goto-case]") : null;
     if (!link) { return; }
     event.preventDefault();
     gotoCase(link.getAttribute("data-goto-target"), link.getAttribute("data-goto-case"));
@@ -374,7 +574,9 @@
   window.addEventListener("afterprint", function () {
     if (data) { renderPage(false); }
   });
+  var filtered = readFragment() && current() !== "";
   panel.removeAttribute("hidden");
+  measureBar();
   applyStatic(wanted());
 
   function failed(message) {
@@ -384,16 +586,37 @@
     list.replaceChildren();
   }
 
+  // the data leaves out fields at their usual value (most answers pass, with no finding)
+  function complete(src) {
+    for (var i = 0; i < src.answers.length; i++) {
+      var a = src.answers[i];
+      if (a.findings === undefined) { a.findings = []; }
+      if (a.severities === undefined) { a.severities = []; }
+      if (a.error === undefined) { a.error = null; }
+      if (a.decision === undefined) { a.decision = null; }
+      if (a.attempts === undefined) { a.attempts = 1; }
+      if (a.details === undefined) { a.details = ""; }
+      if (a.worst === undefined) { a.worst = "minor"; }
+    }
+    return src;
+  }
+
   function loaded(text) {
-    data = JSON.parse(text);
+    data = complete(JSON.parse(text));
     for (var id in data.cases) { caseIds[id] = true; }
     for (var i = 0; i < data.answers.length; i++) { caseIds[data.answers[i].case] = true; }
     status.textContent = "";
     for (var s = 0; s < sections.length; s++) { openStability(sections[s]); }
-    apply();
+    apply(true);
+    if (filtered) { reveal(true); }  // a link to a filtered view opens on its answers
     list.removeAttribute("data-preview");
     list.setAttribute("data-ready", "");
     if (window.performance && performance.mark) { performance.mark("supportgate-answers-ready"); }
+    // the matrix right after: the answers (what a reader came for) are on screen first
+    window.setTimeout(function () {
+      refreshMatrix();
+      if (matrixHolder) { matrixHolder.setAttribute("data-ready", ""); }
+    }, 0);
   }
 
   function decode(block) {
@@ -407,7 +630,7 @@
   // The first page alone, on screen while every answer is decoded (a few seconds at 50,000).
   function preview(text) {
     if (data || broken) { return; }
-    var head = JSON.parse(text);
+    var head = complete(JSON.parse(text));
     var frag = document.createDocumentFragment();
     for (var i = 0; i < head.answers.length; i++) {
       frag.appendChild(article(head.answers[i], i, head));
@@ -421,20 +644,20 @@
   var first = document.getElementById("answers-first");
   if (!block) { return; }
   if (typeof DecompressionStream === "undefined") {
-    failed("This browser cannot decompress the failing answers (it lacks " +
+    failed("This browser cannot decompress the answers (it lacks " +
       "DecompressionStream): open the report in a current browser, or read report.md.");
     return;
   }
-  count.textContent = "loading the failing answers…";
+  count.textContent = "loading the answers…";
   try {
     // a damaged first page is no loss: every answer follows
     if (first) { decode(first).then(preview).catch(function () { return null; }); }
   } catch (ignored) { /* as above */ }
   try {
     decode(block).then(loaded).catch(function (error) {
-      failed("The failing answers could not be read: " + error);
+      failed("The answers could not be read: " + error);
     });
   } catch (error) {
-    failed("The failing answers could not be read: " + error);
+    failed("The answers could not be read: " + error);
   }
 })();

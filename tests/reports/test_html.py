@@ -1,5 +1,7 @@
 """The HTML report: untrusted text stays text, spans are marked exactly, the page needs no network,
-and in a real browser injected markup does not run while the filters do."""
+and in a real browser injected markup does not run while the filters, the matrix of cases across
+targets and the filters kept in the URL do; every answer is shown, passing ones collapsed and
+identical samples grouped."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import html
 import itertools
 import string
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -71,6 +74,7 @@ class Report:
     card: Scorecard
     plan: RunPlan
     path: Path
+    results: list[CaseResult]
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +98,10 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
     suite = write_suite(root, cases=_cases(), targets=[bot, {"name": "ref", "model": "reference"}])
     store, run_id = run_suite(suite)
     plan = store.plan(run_id)
-    card = build_scorecard(store.run(run_id), plan)
-    path = write_html(card, plan, Path(plan.output_dir) / "reports" / run_id)
-    return Report(card, plan, path)
+    run = store.run(run_id)
+    card = build_scorecard(run, plan)
+    path = write_html(card, plan, Path(plan.output_dir) / "reports" / run_id, run.results)
+    return Report(card, plan, path, run.results)
 
 
 class Page(HTMLParser):
@@ -138,9 +143,11 @@ class Page(HTMLParser):
         return decoded
 
 
-def _answer(page: Page, case_id: str) -> dict[str, Any]:
-    """The bot's failing answer to a case, as the report's data carries it."""
-    return next(a for a in page.answers()["answers"] if a["case"] == case_id)
+def _answer(page: Page, case_id: str, target: str = "bot") -> dict[str, Any]:
+    """A target's answer to a case, as the report's data carries it."""
+    return next(
+        a for a in page.answers()["answers"] if a["case"] == case_id and a["target"] == target
+    )
 
 
 def _answer_text(answer: dict[str, Any]) -> str:
@@ -161,8 +168,9 @@ def test_the_run_fails_where_expected(report: Report) -> None:
 # --- escaping ---------------------------------------------------------------------------------
 
 
-def _adversarial(report: Report) -> tuple[Scorecard, RunPlan]:
-    """The fixture's scorecard with hostile text in the fields a guardrail or a policy fills."""
+def _adversarial(report: Report) -> tuple[Scorecard, RunPlan, list[CaseResult]]:
+    """The fixture's scorecard with hostile text in the fields a guardrail or a policy fills,
+    in a failing answer and in a passing one."""
     hostile = '"><script>window.__pwned=4</script><img src=x onerror=alert(1)>'
     finding = Finding(
         guardrail="policy",
@@ -192,14 +200,22 @@ def _adversarial(report: Report) -> tuple[Scorecard, RunPlan]:
             "gate_failures": [*report.card.gate_failures, f"gate {hostile}"],
         }
     )
+    passing = extra.model_copy(
+        update={
+            "target": "ref",
+            "response": Response(text=f"Passed {hostile}"),
+            "findings": [],
+            "passed": True,
+        }
+    )
     book = PolicyBook(id="acme", name=f"Acme {hostile}", text=f"Refunds. {hostile}")
     plan = report.plan.model_copy(update={"policies": {"acme": book}})
-    return card, plan
+    return card, plan, [*report.results, extra, passing]
 
 
 def test_untrusted_text_is_escaped_in_text_and_attributes(report: Report) -> None:
-    card, plan = _adversarial(report)
-    page_html = render_html(card, plan)
+    card, plan, results = _adversarial(report)
+    page_html = render_html(card, plan, results)
     page = Page(page_html)
     # only our own script; no injected element of any kind
     assert page.scripts == [SCRIPT]
@@ -221,7 +237,11 @@ def test_untrusted_text_is_escaped_in_text_and_attributes(report: Report) -> Non
     assert INJECTED_SCRIPT in _answer_text(_answer(page, "r1"))
     assert INJECTED_IMG in _answer_text(_answer(page, "w1"))
     assert any(CUSTOMER_MARKUP in m[1] for m in data["cases"]["w1"]["messages"])
-    hostile = next(a for a in data["answers"] if a["sample"] == 1 and a["case"] == "r2")
+    hostile = next(a for a in data["answers"] if a["samples"] == [1] and a["case"] == "r2")
+    passing = next(a for a in data["answers"] if a["passed"] and a["samples"] == [1])
+    assert _answer_text(passing) == 'Passed "><script>window.__pwned=4</script><img src=x ' + (
+        "onerror=alert(1)>"
+    )
     assert _answer_text(hostile).startswith('Tu <a href="https://evil.example/x">link</a>')
     severity, code, message, said, _, checked, source, note = hostile["findings"][0]
     text_of = data["strings"]
@@ -245,8 +265,8 @@ def test_csp_allows_only_the_page_script_and_no_network(report: Report) -> None:
 
 
 def test_no_resource_is_loaded_from_the_network(report: Report) -> None:
-    card, plan = _adversarial(report)
-    page_html = render_html(card, plan)
+    card, plan, results = _adversarial(report)
+    page_html = render_html(card, plan, results)
     for tag, attrs in Page(page_html).tags:
         for name in ("src", "href", "action", "xlink:href", "poster", "data", "srcset"):
             value = str(attrs.get(name) or "")
@@ -378,38 +398,166 @@ def test_spans_whose_offsets_miss_fall_back_to_their_text_or_to_nothing() -> Non
     assert locate(text, Span(start=40, end=50, text="x")) is None
 
 
+# --- every answer, identical samples grouped ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sampled(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """Three cases, three samples each: a bot alternating a fabricated and a good answer, and
+    the reference (the same answer three times per case)."""
+    root = tmp_path_factory.mktemp("sampled")
+    bot = {
+        "name": "bot",
+        "model": "fake/scripted",
+        "concurrency": 1,
+        "retries": 0,
+        "backoff": 0,
+        "params": {"extra": {"replies": [FABRICATED, GOOD_ES]}},
+    }
+    suite = write_suite(
+        root, n_cases=3, samples=3, targets=[bot, {"name": "ref", "model": "reference"}]
+    )
+    # in a thread of its own: the module's browser (playwright's event loop) may be running
+    with ThreadPoolExecutor(1) as pool:
+        store, run_id = pool.submit(run_suite, suite).result()
+    plan = store.plan(run_id)
+    run = store.run(run_id)
+    card = build_scorecard(run, plan)
+    path = write_html(card, plan, Path(plan.output_dir) / "reports" / run_id, run.results)
+    return Report(card, plan, path, run.results)
+
+
+def test_every_answer_is_in_the_data_and_identical_samples_are_grouped(sampled: Report) -> None:
+    data = Page(sampled.path.read_text(encoding="utf-8")).answers()
+    answers = data["answers"]
+    assert sum(len(a["samples"]) for a in answers) == len(sampled.results) == 18
+    # the reference's three identical samples of each case: one entry, samples 0, 1 and 2
+    ref = [a for a in answers if a["target"] == "ref"]
+    assert len(ref) == 3 and all(a["samples"] == [0, 1, 2] and a["passed"] for a in ref)
+    # the bot's answers differ between samples: grouped only where the text is the same
+    by_key = {(r.target, r.case_id, r.sample): r for r in sampled.results}
+    for a in answers:
+        texts = {by_key[(a["target"], a["case"], i)].response.text for i in a["samples"]}
+        assert texts == {_answer_text(a)}
+    # failing answers first, then passing ones
+    passed = [a["passed"] for a in answers]
+    assert passed == sorted(passed) and False in passed
+    # the matrix: each case across both targets, samples passed of samples run
+    matrix = data["matrix"]
+    assert matrix["targets"] == ["bot", "ref"]
+    cells = {(row[0], t): row[3][i] for row in matrix["rows"] for i, t in enumerate(["bot", "ref"])}
+    for o in sampled.card.cases:
+        assert cells[(o.case_id, o.target)] == [o.passed, o.samples, o.errors]
+
+
+RESULT_KEYS = st.tuples(
+    st.sampled_from(["a", "b"]),  # target
+    st.sampled_from(["c1", "c2"]),  # case
+    st.integers(0, 3),  # sample
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    keys=st.lists(RESULT_KEYS, unique=True, max_size=16),
+    data=st.data(),
+)
+def test_grouping_partitions_the_answers_and_never_merges_different_ones(
+    keys: list[tuple[str, str, int]], data: st.DataObject
+) -> None:
+    from reports.html_answers import answer_groups
+
+    results = []
+    for target, case_id, sample in keys:
+        text = data.draw(st.sampled_from(["same", "other", ""]))
+        passed = data.draw(st.booleans())
+        results.append(
+            CaseResult(
+                run_id="r",
+                case_id=case_id,
+                target=target,
+                sample=sample,
+                seed=sample,
+                response=Response(text=text, error=None if text else "boom"),
+                findings=[],
+                passed=passed and bool(text),
+            )
+        )
+    groups = answer_groups(results)
+    flat = [(r.target, r.case_id, r.sample) for g in groups for r in g]
+    assert sorted(flat) == sorted(keys)  # every answer exactly once
+    for group in groups:
+        first = group[0]
+        for r in group:
+            assert (r.target, r.case_id, r.response.text) == (
+                first.target,
+                first.case_id,
+                first.response.text,
+            )
+            assert (r.passed and r.response.ok) == (first.passed and first.response.ok)
+    verdicts = [g[0].passed and g[0].response.ok for g in groups]
+    assert verdicts == sorted(verdicts)  # failing first
+
+
 # --- in a real browser ------------------------------------------------------------------------
+
+
+def _open(browser: Any, path: Path, fragment: str = "") -> tuple[Any, list[str], list[str]]:
+    """A page on the report, answers loaded; the errors and requests it makes are collected."""
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri() + fragment)
+    page.wait_for_load_state("load")
+    page.wait_for_selector("#failing-list[data-ready]", state="attached", timeout=10_000)
+    page.wait_for_selector("#matrix-table[data-ready]", state="attached", timeout=10_000)
+    return page, errors, requests
+
+
+def _until(page: Any, expression: str, timeout: float = 10.0) -> None:
+    """Wait until a JavaScript expression is true (`wait_for_function` evaluates its predicate
+    with `eval`, which the report's CSP forbids, so poll with `evaluate`)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        time.sleep(0.05)
+
+
+def _below_the_bar(page: Any) -> None:
+    """The first listed answer starts below the sticky filter bar, inside the window."""
+    bar = page.locator("#filters").bounding_box()
+    first = page.locator("#failing-list article").first.bounding_box()
+    height = page.viewport_size["height"]
+    assert bar is not None and first is not None
+    assert bar["y"] + bar["height"] <= first["y"] + 1 < height, (bar, first)
 
 
 def test_in_a_browser_injected_markup_stays_text_and_filters_work(
     report: Report, browser: Any
 ) -> None:
     started = time.perf_counter()
-    page = browser.new_page()
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(report.path.as_uri())
-    page.wait_for_load_state("load")
-    page.wait_for_selector("#failing-list[data-ready]", state="attached", timeout=10_000)
+    page, errors, requests = _open(browser, report.path)
 
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.locator("img").count() == 0 and page.locator("script:not([type])").count() == 1
     assert page.locator("script[type]").count() == 2  # the answers' data blocks
-    r1, w1, w2 = (page.locator(f"article[data-case={c}]") for c in ("r1", "w1", "w2"))
+    r1, w1, w2 = (
+        page.locator(f"article[data-target=bot][data-case={c}]") for c in ("r1", "w1", "w2")
+    )
     assert INJECTED_SCRIPT in r1.locator(".answer").inner_text()
     assert INJECTED_IMG in w1.locator(".answer").inner_text()
     assert CUSTOMER_MARKUP in w1.locator(".conversation").inner_text()
     assert r1.locator("mark", has_text="regalamos").count() == 1
     assert page.locator("#filters").is_visible()  # the script ran (CSP hash matches)
     count = page.locator("#filter-count")
-    assert count.inner_text() == "3 of 3 failing answers match"
+    assert count.inner_text() == "8 of 8 answers match (3 failing)"
 
     page.select_option("#filter-intent", "return_window")
     assert r1.is_hidden() and w1.is_visible() and w2.is_visible()
-    assert count.inner_text() == "2 of 3 failing answers match"
+    assert count.inner_text() == "4 of 8 answers match (2 failing)"
     page.select_option("#filter-severity", "major")
     assert r1.is_hidden() and w1.is_visible() and w2.is_hidden()
     page.select_option("#filter-intent", "")
@@ -422,7 +570,7 @@ def test_in_a_browser_injected_markup_stays_text_and_filters_work(
 
     page.select_option("#filter-target", "ref")
     assert r1.is_hidden() and w1.is_hidden() and w2.is_hidden()
-    assert count.inner_text() == "0 of 3 failing answers match"
+    assert count.inner_text() == "4 of 8 answers match (0 failing)"
     bot_section = page.locator("section.target[data-target=bot]")
     assert bot_section.is_hidden() and page.locator("section.target[data-target=ref]").is_visible()
     page.select_option("#filter-target", "")
@@ -438,8 +586,8 @@ def test_in_a_browser_injected_markup_stays_text_and_filters_work(
 
     page.click("#filter-reset")
     assert r1.is_visible() and w1.is_visible() and w2.is_visible()
-    assert count.inner_text() == "3 of 3 failing answers match"
-    # a case in an intent's stability table (rendered when opened) leads to its failing answers
+    assert count.inner_text() == "8 of 8 answers match (3 failing)"
+    # a case in an intent's stability table (rendered when opened) leads to its answers
     details = page.locator(
         "details[data-stability-section][data-target=bot][data-intent=refund_status]"
     )
@@ -449,10 +597,10 @@ def test_in_a_browser_injected_markup_stays_text_and_filters_work(
     assert stable_fail.count() == 1
     details.locator("a[data-goto-case=r1]").click()
     assert page.locator("#filter-case").input_value() == "r1"
-    assert count.inner_text() == "1 of 3 failing answers match"
+    assert count.inner_text() == "1 of 8 answers match (1 failing)"
     assert r1.is_visible() and w1.count() == 0 and w2.count() == 0
     page.click("#filter-reset")
-    assert count.inner_text() == "3 of 3 failing answers match"
+    assert count.inner_text() == "8 of 8 answers match (3 failing)"
     assert page.evaluate("typeof window.__pwned") == "undefined"
     # readable on a phone: nothing but wide tables (which scroll in their own box) overflows
     page.set_viewport_size({"width": 420, "height": 900})
@@ -461,3 +609,127 @@ def test_in_a_browser_injected_markup_stays_text_and_filters_work(
     assert all(url.startswith("file://") for url in requests), requests
     page.close()
     assert time.perf_counter() - started < 20
+
+
+def test_in_a_browser_hostile_text_in_a_passing_answer_and_the_matrix_stays_text(
+    report: Report, browser: Any, tmp_path: Path
+) -> None:
+    card, plan, results = _adversarial(report)
+    path = tmp_path / "report.html"
+    path.write_text(render_html(card, plan, results), encoding="utf-8")
+    page, errors, requests = _open(browser, path, "#status=passed&target=ref")
+    hostile = page.locator("article[data-target=ref][data-case=r2]", has_text="sample 1")
+    hostile.locator("details.spot > summary").click()
+    assert hostile.locator(".answer").inner_text().startswith('Passed "><script>window.__pwned=4')
+    assert page.locator("#matrix-table button.cell").count() == 8  # 4 cases x 2 targets
+    assert page.locator("img").count() == 0 and page.locator("script:not([type])").count() == 1
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert errors == [] and all(url.startswith("file://") for url in requests)
+    page.close()
+
+
+def test_in_a_browser_passing_answers_are_collapsed_and_filters_live_in_the_url(
+    report: Report, browser: Any
+) -> None:
+    page, errors, _ = _open(browser, report.path)
+    count = page.locator("#filter-count")
+    listed = page.locator("#failing-list article")
+    statuses = listed.evaluate_all("nodes => nodes.map(n => n.dataset.status)")
+    assert statuses == ["failed"] * 3 + ["passed"] * 5  # every answer; failing ones first
+    # a passing answer is there, collapsed; opened, it shows what was said, as text
+    ref_r1 = page.locator("article[data-target=ref][data-case=r1]")
+    assert ref_r1.locator(".answer").is_hidden()
+    ref_r1.locator("details.spot > summary").click()
+    assert ref_r1.locator(".answer").inner_text() == GOOD_ES
+    # filter by verdict and by finding code; both go into the URL
+    page.select_option("#filter-status", "passed")
+    assert count.inner_text() == "5 of 8 answers match (0 failing)"
+    assert page.evaluate("location.hash") == "#status=passed"
+    w1 = next(r for r in report.card.failing if r.case_id == "w1")
+    code = w1.findings[0].code
+    having = [r for r in report.results if any(f.code == code for f in r.findings)]
+    page.select_option("#filter-status", "failed")
+    page.select_option("#filter-code", code)
+    assert page.evaluate("location.hash") == f"#status=failed&code={code}"
+    assert count.inner_text() == f"{len(having)} of 8 answers match ({len(having)} failing)"
+    assert listed.first.get_attribute("data-case") == "w1"
+    # reload: the view comes back from the URL
+    page.reload()
+    page.wait_for_selector("#failing-list[data-ready]", state="attached", timeout=10_000)
+    assert page.locator("#filter-code").input_value() == code
+    assert count.inner_text() == f"{len(having)} of 8 answers match ({len(having)} failing)"
+    # back undoes the last filter, forward redoes it
+    page.go_back()
+    _until(page, "location.hash === '#status=failed'")
+    assert page.locator("#filter-code").input_value() == ""
+    assert page.locator("#filter-status").input_value() == "failed"
+    assert count.inner_text() == "3 of 8 answers match (3 failing)"
+    page.go_back()
+    _until(page, "location.hash === '#status=passed'")
+    assert count.inner_text() == "5 of 8 answers match (0 failing)"
+    page.go_forward()
+    page.go_forward()
+    _until(page, f"document.getElementById('filter-code').value === '{code}'")
+    assert count.inner_text() == f"{len(having)} of 8 answers match ({len(having)} failing)"
+    # a value the report does not know is ignored, not shown as a filter
+    page.evaluate("location.hash = 'status=bogus&target=nobody'")
+    _until(page, "document.getElementById('filter-count').textContent.startsWith('8 ')")
+    assert page.locator("#filter-status").input_value() == ""
+    # the sticky bar never covers the first answer after a filter, wherever the reader was
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.select_option("#filter-status", "failed")
+    _below_the_bar(page)
+    assert errors == []
+    page.close()
+    # a link to a filtered view opens on its answers, below the bar
+    linked, errors, _ = _open(browser, report.path, f"#code={code}&target=bot")
+    assert linked.locator("#filter-target").input_value() == "bot"
+    assert linked.locator("#filter-count").inner_text().startswith(f"{len(having)} of 8 ")
+    _below_the_bar(linked)
+    assert errors == []
+    linked.close()
+
+
+def test_in_a_browser_the_matrix_shows_each_case_across_targets(
+    sampled: Report, browser: Any
+) -> None:
+    page, errors, _ = _open(browser, sampled.path)
+    matrix = page.locator("#matrix-table table.matrix")
+    heads = matrix.locator("th.target").all_inner_texts()
+    assert heads == ["bot", "ref"]
+    assert matrix.locator("tr[data-case]").count() == 3
+    for o in sampled.card.cases:
+        cell = matrix.locator(f"tr[data-case={o.case_id}] td[data-target={o.target}] button")
+        assert cell.inner_text() == f"{o.passed}/{o.samples}"
+        state = "pass" if o.passed == o.samples else "fail" if o.passed == 0 else "mixed"
+        assert f"c-{state}" in str(cell.get_attribute("class"))
+    # identical samples are shown once, with their count
+    ref_c0 = page.locator("article[data-target=ref][data-case=c000]")
+    assert ref_c0.count() == 1 and ref_c0.locator(".times").inner_text() == "×3"
+    # a cell opens exactly those answers, below the filter bar, and the URL says so
+    failing = next(o for o in sampled.card.cases if o.target == "bot" and o.passed < o.samples)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    matrix.locator(f"tr[data-case={failing.case_id}] td[data-target=bot] button").click()
+    assert page.locator("#filter-target").input_value() == "bot"
+    assert page.locator("#filter-case").input_value() == failing.case_id
+    listed = page.locator("#failing-list article")
+    keys = listed.evaluate_all("nodes => nodes.map(n => [n.dataset.target, n.dataset.case])")
+    assert keys and all(k == ["bot", failing.case_id] for k in keys)
+    shown = (
+        sum(int(t.lstrip("×")) for t in listed.locator(".times").all_inner_texts())
+        + listed.count()
+        - listed.locator(".times").count()
+    )
+    assert shown == failing.samples
+    fails = failing.samples - failing.passed
+    assert page.locator("#filter-count").inner_text() == (
+        f"{failing.samples} of 18 answers match ({fails} failing)"
+    )
+    assert page.evaluate("location.hash") == f"#target=bot&case={failing.case_id}"
+    _below_the_bar(page)
+    # the matrix follows the filters: a case search narrows it
+    page.click("#filter-reset")
+    page.fill("#filter-case", "c001")
+    assert matrix.locator("tr[data-case]").count() == 1
+    assert errors == []
+    page.close()
