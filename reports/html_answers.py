@@ -34,6 +34,7 @@ from evals.records import SEVERITIES, Case, CaseResult, Finding, RunPlan, Severi
 from evals.scorecard import Scorecard
 from evals.scores import CaseOutcome
 from evals.verdict import result_passed
+from reports.judge_section import shown_message
 from reports.tables import OUTCOME_LABELS, ms
 
 #: Version of the embedded JSON, read by `data/report.js`.
@@ -190,7 +191,7 @@ def _finding(finding: Finding, where: tuple[int, int] | None, strings: Strings) 
     return [
         finding.severity,
         strings(finding.code),
-        strings(finding.message),
+        strings(shown_message(finding)),
         said,
         place,
         strings(evidence.checked_against),
@@ -214,7 +215,7 @@ def _answer(
         where = locate(response.text, span) if span is not None else None
         findings.append(_finding(finding, where, strings))
         if where is not None:
-            label = f"{finding.severity} {finding.code}: {finding.message}"
+            label = f"{finding.severity} {finding.code}: {shown_message(finding)}"
             marks.append(Mark(where[0], where[1], str(j), finding.severity, label))
     cut: list[Any] = [
         p.text if not p.covering else [p.text, p.worst, [int(m.ref) for m in p.covering]]

@@ -19,6 +19,14 @@ from evals.scorecard import Scorecard
 ADVISORY_HEADING = "judge (uncalibrated)"
 
 
+def shown_message(finding: Finding) -> str:
+    """A finding's message as a reader sees it in a list of findings: an uncalibrated judge's
+    says so, and that it counts in no gate, pass rate or decision."""
+    if finding.evidence.advisory:
+        return f"{ADVISORY_HEADING}, advisory, counted nowhere: {finding.message}"
+    return finding.message
+
+
 def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from evals.gates import case_passes
 from evals.records import CaseResult, RunPlan
 from evals.scorecard import Scorecard
+from reports.judge_section import shown_message
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -30,7 +31,7 @@ def _describe(result: CaseResult) -> list[str]:
         return [head + f"error: {result.response.error}"]
     lines = [head + ("passed" if result.passed else "failed")]
     for f in result.findings:
-        line = f"  {f.severity} {f.code}: {f.message}"
+        line = f"  {f.severity} {f.code}: {shown_message(f)}"
         if f.evidence.span is not None:
             line += f' said "{f.evidence.span.text}" @{f.evidence.span.start}-{f.evidence.span.end}'
         if f.evidence.checked_against:
@@ -119,7 +120,7 @@ def render_junit(card: Scorecard, plan: RunPlan) -> bytes:
                 summary = (
                     f"{outcome.passed} of {outcome.samples} samples passed ({outcome.stability})"
                 )
-                messages = sorted({f.message for r in samples for f in r.findings})
+                messages = sorted({shown_message(f) for r in samples for f in r.findings})
                 element = ET.SubElement(
                     testcase,
                     "failure",

@@ -434,3 +434,20 @@ def test_a_located_span_always_quotes_the_answer(answer: str, data: st.DataObjec
     exact = answer[start:end]
     if quote == exact and "&" not in exact and exact.strip().strip("\"'“”"):
         assert span is not None  # a claim quoted exactly is always found
+
+
+def test_an_advisory_finding_says_so_wherever_findings_are_listed() -> None:
+    from evals.records import Evidence, Finding
+    from reports.judge_section import shown_message
+
+    advisory = Finding(
+        guardrail="judge",
+        code="judge.unsupported",
+        severity="minor",
+        message="The policy does not grant this.",
+        evidence=Evidence(advisory=True),
+    )
+    rule = advisory.model_copy(update={"evidence": Evidence()})
+    assert shown_message(advisory).startswith("judge (uncalibrated), advisory, counted nowhere")
+    assert shown_message(advisory).endswith(advisory.message)
+    assert shown_message(rule) == rule.message
