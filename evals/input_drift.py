@@ -104,7 +104,8 @@ def input_drift(plan: RunPlan) -> list[str]:
     if not suite_path.is_file():
         return [
             f"the run's suite file {suite_path} is gone: its policy books, cases and targets "
-            "cannot be compared with the files on disk"
+            "cannot be compared with the files on disk (give the suite's path here with "
+            "--suite FILE)"
         ]
     try:
         suite = load_suite(suite_path)

@@ -206,9 +206,14 @@ def _decisions(scope: Scope) -> dict[tuple[str, str], str]:
     return {(t.target, e.intent): e.decision for t in scope.targets for e in t.intents}
 
 
-def check_scope(scope: Scope, store: RunStore) -> tuple[RunPlan, list[str]]:
-    """Everything that no longer matches between a scope and its run and policy."""
+def check_scope(
+    scope: Scope, store: RunStore, suite: Path | None = None
+) -> tuple[RunPlan, list[str]]:
+    """Everything that no longer matches between a scope and its run and policy. The run's
+    inputs are compared with its suite's files where the run found them, or with `suite` (the
+    same suite checked out elsewhere, e.g. after a CI run's folder was downloaded)."""
     plan = store.plan(scope.run_id)
+    on_disk = plan.model_copy(update={"suite_path": str(suite.resolve())}) if suite else plan
     run = store.run(scope.run_id)
     problems = []
     if run.status != "finished":
@@ -218,7 +223,7 @@ def check_scope(scope: Scope, store: RunStore) -> tuple[RunPlan, list[str]]:
     # The scope may have been decided under the run's own policy or re-decided under another
     # (`evals report --decision-policy`); either way that policy must read today as it did.
     policy = plan_policy(plan)
-    source = resolve_label(scope.decision_policy.source, plan.suite_path)
+    source = resolve_label(scope.decision_policy.source, on_disk.suite_path)
     if source is not None:
         try:
             current = load_decision_policy(source)
@@ -259,7 +264,7 @@ def check_scope(scope: Scope, store: RunStore) -> tuple[RunPlan, list[str]]:
         more = f" (and {len(card.gate_failures) - 5} more)" if len(card.gate_failures) > 5 else ""
         problems.append(f"run {run.id} failed its gates: {shown}{more}")
     problems += _undecided(run, plan)
-    problems += input_drift(plan)
+    problems += input_drift(on_disk)
     return plan, problems
 
 
@@ -336,14 +341,22 @@ def confirmations(scope: Scope) -> list[str]:
 
 
 def approve(
-    scope_path: Path, store: RunStore, *, by: str, note: str, confirmed: bool = False
+    scope_path: Path,
+    store: RunStore,
+    *,
+    by: str,
+    note: str,
+    confirmed: bool = False,
+    suite: Path | None = None,
 ) -> Approval:
     """Record a product owner's approval of a scope, or raise ScopeRefused saying why not, or
     NeedsConfirmation when it would be recorded only with the approver's confirmation."""
     if not by.strip():
         raise InputError.single(scope_path, "--by must name the person approving")
     scope = load_scope(scope_path)
-    _, problems = check_scope(scope, store)
+    if suite is not None and not suite.is_file():
+        raise InputError.single(suite, "--suite: no such suite file")
+    _, problems = check_scope(scope, store, suite)
     if not scope.targets:
         problems.append("the scope lists no target: every target of the run is a baseline")
     # The run's evidence must hold: its hash chain, and the manifest written beside the scope.

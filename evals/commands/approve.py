@@ -45,6 +45,16 @@ def approve(
             "lets the model handle nothing)",
         ),
     ] = False,
+    suite: Annotated[
+        Path | None,
+        typer.Option(
+            "--suite",
+            metavar="FILE",
+            help="the run's suite file, when it is no longer where the run read it (a CI run's "
+            "folder downloaded elsewhere): its policy books, cases and targets are compared "
+            "with the run's",
+        ),
+    ] = None,
 ) -> None:
     """Record a product owner's approval of an automation scope.
 
@@ -70,7 +80,7 @@ def approve(
         print("approving:")
         for line in summary(loaded, plan):
             print(f"  {line}")
-        approval = record_approval(scope, store, by=by, note=note, confirmed=yes)
+        approval = record_approval(scope, store, by=by, note=note, confirmed=yes, suite=suite)
     except InputError as exc:
         input_error(exc)
     except ScopeRefused as exc:

@@ -393,6 +393,28 @@ def test_approve_refuses_a_run_whose_inputs_changed_on_disk(
     assert approvals(out) == 0
 
 
+def test_a_downloaded_run_is_approved_against_its_suite_checked_out_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """A CI run's folder approved on another machine: the suite is no longer where the run read
+    it; `--suite` names where it is now, and its files are compared with the run's all the same."""
+    _, run_id = made(tmp_path / "ci", targets=BOT)
+    elsewhere = tmp_path / "laptop"
+    shutil.copytree(tmp_path / "ci", elsewhere)
+    shutil.rmtree(tmp_path / "ci")
+    scope = elsewhere / "out" / "reports" / run_id / "scope.yaml"
+    common = ("approve", scope, "--by", "Ana Ruiz", "--out", elsewhere / "out", "--yes")
+    refused(evals(*common), "suite.yaml is gone", "--suite FILE")
+    done = evals(*common, "--suite", elsewhere / "suite.yaml")
+    no_traceback(done)
+    assert done.returncode == 0, done.stderr
+    assert approvals(elsewhere / "out") == 1
+    # The suite checked out elsewhere is still compared with the run: an edit there is refused.
+    cases = elsewhere / "cases" / "cases.yaml"
+    cases.write_text(cases.read_text(encoding="utf-8").replace("(c001)", "(c001, x)"), "utf-8")
+    refused(evals(*common, "--suite", elsewhere / "suite.yaml"), "case(s) c001 changed")
+
+
 def test_approve_refuses_a_run_whose_gates_failed(tmp_path: Path) -> None:
     out, run_id = made(
         tmp_path,
