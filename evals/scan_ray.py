@@ -27,6 +27,7 @@ import importlib
 import json
 import logging
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -134,9 +135,29 @@ def _issues_json(issues: Iterable[InputIssue]) -> str:
     )
 
 
-def _unreadable(source: str, line: int, message: str, field: str | None = None) -> dict[str, Any]:
+def _unreadable(
+    source: str, line: int | None, message: str, field: str | None = None
+) -> dict[str, Any]:
     issue = InputIssue(source, message, line=line, field=field)
     return {"source": source, "line": line, "status": "unreadable", "issues": _issues_json([issue])}
+
+
+def check_line(
+    text: str,
+    line: int | None,
+    source: str,
+    checks: GuardrailSet,
+    policies: dict[str, PolicyBook],
+    fail_on: tuple[Severity, ...] = DEFAULT_FAIL_ON,
+) -> dict[str, Any]:
+    """The output row for one JSONL line (not blank), parsed with the local engine's limits."""
+    try:
+        item = bounded_json.loads(text)
+    except bounded_json.BadJSON as exc:
+        return _unreadable(source, line, exc.message, exc.field)
+    if not isinstance(item, dict):
+        return _unreadable(source, line, "a line must hold a JSON object")
+    return check_row(item, line, source, checks, policies, fail_on)
 
 
 def check_shard(
@@ -152,30 +173,22 @@ def check_shard(
             for number, row in _parquet_rows(shard)
         ]
     rows: list[dict[str, Any]] = []
-    for number, item in _jsonl_lines(shard):
-        if isinstance(item, bounded_json.BadJSON):
-            rows.append(_unreadable(shard.source, number, item.message, item.field))
-        elif not isinstance(item, dict):
-            rows.append(_unreadable(shard.source, number, "a line must hold a JSON object"))
+    for number, text in _jsonl_lines(shard):
+        if isinstance(text, bounded_json.BadJSON):
+            rows.append(_unreadable(shard.source, number, text.message, text.field))
         else:
-            rows.append(check_row(item, number, shard.source, checks, policies, fail_on))
+            rows.append(check_line(text, number, shard.source, checks, policies, fail_on))
     return rows
 
 
-def _jsonl_lines(shard: Shard) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed object or BadJSON) for each non-blank line of a JSONL shard, with
-    the local engine's limits (`bounded_json.read_lines` and `loads`)."""
+def _jsonl_lines(shard: Shard) -> Iterator[tuple[int, str | bounded_json.BadJSON]]:
+    """(line number, text or BadJSON) for each non-blank line of a JSONL shard, read as the
+    local engine reads lines (`bounded_json.read_lines`: UTF-8, at most 16 MiB a line)."""
     with _open(shard.path) as handle:
         handle.seek(shard.start)
         for offset, text in bounded_json.read_lines(handle):
-            number = shard.first_line + offset - 1
-            if isinstance(text, bounded_json.BadJSON):
-                yield number, text
-            elif text.strip():
-                try:
-                    yield number, bounded_json.loads(text)
-                except bounded_json.BadJSON as exc:
-                    yield number, exc
+            if isinstance(text, bounded_json.BadJSON) or text.strip():
+                yield shard.first_line + offset - 1, text
             if handle.tell() >= shard.end:
                 return
 
@@ -444,17 +457,19 @@ def _table(out: Path, columns: list[str], where: Any = None) -> pyarrow.Table:
 def read_totals(out: Path) -> tuple[ScanTotals, list[InputIssue]]:
     """The totals and issues of a Ray scan's output folder, as `evals.scan.scan` returns them."""
     import pyarrow.compute as pc
+    import pyarrow.dataset as pads
 
-    statuses = pc.value_counts(_table(out, ["status"]).column("status")).to_pylist()
-    counts = {item["values"]: item["counts"] for item in statuses}
+    counts: Counter[str] = Counter()
+    dataset = pads.dataset(str(out), format="parquet", schema=output_schema())
+    for batch in dataset.to_batches(columns=["status"]):  # counted batch by batch: flat memory
+        for item in pc.value_counts(batch.column(0)).to_pylist():
+            counts[item["values"]] += item["counts"]
     totals = ScanTotals(
         records=sum(counts.get(s, 0) for s in ("passed", "failed", "invalid")),
         passed=counts.get("passed", 0),
         failed=counts.get("failed", 0),
         invalid=counts.get("invalid", 0),
     )
-    import pyarrow.dataset as pads
-
     has_issues = pads.field("issues").is_valid()
     bad = _table(out, ["source", "line", "id", "issues"], has_issues).to_pylist()
     bad.sort(key=lambda r: (r["source"], r["line"]))

@@ -124,6 +124,41 @@ def test_importing_the_ray_engine_does_not_import_ray() -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_the_spark_recipe_gives_the_local_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The `mapInPandas` function of docs/scale.md, run on pandas batches as Spark would."""
+    import shutil
+
+    import pandas as pd
+
+    doc = (ROOT / "docs" / "scale.md").read_text(encoding="utf-8")
+    recipe = doc.split("# recipe: spark mapInPandas\n", 1)[1].split("# end of recipe", 1)[0]
+    shutil.copytree(ROOT / "cases" / "policies", tmp_path / "policies")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {}
+    exec(compile(recipe, "docs/scale.md", "exec"), namespace)  # our own documentation
+
+    records, policies = _library()
+    lines = [json.dumps(r) for r in records[:300]]
+    lines[10:10] = ["{not json", json.dumps(records[0] | {"company": "nobody"}), "   "]
+    source = tmp_path / "t.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    totals, issues, local_rows = _local(source, policies)
+
+    batches = [pd.DataFrame({"value": lines[i : i + 100]}) for i in range(0, len(lines), 100)]
+    out = pd.concat(list(namespace["check_partition"](iter(batches))))
+    checked = out[out["status"].isin(["passed", "failed"])].to_dict("records")
+    assert [
+        {"id": r["id"], "passed": r["passed"], "findings": json.loads(r["findings"])}
+        | ({"error": r["error"]} if isinstance(r["error"], str) else {})
+        for r in checked
+    ] == local_rows
+    assert sum(out["status"] == "failed") == totals.failed > 0 and totals.passed > 0
+    assert sorted(out["status"][out["issues"].notna()]) == ["invalid", "unreadable"]
+    assert len(issues) == 2
+
+
 # --- on a local Ray of 2 CPUs ----------------------------------------------------------------
 
 
