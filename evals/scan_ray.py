@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -372,6 +373,10 @@ def run_ray_scan(
     """
     if isinstance(sources, Path | str):
         sources = [sources]
+    if importlib.util.find_spec("ray") is None:
+        raise InputError.single(
+            "--engine ray", "needs the ray package: pip install 'supportgate[ray]'"
+        )
     _check_output_folder(out)
     # Fail fast on an unknown guardrail name (UnknownGuardrail) before any cluster work.
     GuardrailSet.build(GuardrailContext(policies=policies), guardrails)

@@ -118,6 +118,23 @@ def test_an_output_folder_that_holds_files_is_refused_before_anything_runs(
     ]
 
 
+def test_without_ray_installed_the_engine_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    _, policies = _library()
+    source = tmp_path / "t.jsonl"
+    _transcripts(source, 1)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a)
+    )
+    with pytest.raises(InputError, match=r"pip install 'supportgate\[ray\]'"):
+        run_ray_scan(source, policies, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_importing_the_ray_engine_does_not_import_ray() -> None:
     code = "import sys, evals.scan_ray, evals.cli; assert 'ray' not in sys.modules, 'ray imported'"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
