@@ -28,6 +28,7 @@ import importlib.util
 import json
 import logging
 import os
+import socket
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -377,6 +378,9 @@ def run_ray_scan(
         raise InputError.single(
             "--engine ray", "needs the ray package: pip install 'supportgate[ray]'"
         )
+    problem = address_problem(address) if address is not None else None
+    if problem is not None:
+        raise InputError.single(f"--ray-address {address}", problem)
     _check_output_folder(out)
     # Fail fast on an unknown guardrail name (UnknownGuardrail) before any cluster work.
     GuardrailSet.build(GuardrailContext(policies=policies), guardrails)
@@ -434,7 +438,8 @@ def _connect(ray: Any, address: str | None, num_cpus: int | None) -> bool:
     """Connect to `address` or start a local Ray; False if this process already had one."""
     if ray.is_initialized():
         return False
-    quiet = {"logging_level": logging.WARNING, "log_to_driver": False}
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
     try:
         if address:
             ray.init(address=address, **quiet)
@@ -445,8 +450,22 @@ def _connect(ray: Any, address: str | None, num_cpus: int | None) -> bool:
         raise InputError.single(
             f"--ray-address {address or '(local)'}", f"cannot start or reach {where}: {exc}"
         ) from None
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
     return True
+
+
+def address_problem(address: str, timeout: float = 5.0) -> str | None:
+    """Why a `HOST:PORT` or `ray://HOST:PORT` address cannot be used (`ray.init` would wait
+    for minutes on an address where nothing answers), or None; `auto` is left to Ray."""
+    if address == "auto":
+        return None
+    host, colon, port = address.split("://", 1)[-1].rpartition(":")
+    if not colon or not host or not port.isdigit():
+        return "give auto, HOST:PORT or ray://HOST:PORT"
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"nothing answers at {host}:{port} ({exc.strerror or exc})"
 
 
 # --- reading the output ----------------------------------------------------------------------

@@ -135,6 +135,31 @@ def test_without_ray_installed_the_engine_says_how_to_install_it(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_ray_address_where_nothing_answers_exits_2_at_once_instead_of_waiting(
+    tmp_path: Path,
+) -> None:
+    import socket
+    import time
+
+    _, policies = _library()
+    source = tmp_path / "t.jsonl"
+    _transcripts(source, 1)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for address, says in [
+        (f"127.0.0.1:{port}", f"nothing answers at 127.0.0.1:{port}"),
+        (f"ray://127.0.0.1:{port}", f"nothing answers at 127.0.0.1:{port}"),
+        ("head-node", "give auto, HOST:PORT or ray://HOST:PORT"),
+    ]:
+        started = time.monotonic()
+        with pytest.raises(InputError, match=says) as caught:
+            run_ray_scan(source, policies, tmp_path / "out", address=address)
+        assert caught.value.issues[0].file == f"--ray-address {address}"
+        assert time.monotonic() - started < 10
+    assert not (tmp_path / "out").exists()
+
+
 def test_importing_the_ray_engine_does_not_import_ray() -> None:
     code = "import sys, evals.scan_ray, evals.cli; assert 'ray' not in sys.modules, 'ray imported'"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
