@@ -101,56 +101,59 @@ def main() -> int:
         print(f"{args.n:,} transcripts, {source.stat().st_size / 1e6:.0f} MB")
         outputs: dict[str, list[dict[str, object]]] = {}
 
-        if "local" in engines:
-            target = tmp / "local.jsonl"
-            t0, cpu0 = time.perf_counter(), time.process_time()
-            _scan_file((source, target, policies))
-            elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-            print(f"local, 1 process: {elapsed:.1f} s = {args.n / elapsed:,.0f}/s; {cpu:.0f} CPU-s")
-            outputs["local"] = [json.loads(x) for x in target.read_text("utf-8").splitlines()]
+        for engine in engines:  # in the order given
+            if engine == "local":
+                target = tmp / "local.jsonl"
+                t0, cpu0 = time.perf_counter(), time.process_time()
+                _scan_file((source, target, policies))
+                elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+                rate = args.n / elapsed
+                print(f"local, 1 process: {elapsed:.1f} s = {rate:,.0f}/s; {cpu:.0f} CPU-s")
+                outputs["local"] = [json.loads(x) for x in target.read_text("utf-8").splitlines()]
 
-        if "local2" in engines:
-            lines = source.read_text("utf-8").splitlines(keepends=True)
-            half = len(lines) // 2
-            parts = [tmp / "a.jsonl", tmp / "b.jsonl"]
-            parts[0].write_text("".join(lines[:half]), "utf-8")
-            parts[1].write_text("".join(lines[half:]), "utf-8")
-            del lines
-            targets = [tmp / "a.out.jsonl", tmp / "b.out.jsonl"]
-            t0, cpu0 = time.perf_counter(), _children_cpu()
-            with multiprocessing.get_context("spawn").Pool(2) as pool:
-                jobs = [(p, t, policies) for p, t in zip(parts, targets, strict=True)]
-                pool.map(_scan_file, jobs)
-                pool.close()
-                pool.join()
-            elapsed, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
-            print(
-                f"local, 2 processes (half each): {elapsed:.1f} s = {args.n / elapsed:,.0f}/s;"
-                f" {cpu:.0f} CPU-s"
-            )
-            outputs["local2"] = [
-                json.loads(x) for t in targets for x in t.read_text("utf-8").splitlines()
-            ]
+            elif engine == "local2":
+                lines = source.read_text("utf-8").splitlines(keepends=True)
+                half = len(lines) // 2
+                parts = [tmp / "a.jsonl", tmp / "b.jsonl"]
+                parts[0].write_text("".join(lines[:half]), "utf-8")
+                parts[1].write_text("".join(lines[half:]), "utf-8")
+                del lines
+                targets = [tmp / "a.out.jsonl", tmp / "b.out.jsonl"]
+                t0, cpu0 = time.perf_counter(), _children_cpu()
+                with multiprocessing.get_context("spawn").Pool(2) as pool:
+                    jobs = [(p, t, policies) for p, t in zip(parts, targets, strict=True)]
+                    pool.map(_scan_file, jobs)
+                    pool.close()
+                    pool.join()
+                elapsed, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+                print(
+                    f"local, 2 processes (half each): {elapsed:.1f} s = {args.n / elapsed:,.0f}/s;"
+                    f" {cpu:.0f} CPU-s"
+                )
+                outputs["local2"] = [
+                    json.loads(x) for t in targets for x in t.read_text("utf-8").splitlines()
+                ]
 
-        if "ray" in engines:
-            import ray
+            elif engine == "ray":
+                import ray
 
-            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            t0 = time.perf_counter()
-            ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
-            started = time.perf_counter() - t0
-            t1, cpu0 = time.perf_counter(), time.process_time()
-            totals, _ = run_ray_scan(source, policies, tmp / "ray")
-            pipeline = time.perf_counter() - t1
-            cpu = time.process_time() - cpu0 + _descendants_cpu()  # Ray's own start included
-            ray.shutdown()
-            print(
-                f"ray, 2 CPUs: {started + pipeline:.1f} s = {args.n / (started + pipeline):,.0f}/s"
-                f" (starting Ray {started:.1f} s; the pipeline {pipeline:.1f} s ="
-                f" {args.n / pipeline:,.0f}/s); {cpu:.0f} CPU-s (driver during the pipeline,"
-                f" and every Ray process from its start); {totals.records:,} records"
-            )
-            outputs["ray"] = list(read_findings(tmp / "ray"))
+                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+                t0 = time.perf_counter()
+                ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
+                started = time.perf_counter() - t0
+                t1, cpu0 = time.perf_counter(), time.process_time()
+                totals, _ = run_ray_scan(source, policies, tmp / "ray")
+                pipeline = time.perf_counter() - t1
+                cpu = time.process_time() - cpu0 + _descendants_cpu()  # Ray's own start included
+                ray.shutdown()
+                print(
+                    f"ray, 2 CPUs: {started + pipeline:.1f} s ="
+                    f" {args.n / (started + pipeline):,.0f}/s"
+                    f" (starting Ray {started:.1f} s; the pipeline {pipeline:.1f} s ="
+                    f" {args.n / pipeline:,.0f}/s); {cpu:.0f} CPU-s (driver during the pipeline,"
+                    f" and every Ray process from its start); {totals.records:,} records"
+                )
+                outputs["ray"] = list(read_findings(tmp / "ray"))
 
     print(f"load average after: {os.getloadavg()}")
     names = list(outputs)
