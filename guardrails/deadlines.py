@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evals.records import Case, Finding, Span
 from guardrails.dates import dates_in
 from guardrails.grounding import Clause, Mention, PolicyIndex, negated_before, policy_finding
+from guardrails.records import Case, Finding, Span
 from guardrails.text import fold, per_object
 
 

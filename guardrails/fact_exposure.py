@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from evals.records import Case, Evidence, FactValue, Finding, Span
 from guardrails.fact_items import is_listed, stated_things
 from guardrails.fact_keys import key_words, same_word
 from guardrails.grounding import negated_before, negation_for
+from guardrails.records import Case, Evidence, FactValue, Finding, Span
 from guardrails.text import fold, sentences
 
 GUARDRAIL = "facts"

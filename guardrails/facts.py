@@ -44,7 +44,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import date
 
-from evals.records import Case, Evidence, FactValue, Finding, PolicyBook
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.fact_exposure import contradiction, exposure_findings
 from guardrails.fact_keys import holder, key_words, names, same_word, word_unit
@@ -62,6 +61,7 @@ from guardrails.grounding import (
 )
 from guardrails.lexicon import BENEFITS, concepts
 from guardrails.policy import RELATED, book_tables, policy_relation
+from guardrails.records import Case, Evidence, FactValue, Finding, PolicyBook
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.text import Quantity, fold, per_text, quantities, sentences, whole_quantities
 

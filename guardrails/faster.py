@@ -16,7 +16,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evals.records import Finding, Span
 from guardrails.grounding import (
     CaseGround,
     Clause,
@@ -27,6 +26,7 @@ from guardrails.grounding import (
     negated_before,
     policy_finding,
 )
+from guardrails.records import Finding, Span
 from guardrails.text import fold, per_object, quantities
 
 #: Hours per unit of a duration (a business day counts as a day: never shorter than one).

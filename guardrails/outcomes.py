@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from evals.records import Finding, Span
 from guardrails.grounding import Clause, Mention, PolicyIndex, negated_before, policy_finding
+from guardrails.records import Finding, Span
 from guardrails.text import fold, per_object
 
 #: Concepts naming a decision someone else makes about the customer's case.

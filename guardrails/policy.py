@@ -39,7 +39,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from evals.records import Case, Finding, PolicyBook, Span
 from guardrails.claims import claim_findings, refund_promised
 from guardrails.deadlines import date_findings
 from guardrails.fact_keys import convertible, stated_of
@@ -63,6 +62,7 @@ from guardrails.grounding import (
 )
 from guardrails.lexicon import BENEFITS, concepts
 from guardrails.outcomes import outcome_findings
+from guardrails.records import Case, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.schedule import schedule_findings
 from guardrails.text import NUMBER_WORDS, Quantity, fold, per_object, quantities, sentences

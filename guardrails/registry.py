@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from evals.records import Case, Finding, PolicyBook, content_hash
 from guardrails import response
 from guardrails.normalise import normalise
+from guardrails.records import Case, Finding, PolicyBook, content_hash
 from guardrails.versions import version_of
 
 Check = Callable[[Case, str], list[Finding]]

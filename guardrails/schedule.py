@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from evals.records import Finding, Span
 from guardrails.grounding import PolicyIndex, negated_before, policy_finding
+from guardrails.records import Finding, Span
 from guardrails.text import fold, per_object
 
 ALL_DAYS = frozenset(range(7))  # 0 = Monday ... 6 = Sunday
