@@ -8,8 +8,8 @@ and `evals scan` over a large JSONL of transcripts in bounded memory.
 es, en and pt (`benchmarks/distinct_answers.py`: the library's reference and labelled answers
 with their sentences reordered, numbers and names changed, no two equal), each checked once
 with every per-text cache emptied just before it (`cold_caches`: every cache of the package
-keyed on a text or a part of one, and every cache of a case or a policy index; only the
-compiled lexicons, the language model, word stems and the per-book `index_policy` stay warm),
+keyed on a text or a part of one, and every cache of a case; only the compiled lexicons, the
+language model, word stems, the per-book `index_policy` and its `per_policy` tables stay warm),
 timed in CPU seconds (`time.process_time`) around the check alone. It reports answers per
 CPU-second for all families and, with `--per-family`, for each family alone (each paying the
 shared analysis it uses). `--profile` prints the top of a cProfile of the all-family pass.

@@ -65,7 +65,15 @@ from guardrails.outcomes import outcome_findings
 from guardrails.records import Case, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.schedule import schedule_findings
-from guardrails.text import NUMBER_WORDS, Quantity, fold, per_object, quantities, sentences
+from guardrails.text import (
+    NUMBER_WORDS,
+    Quantity,
+    fold,
+    per_object,
+    per_policy,
+    quantities,
+    sentences,
+)
 
 GUARDRAIL = "policy"
 
@@ -674,7 +682,7 @@ def _build_tables(index: PolicyIndex) -> BookTables:
     )
 
 
-@per_object(64)
+@per_policy()
 def book_tables(index: PolicyIndex) -> BookTables:
     """The tables of a policy index, built once per index (indexes are cached per book)."""
     return _build_tables(index)
