@@ -139,7 +139,7 @@ def distinct(args: argparse.Namespace) -> int:
         profile.enable()
         distinct_rate(checks, pool, clears)
         profile.disable()
-        pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.profile)
     print(f"all families: {distinct_rate(checks, pool, clears):,.0f} answers per CPU-second")
     if args.per_family:
         for name in checks.names():
@@ -165,6 +165,7 @@ def main() -> int:
     parser.add_argument(
         "--profile", type=int, metavar="ROWS", help="with --distinct: print a cProfile top"
     )
+    parser.add_argument("--sort", default="tottime", help="with --profile: cProfile sort key")
     args = parser.parse_args()
     if args.distinct:
         return distinct(args)

@@ -60,7 +60,7 @@ from guardrails.grounding import (
     near_mentions,
 )
 from guardrails.lexicon import BENEFITS, concepts
-from guardrails.policy import RELATED, book_tables, policy_relation
+from guardrails.policy_tables import RELATED, book_tables, policy_relation
 from guardrails.records import Case, Evidence, FactValue, Finding, PolicyBook
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.text import Quantity, fold, per_text, quantities, sentences, whole_quantities

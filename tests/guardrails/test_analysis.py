@@ -75,3 +75,13 @@ def test_evals_records_are_the_guardrails_records() -> None:
     for name in ("Case", "Message", "Expect", "PolicyBook", "Span", "Evidence", "Finding"):
         assert getattr(evals.records, name) is getattr(guardrails.records, name)
     assert evals.records.content_hash("x") == guardrails.records.content_hash("x")
+
+
+def test_facts_reads_the_policy_tables_not_the_policy_guardrail() -> None:
+    # The facts family's version hashes every module it imports: a change to the policy
+    # guardrail's rules must not change it, while a change to the shared tables does.
+    from guardrails.versions import closure
+
+    assert "policy" not in closure(("facts",))
+    assert "policy_tables" in closure(("facts",))
+    assert "policy_tables" in closure(("policy",))
