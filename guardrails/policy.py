@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 
+from guardrails.analysis import analyse
 from guardrails.claims import claim_findings, refund_promised
 from guardrails.deadlines import date_findings
 from guardrails.fact_keys import convertible, stated_of
@@ -52,7 +53,6 @@ from guardrails.grounding import (
     clause_bounds,
     equivalent,
     index_policy,
-    mentions,
     near,
     near_mentions,
     outside_quantities,
@@ -80,8 +80,6 @@ from guardrails.text import (
     Quantity,
     fold,
     per_object,
-    quantities,
-    sentences,
 )
 
 GUARDRAIL = "policy"
@@ -488,13 +486,13 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     country = _country(case.language)
     duration = _case_duration(ground.facts)
     said_rates = _said_rates(case, ground)
-    for sent in sentences(text):
-        found = outside_quantities(mentions(sent.text, case.language), quantities(sent.text))
+    for sent in analyse(text, case.language).sentences:
+        found = outside_quantities(list(sent.mentions), sent.quantities)
         if _is_heading(sent.text):
             # "Fee waiver" over a paragraph names a subject; it offers nothing.
             found = [m for m in found if m.concept not in BENEFITS]
         topic = {m.concept for m in found}
-        for q in quantities(sent.text):
+        for q in sent.quantities:
             # A benefit's value the customer only claims ("you offered me 15%") is not the
             # case's: granting it is a policy statement like any other.
             claimed_benefit = (
@@ -592,7 +590,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             if finding is None and not about_case:
                 hours = {
                     d.value * HOURS_PER_UNIT[d.unit]
-                    for d in quantities(sent.text)
+                    for d in sent.quantities
                     if d.unit in HOURS_PER_UNIT
                 }
                 finding = _tier_finding(q, duration, topic, index, hours)
@@ -615,7 +613,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             finding = _benefit_finding(concept, span, topic, index)
             if finding is not None:
                 findings.append(finding)
-        cost = _OTHERS_COST.search(fold(sent.text))
+        cost = _OTHERS_COST.search(sent.folded)
         if (
             cost is not None
             and "compensation" not in seen

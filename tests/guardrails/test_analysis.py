@@ -8,6 +8,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 import evals.records
 import guardrails.records
 
@@ -85,3 +89,66 @@ def test_facts_reads_the_policy_tables_not_the_policy_guardrail() -> None:
     assert "policy" not in closure(("facts",))
     assert "policy_tables" in closure(("facts",))
     assert "policy_tables" in closure(("policy",))
+
+
+ANSWER = (
+    "Hola Ana. Tu reembolso de MXN 1,250.00 llegará en 5 días hábiles. "
+    "No podemos ofrecer un cupón de 15%. Si necesitas algo más, llama al 55 4170 2020."
+)
+
+
+def test_each_sentence_is_analysed_once_for_every_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evals.records import Case as EvalsCase
+    from evals.records import PolicyBook
+    from guardrails import GuardrailContext, GuardrailSet, analysis
+    from guardrails.text import clear_caches, sentences
+
+    asked: list[str] = []
+    real = analysis.mentions
+
+    def counting(text: str, language: str | None = None) -> list[object]:
+        asked.append(text)
+        return real(text, language)  # type: ignore[return-value]
+
+    monkeypatch.setattr(analysis, "mentions", counting)
+    case = EvalsCase.model_validate(
+        {
+            "id": "c1",
+            "intent": "refund",
+            "kind": "support",
+            "language": "es-MX",
+            "channel": "chat",
+            "risk": "low",
+            "company": "acme",
+            "messages": [{"role": "user", "content": "¿Y mi reembolso?"}],
+            "facts": {"refund_amount": "MXN 1,250.00"},
+        }
+    )
+    book = PolicyBook(id="acme", name="Acme", text="Los reembolsos tardan 5 días hábiles.")
+    checks = GuardrailSet.build(GuardrailContext(policies={"acme": book}), ["policy", "facts"])
+    clear_caches()
+    first = checks.run(case, ANSWER)
+    # policy reads every sentence's mentions, facts those of sentences with a quantity: each
+    # sentence is analysed once for both, and a second answer is analysed afresh.
+    assert sorted(asked) == sorted(s.text for s in sentences(ANSWER))
+    asked.clear()
+    assert checks.run(case, ANSWER) == first and asked == []
+    checks.run(case, ANSWER + " Gracias.")
+    assert asked  # another text: analysed, not read from the first answer's analysis
+
+
+@given(st.lists(st.sampled_from(ANSWER.split(". ")), min_size=1, max_size=6))
+def test_the_analysis_reads_as_the_text_functions_do(parts: list[str]) -> None:
+    from guardrails.analysis import analyse
+    from guardrails.grounding import mentions
+    from guardrails.text import fold, quantities, sentences
+
+    text = ". ".join(parts)
+    done = analyse(text, "es")
+    assert [(s.start, s.end, s.text) for s in done.sentences] == [
+        (s.start, s.end, s.text) for s in sentences(text)
+    ]
+    for part in done.sentences:
+        assert part.folded == fold(part.text)
+        assert list(part.quantities) == quantities(part.text)
+        assert list(part.mentions) == mentions(part.text, "es")
