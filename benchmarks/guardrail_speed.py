@@ -16,6 +16,12 @@ a shared machine inflate the figure less. It reports answers per
 CPU-second for all families and, with `--per-family`, for each family alone (each paying the
 shared analysis it uses). `--profile` prints the top of a cProfile of the all-family pass.
 
+Measured on 2026-12-07 (2 shared cores, load average 8-12, --distinct 2000 --repeat 3): about
+175-200 answers per CPU-second. At e2bdabe the same command gave 99, but there a policy book's
+tables sat among the per-text caches and were rebuilt for every answer; with them warm there
+too (as they are in a real run) e2bdabe gave about 210 and this code 220-237: the refactors
+since are structure, within noise for speed. Issue #15's 2,000 is about ten times away.
+
 The per-response figure uses the labelled responses (real answers of every family, good and
 bad), reporting the rate for all of them and for a 120-word answer. The scan figure writes
 N transcripts to a temporary JSONL file and scans it through the same code `evals scan` uses,
