@@ -7,148 +7,68 @@ an error rather than a silently ignored key.
 
 from __future__ import annotations
 
-import hashlib
 import re
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+# The records a guardrail reads and writes live with the checks (`guardrails` needs nothing of
+# `evals`); this module re-exports them under the same names.
+from guardrails.records import (
+    SEVERITIES,
+    Case,
+    Channel,
+    Evidence,
+    Expect,
+    FactValue,
+    Finding,
+    Identifier,
+    Kind,
+    LanguageTag,
+    Message,
+    PolicyBook,
+    Record,
+    Register,
+    Risk,
+    Role,
+    Scalar,
+    Severity,
+    Span,
+    content_hash,
+)
+
+__all__ = [  # the re-exported records (every record defined below is public too)
+    "SEVERITIES",
+    "Case",
+    "Channel",
+    "Evidence",
+    "Expect",
+    "FactValue",
+    "Finding",
+    "Identifier",
+    "Kind",
+    "LanguageTag",
+    "Message",
+    "PolicyBook",
+    "Record",
+    "Register",
+    "Risk",
+    "Role",
+    "Scalar",
+    "Severity",
+    "Span",
+    "content_hash",
+]
 
 #: Version of the stored run format (SQLite schema and the JSON of a run). Bump on any change
 #: that an older reader could misread. 2: results are hash chained (see evals/store.py).
 RUN_FORMAT_VERSION = 2
 
-Kind = Literal["support", "crisis"]
-Channel = Literal["chat", "email", "social", "voice"]
-Risk = Literal["low", "medium", "high", "critical"]
-Severity = Literal["critical", "major", "minor"]
-Role = Literal["user", "assistant"]
-Register = Literal["tu", "usted", "formal", "informal"]
 ReplayMode = Literal["record", "replay", "auto", "off"]
 
-SEVERITIES: tuple[Severity, ...] = ("critical", "major", "minor")
 #: Severities that fail an answer unless a suite says otherwise (`gates.fail_on`).
 DEFAULT_FAIL_ON: tuple[Severity, ...] = ("critical", "major")
-
-Identifier = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
-        max_length=200,
-        description="letters, digits, '.', '_' and '-'",
-    ),
-]
-LanguageTag = Annotated[
-    str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="a BCP-47 tag, e.g. es-MX")
-]
-Scalar = str | int | float | bool
-FactValue = Scalar | list[Scalar]
-
-
-class Record(BaseModel):
-    """Base of every record: immutable and strict about its fields."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def content_hash(text: str | bytes, length: int = 16) -> str:
-    """A short, stable SHA-256 hex digest used as a content version."""
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    return hashlib.sha256(data).hexdigest()[:length]
-
-
-class PolicyBook(Record):
-    """A company's policy text, exactly what a support bot would be given."""
-
-    id: Identifier
-    name: str = Field(min_length=1)
-    text: str = Field(min_length=1)
-    version: str = Field(default="", description="content hash when not given")
-
-    @model_validator(mode="after")
-    def _default_version(self) -> PolicyBook:
-        if not self.version:
-            object.__setattr__(self, "version", content_hash(self.text))
-        return self
-
-
-class Message(Record):
-    role: Role
-    content: str = Field(min_length=1)
-
-
-class Expect(Record):
-    """What a good answer to a case must and must not do."""
-
-    required_facts: list[str] = Field(
-        default_factory=list, description="keys of `facts` whose values the answer must state"
-    )
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
-    )
-
-    register_: Register | None = Field(
-        default=None, alias="register", description="tu/usted or formal/informal"
-    )
-    max_words: int | None = Field(default=None, gt=0, description="length budget in words")
-    handoff: bool | None = Field(
-        default=None,
-        description="the answer must offer a path to a person; unset means decided from the "
-        "conversation (the customer asks for a person, a sensitive situation, a crisis)",
-    )
-    apology: bool = Field(default=False, description="an apology is due")
-    legal: bool = Field(
-        default=False, description="the answer must say legal/compliance is involved"
-    )
-    hashtags: bool | None = Field(
-        default=None, description="hashtags allowed; unset means decided by kind and channel"
-    )
-    emoji: bool | None = Field(
-        default=None, description="emoji allowed; unset means decided by kind and channel"
-    )
-    avoid_mentioning: list[str] = Field(
-        default_factory=list,
-        description="sensitive attributes the answer must not mention, e.g. follower_count",
-    )
-    notes: str = Field(default="", description="free text for reviewers")
-
-
-class Case(Record):
-    """One support or crisis conversation to be answered, with its ground truth."""
-
-    id: Identifier
-    intent: Identifier
-    kind: Kind
-    language: LanguageTag
-    channel: Channel
-    risk: Risk
-    company: Identifier = Field(description="id of the PolicyBook that applies")
-    messages: list[Message] = Field(min_length=1)
-    facts: dict[str, FactValue] = Field(default_factory=dict)
-    expect: Expect = Field(default_factory=Expect)
-    reference: str | None = Field(default=None, description="an answer written to pass every check")
-    tags: list[str] = Field(default_factory=list)
-
-    @field_validator("facts", mode="before")
-    @classmethod
-    def _dates_as_text(cls, value: Any) -> Any:
-        # YAML turns 2026-03-01 into a date; facts keep the ISO text the author wrote.
-        if isinstance(value, dict):
-            return {
-                k: (v.isoformat() if isinstance(v, date | datetime) else v)
-                for k, v in value.items()
-            }
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Case:
-        if self.messages[-1].role != "user":
-            raise ValueError("the conversation must end with a user message")
-        missing = [key for key in self.expect.required_facts if key not in self.facts]
-        if missing:
-            raise ValueError(f"expect.required_facts names facts that are not given: {missing}")
-        return self
-
 
 # The policy comes first so that every case of one company shares the longest possible prompt
 # prefix (a local server reuses its cache: measured 3.8 s instead of 38 s per answer).
@@ -435,51 +355,6 @@ class Response(Record):
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-class Span(Record):
-    start: int = Field(ge=0)
-    end: int = Field(ge=0)
-    text: str
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Span:
-        if self.end < self.start:
-            raise ValueError("span end is before its start")
-        return self
-
-
-class Evidence(Record):
-    """Why a finding was raised: the offending span and what it was checked against."""
-
-    span: Span | None = Field(default=None, description="offending text in the response")
-    checked_against: str | None = Field(
-        default=None, description="the policy clause or fact the span was compared with"
-    )
-    source: str | None = Field(
-        default=None, description="where that came from, e.g. 'policy:acme-pay' or 'facts.amount'"
-    )
-    note: str | None = Field(default=None, description="e.g. 'no clause in the policy supports it'")
-    advisory: bool = Field(
-        default=False,
-        description="raised by a judge that may not gate (uncalibrated): shown, never counted by "
-        "a verdict, gate, pass rate or decision",
-        exclude_if=lambda value: not value,
-    )
-
-
-class Finding(Record):
-    guardrail: Identifier
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
-    severity: Severity
-    message: str = Field(min_length=1)
-    evidence: Evidence = Field(default_factory=Evidence)
-
-    @model_validator(mode="after")
-    def _code_in_family(self) -> Finding:
-        if not self.code.startswith(self.guardrail + "."):
-            raise ValueError(f"code '{self.code}' must start with '{self.guardrail}.'")
-        return self
 
 
 class CaseResult(Record):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from evals.records import Case, Finding, PolicyBook
 from guardrails import facts as _facts  # noqa: F401
 
 # Built-in families register themselves on import.
@@ -18,6 +17,7 @@ from guardrails import policy as _policy  # noqa: F401
 from guardrails import privacy as _privacy  # noqa: F401
 from guardrails import template as _template  # noqa: F401
 from guardrails import tone as _tone  # noqa: F401
+from guardrails.records import Case, Finding, PolicyBook
 from guardrails.registry import (
     Check,
     Factory,

@@ -28,7 +28,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from evals.records import Finding, Span
 from guardrails.grounding import (
     Clause,
     Mention,
@@ -53,6 +52,7 @@ from guardrails.lexicon import (
     UNIVERSAL_MARKERS,
     WEAK_TERMS,
 )
+from guardrails.records import Finding, Span
 from guardrails.text import bare_numbers, fold
 
 GUARDRAIL = "policy"

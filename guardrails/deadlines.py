@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evals.records import Case, Finding, Span
 from guardrails.dates import dates_in
 from guardrails.grounding import Clause, Mention, PolicyIndex, negated_before, policy_finding
-from guardrails.text import fold, per_object
+from guardrails.records import Case, Finding, Span
+from guardrails.text import fold, per_object, per_policy
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class _Dated:
     concepts: frozenset[str]
 
 
-@per_object(64)
+@per_policy()
 def book_dates(index: PolicyIndex) -> tuple[_Dated, ...]:
     """The policy's clauses that state calendar dates, with their specific concepts."""
     out = []

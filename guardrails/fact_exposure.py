@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 
-from evals.records import Case, Evidence, FactValue, Finding, Span
+from guardrails.analysis import analyse
 from guardrails.fact_items import is_listed, stated_things
 from guardrails.fact_keys import key_words, same_word
 from guardrails.grounding import negated_before, negation_for
-from guardrails.text import fold, sentences
+from guardrails.records import Case, Evidence, FactValue, Finding, Span
+from guardrails.text import fold
 
 GUARDRAIL = "facts"
 _WORD = re.compile(r"\w+")
@@ -79,8 +80,8 @@ def _said_not(folded: str, start: int, end: int, language: str, exposed: bool) -
 def exposure_findings(case: Case, text: str) -> list[Finding]:
     """What the facts list as (not) exposed/affected, stated the other way round."""
     findings: list[Finding] = []
-    for sent in sentences(text):
-        folded = fold(sent.text)
+    for sent in analyse(text, case.language).sentences:
+        folded = sent.folded
         if not _AFFECTED.search(folded):
             continue
         for key, value in case.facts.items():

@@ -44,7 +44,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import date
 
-from evals.records import Case, Evidence, FactValue, Finding, PolicyBook
+from guardrails.analysis import analyse
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.fact_exposure import contradiction, exposure_findings
 from guardrails.fact_keys import holder, key_words, names, same_word, word_unit
@@ -56,14 +56,14 @@ from guardrails.grounding import (
     equivalent,
     fact_quantities,
     index_policy,
-    mentions,
     near,
     near_mentions,
 )
 from guardrails.lexicon import BENEFITS, concepts
-from guardrails.policy import RELATED, book_tables, policy_relation
+from guardrails.policy_tables import RELATED, book_tables, policy_relation
+from guardrails.records import Case, Evidence, FactValue, Finding, PolicyBook
 from guardrails.registry import Check, GuardrailContext, register
-from guardrails.text import Quantity, fold, per_text, quantities, sentences, whole_quantities
+from guardrails.text import Quantity, fold, per_text, quantities, whole_quantities
 
 GUARDRAIL = "facts"
 
@@ -529,11 +529,11 @@ def _key_numbers(key: str) -> set[float]:
 def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
     index = index_policy(book) if book else None
     findings: list[Finding] = []
-    for sent in sentences(text):
-        stated = quantities(sent.text)
+    for sent in analyse(text, case.language).sentences:
+        stated = sent.quantities
         if not stated:
             continue
-        found = mentions(sent.text, case.language)
+        found = list(sent.mentions)
         for q in stated:
             key = _quantity_key(case, sent.text, q, found, index)
             if key is not None:
@@ -587,8 +587,8 @@ def _date_findings(case: Case, text: str) -> list[Finding]:
         if isinstance(v, str) and _iso(v) is None and len(v) >= 5 and v[:1].isupper()
     ]
     findings: list[Finding] = []
-    for sent in sentences(text):
-        folded = fold(sent.text)
+    for sent in analyse(text, case.language).sentences:
+        folded = sent.folded
         stated = _partial_dates(folded)
         if not stated:
             continue

@@ -16,7 +16,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evals.records import Finding, Span
 from guardrails.grounding import (
     CaseGround,
     Clause,
@@ -27,7 +26,8 @@ from guardrails.grounding import (
     negated_before,
     policy_finding,
 )
-from guardrails.text import fold, per_object, quantities
+from guardrails.records import Finding, Span
+from guardrails.text import fold, per_policy, quantities
 
 #: Hours per unit of a duration (a business day counts as a day: never shorter than one).
 HOURS = {
@@ -62,7 +62,7 @@ class Quickest:
     clause: Clause
 
 
-@per_object(64)
+@per_policy()
 def quickest_refund(index: PolicyIndex) -> Quickest | None:
     """The shortest duration the policy states about refunds."""
     best: Quickest | None = None

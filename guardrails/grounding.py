@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from evals.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
 from guardrails.fact_keys import key_unit
 from guardrails.lexicon import concept_spans
+from guardrails.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
 from guardrails.text import (
     Quantity,
     Sentence,

@@ -44,9 +44,9 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from evals.records import Case, Evidence, Finding, PolicyBook, Span
 from guardrails import contact
 from guardrails.folding import fast_fold, word_positions, word_set, wordlist
+from guardrails.records import Case, Evidence, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.situations import emergency_service, needs_person
 

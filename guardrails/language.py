@@ -43,9 +43,9 @@ from typing import cast
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-from evals.records import Case, Evidence, Finding, Span
 from guardrails import contact
 from guardrails.folding import fast_fold, folded_words
+from guardrails.records import Case, Evidence, Finding, Span
 from guardrails.registry import Check, GuardrailContext, register
 
 GUARDRAIL = "language"

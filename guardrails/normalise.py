@@ -35,7 +35,7 @@ from importlib import resources
 
 import regex
 
-from evals.records import Finding, Span
+from guardrails.records import Finding, Span
 
 #: Characters no reader sees, and letters outside the Latin script: a text with none of them
 #: (and already NFKC) is what the rules read as it is.

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from evals.records import Finding, Span
 from guardrails.grounding import Clause, Mention, PolicyIndex, negated_before, policy_finding
-from guardrails.text import fold, per_object
+from guardrails.records import Finding, Span
+from guardrails.text import fold, per_policy
 
 #: Concepts naming a decision someone else makes about the customer's case.
 PROCESS_CONCEPTS = frozenset({"dispute", "complaint", "warranty"})
@@ -82,7 +82,7 @@ def _forbids_outcomes(clause: Clause) -> bool:
     return listed and bool(_OUTCOME_WORD.search(folded))
 
 
-@per_object(64)
+@per_policy()
 def outcome_rules(index: PolicyIndex) -> tuple[Clause, ...]:
     """The policy's clauses that rule out promising or predicting an outcome."""
     return tuple(c for c in index.clauses if _forbids_outcomes(c))

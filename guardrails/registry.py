@@ -15,9 +15,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from evals.records import Case, Finding, PolicyBook, content_hash
 from guardrails import response
 from guardrails.normalise import normalise
+from guardrails.records import Case, Finding, PolicyBook, content_hash
 from guardrails.versions import is_builtin, version_of
 
 Check = Callable[[Case, str], list[Finding]]

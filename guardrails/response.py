@@ -7,7 +7,7 @@ it would pass. It always runs, whichever guardrails a suite lists (see `Guardrai
 
 from __future__ import annotations
 
-from evals.records import Case, Evidence, Finding, Span
+from guardrails.records import Case, Evidence, Finding, Span
 
 GUARDRAIL = "response"
 

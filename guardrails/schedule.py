@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from evals.records import Finding, Span
 from guardrails.grounding import PolicyIndex, negated_before, policy_finding
-from guardrails.text import fold, per_object
+from guardrails.records import Finding, Span
+from guardrails.text import fold, per_policy
 
 ALL_DAYS = frozenset(range(7))  # 0 = Monday ... 6 = Sunday
 
@@ -172,7 +172,7 @@ class _BookSchedule:
     clause_at: int
 
 
-@per_object(64)
+@per_policy()
 def book_schedules(index: PolicyIndex) -> tuple[_BookSchedule, ...]:
     """The policy's schedules with their channels and clause (once per policy index)."""
     return tuple(

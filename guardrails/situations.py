@@ -30,7 +30,7 @@ from typing import Any
 import snowballstemmer  # type: ignore[import-untyped]
 import yaml
 
-from evals.records import Case
+from guardrails.records import Case
 from guardrails.text import fold
 
 LANGUAGES = ("es", "en", "pt")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from evals.records import Case, Evidence, Finding, Span
+from guardrails.records import Case, Evidence, Finding, Span
 from guardrails.registry import Check, GuardrailContext, register
 
 # A bracketed slot: words in brackets, braces or angle brackets that read like a field name.

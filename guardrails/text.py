@@ -36,7 +36,28 @@ def per_object(maxsize: int = 1024) -> Callable[[Callable[..., _T]], Callable[..
     analysed many times but need not be hashable), emptied when full and by `clear_caches`.
     The arguments are kept with the result, so a recycled id() never returns another object's
     analysis."""
+    return _identity_cache(maxsize, _PER_TEXT)
 
+
+#: The `cache_clear` of every cache of a policy index's tables (see `per_policy`).
+_PER_POLICY: list[Callable[[], None]] = []
+
+
+def per_policy(maxsize: int = 64) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
+    """`per_object` for the tables of one policy index (`grounding.index_policy`, itself cached
+    per policy book): built once per policy book, whatever the answers, and so not forgotten
+    by `clear_caches` (only by `clear_policy_caches`)."""
+    return _identity_cache(maxsize, _PER_POLICY)
+
+
+def clear_policy_caches() -> None:
+    for clear in _PER_POLICY:
+        clear()
+
+
+def _identity_cache(
+    maxsize: int, registry: list[Callable[[], None]]
+) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
     def wrap(function: Callable[..., _T]) -> Callable[..., _T]:
         cache: dict[tuple[int, ...], tuple[tuple[object, ...], _T]] = {}
 
@@ -51,7 +72,7 @@ def per_object(maxsize: int = 1024) -> Callable[[Callable[..., _T]], Callable[..
             cache[key] = (args, value)
             return value
 
-        _PER_TEXT.append(cache.clear)
+        registry.append(cache.clear)
         return cached
 
     return wrap

@@ -80,7 +80,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress
 
-from evals.records import Case, Evidence, Finding, Severity, Span
+from guardrails.records import Case, Evidence, Finding, Severity, Span
 from guardrails.registry import Check, GuardrailContext, register
 
 GUARDRAIL = "tone"

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from evals.records import content_hash
+from guardrails.records import content_hash
 
 PACKAGE = "guardrails"
 PACKAGE_DIR = Path(__file__).resolve().parent
