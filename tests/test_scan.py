@@ -59,7 +59,7 @@ def test_invalid_records_are_reported_and_the_rest_still_scanned(tmp_path: Path)
             _record("t5", "Hola Luis."),
         ],
     )
-    assert done.returncode == 2
+    assert done.returncode == 1  # bad records are named, skipped and counted, never fatal
     assert [r["id"] for r in read_jsonl(out)] == ["t1", "t5"]
     assert ":2: record 't2': field 'language'" in done.stderr
     assert ":3: invalid JSON" in done.stderr
