@@ -245,15 +245,15 @@ def scan(
 
 
 def _any_intent(head: list[RawRecord], fields: dict[str, str]) -> bool:
-    import json
+    from evals import bounded_json
 
     name = fields.get("intent", "intent")
     for record in head:
         data = record.data
         if isinstance(data, bytes):
             try:
-                data = json.loads(data)
-            except ValueError:
+                data = bounded_json.loads(data.decode("utf-8", "replace"))
+            except bounded_json.BadJSON:
                 continue
         if isinstance(data, dict) and data.get(name) not in (None, ""):
             return True
