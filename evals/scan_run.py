@@ -33,6 +33,9 @@ from evals.records import (
 from evals.scan import SCAN_MODEL, Checked
 from evals.store import RunStore
 
+#: Results appended to the store per transaction.
+STORE_BATCH = 1000
+
 
 class AnswerSpool:
     """Numbers the answers of each (bot, conversation) in input order and renders the spool
@@ -136,12 +139,13 @@ def store_scan(store: RunStore, run_id: str, origin: ScanOrigin, spool: Path) ->
         done: set[tuple[str, str, int]] = set()
     else:
         done = store.done_keys(run_id)
+    batch: list[CaseResult] = []
     for target, case_id, sample, _, response, findings, passed in _spooled(spool):
         key = (str(target), str(case_id), int(str(sample)))
         if key in done:
             continue
         assert isinstance(findings, list)
-        store.add_result(
+        batch.append(
             CaseResult(
                 run_id=run_id,
                 case_id=key[1],
@@ -153,5 +157,9 @@ def store_scan(store: RunStore, run_id: str, origin: ScanOrigin, spool: Path) ->
                 passed=bool(passed),
             )
         )
+        if len(batch) >= STORE_BATCH:
+            store.add_results(batch)
+            batch = []
+    store.add_results(batch)
     store.set_status(run_id, "finished")
     return publish(store, run_id, existing_checked=bool(done))
