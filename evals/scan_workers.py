@@ -19,6 +19,9 @@ from evals.scan import Checked, RawRecord, ScanSetup, check_records
 #: Records per batch sent to a worker: large enough that pickling is a small share of the
 #: work, small enough that a batch's answers are a few hundred kilobytes.
 BATCH = 100
+#: A batch closes early at this many bytes of input lines (a line may hold 16 MiB), so the
+#: batches in flight stay within a few hundred megabytes whatever the lines hold.
+BATCH_BYTES = 8 * 1024 * 1024
 #: Batches in flight per worker (being checked or waiting): bounds memory, keeps cores busy.
 IN_FLIGHT = 4
 
@@ -52,12 +55,15 @@ def _check(records: list[RawRecord]) -> list[Checked]:
 
 
 def batches(records: Iterable[RawRecord], size: int = BATCH) -> Iterator[list[RawRecord]]:
+    """Records in batches of `size`, or fewer when their lines reach `BATCH_BYTES`."""
     batch: list[RawRecord] = []
+    weight = 0
     for record in records:
         batch.append(record)
-        if len(batch) >= size:
+        weight += len(record.data) if isinstance(record.data, bytes) else 0
+        if len(batch) >= size or weight >= BATCH_BYTES:
             yield batch
-            batch = []
+            batch, weight = [], 0
     if batch:
         yield batch
 

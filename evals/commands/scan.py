@@ -182,6 +182,7 @@ def scan(
         records = inputs.records(skip=writer.progress.records)
     spool = AnswerSpool(writer.answers_path if resume else None)
     import itertools
+    from concurrent.futures.process import BrokenProcessPool
 
     stream = itertools.chain(head, records)
     try:
@@ -192,6 +193,14 @@ def scan(
         where = f" --out {out} --resume" if out else ""
         print(f"\ninterrupted; finish with the same command{where}", file=sys.stderr)
         raise typer.Exit(130) from None
+    except BrokenProcessPool as exc:  # a worker killed from outside (out of memory, a signal)
+        where = " and --resume" if out else ""
+        print(
+            f"error: a worker process died ({exc}); what was written is kept: finish with the "
+            f"same command{where}",
+            file=sys.stderr,
+        )
+        raise typer.Exit(EXIT_GATE) from None
     issues = writer.issues(limit=100)
     issues.extend(inputs.issues)
     writer.finish()
