@@ -326,3 +326,22 @@ def test_a_scan_without_intents_writes_findings_and_a_summary_but_no_run(tmp_pat
     assert "findings by code:" in done.stderr
     assert "2  template.placeholder (major)" in done.stderr
     assert not (tmp_path / "runs.sqlite").exists() and not (tmp_path / "reports").exists()
+
+
+def test_a_scored_scan_scope_is_approved_until_its_policy_book_changes(tmp_path: Path) -> None:
+    policies = _policies(tmp_path)
+    records = []
+    for i in range(10):
+        records += _conversation(f"c{i}", "bot-a", [GOOD] * 3, "refund_status")
+    source = _write_jsonl(tmp_path / "t.jsonl", records)
+    store = tmp_path / "store"
+    done = _evals(str(source), "--policies", str(policies), "--store", str(store))
+    assert done.returncode == 0, done.stderr
+    [scope] = (store / "reports").glob("*/scope.yaml")
+    approve = [*_evals_cmd(), "approve", str(scope), "--by", "Ana", "--out", str(store)]
+    policies.write_text(policies.read_text() + "  text2: x\n")  # the book no longer reads as it did
+    refused = subprocess.run(approve, capture_output=True, text=True)
+    assert refused.returncode == 1 and "policy book" in refused.stderr + refused.stdout
+    policies.write_text(policies.read_text().replace("  text2: x\n", ""))
+    approved = subprocess.run(approve, capture_output=True, text=True)
+    assert approved.returncode == 0 and "approved by Ana" in approved.stdout + approved.stderr

@@ -221,8 +221,8 @@ def scan(
     if scored and writer.progress.run_id is not None:
         origin = ScanOrigin(
             name=Path(paths[0]).name.split(".")[0] if paths else (dataset or "dataset"),
-            inputs=[str(p) for p in paths] + ([dataset] if dataset else []),
-            policies_path=policies,
+            inputs=[str(p.resolve()) for p in paths] + ([dataset] if dataset else []),
+            policies_path=policies.resolve(),
             policies=books,
             guardrails=list(guardrail) if guardrail is not None else None,
             decision_policy=policy,
