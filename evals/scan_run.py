@@ -142,7 +142,7 @@ def store_scan(store: RunStore, run_id: str, origin: ScanOrigin, spool: Path) ->
     batch: list[CaseResult] = []
     for target, case_id, sample, _, response, findings, passed in _spooled(spool):
         key = (str(target), str(case_id), int(str(sample)))
-        if key in done:
+        if (key[1], key[0], key[2]) in done:  # done_keys are (case, target, sample)
             continue
         assert isinstance(findings, list)
         batch.append(
@@ -161,5 +161,8 @@ def store_scan(store: RunStore, run_id: str, origin: ScanOrigin, spool: Path) ->
             store.add_results(batch)
             batch = []
     store.add_results(batch)
-    store.set_status(run_id, "finished")
-    return publish(store, run_id, existing_checked=bool(done))
+    if store.run_header(run_id).status != "finished":
+        store.set_status(run_id, "finished")
+    # A run found already stored is a resumed scan: if a killed attempt got as far as its
+    # manifest, it is replaced only while the store still matches it (what `force` checks).
+    return publish(store, run_id, force=run_id in known)

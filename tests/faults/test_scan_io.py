@@ -186,3 +186,44 @@ def test_no_worker_outlives_a_killed_scan(tmp_path: Path) -> None:
             alive.append(child)
             os.kill(child, signal.SIGKILL)
     assert not alive
+
+
+CRASH_DURING_STORE = """
+import os, sys
+import evals.store as store
+appended = store.RunStore.add_results
+def crash_after_first_batch(self, results):
+    appended(self, results)
+    os._exit(9)  # like kill -9: the first batch is committed, nothing after it
+store.RunStore.add_results = crash_after_first_batch
+from evals.cli import main
+sys.argv = ["evals", "scan", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_scored_scan_killed_while_storing_resumes_without_storing_twice(
+    tmp_path: Path,
+) -> None:
+    policies = tmp_path / "policies.yaml"
+    policies.write_text(ACME_POLICIES, encoding="utf-8")
+    source = _transcripts(tmp_path / "t.jsonl", 2_500, intents=True)  # three store batches
+    out = tmp_path / "f.jsonl"
+    args = [str(source), "--policies", str(policies), "--out", str(out), "--workers", "1"]
+    crashed = subprocess.run([sys.executable, "-c", CRASH_DURING_STORE, *args], timeout=300)
+    assert crashed.returncode == 9
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 1000
+    resumed = subprocess.run(
+        [*EVALS, "scan", *args, "--resume"], capture_output=True, text=True, timeout=300
+    )
+    assert resumed.returncode == 1, resumed.stderr
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 2_500
+        [run_id] = [r[0] for r in db.execute("SELECT id FROM runs")]
+    verify = subprocess.run(
+        [*EVALS, "verify", run_id, "--out", str(tmp_path)], capture_output=True, text=True
+    )
+    assert verify.returncode == 0, verify.stdout
