@@ -35,6 +35,14 @@ if TYPE_CHECKING:
     ),
 )
 def scan(
+    policies: Annotated[
+        Path,
+        typer.Option(
+            metavar="PATH",
+            help="policy books: a YAML file mapping company ids to a name and a policy text, "
+            "or a folder of books",
+        ),
+    ],
     transcripts: Annotated[
         list[Path] | None,
         typer.Argument(
@@ -43,14 +51,6 @@ def scan(
             show_default=False,
         ),
     ] = None,
-    policies: Annotated[
-        Path,
-        typer.Option(
-            metavar="PATH",
-            help="policy books: a YAML file mapping company ids to a name and a policy text, "
-            "or a folder of books",
-        ),
-    ] = Path("policies"),
     out: Annotated[
         Path | None,
         typer.Option(
