@@ -1,7 +1,8 @@
 """`evals scan` killed with `kill -9` and resumed writes exactly what an uninterrupted scan
 writes; a resume refuses inputs that changed; a scan never leaves a worker behind.
 
-Each test runs a few whole scans (about 10-40 s on a loaded 2-core machine)."""
+A checkpoint comes every 5,000 records at the latest, so each interrupted scan is killed
+between two. Each test runs a few whole scans (20-120 s on a loaded 2-core machine)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def test_kill_9_then_resume_writes_exactly_the_uninterrupted_findings(
 ) -> None:
     policies = tmp_path / "policies.yaml"
     policies.write_text(ACME_POLICIES, encoding="utf-8")
-    total = 40_000
+    total = 12_000
     source = _transcripts(tmp_path / "t.jsonl", total)
     whole = tmp_path / f"whole{suffix}"
     done = subprocess.run(
@@ -98,7 +99,7 @@ def test_kill_9_then_resume_writes_exactly_the_uninterrupted_findings(
 def test_a_resume_refuses_changed_inputs_and_a_finished_scan(tmp_path: Path) -> None:
     policies = tmp_path / "policies.yaml"
     policies.write_text(ACME_POLICIES, encoding="utf-8")
-    total = 40_000
+    total = 12_000
     source = _transcripts(tmp_path / "t.jsonl", total)
     out = tmp_path / "f.jsonl"
     command = _scan(str(source), "--policies", str(policies), "--out", str(out))
@@ -118,7 +119,7 @@ def test_a_resume_refuses_changed_inputs_and_a_finished_scan(tmp_path: Path) -> 
 def test_a_killed_scored_scan_resumes_into_one_verified_run(tmp_path: Path) -> None:
     policies = tmp_path / "policies.yaml"
     policies.write_text(ACME_POLICIES, encoding="utf-8")
-    total = 30_000
+    total = 7_000
     source = _transcripts(tmp_path / "t.jsonl", total, intents=True)
     results = {}
     for name, interrupt in (("whole", False), ("cut", True)):
@@ -153,7 +154,7 @@ def test_a_killed_scored_scan_resumes_into_one_verified_run(tmp_path: Path) -> N
 def test_no_worker_outlives_a_killed_scan(tmp_path: Path) -> None:
     policies = tmp_path / "policies.yaml"
     policies.write_text(ACME_POLICIES, encoding="utf-8")
-    source = _transcripts(tmp_path / "t.jsonl", 40_000)
+    source = _transcripts(tmp_path / "t.jsonl", 12_000)
     command = _scan(str(source), "--policies", str(policies), "--out", str(tmp_path / "f.jsonl"))
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
