@@ -25,6 +25,7 @@ from pydantic import Field, model_validator
 from evals.decision_policy import RANK
 from evals.decisions import Decision
 from evals.records import Gates, Record, RunPlan
+from evals.scan import SCAN_MODEL
 from evals.scores import CaseOutcome, Score
 
 GateName = Literal[
@@ -306,7 +307,10 @@ def check_gates(
     checks: list[GateCheck] = []
     for target in plan.suite.targets:
         expected = len(plan.cases_for(target)) * plan.suite.samples
-        checks += _target_checks(gates, target.name, target_scores.get(target.name), expected)
+        total = target_scores.get(target.name)
+        # A scanned bot answered what its transcripts hold: no answer of it can be missing.
+        want = (total.answers if total else 0) if target.model == SCAN_MODEL else expected
+        checks += _target_checks(gates, target.name, total, want)
     checks += _decision_checks(plan, decisions)
     if gates.cases_must_pass:
         checks += _case_checks(plan, outcomes)

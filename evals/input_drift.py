@@ -16,6 +16,7 @@ from pathlib import Path
 from evals.case_files import load_policy_books
 from evals.errors import InputError, InputIssue
 from evals.records import Case, PolicyBook, RunPlan, Target
+from evals.scan import SCAN_MODEL
 from evals.store import canonical_json
 from evals.suite_file import load_suite, resolve_cases
 
@@ -98,8 +99,24 @@ def _targets(run: list[Target], now: list[Target], suite: str) -> list[str]:
     return problems
 
 
+def _scan_drift(plan: RunPlan) -> list[str]:
+    """A scan has no suite file: its answers are the transcripts as scanned (stored, chained),
+    and what production will use again is its policy books, compared here."""
+    issues: list[InputIssue] = []
+    books = load_policy_books([Path(p) for p in plan.suite.policies], issues)
+    problems = []
+    if issues:
+        problems.append(
+            f"the scan's policy books no longer load ({len(issues)} problem(s)): "
+            + _listed([str(i) for i in issues])
+        )
+    return problems + _books(plan.policies, books)
+
+
 def input_drift(plan: RunPlan) -> list[str]:
     """What differs between the inputs a run was made with and its suite's files today."""
+    if plan.suite.targets and all(t.model == SCAN_MODEL for t in plan.suite.targets):
+        return _scan_drift(plan)
     suite_path = Path(plan.suite_path)
     if not suite_path.is_file():
         return [

@@ -35,14 +35,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import ValidationError
-
 from evals import bounded_json
-from evals.errors import InputError, InputIssue, issues_from_validation
+from evals.errors import InputError, InputIssue
 from evals.input_paths import file_problem, folder_problem
-from evals.records import DEFAULT_FAIL_ON, PolicyBook, Response, Severity
-from evals.scan import ScanTotals, Transcript
-from evals.verdict import judge_answer
+from evals.records import DEFAULT_FAIL_ON, PolicyBook, Severity
+from evals.scan import RawRecord, ScanSetup, ScanTotals, check_one
 from guardrails.registry import GuardrailContext, GuardrailSet
 
 if TYPE_CHECKING:
@@ -102,32 +99,18 @@ def check_row(
     policies: dict[str, PolicyBook],
     fail_on: tuple[Severity, ...],
 ) -> dict[str, Any]:
-    """The output row for one record, exactly as `evals.scan.scan` judges it."""
-    record_id = str(row.get("id")) if row.get("id") is not None else None
-    out: dict[str, Any] = {"source": source, "line": line, "id": record_id}
-    try:
-        transcript = Transcript.model_validate(row)
-        case = transcript.as_case()
-    except ValidationError as exc:
-        issues = issues_from_validation(exc, file=source, record=record_id, default_line=line)
-        return out | {"status": "invalid", "issues": _issues_json(issues)}
-    if transcript.company not in policies:
-        issue = InputIssue(
-            source,
-            f"no policy book for company '{transcript.company}'",
-            line=line,
-            record=transcript.id,
-            field="company",
-        )
-        return out | {"status": "invalid", "issues": _issues_json([issue])}
-    judged = judge_answer(checks, case, Response(text=transcript.response), fail_on)
-    findings = [f.model_dump(mode="json") for f in judged.findings]
+    """The output row for one record: the local engine's own check (`evals.scan.check_one`),
+    so both engines validate, name problems and judge every record the same way."""
+    setup = ScanSetup(policies=policies, fail_on=fail_on)
+    checked = check_one(RawRecord(source, 0, line, row), setup, checks)
+    out: dict[str, Any] = {"source": source, "line": line, "id": checked.id}
+    if checked.issues:
+        return out | {"status": "invalid", "issues": _issues_json(checked.issues)}
     return out | {
-        "id": transcript.id,
-        "status": "passed" if judged.passed else "failed",
-        "passed": judged.passed,
-        "findings": json.dumps(findings, ensure_ascii=False),
-        "error": judged.response.error or None,
+        "status": "passed" if checked.passed else "failed",
+        "passed": checked.passed,
+        "findings": checked.findings_json,
+        "error": checked.error or None,
     }
 
 
@@ -488,11 +471,12 @@ def read_totals(out: Path) -> tuple[ScanTotals, list[InputIssue]]:
     for batch in dataset.to_batches(columns=["status"]):  # counted batch by batch: flat memory
         for item in pc.value_counts(batch.column(0)).to_pylist():
             counts[item["values"]] += item["counts"]
+    # As the local engine counts them: an unreadable line is a record, and an invalid one.
     totals = ScanTotals(
-        records=sum(counts.get(s, 0) for s in ("passed", "failed", "invalid")),
+        records=sum(counts.values()),
         passed=counts.get("passed", 0),
         failed=counts.get("failed", 0),
-        invalid=counts.get("invalid", 0),
+        invalid=counts.get("invalid", 0) + counts.get("unreadable", 0),
     )
     has_issues = pads.field("issues").is_valid()
     bad = _table(out, ["source", "line", "id", "issues"], has_issues).to_pylist()

@@ -386,51 +386,64 @@ class RunStore:
         """Store one result and its findings atomically (one transaction, committed), chained
         to the run's latest result. Results are only appended: storing one twice is an error,
         because replacing a result is exactly the silent edit the chain exists to reveal."""
+        self.add_results([result])
+
+    def add_results(self, results: Sequence[CaseResult]) -> None:
+        """Store results of one run in order, chained one after the other, in ONE transaction
+        (all or none): what a scan of many transcripts appends, a commit per batch instead of
+        per result."""
+        if not results:
+            return
+        with self.db:
+            # IMMEDIATE: the latest link is read and extended under one write lock.
+            self.db.execute("BEGIN IMMEDIATE")
+            last_seq, last_chain = self._last_link(results[0].run_id)
+            prev = self._header_hash(results[0].run_id) if last_seq < 0 else (last_chain or "")
+            for result in results:
+                last_seq, prev = self._append(result, last_seq + 1, prev)
+
+    def _append(self, result: CaseResult, seq: int, prev: str) -> tuple[int, str]:
         result = redact_record(result)  # safety net: no credential is ever written
         key = (result.run_id, result.case_id, result.target, result.sample)
         findings: list[FindingRow] = [
             (position, f.guardrail, f.code, f.severity, f.message, f.evidence.model_dump_json())
             for position, f in enumerate(result.findings)
         ]
-        with self.db:
-            # IMMEDIATE: the latest link is read and extended under one write lock.
-            self.db.execute("BEGIN IMMEDIATE")
-            last_seq, last_chain = self._last_link(result.run_id)
-            prev = self._header_hash(result.run_id) if last_seq < 0 else (last_chain or "")
-            row: dict[str, object] = {
-                "run_id": result.run_id,
-                "case_id": result.case_id,
-                "target": result.target,
-                "sample": result.sample,
-                "seed": result.seed,
-                "passed": int(result.passed),
-                "error": result.response.error,
-                "response": result.response.model_dump_json(),
-                "created": _now(),
-                "seq": last_seq + 1,
-            }
-            row["prev"] = prev
-            row["chain"] = link_hash(prev, result_content(row, findings))
-            try:
-                self.db.execute(
-                    f"INSERT INTO results ({', '.join(row)}) "
-                    f"VALUES ({', '.join('?' for _ in row)})",
-                    tuple(row.values()),
-                )
-            except sqlite3.IntegrityError:
-                raise ValueError(
-                    f"result of case '{result.case_id}', target '{result.target}', sample "
-                    f"{result.sample} is already stored in run '{result.run_id}'; stored "
-                    "results are never replaced"
-                ) from None
-            # Findings left by a result deleted outside supportgate would block the insert.
+        row: dict[str, object] = {
+            "run_id": result.run_id,
+            "case_id": result.case_id,
+            "target": result.target,
+            "sample": result.sample,
+            "seed": result.seed,
+            "passed": int(result.passed),
+            "error": result.response.error,
+            "response": result.response.model_dump_json(),
+            "created": _now(),
+            "seq": seq,
+        }
+        row["prev"] = prev
+        chain = link_hash(prev, result_content(row, findings))
+        row["chain"] = chain
+        try:
             self.db.execute(
-                "DELETE FROM findings WHERE run_id=? AND case_id=? AND target=? AND sample=?", key
+                f"INSERT INTO results ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                tuple(row.values()),
             )
-            self.db.executemany(
-                "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(*key, *f) for f in findings],
-            )
+        except sqlite3.IntegrityError:
+            raise ValueError(
+                f"result of case '{result.case_id}', target '{result.target}', sample "
+                f"{result.sample} is already stored in run '{result.run_id}'; stored "
+                "results are never replaced"
+            ) from None
+        # Findings left by a result deleted outside supportgate would block the insert.
+        self.db.execute(
+            "DELETE FROM findings WHERE run_id=? AND case_id=? AND target=? AND sample=?", key
+        )
+        self.db.executemany(
+            "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*key, *f) for f in findings],
+        )
+        return seq, chain
 
     # --- the hash chain ------------------------------------------------------------------
 

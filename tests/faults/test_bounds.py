@@ -216,12 +216,16 @@ def test_scan_transcripts_are_bounded_and_named(tmp_path: Path) -> None:
         + b"\n"
     )
     done = evals("scan", str(path), "--policies", str(policies))
-    assert_input_error(
-        done,
+    # Bad records are named, skipped and counted (exit 1); the scan itself goes on.
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    for needle in (
         f"{path}:2: JSON nested deeper than 100",
         f"{path}:3: not UTF-8 text",
         f"{path}:4: field 'seed': integer with 100 digits",
-    )
+        "3 invalid",
+    ):
+        assert needle in done.stderr, (needle, done.stderr)
     assert '"id": "t1"' in done.stdout  # the good record is still checked
 
 

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from evals.cli import app
 from evals.errors import InputError
 from evals.records import PolicyBook
 from evals.scan import scan
@@ -247,12 +249,27 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     pq.write_table(pa.Table.from_pylist(flat), table, row_group_size=100)
 
     local = {str(p): _local(p, policies) for p in (many, broken, flat_jsonl)}
+    # Through the command line: records with no intent (findings only), both engines.
+    plain = tmp / "plain.jsonl"
+    plain.write_text(
+        "".join(json.dumps({k: v for k, v in r.items() if k != "intent"}) + "\n" for r in flat),
+        encoding="utf-8",
+    )
+    books = str(ROOT / "cases" / "policies")
+    cli_local = CliRunner().invoke(
+        app,
+        ["scan", str(plain), "--policies", books, "--workers", "2", "--out", str(tmp / "l.jsonl")],
+    )
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
     try:
         out = tmp / "found"
         # Small shards: many shard edges, some of them inside the broken stretches.
         totals, issues = run_ray_scan([many, broken, table], policies, out, shard_lines=64)
+        cli_ray = CliRunner().invoke(
+            app,
+            ["scan", str(plain), "--policies", books, "--engine", "ray", "--out", str(tmp / "r")],
+        )
     finally:
         ray.shutdown()
     return {
@@ -264,6 +281,8 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "broken": broken,
         "table": table,
         "flat": flat_jsonl,
+        "plain": plain,
+        "cli": (cli_local, tmp / "l.jsonl", cli_ray, tmp / "r"),
     }
 
 
@@ -313,3 +332,30 @@ def test_parquet_row_groups_give_the_findings_of_the_same_records_as_jsonl(
     _, _, rows = compared["local"][str(compared["flat"])]
     assert len(rows) == 400
     assert list(read_findings(compared["out"], source=compared["table"])) == rows
+
+
+def test_evals_scan_engine_ray_writes_what_the_local_engine_writes(
+    compared: dict[str, Any],
+) -> None:
+    cli_local, local_out, cli_ray, ray_out = compared["cli"]
+    assert cli_local.exit_code == cli_ray.exit_code == 1, cli_ray.output  # some answers fail
+    local_rows = [json.loads(x) for x in local_out.read_text(encoding="utf-8").splitlines()]
+    assert len(local_rows) == 400
+    assert list(read_findings(ray_out, source=compared["plain"])) == local_rows
+    assert "written to" in cli_ray.stderr and "Parquet" in cli_ray.stderr
+
+
+def test_engine_ray_refuses_what_it_does_not_take_before_starting(tmp_path: Path) -> None:
+    transcripts = tmp_path / "t.jsonl"
+    transcripts.write_text("", encoding="utf-8")
+    books = str(ROOT / "cases" / "policies")
+    common = ["scan", str(transcripts), "--policies", books, "--engine", "ray"]
+    for extra, said in (
+        (["--out", str(tmp_path / "o"), "--map", "response=reply"], "--map"),
+        (["--out", str(tmp_path / "o"), "--resume"], "--resume"),
+        ([], "--out FOLDER"),
+    ):
+        done = CliRunner().invoke(app, common + extra)
+        assert done.exit_code == 2 and said in done.stderr, done.output
+    wrong = CliRunner().invoke(app, [*common[:4], "--ray-address", "auto"])
+    assert wrong.exit_code == 2 and "--ray-address needs --engine ray" in wrong.stderr
