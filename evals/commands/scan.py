@@ -3,6 +3,7 @@ like a run when they carry intents."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -302,9 +303,11 @@ def scan(
 
         card = published.card
         print(f"\nscan stored as run {card.run_id}", file=sys.stderr)
-        print_published(card.run_id, published.folder, store)
-        print("\n".join(card.gates.lines()))
-        print(f"\n{decision_table(card)}")
+        # Findings written to standard output stay a clean JSONL stream: the rest goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr if out is None else sys.stdout):
+            print_published(card.run_id, published.folder, store)
+            print("\n".join(card.gates.lines()))
+            print(f"\n{decision_table(card)}")
         gates_failed = not card.passed
     writer.discard_state()
     if totals.invalid or totals.failed or gates_failed:

@@ -131,7 +131,7 @@ def test_the_projects_own_cases_validate_with_exit_0() -> None:
     root = Path(__file__).resolve().parents[2]
     done = evals("validate", str(root / "cases"))
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "references: 169 of 169 pass the guardrails" in done.stdout
+    assert "references: 225 of 225 pass the guardrails" in done.stdout
 
 
 # --- suites: counts and where errors are -------------------------------------------------
