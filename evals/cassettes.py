@@ -34,7 +34,15 @@ from evals.bounded_json import BadJSON
 from evals.errors import InputError
 from evals.input_paths import file_problem, folder_problem
 from evals.prompts import render_messages
-from evals.records import Case, Identifier, PolicyBook, Record, Target, content_hash
+from evals.records import (
+    Case,
+    Identifier,
+    PolicyBook,
+    Record,
+    Response,
+    Target,
+    content_hash,
+)
 
 #: Lines of diff shown per changed part of a missed prompt, and characters per line.
 MISS_DIFF_LINES = 12
@@ -86,6 +94,18 @@ class CassetteEntry(Record):
     prompt: PromptParts | None = Field(
         default=None, description="the parts of the key (absent in entries recorded before)"
     )
+
+    def replayed(self) -> Response:
+        """The answer as a run stores it when it comes from this entry instead of a call."""
+        return Response(
+            text=self.text,
+            latency_ms=self.latency_ms,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            cost_usd=self.cost_usd,
+            cached=True,
+            attempts=0,
+        )
 
 
 def cassette_key(target: Target, messages: list[dict[str, str]], sample: int) -> str:

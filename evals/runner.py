@@ -304,15 +304,7 @@ class Engine:
         key = cassette_key(target, messages, sample) if cassette is not None else ""
         recorded = cassette.get(key) if cassette is not None and state.mode != "record" else None
         if recorded is not None:
-            response = Response(
-                text=recorded.text,
-                latency_ms=recorded.latency_ms,
-                prompt_tokens=recorded.prompt_tokens,
-                completion_tokens=recorded.completion_tokens,
-                cost_usd=recorded.cost_usd,
-                cached=True,
-                attempts=0,
-            )
+            response = recorded.replayed()
         elif state.mode == "replay" and cassette is not None:
             policy = self.plan.policies[case.company]
             miss = explain_miss(

@@ -121,15 +121,7 @@ class JudgeCaller:
         key = cassette_key(self.target, messages, sample) if cassette is not None else ""
         recorded = cassette.get(key) if cassette is not None and self.mode != "record" else None
         if recorded is not None:
-            response = Response(
-                text=recorded.text,
-                latency_ms=recorded.latency_ms,
-                prompt_tokens=recorded.prompt_tokens,
-                completion_tokens=recorded.completion_tokens,
-                cost_usd=recorded.cost_usd,
-                cached=True,
-                attempts=0,
-            )
+            response = recorded.replayed()
         elif self.mode == "replay" and cassette is not None:
             return Response(
                 error=f"judge replay miss: no recorded verdict for case '{case.id}' (call "
