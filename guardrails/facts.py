@@ -23,7 +23,7 @@ the rest, and the `policy` guardrail judges it, so one wrong number is one findi
   there is no table of known names (see `fact_keys`);
 - it is compared with the facts of the same unit whose name shares a concept or a word (by its
   Snowball stem) with the words around it, unless another quantity of the sentence is nearer
-  to them ("refund of USD 98.99" -> refund_amount; "tu compra tiene 20 días" ->
+  to them ("refund of GBP 41.20" -> refund_amount; "tu compra tiene 20 días" ->
   dias_desde_compra; a fee for cancelling is not the fee for an unreturned router), or, when
   a cue attached to it says it is about this conversation ("hace 7 días", "6 days left",
   "vence en 4 días", "lasted 2 hours"), with the one fact of its unit (of the time elapsed or
@@ -489,7 +489,7 @@ def _quantity_key(
         or (holder is not None and any(same_word(w, holder) for w in _key_words(k, case.company)))
     ]
     # The fact this quantity speaks of: one whose name shares a concept or a word with the
-    # words around it ("refund of USD 98.99" -> refund_amount, "purchases of EUR 102,000" ->
+    # words around it ("refund of GBP 41.20" -> refund_amount, "purchases of EUR 102,000" ->
     # purchases_last_12_months), or, when the words say it is about this conversation
     # ("16 days left"), the one fact of that unit.
     others = [o for o in quantities(sent_text) if (o.start, o.end) != (q.start, q.end)]

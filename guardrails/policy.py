@@ -15,8 +15,8 @@ book's clauses:
 
 - a value the case itself states is the facts guardrail's, unless the answer presents it as the
   rule ("as our policy requires: within 48 hours", "at least 2 days' notice"); a value the policy
-  gives another country ("15 days in Brazil") to this customer's country, a rate ("3 calls a
-  day" against "at most once per day"), a list price, and a tier the case's own duration does
+  gives another country ("10 days in Chile") to this customer's country, a rate ("4 messages a
+  week" against "no more than twice a week"), a list price, and a tier the case's own duration does
   not reach ("25% for 24 hours or more" for a 7-hour outage) are `policy.contradicted`. A
   maximum is never supported by a minimum of the same value.
 
@@ -381,7 +381,7 @@ def _regional_finding(
     q: Quantity, country: str, topic: set[str], index: PolicyIndex
 ) -> Finding | None:
     """A value the policy states for another country, in a clause that states a different value
-    for the customer's country ("15 days in Brazil"): `policy.contradicted`."""
+    for the customer's country ("10 days in Chile"): `policy.contradicted`."""
     if q.kind == "time":
         return None
     for clause, assigned in book_tables(index).countries:
@@ -570,7 +570,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                     about_case = True
             subj = subject(sent.text, found, q.start, q.end)
             if country is not None and _stated_for_country(q, country, topic, index):
-                continue  # "15 days in Brazil" to a Brazilian customer
+                continue  # "10 days in Chile" to a Chilean customer
             bound = bound_of(sent.text, q.start)
             finding = None
             if (not about_case or claimed_benefit) and q.unit in ("percent", "money"):

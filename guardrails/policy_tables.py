@@ -58,9 +58,9 @@ MINIMUM_BEFORE = re.compile(
 )
 
 
-# A rate: how many times something may happen per period ("at most once per day", "hasta 3
-# llamadas al día", "até 2 vezes por dia"). Durations are quantities; a rate is a count over
-# a period, which `quantities` does not read.
+# A rate: how many times something may happen per period ("no more than twice a week",
+# "hasta 5 mensajes por mes", "até 4 vezes por semana"). Durations are quantities; a rate is a
+# count over a period, which `quantities` does not read.
 _RATE_NOUNS = (
     r"times?|vez|veces|vezes|calls?|llamadas?|ligacoes|ligacao|chamadas?|contacts?|contactos?|"
     r"contatos?|messages?|mensajes?|mensagens|emails?|correos?|requests?|solicitudes|pedidos"
@@ -100,7 +100,7 @@ def rates(text: str) -> list[Rate]:
         return []
     out = []
     for m in _RATE.finditer(folded):
-        if m.group("digits") and m.group("noun"):  # "3 calls a day", not "22:00 every day"
+        if m.group("digits") and m.group("noun"):  # "4 messages a week", not "09:30 every day"
             count = float(m.group("digits"))
         elif m.group("adverb"):
             count = 1.0 if m.group("adverb") == "once" else 2.0
@@ -129,7 +129,7 @@ _COUNTRY_NAME = re.compile(
 )
 
 
-# "20 days in Mexico", "15 days (Brazil)": a value stated for a country.
+# "12 days in Peru", "8 days (Chile)": a value stated for a country.
 _FOR_COUNTRY = re.compile(r"^\s*(?:\(|in\s|en\s|em\s|no\s|na\s|for\s|para\s)")
 
 
@@ -138,7 +138,7 @@ _BY_NAME = {n: code for code, names in COUNTRIES.items() for n in names}
 
 def _countries_of(clause: Clause) -> list[frozenset[str]]:
     """For each quantity of a clause, the countries it is stated for: the names right after it,
-    before the next value ("20 days in Mexico, 1 month in Spain", "15 days (Brazil)")."""
+    before the next value ("12 days in Peru, 3 weeks in Italy", "8 days (Chile)")."""
     folded = fold(clause.text)
     out: list[frozenset[str]] = []
     for i, p in enumerate(clause.quantities):
@@ -198,7 +198,7 @@ class Stated:
     subject: frozenset[str] | None
     #: Stated as a minimum ("at least 2 days' notice").
     minimum: bool
-    #: The countries the value is stated for ("15 days in Brazil").
+    #: The countries the value is stated for ("10 days in Chile").
     countries: frozenset[str]
 
 
