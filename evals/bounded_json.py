@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 #: Deepest nesting of arrays and objects accepted in one JSON value.
 MAX_DEPTH = 100
@@ -76,10 +76,19 @@ def loads(text: str) -> Any:
         raise BadJSON(f"invalid JSON: {exc}") from None
 
 
-def read_lines(handle: IO[bytes]) -> Iterator[tuple[int, str | BadJSON]]:
-    """(line number, text) for each line of a binary stream, or (line number, BadJSON) for a
-    line that is not UTF-8 or longer than `MAX_LINE_BYTES` (the rest of that line is skipped,
-    so memory stays bounded)."""
+class Lines(Protocol):
+    """A binary stream read line by line: an open file, a gzip file."""
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+#: What a line over the limit is reported as.
+TOO_LONG = f"line longer than {MAX_LINE_BYTES:,} bytes"
+
+
+def raw_lines(handle: Lines) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) for each line of a binary stream, or (line number, None) for a line
+    longer than `MAX_LINE_BYTES` (the rest of that line is skipped, so memory stays bounded)."""
     number = 0
     while True:
         raw = handle.readline(MAX_LINE_BYTES + 1)
@@ -89,7 +98,17 @@ def read_lines(handle: IO[bytes]) -> Iterator[tuple[int, str | BadJSON]]:
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
             while raw and not raw.endswith(b"\n"):
                 raw = handle.readline(MAX_LINE_BYTES)
-            yield number, BadJSON(f"line longer than {MAX_LINE_BYTES:,} bytes")
+            yield number, None
+            continue
+        yield number, raw
+
+
+def read_lines(handle: IO[bytes]) -> Iterator[tuple[int, str | BadJSON]]:
+    """(line number, text) for each line of a binary stream, or (line number, BadJSON) for a
+    line that is not UTF-8 or longer than `MAX_LINE_BYTES`."""
+    for number, raw in raw_lines(handle):
+        if raw is None:
+            yield number, BadJSON(TOO_LONG)
             continue
         try:
             yield number, raw.decode("utf-8")

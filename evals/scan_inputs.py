@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from evals.bounded_json import MAX_LINE_BYTES
+from evals.bounded_json import MAX_LINE_BYTES, TOO_LONG, raw_lines
 from evals.errors import InputIssue
 from evals.input_paths import file_problem, path_problem
 from evals.scan import TRANSCRIPT_FIELDS, RawRecord
@@ -152,18 +152,11 @@ Read = tuple[int | None, str | None, bytes | dict[str, Any] | None, str | None]
 
 
 def _read_lines(source: Source, handle: IO[bytes] | gzip.GzipFile, skip: int) -> Iterator[Read]:
-    number = 0
     seen = 0
-    while True:
-        raw = handle.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while raw and not raw.endswith(b"\n"):
-                raw = handle.readline(MAX_LINE_BYTES)
+    for number, raw in raw_lines(handle):
+        if raw is None:
             seen += 1
-            yield number, None, None, f"line longer than {MAX_LINE_BYTES:,} bytes"
+            yield number, None, None, TOO_LONG
             continue
         if not raw.strip():
             continue
