@@ -95,6 +95,34 @@ class CassetteEntry(Record):
         default=None, description="the parts of the key (absent in entries recorded before)"
     )
 
+    @classmethod
+    def recording(
+        cls,
+        response: Response,
+        *,
+        key: str,
+        target: str,
+        model: str,
+        case: str,
+        sample: int,
+        prompt: PromptParts | None = None,
+    ) -> CassetteEntry:
+        """The entry that records `response`, a live answer, under `key`."""
+        return cls(
+            key=key,
+            target=target,
+            model=model,
+            case=case,
+            sample=sample,
+            text=response.text,
+            prompt_tokens=response.prompt_tokens,
+            completion_tokens=response.completion_tokens,
+            cost_usd=response.cost_usd,
+            latency_ms=response.latency_ms,
+            recorded=now(),
+            prompt=prompt,
+        )
+
     def replayed(self) -> Response:
         """The answer as a run stores it when it comes from this entry instead of a call."""
         return Response(

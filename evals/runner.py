@@ -26,7 +26,6 @@ from evals.cassettes import (
     CassetteEntry,
     cassette_key,
     explain_miss,
-    now,
     prompt_parts,
 )
 from evals.errors import InputError, InputIssue
@@ -321,18 +320,13 @@ class Engine:
             response = redact_record(await self._live(state, request))
             if cassette is not None and response.ok:
                 cassette.put(
-                    CassetteEntry(
+                    CassetteEntry.recording(
+                        response,
                         key=key,
                         target=target.name,
                         model=target.model,
                         case=case.id,
                         sample=sample,
-                        text=response.text,
-                        prompt_tokens=response.prompt_tokens,
-                        completion_tokens=response.completion_tokens,
-                        cost_usd=response.cost_usd,
-                        latency_ms=response.latency_ms,
-                        recorded=now(),
                         prompt=prompt_parts(case, target, self.plan.policies[case.company]),
                     )
                 )

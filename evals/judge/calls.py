@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals.cassettes import Cassette, CassetteEntry, cassette_key, now
+from evals.cassettes import Cassette, CassetteEntry, cassette_key
 from evals.judge.config import JUDGE_NAME, JudgeConfig
 from evals.judge.findings import claim_findings
 from evals.judge.prompt import render_judge_messages, retry_messages
@@ -141,18 +141,13 @@ class JudgeCaller:
             response = redact_record(await self.call(self.client, self.target, request))
             if cassette is not None and response.ok:
                 cassette.put(
-                    CassetteEntry(
+                    CassetteEntry.recording(
+                        response,
                         key=key,
                         target=JUDGE_NAME,
                         model=self.target.model,
                         case=case.id,
                         sample=sample,
-                        text=response.text,
-                        prompt_tokens=response.prompt_tokens,
-                        completion_tokens=response.completion_tokens,
-                        cost_usd=response.cost_usd,
-                        latency_ms=response.latency_ms,
-                        recorded=now(),
                     )
                 )
         tally.add(response)
