@@ -8,15 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from guardrails import facts as _facts  # noqa: F401
-
-# Built-in families register themselves on import.
-from guardrails import handoff as _handoff  # noqa: F401
-from guardrails import language as _language  # noqa: F401
-from guardrails import policy as _policy  # noqa: F401
-from guardrails import privacy as _privacy  # noqa: F401
-from guardrails import template as _template  # noqa: F401
-from guardrails import tone as _tone  # noqa: F401
 from guardrails.records import Case, Finding, PolicyBook
 from guardrails.registry import (
     Check,

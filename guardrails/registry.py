@@ -9,6 +9,7 @@ The `response` check (an empty answer fails) always runs, whichever guardrails a
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -62,6 +63,24 @@ _REGISTRY: dict[str, Registration] = {
 _PLUGIN: ContextVar[str | None] = ContextVar("supportgate_plugin", default=None)
 
 
+#: The built-in families: each registers itself when its module is imported, which
+#: `load_builtins` does the first time the registry is read or written (so importing the
+#: records, the registry or `guardrails` itself costs none of their import time).
+BUILTIN_FAMILIES = ("facts", "handoff", "language", "policy", "privacy", "template", "tone")
+_builtins_loaded = False
+
+
+def load_builtins() -> None:
+    """Import the built-in families once (they register themselves); before any plugin
+    registers, so a plugin can never take a built-in family's name."""
+    global _builtins_loaded
+    if _builtins_loaded:
+        return
+    _builtins_loaded = True
+    for family in BUILTIN_FAMILIES:
+        importlib.import_module(f"guardrails.{family}")
+
+
 class DuplicateGuardrail(ValueError):
     """A plugin registers a name that another plugin, or supportgate itself, registered."""
 
@@ -85,6 +104,7 @@ def register(name: str, *, version: str | None = None) -> Callable[[Factory], Fa
     (a built-in family's is always a hash of its code: `guardrails.versions`)."""
 
     def decorate(factory: Factory) -> Factory:
+        load_builtins()
         plugin = _PLUGIN.get()
         earlier = _REGISTRY.get(name)
         if plugin is not None and earlier is not None and earlier.plugin != plugin:
@@ -102,14 +122,17 @@ def register(name: str, *, version: str | None = None) -> Callable[[Factory], Fa
 def unregister(name: str) -> None:
     if name == response.GUARDRAIL:
         raise ValueError("the 'response' guardrail (an empty answer fails) cannot be removed")
+    load_builtins()
     _REGISTRY.pop(name, None)
 
 
 def registered() -> dict[str, Registration]:
+    load_builtins()
     return dict(_REGISTRY)
 
 
 def _with_response(names: list[str] | None) -> list[str]:
+    load_builtins()
     chosen = list(names) if names is not None else sorted(_REGISTRY)
     return chosen if response.GUARDRAIL in chosen else [response.GUARDRAIL, *chosen]
 
@@ -136,6 +159,7 @@ class GuardrailSet:
 
     @classmethod
     def build(cls, context: GuardrailContext, names: list[str] | None = None) -> GuardrailSet:
+        load_builtins()
         if not set(_REGISTRY) - {response.GUARDRAIL}:
             # Every answer would pass unchecked: refuse rather than report a clean run.
             raise UnknownGuardrail(
