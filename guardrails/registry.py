@@ -77,8 +77,12 @@ def load_builtins() -> None:
     if _builtins_loaded:
         return
     _builtins_loaded = True
-    for family in BUILTIN_FAMILIES:
-        importlib.import_module(f"guardrails.{family}")
+    token = _PLUGIN.set(None)  # first used inside a plugin's import: these are not its own
+    try:
+        for family in BUILTIN_FAMILIES:
+            importlib.import_module(f"guardrails.{family}")
+    finally:
+        _PLUGIN.reset(token)
 
 
 class DuplicateGuardrail(ValueError):
