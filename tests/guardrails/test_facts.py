@@ -162,9 +162,6 @@ RULES = PolicyBook(
     text="- Refunds are issued within 5 business days.\n"
     "- A goodwill waiver is granted once every 12 months.\n"
     "- Affected customers are notified within 72 hours of confirming an incident.\n",
-    # The cases below speak of instalments ("cuota", "parcela"), which a lender's book names:
-    # this short book does not, so it names the pack of its industry.
-    packs=["consumer-credit"],
 )
 
 
