@@ -219,6 +219,12 @@ def known() -> dict[str, LoadedPack]:
         return {**shipped(), **_registered}
 
 
+def registered() -> dict[str, LoadedPack]:
+    """The packs of installed plugins, by name."""
+    with _LOCK:
+        return dict(_registered)
+
+
 def get(name: str) -> LoadedPack:
     found = known().get(name)
     if found is None:

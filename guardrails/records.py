@@ -9,6 +9,7 @@ unknown fields, so a typo in a case file is an error rather than a silently igno
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -82,6 +83,33 @@ class PolicyBook(Record):
         description="the company's own words per concept, e.g. product names as terms of 'plan'",
         exclude_if=lambda value: not value,
     )
+
+    @field_validator("packs", mode="before")
+    @classmethod
+    def _pack_names(cls, value: Any) -> Any:
+        # One clear message instead of one per member of the union.
+        if value == "auto":
+            return value
+        if not isinstance(value, list):
+            raise ValueError("expected 'auto' or a list of pack names, e.g. [retail, countries]")
+        for i, name in enumerate(value):
+            if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", name):
+                raise ValueError(
+                    f"item {i}: {name!r} is not a pack name (lowercase letters, digits, '.', "
+                    "'_' and '-')"
+                )
+        return value
+
+    @field_validator("terms")
+    @classmethod
+    def _words(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for concept, words in value.items():
+            if not words:
+                raise ValueError(f"{concept}: give at least one term")
+            for word in words:
+                if not re.search(r"\w", word):
+                    raise ValueError(f"{concept}: {word!r} has no word to match")
+        return value
 
     @model_validator(mode="after")
     def _default_version(self) -> PolicyBook:
