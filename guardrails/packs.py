@@ -124,7 +124,8 @@ def _check_term(term: str, where: str) -> None:
     words = [m.group(0) for m in _TERM_WORD.finditer(fold(term))]
     if not words:
         raise ValueError(f"{where}: '{term}' has no word to match")
-    if "*" in term and term.count("*") != sum(w.endswith("*") for w in words):
+    stars = sum(w.endswith("*") for w in words)
+    if "*" in term and (term.count("*") != stars or re.search(r"\*\w", fold(term))):
         raise ValueError(f"{where}: '{term}': '*' may only end a word (refund* matches refunds)")
 
 
