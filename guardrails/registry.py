@@ -179,6 +179,10 @@ class GuardrailSet:
             raise UnknownGuardrail(
                 f"unknown guardrail(s) {missing}; registered: {sorted(_REGISTRY)}"
             )
+        from guardrails.lexicon import lexicon_for  # its data loads on first use
+
+        for book in context.policies.values():
+            lexicon_for(book)  # a pack no longer known fails here (UnknownPack), before any answer
         return cls(tuple((n, _REGISTRY[n].factory(context)) for n in chosen), context.policies)
 
     def names(self) -> list[str]:

@@ -322,6 +322,11 @@ def test_an_unknown_pack_is_an_error_naming_the_book_the_field_and_the_known_pac
     message = str(caught.value)
     assert "'marlinea'" in message and "packs" in message and "['ferries']" in message
     assert "consumer-credit, countries, retail, telecom, tiers" in message
+    # a set of checks for such a book is refused before any answer is checked
+    from guardrails import GuardrailContext, GuardrailSet
+
+    with pytest.raises(packs.UnknownPack, match="ferries"):
+        GuardrailSet.build(GuardrailContext(policies={"marlinea": book}))
 
 
 def test_a_policy_file_naming_an_unknown_pack_is_an_input_error_at_its_line(tmp_path: Path) -> None:
