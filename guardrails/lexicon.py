@@ -574,14 +574,17 @@ def build(
 def detection_lexicon(loaded: LoadedPack) -> Lexicon:
     """One pack's own concepts and countries, with the core's masks: what `packs: auto` looks
     for in a policy book's text."""
+    return build([_core_masks(), loaded])
+
+
+@lru_cache(maxsize=1)
+def _core_masks() -> LoadedPack:
+    """The core pack without its concepts: its masks (and weak terms) alone."""
     core = packs.core()
-    return build(
-        [
-            LoadedPack(
-                core.pack.model_copy(update={"concepts": {}}), core.source, core.digest + "-masks"
-            ),
-            loaded,
-        ]
+    return LoadedPack(
+        core.pack.model_copy(update={"concepts": {}, "benefits": []}),
+        core.source,
+        f"{core.digest}-masks",
     )
 
 
