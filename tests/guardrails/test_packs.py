@@ -492,3 +492,39 @@ def test_concepts_come_only_from_the_packs_in_use_and_a_pack_only_adds(
     assert found <= allowed
     assert found <= concepts(text, every)
     assert found == concepts(text, every) & allowed
+
+
+def test_an_installed_plugins_pack_is_loaded_when_a_book_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `supportgate.packs` entry point (here a package folder on sys.path) is registered by
+    name when a policy book names a pack not known yet, and recorded as the plugin's."""
+    from importlib import metadata
+
+    from evals import plugins
+    from evals.case_files import load_policy_books
+
+    package = tmp_path / "site" / "marlinea_terms"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "ferry-terms.yaml").write_text(PLUGIN_PACK, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    entry = metadata.EntryPoint("ferry-terms", "marlinea_terms", plugins.PACKS_GROUP)
+    monkeypatch.setattr(
+        plugins, "_group", lambda group: [entry] if group == plugins.PACKS_GROUP else []
+    )
+    monkeypatch.setattr(plugins, "_entry_points", {})
+    monkeypatch.setattr(plugins, "_packs", {})
+    monkeypatch.setattr(plugins, "_distribution", lambda ep: (None, "unknown"))
+    book = tmp_path / "ferry.yaml"
+    book.write_text(
+        f"id: marlinea\nname: Marlinea\npacks: [ferry-terms]\ntext: |\n  {FERRY_POLICY[:40]}\n",
+        encoding="utf-8",
+    )
+    issues: list[Any] = []
+    try:
+        books = load_policy_books([book], issues)
+        assert issues == [] and packs.packs_for(books["marlinea"]) == ["ferry-terms"]
+        assert plugins.packs() == {"ferry-terms": package.resolve()}
+    finally:
+        packs.unregister("ferry-terms")
