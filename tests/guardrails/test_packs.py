@@ -528,3 +528,26 @@ def test_an_installed_plugins_pack_is_loaded_when_a_book_names_it(
         assert plugins.packs() == {"ferry-terms": package.resolve()}
     finally:
         packs.unregister("ferry-terms")
+
+
+def test_the_countries_pack_ties_a_value_to_the_customers_country() -> None:
+    text = (
+        "# Marlinea Ferries customer policy\n\n## Refunds\n- Refunds reach the original card "
+        "within 7 business days in Spain and 10 business days in Chile.\n"
+    )
+    seven = "Tu reembolso llegará a tu tarjeta en 7 días hábiles."
+    ten = "Tu reembolso llegará a tu tarjeta en 10 días hábiles."
+    book = PolicyBook(id="marlinea", name="Marlinea", text=text)
+    assert packs.packs_for(book) == ["countries"]
+
+    def codes(answer: str, language: str, on: PolicyBook) -> list[str]:
+        case = ferry_case(language, "¿Cuándo llega mi reembolso?")
+        return [f.code for f in check(answer, case, on, guardrails=["policy"])]
+
+    assert codes(seven, "es-CL", book) == ["policy.contradicted"]
+    assert codes(ten, "es-CL", book) == []
+    assert codes(ten, "es-ES", book) == ["policy.contradicted"]
+    assert codes(seven, "es-ES", book) == []
+    # without the pack a value stated anywhere in the policy is the policy's
+    core_only = book.model_copy(update={"packs": []})
+    assert codes(seven, "es-CL", core_only) == codes(ten, "es-ES", core_only) == []
