@@ -551,3 +551,38 @@ def test_the_countries_pack_ties_a_value_to_the_customers_country() -> None:
     # without the pack a value stated anywhere in the policy is the policy's
     core_only = book.model_copy(update={"packs": []})
     assert codes(seven, "es-CL", core_only) == codes(ten, "es-ES", core_only) == []
+
+
+def test_validate_names_an_unknown_pack_and_shows_the_packs_each_book_uses(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    book = tmp_path / "marlinea.yaml"
+    book.write_text(
+        "id: marlinea\nname: Marlinea\npacks: [retail, ferries]\ntext: |\n  - Hi.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "shop.yaml").write_text(
+        "id: shop\nname: Shop\ntext: |\n  - Orders ship by courier within 2 days.\n",
+        encoding="utf-8",
+    )
+
+    def validate() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "evals", "validate", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    done = validate()
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert (
+        f"{book}:3: record 'marlinea': field 'packs[1]': unknown pack 'ferries'; known packs: "
+        "consumer-credit, countries, retail, telecom, tiers" in done.stderr
+    )
+    book.write_text(book.read_text(encoding="utf-8").replace(", ferries", ""), encoding="utf-8")
+    done = validate()
+    assert done.returncode == 0, done.stderr
+    assert "policy book marlinea: packs retail\n" in done.stdout
+    assert "policy book shop: packs retail (auto)\n" in done.stdout
