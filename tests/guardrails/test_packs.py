@@ -586,3 +586,16 @@ def test_validate_names_an_unknown_pack_and_shows_the_packs_each_book_uses(tmp_p
     assert done.returncode == 0, done.stderr
     assert "policy book marlinea: packs retail\n" in done.stdout
     assert "policy book shop: packs retail (auto)\n" in done.stdout
+
+
+def test_a_run_records_the_packs_each_book_was_checked_with(tmp_path: Path) -> None:
+    from builders import run_suite
+
+    suite = write_suite(tmp_path)
+    store, run_id = run_suite(suite)
+    # the suite's book speaks of deliveries: auto chose the retail pack, and the run says so
+    assert store.run(run_id).versions.policy_packs == {"acme": ["retail"]}
+    policy = {**POLICY, "packs": []}
+    (tmp_path / "policies" / "acme.yaml").write_text(yaml.safe_dump(policy), encoding="utf-8")
+    store, run_id = run_suite(suite)
+    assert store.run(run_id).versions.policy_packs == {"acme": []}
