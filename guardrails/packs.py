@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -325,9 +325,3 @@ def describe(book: PolicyBook) -> str:
     names = packs_for(book)
     shown = ", ".join(names) if names else "none (core only)"
     return f"{shown} (auto)" if book.packs == "auto" else shown
-
-
-def pack_versions(names: list[str] | None = None) -> Mapping[str, str]:
-    """The version of the core and of each pack named (every known pack by default)."""
-    chosen = known() if names is None else {n: get(n) for n in names}
-    return {CORE: core().version, **{n: p.version for n, p in sorted(chosen.items())}}
