@@ -336,20 +336,53 @@ def policy_from_text_file(path: Path, issues: list[InputIssue]) -> PolicyBook | 
     return result
 
 
+def _known_packs(
+    book: PolicyBook,
+    path: Path,
+    lines: LineMap,
+    prefix: tuple[int | str, ...],
+    issues: list[InputIssue],
+) -> bool:
+    """Whether every pack the book names is shipped or registered (an installed plugin's packs
+    are loaded first when a name is not known); an issue for each that is not."""
+    from guardrails import packs
+
+    missing = packs.unknown(book)
+    if missing:
+        from evals.plugins import load_entry_points
+
+        load_entry_points([])  # a failing plugin is reported by the command that loads them
+        missing = packs.unknown(book)
+    for name in missing:
+        index = book.packs.index(name) if book.packs != "auto" else 0
+        issues.append(
+            InputIssue(
+                str(path),
+                f"unknown pack '{name}'; known packs: {', '.join(sorted(packs.known()))} (a "
+                "plugin's pack is known once its distribution is installed or its suite module "
+                "registers it)",
+                line=lines.get((*prefix, "packs", index), lines.get((*prefix, "packs"))),
+                record=book.id,
+                field=f"packs[{index}]",
+            )
+        )
+    return not missing
+
+
 def policies_from_yaml(
     path: Path, data: Any, lines: LineMap, issues: list[InputIssue]
 ) -> list[PolicyBook]:
     """One policy book ({id, name, text}) or a mapping of company id -> {name, text}."""
     if isinstance(data, dict) and "text" in data and "id" in data:
         book = _validate(PolicyBook, data, file=path, issues=issues, lines=lines)
-        return [book] if book else []
+        return [book] if book and _known_packs(book, path, lines, (), issues) else []
     books = []
     for company, body in (data or {}).items():
         entry = {"id": company, **body} if isinstance(body, dict) else body
         book = _validate(
             PolicyBook, entry, file=path, issues=issues, lines=lines, prefix=(company,)
         )
-        if book:
+        if book and _known_packs(book, path, lines, (company,), issues):
             books.append(book)
     return books
 

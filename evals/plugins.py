@@ -7,8 +7,9 @@ Two ways in:
   `supportgate.guardrails` (a module that registers guardrails when imported, or a callable,
   called with no argument, that registers them), `supportgate.targets` (the entry point's name
   is a model prefix: a target whose model is `NAME/...` is served by the client that the
-  callable `factory(target)` returns) and `supportgate.packs` (a data pack: a package, or a
-  path, whose location is recorded; no guardrail reads packs yet);
+  callable `factory(target)` returns) and `supportgate.packs` (a data pack of concept terms:
+  a package or a path holding the pack's YAML file, registered under the entry point's name
+  with `guardrails.packs.register`, so a policy book can name it in `packs:`);
 - a suite's `plugins: [mypkg.checks]`: modules imported before the run, from `sys.path`, or,
   when not found there, from the suite's folder (appended to `sys.path`, so a file beside the
   suite can never shadow an installed module).
@@ -147,6 +148,8 @@ def _load_target(ep: metadata.EntryPoint, label: str) -> list[str]:
 
 
 def _load_pack(ep: metadata.EntryPoint, label: str) -> list[str]:
+    from guardrails import packs
+
     del label
     loaded = ep.load()
     if isinstance(loaded, types.ModuleType):
@@ -157,6 +160,7 @@ def _load_pack(ep: metadata.EntryPoint, label: str) -> list[str]:
         raise TypeError(f"{ep.value} is a {type(loaded).__name__}, neither a package nor a path")
     if not path.exists():
         raise FileNotFoundError(f"the pack's data is not at {path}")
+    packs.register(ep.name, path.resolve())  # a malformed pack names its file and field
     _packs[ep.name] = path.resolve()
     return [str(path.resolve())]
 
@@ -412,7 +416,7 @@ def serves(model: str) -> bool:
 
 def packs() -> dict[str, Path]:
     """The data packs installed plugins provide, by entry point name (loaded by
-    `load_plugins`). Nothing reads them yet: the data-pack rework of the guardrails will."""
+    `load_plugins`, registered with `guardrails.packs`)."""
     return dict(_packs)
 
 

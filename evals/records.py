@@ -414,6 +414,12 @@ class Versions(Record):
         description="the plugins loaded for the run: distribution and version, or a module "
         "file's path and hash (empty in runs stored before plugins were recorded)",
     )
+    policy_packs: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="the data packs each policy book's answers were checked with, besides the "
+        "core (guardrails.packs.packs_for; absent in runs stored before packs were recorded)",
+        exclude_if=lambda value: not value,
+    )
     judge: dict[str, Any] | None = Field(
         default=None,
         description="the LLM judge: model, parameters, prompt hash, calibration and whether it "

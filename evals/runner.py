@@ -46,6 +46,7 @@ from evals.targets.factory import OFFLINE_MODELS, make_client
 from evals.targets.litellm_target import LiteLLMTarget
 from evals.targets.scripted import is_recorded_model
 from evals.verdict import Judged, add_judge, judge_answer
+from guardrails.packs import packs_for
 from guardrails.registry import (
     GuardrailContext,
     GuardrailSet,
@@ -82,6 +83,7 @@ def plan_versions(plan: RunPlan) -> Versions:
         cases=content_hash("".join(c.model_dump_json() for c in plan.cases)),
         guardrail_versions=guardrail_versions(plan.suite.guardrails),
         plugins=loaded,
+        policy_packs={k: packs_for(v) for k, v in sorted(plan.policies.items())},
     )
 
 

@@ -297,17 +297,19 @@ def gather_suite(
     base = suite_path.parent
     issues: list[InputIssue] = []
     cases = resolve_located_cases(suite, suite_path, issues)
+    # Plugins register guardrails, targets and packs: loaded before the policy books (which
+    # may name a plugin's pack) and before the guardrail names are checked. (A plugin that
+    # failed explains an unknown name better than the name itself.)
+    before = len(issues)
+    suite_plugins(suite, suite_path, issues)
+    plugins_loaded = len(issues) == before
     policies = load_policy_books([base / p for p in suite.policies], issues)
     named = ", ".join(str(p) for p in suite.policies) or "none"
     check_unique_ids(cases, issues)
     check_companies(cases, policies, issues, policy_source=f"the suite's policies ({named})")
     if not cases and not issues:
         issues.append(InputIssue(str(suite_path), "the suite selects no case"))
-    # Plugins register guardrails and targets: loaded before the names are checked.
-    # (A plugin that failed explains an unknown name better than the name itself.)
-    before = len(issues)
-    suite_plugins(suite, suite_path, issues)
-    if len(issues) == before:
+    if plugins_loaded:
         check_guardrail_names(suite, suite_path, issues)
     if mode != "replay":  # a replayed run calls no provider (and must not import litellm)
         check_models(suite_path, suite.targets, issues)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from guardrails.grounding import Mention, mentions
+from guardrails.lexicon import Lexicon, active
 from guardrails.text import Quantity, fold, per_text, quantities, sentences
 
 
@@ -25,6 +26,8 @@ class SentenceAnalysis:
     end: int
     text: str
     language: str | None
+    #: The concepts its mentions are read with (those of the case's policy book).
+    lexicon: Lexicon
 
     @cached_property
     def folded(self) -> str:
@@ -36,7 +39,7 @@ class SentenceAnalysis:
 
     @cached_property
     def mentions(self) -> tuple[Mention, ...]:
-        return tuple(mentions(self.text, self.language))
+        return tuple(mentions(self.text, self.language, self.lexicon))
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,16 @@ class Analysis:
     sentences: tuple[SentenceAnalysis, ...]
 
 
+def analyse(text: str, language: str | None, lexicon: Lexicon | None = None) -> Analysis:
+    """The analysis of an answer read in `language` (a BCP-47 tag or None), its concepts those
+    of `lexicon` (by default the active one: the case's, while a check runs)."""
+    return _analyse(text, language, lexicon or active())
+
+
 @per_text(256)
-def analyse(text: str, language: str | None) -> Analysis:
-    """The analysis of an answer read in `language` (a BCP-47 tag or None)."""
+def _analyse(text: str, language: str | None, lexicon: Lexicon) -> Analysis:
     return Analysis(
         text,
         language,
-        tuple(SentenceAnalysis(s.start, s.end, s.text, language) for s in sentences(text)),
+        tuple(SentenceAnalysis(s.start, s.end, s.text, language, lexicon) for s in sentences(text)),
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from guardrails.fact_keys import key_unit
-from guardrails.lexicon import concept_spans
+from guardrails.lexicon import Lexicon, active, concept_spans, lexicon_for, using
 from guardrails.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
 from guardrails.text import (
     Quantity,
@@ -253,19 +253,22 @@ def _negates(negation: re.Pattern[str], window: str, mention: str = "") -> bool:
     return not _MAIN_VERB.search(" ".join(words[1:]))
 
 
-def mentions(text: str, language: str | None = None) -> list[Mention]:
-    """Concept mentions with their polarity; see `_mentions`."""
-    return list(_mentions(text, language))
+def mentions(
+    text: str, language: str | None = None, lexicon: Lexicon | None = None
+) -> list[Mention]:
+    """Concept mentions with their polarity (of the active lexicon's concepts unless given
+    one); see `_mentions`."""
+    return list(_mentions(text, language, lexicon or active()))
 
 
 @lru_cache(maxsize=4096)
-def _mentions(text: str, language: str | None) -> tuple[Mention, ...]:
+def _mentions(text: str, language: str | None, lexicon: Lexicon) -> tuple[Mention, ...]:
     """Concept mentions with their polarity: negated when a negation precedes the mention
     within the same segment of its sentence ("no podemos ofrecer un cupón")."""
     negation = negation_for(language)
     condition = _CONDITION_BEFORE_PT if negation is _NEGATION_PT else _CONDITION_BEFORE
     folded = fold(text)
-    spans = concept_spans(text)
+    spans = concept_spans(text, lexicon)
     if not spans:
         return ()
     # Breaks are matched left to right without overlap (and never empty): their starts and
@@ -464,7 +467,13 @@ def _trimmed(text: str, start: int, end: int) -> Sentence:
 def index_policy(book: PolicyBook) -> PolicyIndex:
     """Clauses of a policy book (lines and sentences), each with its quantities, concepts, and
     the concepts it grants or forbids: everything under a 'Never promise' heading is forbidden,
-    and so is a concept a clause negates ("no discounts ... exist")."""
+    and so is a concept a clause negates ("no discounts ... exist"). Its concepts are those of
+    the book's lexicon: its packs and its own terms."""
+    with using(lexicon_for(book)):
+        return _index_policy(book)
+
+
+def _index_policy(book: PolicyBook) -> PolicyIndex:
     clauses = []
     under_prohibition = False
     section = frozenset[str]()

@@ -1,1014 +1,51 @@
 """A small cross-lingual lexicon (English, Spanish, Portuguese) of the concepts support policies
 are made of, so an answer in Spanish can be grounded against a policy written in English.
 
+The concepts and their terms are data (`guardrails.packs`): the core pack, always on, and the
+packs of a policy book's industry, with the book's own terms. A `Lexicon` is one such set,
+compiled once per distinct set (cached by its content hash) and read by every check of the
+book's cases: `GuardrailSet.run` makes the case's lexicon the active one (`using`), and
+`concept_spans`/`concepts` read the active lexicon unless they are given one. Outside a check
+(no policy book in view) the active lexicon is the core with every known pack.
+
 Terms are folded (lowercase, no accents). A trailing `*` matches any word ending
 (`reembols*` matches reembolso, reembolsamos, reembolsar).
+
+What stays in code is the grammar of support language: the markers of automatic effects,
+grants, promises, permissions, rules and requirements below.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
+from guardrails import packs
+from guardrails.packs import LoadedPack
+from guardrails.records import PolicyBook, content_hash
 from guardrails.text import fold, per_text
 
-CONCEPTS: dict[str, tuple[str, ...]] = {
-    # --- topics --------------------------------------------------------------------------
-    "refund": (
-        "refund*",
-        "reembols*",
-        "devolucion del dinero",
-        "devolver el dinero",
-        "devolvemos el dinero",
-        "money back",
-        "reintegr*",
-        "ressarc*",
-        "revers*",
-        "revert*",
-        "estorn*",
-        "reverso",
-    ),
-    "marketplace": (
-        "marketplace*",
-        "third-party seller*",
-        "vendedores externos",
-        "vendedor externo",
-        "vendedores terceros",
-        "vendedores parceiros",
-        "vendedor parceiro",
-    ),
-    # Money sent to a bank account (a cash refund), not a chat handed to a person.
-    "bank_transfer": (
-        "bank transfer*",
-        "wire transfer*",
-        "transferencia",
-        "transferencias",
-        "transferencia bancaria",
-        "deposito bancario",
-    ),
-    "return": (
-        "return*",
-        "devolucion*",
-        "devolver",
-        "devuelv*",
-        "devoluc*",
-        "devolv*",
-        "send it back",
-        "send back",
-    ),
-    "fee": (
-        "fee",
-        "fees",
-        "charge*",
-        "cargo*",
-        "recargo*",
-        "comision*",
-        "multa*",
-        "tarifa*",
-        "taxa*",
-        "penalt*",
-        "penalizacion*",
-        "mora",
-        "surcharge*",
-    ),
-    "late": ("late", "overdue", "atras*", "vencid*", "mora", "retras*", "delay*", "demora*"),
-    "grace": ("grace", "gracia", "carencia", "tolerancia", "tolerance"),
-    "installment": ("installment*", "cuota*", "parcela*", "plazos", "prestacion*"),
-    "payment_date": (
-        "due date",
-        "payment date",
-        "fecha de pago",
-        "fecha de vencimiento",
-        "data de vencimento",
-        "data de pagamento",
-        "vencimiento",
-        "vencimento",
-        "fecha",
-        "date",
-        # Portuguese "data" (date) only where it cannot be English "data" (personal data).
-        "uma data",
-        "numa data",
-        "da data",
-        "na data",
-        "nova data",
-        "essa data",
-        "esta data",
-        "outra data",
-        "mesma data",
-        "sua data",
-        "data original",
-        "data posterior",
-        "data prometida",
-        "data de",
-        "data do",
-        "data da",
-        "data limite",
-        "datas",
-        "mudar a data",
-        "alterar a data",
-        "adiar a data",
-    ),
-    "dispute": ("dispute*", "disputa*", "contestac*", "chargeback", "contest*", "impugn*"),
-    "decision": (
-        "decide*",
-        "decision*",
-        "decisao",
-        "resolu*",
-        "resolv*",
-        "outcome*",
-        "resultado*",
-        "dictamen",
-        "veredicto",
-        "parecer",
-    ),
-    "confirmation": ("confirm*",),
-    "delivery": (
-        "deliver*",
-        "shipping",
-        "shipment",
-        "ship",
-        "ships",
-        "envio*",
-        "entreg*",
-        "paquete*",
-        "encomenda*",
-        "frete",
-        "transportista",
-        "carrier",
-        "courier",
-        "transportadora",
-        "mensajeria",
-        "express",
-        "expres",
-        "standard",
-    ),
-    "plan": (
-        "plan",
-        "plans",
-        "plano",
-        "planos",
-        "subscription*",
-        "suscripcion*",
-        "assinatura*",
-        "upgrade*",
-        "downgrade*",
-        "tier*",
-        "nivel*",
-    ),
-    "cancellation": (
-        "cancel*",
-        "baja",
-        "darse de baja",
-        "rescind*",
-        "rescis*",
-        "terminat*",
-        "permanen*",
-        "fidelizacion",
-        "fidelidade",
-        "early-termination",
-    ),
-    "device": (
-        "router*",
-        "roteador*",
-        "device*",
-        "dispositivo*",
-        "aparelho*",
-        "equipo*",
-        "modem*",
-        "terminal*",
-    ),
-    "outage": (
-        "outage*",
-        "caida*",
-        "averia*",
-        "interrupc*",
-        "interrupt*",
-        # not "cortesía" (courtesy) nor Spanish "queda" (remains)
-        "corte",
-        "cortes",
-        "cortado",
-        "cortada",
-        "cortaron",
-        "sin servicio",
-        "sem servico",
-        "a queda",
-        "uma queda",
-        "quedas",
-        "queda do",
-        "queda da",
-        "queda de sinal",
-        "queda na",
-        "queda no",
-        "falla*",
-        "incidencia*",
-        "network",
-        "nuestra red",
-        "la red",
-        "rede",
-    ),
-    "lock": (
-        "lock*",
-        "bloque*",
-        "bloqueio*",
-        "suspend*",
-        "suspen*",
-        # lifting a lock is about the lock: "se desbloquea sola" speaks of the lock rule
-        "unlock*",
-        "desbloque*",
-    ),
-    "identity": (
-        "identity",
-        "identidad",
-        "identidade",
-        "verif*",
-        "id document",
-        "documento",
-        "one-time code",
-        "codigo",
-    ),
-    "fraud": ("fraud*", "fraude*"),
-    "account": ("account*", "cuenta*", "conta", "contas", "login", "sign-in", "acceso", "acesso"),
-    "data": (
-        "personal data",
-        "datos personales",
-        "dados pessoais",
-        "privacidad",
-        "privacy",
-        "privacidade",
-        "gdpr",
-        "rgpd",
-        "lgpd",
-        "lopd",
-    ),
-    "access_request": (
-        "access request*",
-        "solicitud de acceso",
-        "pedido de acesso",
-        "copy of your data",
-        "copia de tus datos",
-        "copia de sus datos",
-        "access",
-        "acceso",
-        "acesso",
-        "portab*",
-    ),
-    "deletion": (
-        "delet*",
-        "borr*",
-        "elimin*",
-        "apag*",
-        "exclu*",
-        "erase*",
-        "erasure",
-        "supres*",
-        "supress*",
-        "cancelacion de datos",
-    ),
-    "retention": (
-        "kept",
-        "keep",
-        "retain*",
-        "retention",
-        "conserv*",
-        "guard*",
-        "mantener",
-        "manter",
-        "stored",
-    ),
-    "breach": (
-        "breach*",
-        "brecha*",
-        "incident*",
-        "incidente*",
-        "violacion*",
-        "vazamento*",
-        "filtracion*",
-        "leak*",
-        "exposed",
-        "expuest*",
-        "expost*",
-        "hack*",
-        "ataque*",
-        "attack*",
-        "security incident",
-    ),
-    "notification": (
-        "notif*",
-        "notice",
-        "aviso*",
-        "avis*",
-        "inform*",
-        "comunicar*",
-        "comunica*",
-        "written notice",
-    ),
-    "authority": (
-        "authority",
-        "autoridad",
-        "autoridade",
-        "regulator",
-        "regulador",
-        "aepd",
-        "anpd",
-        "inai",
-        "ombudsman",
-        "supervisory",
-    ),
-    "collections": (
-        "collection*",
-        "cobranza*",
-        "cobro*",
-        "cobranca*",
-        "deuda*",
-        "debt*",
-        "divida*",
-        "saldo pendiente",
-        "agency",
-        "agencia",
-    ),
-    "bureau": (
-        "bureau*",
-        "buro*",
-        "credit report*",
-        "serasa",
-        "spc",
-        "central de riesgo*",
-        "historial crediticio",
-        "cadastro",
-        "credit bureau*",
-        "credit report*",
-        "buro de credito",
-        "buros de credito",
-        "fichero* de solvencia",
-        "fichero* de morosos",
-        "registro* de morosos",
-        "asnef",
-        "equifax",
-        "experian",
-        "orgaos de protecao ao credito",
-        "negativa* o nome",
-        "negativa* seu nome",
-        "nome sujo",
-    ),
-    "calls": ("call*", "llamad*", "llamar*", "ligac*", "ligar", "ligamos", "contact*", "contat*"),
-    "third_party": (
-        "family",
-        "familia*",
-        "familiar*",
-        "employer*",
-        "empleador*",
-        "jefe",
-        "reference*",
-        "referencia*",
-        "neighbo*",
-        "vecino*",
-        "vizinh*",
-        "relative*",
-        "parente*",
-        "third part*",
-        "tercero*",
-        "terceiro*",
-        "spouse",
-        "esposa",
-        "esposo",
-        "conyuge",
-        "marido",
-        "mulher",
-    ),
-    "complaint": (
-        "complain*",
-        "queja*",
-        "reclamac*",
-        "reclamo*",
-        "reclama*",
-        "escalat*",
-        "escal*",
-        "supervisor*",
-        "review*",
-        "revision*",
-        "revisao",
-    ),
-    "agent": (
-        "agent*",
-        "agente*",
-        "atendente*",
-        "person",
-        "persona",
-        "pessoa",
-        "human*",
-        "team",
-        "equipo",
-        "equipe",
-        "representative*",
-        "representante*",
-    ),
-    "hours": (
-        "hours",
-        "horario*",
-        "open",
-        "abierto",
-        "aberto",
-        "monday",
-        "lunes",
-        "segunda",
-        "sunday",
-        "domingo",
-        "saturday",
-        "sabado",
-        "every day",
-        "todos los dias",
-        "todos os dias",
-    ),
-    "callback": (
-        "callback*",
-        "call you back",
-        "call back",
-        "devolver la llamada",
-        "te llamamos",
-        "le llamamos",
-        "te llamaremos",
-        "le llamaremos",
-        "retornar a ligacao",
-        "ligamos de volta",
-        "vamos ligar",
-        "retornar a sua ligacao",
-        "retornaremos a ligacao",
-    ),
-    "warranty": ("warrant*", "garantia", "garantias", "manufacturer", "fabricante"),
-    "restocking": ("restocking", "reposicion", "reabastec*", "restock*"),
-    "label": ("label*", "etiqueta*"),
-    "hygiene": ("hygien*", "higien*", "seal*", "sello*", "precinto*", "lacre*"),
-    "software": (
-        "software",
-        "video game*",
-        "videojuego*",
-        "game*",
-        "juego*",
-        "jogo*",
-        "digital code*",
-        "codigo* digital*",
-    ),
-    "discount_table": (
-        "volume",
-        "volumen",
-        "bronze",
-        "silver",
-        "gold",
-        "plata",
-        "oro",
-        "prata",
-        "ouro",
-    ),
-    "payment_terms": (
-        "payment term*",
-        "plazo de pago",
-        "prazo de pagamento",
-        "net 30",
-        "net 45",
-        "terminos de pago",
-        "condiciones de pago",
-        "invoice*",
-        "factura*",
-        "fatura*",
-    ),
-    "data_usage": (
-        "data allowance",
-        "gb",
-        "gigas",
-        "megas",
-        "rollover",
-        "roll over",
-        "carry over",
-        "carries over",
-        "acumul*",
-        "datos moviles",
-        "dados moveis",
-    ),
-    "price": (
-        "price*",
-        "precio*",
-        "preco*",
-        "cost*",
-        "costo*",
-        "custo",
-        "custos",
-        "cuesta",
-        "cuestan",
-        "custa",
-        "custam",
-    ),
-    "interest": ("interest", "intereses", "interes", "juros"),
-    "politics": (
-        "politic*",
-        "party",
-        "parties",
-        "partido*",
-        "candidat*",
-        "election*",
-        "eleccion*",
-        "eleicao",
-        "eleicoes",
-        "campaign*",
-        "campana*",
-        "campanha*",
-        "donat*",
-        "donac*",
-        "doac*",
-        "endorse*",
-        # publicly condemning someone is taking a side
-        "condemn*",
-        "conden*",
-        "apoy*",
-        "apoia*",
-        "support*",
-    ),
-    "window": (
-        "within",
-        "deadline",
-        "window",
-        "plazo*",
-        "prazo*",
-        "dentro de",
-        "hasta",
-        "ate",
-        "up to",
-        "period*",
-        "periodo*",
-        "maximum",
-        "maximo",
-        "at most",
-        "como maximo",
-        "no mas de",
-        "no later than",
-    ),
-    # --- benefits and commitments: what agents must not invent -----------------------------
-    # Deciding a review, dispute or complaint for the customer: a result nobody can promise.
-    # Second person only, so a policy's own "if the decision favours the customer" is not one.
-    "favourable_outcome": (
-        "in your favour",
-        "in your favor",
-        "a su favor",
-        "a tu favor",
-        "a seu favor",
-        "a teu favor",
-        "a favor de usted",
-        "a favor de voce",
-        "you will win",
-        "you'll win",
-        "ganara la disputa",
-        "ganaras la disputa",
-        "vai ganhar a disputa",
-    ),
-    # What is left over moving to the next period: "unused data carries over".
-    "carry_over": (
-        "carry over",
-        "carries over",
-        "carried over",
-        "carry-over",
-        "roll over",
-        "rolls over",
-        "rolled over",
-        "rollover",
-        "acumulables",
-        "se acumulan para el",
-        "se acumulan al",
-        "se suman al siguiente",
-        "se suman al proximo",
-        "se guardan para el",
-        "acumulam para o",
-        "se traspasan",
-        "se trasladan",
-        "pasan al siguiente",
-        "pasan al proximo",
-        "pasaran al siguiente",
-        "passam para o",
-        "passa para o",
-        "passam para a",
-        "vao para o proximo",
-    ),
-    # Combining purchases, payments or accounts into one: a feature a policy must offer.
-    "merge": (
-        "merge*",
-        "consolidat*",
-        "consolid*",
-        "unific*",
-        "fusion*",
-        "fusao",
-        "agrupar*",
-        "agrupamos",
-        "juntar sus",
-        "juntar tus",
-        "juntamos",
-        "juntaremos",
-        "juntar as",
-        "combine your",
-        "combinar sus",
-        "combinar tus",
-        "combinamos",
-        "single monthly payment",
-        "un solo pago",
-        "un unico pago",
-        "um unico pagamento",
-        "um so pagamento",
-    ),
-    # Matching a competitor's price or offer.
-    "price_match": (
-        "price match*",
-        "match the",
-        "match their",
-        "match that",
-        "match it",
-        "match this",
-        "match your",
-        "igualar*",
-        "igualamos",
-        "igualo",
-        "cobrir a oferta",
-        "cobrimos a oferta",
-        "cobrir o preco",
-        "cubrir la oferta",
-    ),
-    # A further instance that can reverse a final decision.
-    "appeal": (
-        "appeal*",
-        "overturn*",
-        "apelacion*",
-        "apelar",
-        "apelacao",
-        "apelacoes",
-        "revocar la decision",
-        "revocar su decision",
-        "anular la decision",
-        "anular su decision",
-        "reverter a decisao",
-        "anular a decisao",
-        "revisar y revocar",
-    ),
-    "waiver": (
-        "waive*",
-        "waiver*",
-        "condon*",
-        "perdonar el cargo",
-        "perdonamos el cargo",
-        "perdonar el recargo",
-        "perdonamos el recargo",
-        "exim*",
-        "anular el cargo",
-        "anulamos el cargo",
-        "isent*",
-        "isenc*",
-        "dispens*",
-        "remove the fee",
-        "quitar el cargo",
-        "quitamos el cargo",
-        "eliminar el cargo",
-        "eliminamos el cargo",
-        "retirar el cargo",
-        "reverse the fee",
-        "cancel the fee",
-        "cancelar el recargo",
-        "cancelamos el recargo",
-        "cancelar a multa",
-        "cancelamos a multa",
-        "retirar a multa",
-        # taking a fee off, in any tense or person ("el sistema cancela la comisión")
-        "cancel* la comision",
-        "anul* la comision",
-        "quit* la comision",
-        "elimin* la comision",
-        "cancel* el recargo",
-        "anul* el recargo",
-        "cancel* a taxa",
-        "anul* a taxa",
-        "retir* a taxa",
-        "cancel* the fee",
-        "cancel* the late fee",
-        "remov* the late fee",
-        # a first-person promise not to charge a fee is a waiver
-        "no le cobraremos",
-        "no te cobraremos",
-        "no le vamos a cobrar",
-        "no te vamos a cobrar",
-        "we won't charge you",
-        "we will not charge you",
-        "nao vamos cobrar",
-        "nao cobraremos",
-        "nao lhe cobraremos",
-        "nao te cobraremos",
-    ),
-    "coupon": (
-        "coupon*",
-        "voucher*",
-        "cupon*",
-        "cupom",
-        "cupons",
-        "vale de descuento",
-        "codigo de descuento",
-        "codigo promocional",
-        "promo code",
-        "discount code",
-    ),
-    "discount": (
-        "discount*",
-        "descuento*",
-        "descontos",
-        "um desconto",
-        "com desconto",
-        "dar desconto",
-        "desconto de",
-        "desconto do",
-        "desconto da",
-        "rebaja*",
-        "% off",
-        "precio especial",
-        "preco especial",
-        "special price",
-        "price match*",
-        "igualar el precio",
-        "price freeze*",
-        "congelar el precio",
-        "congelamos el precio",
-        "congelar o preco",
-        "precio congelado",
-    ),
-    "compensation": (
-        "compensat*",
-        "compens*",
-        "indemniz*",
-        "indeniz*",
-        "bonific*",
-        "make it up to you",
-        "resarc*",
-    ),
-    "credit": (
-        "credit",
-        "credits",
-        "credited",
-        "crediting",
-        "credito*",
-        "saldo a favor",
-        "bono",
-        "bonos",
-        "bonus",
-        "store credit",
-        "account credit",
-        "creditar*",
-        "acreditar*",
-        "abono del",
-        "abono de",
-        # the company paying an amount into the customer's account
-        "abonaremos",
-        "le abonamos",
-        "te abonamos",
-        "les abonamos",
-        "vamos a abonar",
-    ),
-    "gift_card": (
-        "gift card*",
-        "tarjeta regalo",
-        "tarjeta de regalo",
-        "vale-presente",
-        "cartao-presente",
-        "cartao presente",
-        "vale presente",
-    ),
-    "free": (
-        "free",
-        "for free",
-        "free of charge",
-        "at no cost",
-        "no charge",
-        "gratis",
-        "gratuit*",
-        "sin costo",
-        "sin coste",
-        "sin cargo",
-        "sem custo",
-        "gratuitamente",
-        "de graca",
-        "on us",
-        "por nuestra cuenta",
-    ),
-    "free_month": (
-        "free month*",
-        "month free",
-        "months free",
-        "month for free",
-        "months for free",
-        "mes gratis",
-        "meses gratis",
-        "mes gratuito",
-        "meses gratuitos",
-        "mes sin costo",
-        "mes de regalo",
-        "meses de regalo",
-        "mes gratis",
-        "mes gratuito",
-        "mes de graca",
-        "meses de graca",
-        "mes gratuita",
-        "mensalidade gratis",
-        "mensalidade gratuita",
-    ),
-    "gift": ("gift", "gifts", "regal*", "obsequi*", "brinde*", "on the house"),
-    "exception": (
-        "make an exception",
-        "making an exception",
-        "made an exception",
-        "as an exception",
-        "an exception for you",
-        "exception in your case",
-        "qualify for an exception",
-        "hacer una excepcion",
-        "hacemos una excepcion",
-        "hare una excepcion",
-        "haremos una excepcion",
-        "como excepcion",
-        "una excepcion contigo",
-        "una excepcion con usted",
-        "excepcionalmente",
-        "gesto excepcional",
-        "de forma excepcional",
-        "de manera excepcional",
-        "one-time exception",
-        "one-off exception",
-        "gesto excecional",
-        "de forma excecional",
-        "fazer uma excecao",
-        "fazemos uma excecao",
-        "faremos uma excecao",
-        "abrir uma excecao",
-        "abrimos uma excecao",
-        "vou fazer uma excecao",
-        "como excecao",
-        "uma excecao para",
-        "just this once",
-        "solo por esta vez",
-        "so desta vez",
-        "special exception",
-        "excepcion especial",
-        "califica para una excepcion",
-        "calificas para una excepcion",
-        # granting one in other words ("te hago la excepción", "I'll grant you an exception");
-        # "the only exception is a defective game" states the policy's own exception
-        "hago la excepcion",
-        "hago una excepcion",
-        "hacer la excepcion",
-        "haremos la excepcion",
-        "hacemos la excepcion",
-        "aplic* una excepcion",
-        "aplic* la excepcion",
-        "conced* una excepcion",
-        "grant* an exception",
-        "grant* you an exception",
-        "exception this time",
-        "faco uma excecao",
-        "faco a excecao",
-        "fazer a excecao",
-        "abro uma excecao",
-        "aplic* uma excecao",
-        "conced* uma excecao",
-        "por esta vez",
-        "this one time",
-    ),
-    "guarantee": (
-        "guarantee",
-        "guarantees",
-        "guaranteed",
-        "guaranteeing",
-        "garantiz*",
-        "garanto",
-        "garantimos",
-        "garantir",
-        "garantido*",
-        "garantida*",
-        "we promise",
-        "prometemos",
-        "prometo",
-        "te aseguro",
-        "le aseguro",
-        "asseguro",
-        "aseguramos",
-        "assure you",
-        "without fail",
-        "sin falta",
-        "sem falta",
-    ),
-    "priority": (
-        "priorit*",
-        "prioridad*",
-        "prioridade*",
-        "expedit*",
-        "fast-track",
-        "fast track",
-        "vip",
-    ),
-    "upgrade": (
-        "free upgrade*",
-        "upgrade gratis",
-        "upgrade gratuito",
-        "mejora gratuita",
-        "mejora gratis",
-        "te subimos de plan",
-        "le subimos de plan",
-        "upgrade for free",
-        "upgrade at no cost",
-    ),
-    "extension": (
-        "extend*",
-        "extension*",
-        "ampli*",
-        "prorrog*",
-        "extra days",
-        "dias extra",
-        "dias adicionales",
-        "dias adicionais",
-        "more time",
-        "mas tiempo",
-        "mais tempo",
-    ),
-    "retroactive": ("retroactiv*", "retroativ*", "backdat*"),
-    "loyalty": (
-        "loyal*",
-        "leal*",
-        "cliente fiel",
-        "clientes fieis",
-        "long-standing",
-        "long-time customer",
-        "long-time client",
-        "cliente frecuente",
-        "cliente antiguo",
-        "antiguedad",
-        "cliente preferente",
-        "cliente especial",
-    ),
-    "device_limit": (
-        "per device",
-        "one device",
-        "un dispositivo",
-        "um dispositivo",
-        "device limit",
-        "limite de dispositivos",
-    ),
-    "settlement": (
-        "settlement*",
-        "write-off",
-        "write off",
-        "quita de deuda",
-        "quita de la deuda",
-        "acuerdo de pago con descuento",
-        "liquidacion con descuento",
-        "perdonar la deuda",
-        "perdoar a divida",
-        "condonar la deuda",
-        "borrar la deuda",
-        "cancelar la deuda",
-    ),
-}
+#: Concepts that are benefits or commitments: stating one needs a policy clause that grants it
+#: (the benefits of every known pack; a registered pack adds its own).
+BENEFITS: set[str] = set()
 
-#: Concepts that are benefits or commitments: stating one needs a policy clause that grants it.
-BENEFITS = frozenset(
-    {
-        "waiver",
-        "coupon",
-        "discount",
-        "compensation",
-        "credit",
-        "gift_card",
-        "free",
-        "free_month",
-        "gift",
-        "exception",
-        "guarantee",
-        "priority",
-        "upgrade",
-        "extension",
-        "retroactive",
-        "device_limit",
-        "settlement",
-        "loyalty",
-        "favourable_outcome",
-        "carry_over",
-        "merge",
-        "price_match",
-        "appeal",
-        "callback",
-    }
-)
 
+def _known_benefits() -> set[str]:
+    return {b for loaded in (packs.core(), *packs.known().values()) for b in loaded.pack.benefits}
+
+
+BENEFITS.update(_known_benefits())
 
 #: Words that name a concept without stating it on their own: "Customer Support" in a
 #: signature takes no political side; a party, a donation or a candidate does.
-WEAK_TERMS = (
-    "support",
-    "supports",
-    "supported",
-    "apoy*",
-    "apoia*",
-    "apoio",
-    # Spanish and Portuguese "política" is "policy" as often as "politics"
-    "politica",
-    "politicas",
+WEAK_TERMS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        t for loaded in (packs.core(), *packs.shipped().values()) for t in loaded.pack.weak_terms
+    )
 )
 
 # --- markers of policy statements without a number (guardrails.claims) ---------------------
@@ -1320,36 +357,6 @@ REQUIREMENT_MARKERS = (
 )
 
 
-#: Phrases that contain a concept word without meaning it: "credit card" offers no credit.
-MASKS = (
-    "credit card",
-    "credit cards",
-    "tarjeta de credito",
-    "tarjetas de credito",
-    "cartao de credito",
-    "cartoes de credito",
-    "credit bureau*",
-    "credit report*",
-    "buro de credito",
-    "burós de credito",
-    "free return shipping",
-    # Spanish and Portuguese "política" is also "policy": "nuestra política establece..."
-    "nuestra politica*",
-    "nuestras politicas",
-    "nossa politica*",
-    "nossas politicas",
-    "esta politica",
-    "essa politica",
-    "politica de",
-    "politicas de",
-    "politica da",
-    "politica do",
-    "segun la politica",
-    "conforme a politica",
-    # idioms: "keep in mind" retains nothing
-    "keep in mind",
-    "bear in mind",
-)
 _TOKEN = re.compile(r"\w+|[%$€£/]")
 
 
@@ -1382,7 +389,8 @@ class _Matcher:
     by their first word (or the prefix it must begin with), so the cost grows with the text,
     not with the size of the lexicon."""
 
-    def __init__(self, terms: list[_Term]) -> None:
+    def __init__(self, concepts: Mapping[str, Sequence[str]]) -> None:
+        terms = [_term(concept, raw) for concept, words in concepts.items() for raw in words]
         self.exact: dict[str, list[_Term]] = {}
         self.prefix: dict[str, list[_Term]] = {}
         for term in terms:
@@ -1476,18 +484,150 @@ def tokens(folded: str) -> list[tuple[str, int, int]]:
 
 #: The concept name masks are found under, in the same pass as the concepts.
 _MASK = "\x00mask"
-_MATCHER = _Matcher(
-    [
-        *(_term(c, t) for c, terms in CONCEPTS.items() for t in terms),
-        *(_term(_MASK, m) for m in MASKS),
-    ]
-)
+
+
+@dataclass(frozen=True, eq=False)
+class Lexicon:
+    """The concepts of a set of packs and a book's own terms, with the masks and countries of
+    those packs, compiled into one matcher. Equal (and hashed) by `key`, the content hash of
+    what it was built from, so caches keyed on it hold across equal sets."""
+
+    key: str
+    #: The packs it was built from, the core first.
+    packs: tuple[str, ...]
+    concepts: Mapping[str, tuple[str, ...]]
+    masks: tuple[str, ...]
+    countries: Mapping[str, tuple[str, ...]]
+    matcher: _Matcher = field(repr=False)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Lexicon) and other.key == self.key
+
+    def concepts_in(self, text: str) -> set[str]:
+        return {concept for concept, _, _ in _spans(text, self)}
+
+    @cached_property
+    def _country_names(self) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+        by_name = {fold(n): code for code, names in self.countries.items() for n in names}
+        if not by_name:
+            return None, {}
+        alternatives = "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
+        return re.compile(rf"(?<!\w)({alternatives})(?!\w)"), by_name
+
+    def country_codes(self, folded: str) -> list[str]:
+        """The countries a folded text names, in order, by their codes."""
+        pattern, by_name = self._country_names
+        return [] if pattern is None else [by_name[m.group(1)] for m in pattern.finditer(folded)]
+
+    def countries_in(self, text: str) -> set[str]:
+        return {f"country:{code}" for code in self.country_codes(fold(text))}
+
+
+def _merged(
+    loaded: Sequence[LoadedPack], terms: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for each in loaded:
+        for concept, words in each.pack.concepts.items():
+            out[concept] = tuple(dict.fromkeys((*out.get(concept, ()), *words)))
+    for concept, own in terms.items():
+        out[concept] = tuple(dict.fromkeys((*out.get(concept, ()), *own)))
+    return out
+
+
+_BUILT: dict[str, Lexicon] = {}
+
+
+def build(
+    loaded: Sequence[LoadedPack], terms: Mapping[str, Sequence[str]] | None = None
+) -> Lexicon:
+    """The lexicon of these packs (in order) and these own terms, built once per content."""
+    terms = terms or {}
+    own = "\n".join(f"{c}={'|'.join(t)}" for c, t in sorted(terms.items()))
+    key = content_hash("\0".join([*(f"{p.name}@{p.digest}" for p in loaded), own]))
+    found = _BUILT.get(key)
+    if found is not None:
+        return found
+    concepts = _merged(loaded, terms)
+    masks = tuple(dict.fromkeys(m for p in loaded for m in p.pack.masks))
+    countries: dict[str, tuple[str, ...]] = {}
+    for p in loaded:
+        for code, names in p.pack.countries.items():
+            countries[code] = tuple(dict.fromkeys((*countries.get(code, ()), *names)))
+    lexicon = Lexicon(
+        key,
+        tuple(p.name for p in loaded),
+        concepts,
+        masks,
+        countries,
+        _Matcher({**concepts, _MASK: masks}),
+    )
+    if len(_BUILT) > 256:
+        _BUILT.clear()
+    _BUILT[key] = lexicon
+    return lexicon
+
+
+def detection_lexicon(loaded: LoadedPack) -> Lexicon:
+    """One pack's own concepts and countries, with the core's masks: what `packs: auto` looks
+    for in a policy book's text."""
+    return build([_core_masks(), loaded])
+
+
+@lru_cache(maxsize=1)
+def _core_masks() -> LoadedPack:
+    """The core pack without its concepts: its masks (and weak terms) alone."""
+    core = packs.core()
+    return LoadedPack(
+        core.pack.model_copy(update={"concepts": {}, "benefits": []}),
+        core.source,
+        f"{core.digest}-masks",
+    )
+
+
+@lru_cache(maxsize=256)
+def lexicon_for(book: PolicyBook | None) -> Lexicon:
+    """The lexicon a policy book's cases are checked with: the core, the book's packs
+    (`packs.packs_for`) and its own terms; without a book, the core and every known pack."""
+    core = packs.core()
+    if book is None:
+        return build([core, *(p for _, p in sorted(packs.known().items()))])
+    return build([core, *(packs.get(n) for n in packs.packs_for(book))], book.terms)
+
+
+def _packs_changed() -> None:
+    lexicon_for.cache_clear()
+    BENEFITS.update(_known_benefits())
+
+
+packs.on_change(_packs_changed)
+
+_ACTIVE: ContextVar[Lexicon | None] = ContextVar("supportgate_lexicon", default=None)
+
+
+def active() -> Lexicon:
+    """The lexicon in effect: the case's while a check runs (`using`), else every known pack."""
+    found = _ACTIVE.get()
+    return found if found is not None else lexicon_for(None)
+
+
+@contextmanager
+def using(lexicon: Lexicon) -> Iterator[Lexicon]:
+    """Make `lexicon` the active one inside the block (in this thread or task only)."""
+    token = _ACTIVE.set(lexicon)
+    try:
+        yield lexicon
+    finally:
+        _ACTIVE.reset(token)
 
 
 @per_text(8192)  # forgotten by clear_caches, so benchmarks pay for every text on every pass
-def _spans(text: str) -> tuple[tuple[str, int, int], ...]:
+def _spans(text: str, lexicon: Lexicon) -> tuple[tuple[str, int, int], ...]:
     folded = fold(text)
-    found = _MATCHER.find(folded)
+    found = lexicon.matcher.find(folded)
     masks = [(s, e) for concept, s, e in found if concept == _MASK]
     return tuple(
         (concept, start, end)
@@ -1499,10 +639,10 @@ def _spans(text: str) -> tuple[tuple[str, int, int], ...]:
     )
 
 
-def concept_spans(text: str) -> list[tuple[str, int, int]]:
+def concept_spans(text: str, lexicon: Lexicon | None = None) -> list[tuple[str, int, int]]:
     """(concept, start, end) of every concept mention; offsets index `text`."""
-    return list(_spans(text))
+    return list(_spans(text, lexicon or active()))
 
 
-def concepts(text: str) -> set[str]:
-    return {concept for concept, _, _ in _spans(text)}
+def concepts(text: str, lexicon: Lexicon | None = None) -> set[str]:
+    return {concept for concept, _, _ in _spans(text, lexicon or active())}

@@ -62,7 +62,6 @@ from guardrails.grounding import (
 from guardrails.lexicon import BENEFITS, concepts
 from guardrails.outcomes import outcome_findings
 from guardrails.policy_tables import (
-    COUNTRIES,
     EQUAL_ENOUGH,
     HOURS_PER_UNIT,
     MINIMUM_BEFORE,
@@ -354,10 +353,11 @@ def _rate_findings(
 
 
 def _country(language: str | None) -> str | None:
-    """The customer's country from the case's BCP-47 tag (es-MX -> MX), if it names one."""
+    """The customer's country from the case's BCP-47 tag (es-MX -> MX), if it names one (only
+    a country the policy book's packs name can match a clause)."""
     parts = (language or "").split("-")
     region = parts[1].upper() if len(parts) > 1 else None
-    return region if region in COUNTRIES else None
+    return region if region is not None and len(region) == 2 and region.isalpha() else None
 
 
 def _same(q: Quantity, p: Quantity) -> bool:

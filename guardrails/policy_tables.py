@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from guardrails.grounding import Clause, PolicyIndex, bound_of
+from guardrails.lexicon import Lexicon, lexicon_for
 from guardrails.text import NUMBER_WORDS, Quantity, fold, per_policy
 
 
@@ -113,32 +114,14 @@ def rates(text: str) -> list[Rate]:
     return out
 
 
-# Countries a policy may give different values for, by region subtag, with their names.
-COUNTRIES: dict[str, tuple[str, ...]] = {
-    "MX": ("mexico",),
-    "ES": ("spain", "espana", "espanha"),
-    "BR": ("brazil", "brasil"),
-    "US": ("united states", "estados unidos", "eua", "usa"),
-    "PT": ("portugal",),
-    "AR": ("argentina",),
-}
-
-
-_COUNTRY_NAME = re.compile(
-    r"(?<!\w)(" + "|".join(n for names in COUNTRIES.values() for n in names) + r")(?!\w)"
-)
-
-
 # "12 days in Peru", "8 days (Chile)": a value stated for a country.
 _FOR_COUNTRY = re.compile(r"^\s*(?:\(|in\s|en\s|em\s|no\s|na\s|for\s|para\s)")
 
 
-_BY_NAME = {n: code for code, names in COUNTRIES.items() for n in names}
-
-
-def _countries_of(clause: Clause) -> list[frozenset[str]]:
+def _countries_of(clause: Clause, lexicon: Lexicon) -> list[frozenset[str]]:
     """For each quantity of a clause, the countries it is stated for: the names right after it,
-    before the next value ("12 days in Peru, 3 weeks in Italy", "8 days (Chile)")."""
+    before the next value ("12 days in Peru, 3 weeks in Italy", "8 days (Chile)"), those of the
+    policy book's packs (the `countries` pack: names by region subtag)."""
     folded = fold(clause.text)
     out: list[frozenset[str]] = []
     for i, p in enumerate(clause.quantities):
@@ -148,7 +131,7 @@ def _countries_of(clause: Clause) -> list[frozenset[str]]:
         if not _FOR_COUNTRY.match(gap):
             out.append(frozenset())
             continue
-        out.append(frozenset(_BY_NAME[m.group(1)] for m in _COUNTRY_NAME.finditer(gap)))
+        out.append(frozenset(lexicon.country_codes(gap)))
     return out
 
 
@@ -228,11 +211,12 @@ class BookTables:
 
 def _build_tables(index: PolicyIndex) -> BookTables:
     generic = index.generic
+    lexicon = lexicon_for(index.book)
     durations: list[Stated] = []
     by_unit: dict[str, list[Stated]] = {}
     for clause in index.clauses:
         concepts = clause.concepts - generic
-        assigned = _countries_of(clause)
+        assigned = _countries_of(clause, lexicon)
         for i, p in enumerate(clause.quantities):
             stated = Stated(
                 clause=clause,
@@ -252,7 +236,7 @@ def _build_tables(index: PolicyIndex) -> BookTables:
                 by_unit.setdefault(p.unit, []).append(stated)
     with_rates = tuple((c, tuple(rates(c.text))) for c in index.clauses)
     with_tiers = tuple((c, tuple(tiers(c))) for c in index.clauses)
-    with_countries = tuple((c, _countries_of(c)) for c in index.clauses)
+    with_countries = tuple((c, _countries_of(c, lexicon)) for c in index.clauses)
     return BookTables(
         durations=tuple(durations),
         by_unit={unit: tuple(group) for unit, group in by_unit.items()},

@@ -9,6 +9,7 @@ unknown fields, so a typo in a case file is an error rather than a silently igno
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -49,19 +50,84 @@ def content_hash(text: str | bytes, length: int = 16) -> str:
     return hashlib.sha256(data).hexdigest()[:length]
 
 
+PackName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+        max_length=60,
+        description="a data pack's name (guardrails/packs/, or an installed plugin's)",
+    ),
+]
+ConceptName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+
+
 class PolicyBook(Record):
-    """A company's policy text, exactly what a support bot would be given."""
+    """A company's policy text, exactly what a support bot would be given, and the data packs
+    (`guardrails.packs`) its checks read concepts through."""
 
     id: Identifier
     name: str = Field(min_length=1)
     text: str = Field(min_length=1)
-    version: str = Field(default="", description="content hash when not given")
+    version: str = Field(
+        default="",
+        description="content hash of the text (and of packs and terms when given) when not given",
+    )
+    packs: Literal["auto"] | list[PackName] = Field(
+        default="auto",
+        description="the data packs of the book's industry: 'auto' (every pack whose terms the "
+        "text uses), [] (the core alone) or a list of pack names",
+        exclude_if=lambda value: value == "auto",
+    )
+    terms: dict[ConceptName, list[Annotated[str, Field(min_length=1, max_length=200)]]] = Field(
+        default_factory=dict,
+        description="the company's own words per concept, e.g. product names as terms of 'plan'",
+        exclude_if=lambda value: not value,
+    )
+
+    @field_validator("packs", mode="before")
+    @classmethod
+    def _pack_names(cls, value: Any) -> Any:
+        # One clear message instead of one per member of the union.
+        if value == "auto":
+            return value
+        if not isinstance(value, list):
+            raise ValueError("expected 'auto' or a list of pack names, e.g. [retail, countries]")
+        for i, name in enumerate(value):
+            if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", name):
+                raise ValueError(
+                    f"item {i}: {name!r} is not a pack name (lowercase letters, digits, '.', "
+                    "'_' and '-')"
+                )
+        return value
+
+    @field_validator("terms")
+    @classmethod
+    def _words(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for concept, words in value.items():
+            if not words:
+                raise ValueError(f"{concept}: give at least one term")
+            for word in words:
+                if not re.search(r"\w", word):
+                    raise ValueError(f"{concept}: {word!r} has no word to match")
+        return value
 
     @model_validator(mode="after")
     def _default_version(self) -> PolicyBook:
         if not self.version:
-            object.__setattr__(self, "version", content_hash(self.text))
+            object.__setattr__(self, "version", content_hash(self._content()))
         return self
+
+    def _content(self) -> str:
+        """The text, and the packs and terms when the book gives them (so a book without them
+        keeps the version of its text alone)."""
+        if self.packs == "auto" and not self.terms:
+            return self.text
+        terms = "\n".join(f"{c}={'|'.join(t)}" for c, t in sorted(self.terms.items()))
+        packs = self.packs if self.packs == "auto" else ",".join(self.packs)
+        return f"{self.text}\0packs:{packs}\0terms:{terms}"
+
+    def __hash__(self) -> int:  # its lists are no obstacle: the version hashes them
+        return hash((self.id, self.name, self.text, self.version))
 
 
 class Message(Record):

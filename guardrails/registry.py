@@ -160,6 +160,9 @@ class GuardrailSet:
     """Checks built once per run (or per scan) and applied to every response."""
 
     checks: tuple[tuple[str, Check], ...]
+    #: The policy books of the run: a case is checked with the concept lexicon of its
+    #: company's book (its data packs and terms: `guardrails.lexicon.lexicon_for`).
+    policies: Mapping[str, PolicyBook] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, context: GuardrailContext, names: list[str] | None = None) -> GuardrailSet:
@@ -176,15 +179,22 @@ class GuardrailSet:
             raise UnknownGuardrail(
                 f"unknown guardrail(s) {missing}; registered: {sorted(_REGISTRY)}"
             )
-        return cls(tuple((n, _REGISTRY[n].factory(context)) for n in chosen))
+        from guardrails.lexicon import lexicon_for  # its data loads on first use
+
+        for book in context.policies.values():
+            lexicon_for(book)  # a pack no longer known fails here (UnknownPack), before any answer
+        return cls(tuple((n, _REGISTRY[n].factory(context)) for n in chosen), context.policies)
 
     def names(self) -> list[str]:
         return [name for name, _ in self.checks]
 
     def run(self, case: Case, text: str) -> list[Finding]:
         """Every check's findings on the normalised `text`, their spans in `text` itself."""
+        from guardrails.lexicon import lexicon_for, using  # its data loads on first use
+
         view = normalise(text)
         findings: list[Finding] = []
-        for _, check in self.checks:
-            findings.extend(check(case, view.text))
+        with using(lexicon_for(self.policies.get(case.company))):
+            for _, check in self.checks:
+                findings.extend(check(case, view.text))
         return view.restore(findings)

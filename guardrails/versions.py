@@ -4,8 +4,9 @@ records which rules judged it and a changed rule changes the version by itself.
 A built-in family's version hashes the source of its module and of every module of the
 `guardrails` package it imports, transitively (read from the import statements), plus the
 modules every check runs through (the registry, the normalisation of the text, the `response`
-check) and every data file shipped in the package. A user's guardrail is versioned by the
-source of the module that defines it, unless it was registered with an explicit version.
+check) and every data file shipped in the package (the data packs among them), and the packs
+installed plugins registered (`guardrails.packs.register`). A user's guardrail is versioned by
+the source of the module that defines it, unless it was registered with an explicit version.
 """
 
 from __future__ import annotations
@@ -93,11 +94,21 @@ def is_builtin(factory: Callable[..., object]) -> bool:
     return file is not None and Path(file).resolve().parent == PACKAGE_DIR
 
 
+def _plugin_packs() -> str:
+    """The registered (plugin) data packs and their file hashes: data the built-in checks read
+    besides their own (`guardrails.packs`)."""
+    from guardrails import packs
+
+    return ",".join(f"{name}@{p.digest}" for name, p in sorted(packs.registered().items()))
+
+
 def version_of(factory: Callable[..., object], explicit: str | None) -> str:
     """A registered factory's version: see the module's docstring."""
     if is_builtin(factory):
         package, _, name = factory.__module__.rpartition(".")
-        return builtin_version(name if package else "__init__")
+        version = builtin_version(name if package else "__init__")
+        plugin_packs = _plugin_packs()
+        return content_hash(f"{version}+{plugin_packs}") if plugin_packs else version
     if explicit:
         return explicit
     module = sys.modules.get(getattr(factory, "__module__", "") or "")

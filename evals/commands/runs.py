@@ -83,6 +83,14 @@ def show(
         f"cases {run.versions.cases}, policies "
         + ", ".join(f"{k}@{v}" for k, v in run.versions.policy_books.items())
     )
+    if run.versions.policy_packs:
+        print(
+            "packs: "
+            + "; ".join(
+                f"{book} {', '.join(names) or 'core only'}"
+                for book, names in run.versions.policy_packs.items()
+            )
+        )
     for plugin in run.versions.plugins:
         provides = f"; provides {', '.join(plugin.provides)}" if plugin.provides else ""
         print(f"plugin {plugin.name} ({plugin.group}): {plugin.source}{provides}")

@@ -63,6 +63,11 @@ def validate(
             )
     for note in inventory.notes:
         print(f"note: {note}")
+    if not inventory.issues:
+        from guardrails.packs import describe
+
+        for book_id, book in sorted(inventory.all_policies().items()):
+            print(f"policy book {book_id}: packs {describe(book)}")
     if inventory.issues:
         print(f"{len(inventory.issues)} problem(s) in {inventory.summary()}", file=sys.stderr)
         raise typer.Exit(EXIT_INPUT)

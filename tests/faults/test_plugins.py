@@ -454,7 +454,12 @@ PLUGIN_PACKAGE = {
             return Bot(target)
         """,
     "mycorp_checks/terms/__init__.py": "",
-    "mycorp_checks/terms/competitors.yaml": "competitors: [RivalCo]\n",
+    "mycorp_checks/terms/mycorp_terms.yaml": """
+        name: mycorp_terms
+        description: Rival companies a support answer must not recommend.
+        concepts:
+          competitor: [rivalco]
+        """,
 }
 
 

@@ -106,9 +106,9 @@ def test_each_sentence_is_analysed_once_for_every_check(monkeypatch: pytest.Monk
     asked: list[str] = []
     real = analysis.mentions
 
-    def counting(text: str, language: str | None = None) -> list[object]:
+    def counting(text: str, language: str | None = None, lexicon: object = None) -> list[object]:
         asked.append(text)
-        return real(text, language)  # type: ignore[return-value]
+        return real(text, language, lexicon)  # type: ignore[arg-type, return-value]
 
     monkeypatch.setattr(analysis, "mentions", counting)
     case = EvalsCase.model_validate(
