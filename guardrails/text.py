@@ -64,8 +64,16 @@ def _identity_cache(
         def cached(*args: object) -> _T:
             key = tuple(map(id, args))
             hit = cache.get(key)
-            if hit is not None and all(a is b for a, b in zip(hit[0], args, strict=True)):
-                return hit[1]
+            if hit is not None:
+                # The same objects, not others at recycled addresses (one argument is the usual
+                # case: a case or a policy index, asked for dozens of times per answer).
+                kept = hit[0]
+                if (
+                    kept[0] is args[0]
+                    if len(args) == 1
+                    else all(a is b for a, b in zip(kept, args, strict=True))
+                ):
+                    return hit[1]
             value = function(*args)
             if len(cache) >= maxsize:
                 cache.clear()
