@@ -643,7 +643,24 @@ def _anchored(pattern: re.Pattern[str], anchors: list[int], text: str) -> Iterat
             pos = found.end()
 
 
-def _quantity_matches(folded: str, anchors: list[int]) -> Iterator[re.Match[str]]:
+# Folded text is lowercase, so the IGNORECASE patterns above (whose letters are lowercase)
+# match it as their case-sensitive copies do, which are faster, unless it has a character that
+# IGNORECASE equates with an ASCII letter: dotless i and long s (lowercase, kept by `fold`), or
+# dotted I and the Kelvin sign (which `fold` never leaves). `case_sensitive` picks the pair.
+_CASE_ODD = re.compile("[\u0130\u0131\u017f\u212a]")
+_NUMBER_START_CS = re.compile(_NUMBER_START.pattern)
+_QUANTITY_NEAR_CS = re.compile(_QUANTITY_NEAR.pattern, re.VERBOSE)
+
+
+def case_sensitive(folded: str) -> bool:
+    """Whether the case-sensitive copies of the quantity patterns match `folded` (a folded
+    text) as the IGNORECASE originals do."""
+    return folded.isascii() or _CASE_ODD.search(folded) is None
+
+
+def _quantity_matches(
+    folded: str, anchors: list[int], near: re.Pattern[str] = _QUANTITY_NEAR
+) -> Iterator[re.Match[str]]:
     """The matches of `_QUANTITY.finditer(folded)` (as group `q` of `_QUANTITY_NEAR`): a
     match starts at most `_QUANTITY_REACH` characters before a number start (`anchors`), so
     only those stretches are tried, each position once and in order."""
@@ -654,7 +671,7 @@ def _quantity_matches(folded: str, anchors: list[int]) -> Iterator[re.Match[str]
         # round tries the positions from `start` on, so no match can start before it.
         while at >= pos and at >= tried:
             start = max(pos, tried, at - _QUANTITY_REACH)
-            found = _QUANTITY_NEAR.match(folded, start)
+            found = near.match(folded, start)
             if found is None:
                 tried = start + _QUANTITY_REACH + 1
             else:
@@ -671,8 +688,14 @@ def _quantities_of(text: str) -> tuple[Quantity, ...]:
     runs = _ASCII_DIGIT_RUN if folded.isascii() else _DIGIT_RUN
     digit_runs = [m.start() for m in runs.finditer(folded)]
     numberish = bool(digit_runs) or _NUMBERISH.search(folded) is not None
-    starts = [m.start() for m in _NUMBER_START.finditer(folded)] if numberish else []
-    out = _quantities(folded, text, starts, digit_runs) if numberish else []
+    exact = case_sensitive(folded)
+    starts = (
+        [m.start() for m in (_NUMBER_START_CS if exact else _NUMBER_START).finditer(folded)]
+        if numberish
+        else []
+    )
+    near = _QUANTITY_NEAR_CS if exact else _QUANTITY_NEAR
+    out = _quantities(folded, text, starts, digit_runs, near) if numberish else []
     for m in _WORDED_RE.finditer(folded):
         if not any(s < m.end() and m.start() < e for s, e in ((q.start, q.end) for q in out)):
             unit = m.lastgroup or "immediate"
@@ -691,9 +714,15 @@ def _quantities_of(text: str) -> tuple[Quantity, ...]:
     return tuple(sorted(out, key=lambda q: q.start))
 
 
-def _quantities(folded: str, text: str, starts: list[int], digit_runs: list[int]) -> list[Quantity]:
+def _quantities(
+    folded: str,
+    text: str,
+    starts: list[int],
+    digit_runs: list[int],
+    near: re.Pattern[str] = _QUANTITY_NEAR,
+) -> list[Quantity]:
     out: list[Quantity] = []
-    for m in _quantity_matches(folded, starts):
+    for m in _quantity_matches(folded, starts, near):
         cur = m.group("cur1") or m.group("cur2")
         unit_raw = m.group("unit")
         if not cur and not unit_raw:

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import evals.records
@@ -267,3 +267,99 @@ def test_fold_is_the_accent_table_then_lowercase(text: str) -> None:
         expected = "".join(_fold_char(ch) for ch in text)
     assert fold(text) == expected
     assert len(fold(text)) == len(text)
+
+
+def test_folded_text_reads_the_same_case_sensitively_unless_it_has_an_odd_letter() -> None:
+    # Every character `fold` can leave in the Basic Multilingual Plane, against the letters
+    # and symbols the quantity patterns spell: those IGNORECASE equates with another one must
+    # be the ones `case_sensitive` looks for (nothing outside the BMP has a case mapping to
+    # these letters).
+    import re
+
+    from guardrails.text import _NUMBER_START, _QUANTITY_NEAR, case_sensitive, fold
+
+    folded = fold("".join(chr(c) for c in range(0x80, 0x10000) if not 0xD800 <= c < 0xE000))
+    spelt = {c for c in _QUANTITY_NEAR.pattern + _NUMBER_START.pattern if ord(c) > 127}
+    letters = "[a-z" + re.escape("".join(sorted(spelt))) + "]"
+    odd = set(re.findall(letters, folded, re.IGNORECASE)) - set(re.findall(letters, folded))
+    assert odd == {"\u0131", "\u017f"}  # dotless i, long s
+    assert not any(case_sensitive(ch) for ch in odd)
+    assert case_sensitive("12 dias hábiles, €40") and case_sensitive("plain ascii")
+
+
+_QUANTITY_WORDS = [
+    "3",
+    "12",
+    "1,250.00",
+    "1.250,00",
+    "dos",
+    "una",
+    "um",
+    "one",
+    "cuarenta y cinco",
+    "a hundred",
+    "dias",
+    "días",
+    "dia",
+    "business days",
+    "horas",
+    "h",
+    "min",
+    "meses",
+    "mês",
+    "%",
+    "eur",
+    "€",
+    "r$",
+    "usd",
+    "mxn",
+    "cuotas",
+    "veces",
+    "to",
+    "a",
+    "y",
+    "-",
+    "immediately",
+    "24/7",
+    "10:30",
+    "9am",
+    "ſ",
+    "ı",
+    "K",
+    "İ",
+    "Dias",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@example(["3", "dia", "\u017f"], [" ", "", " "] + [" "] * 9)  # IGNORECASE: "3 diaſ" is 3 days
+@given(
+    st.lists(st.sampled_from(_QUANTITY_WORDS), min_size=1, max_size=12),
+    st.lists(st.sampled_from([" ", "  ", ", ", ". ", "", "\n"]), min_size=12, max_size=12),
+)
+def test_the_quantities_are_those_the_ignorecase_patterns_find(
+    words: list[str], seps: list[str]
+) -> None:
+    from guardrails.text import (
+        _NUMBER_START,
+        _NUMBER_START_CS,
+        _QUANTITY_NEAR,
+        _QUANTITY_NEAR_CS,
+        _quantities,
+        case_sensitive,
+        fold,
+    )
+
+    text = "".join(w + s for w, s in zip(words, seps, strict=False))
+    folded = fold(text)
+    runs = [i for i, c in enumerate(folded) if c.isdecimal() and not folded[i - 1 : i].isdecimal()]
+
+    def found(start: object, near: object) -> list[tuple[float, str, int, int]]:
+        starts = [m.start() for m in start.finditer(folded)]  # type: ignore[attr-defined]
+        done = _quantities(folded, text, starts, runs, near)  # type: ignore[arg-type]
+        return [(q.value, q.unit, q.start, q.end) for q in done]
+
+    if case_sensitive(folded):
+        assert found(_NUMBER_START_CS, _QUANTITY_NEAR_CS) == found(_NUMBER_START, _QUANTITY_NEAR)
+    else:  # what the copies would miss: "ſ" is an "s" to IGNORECASE ("diaſ")
+        assert any(ch in folded for ch in "\u0131\u017f")
