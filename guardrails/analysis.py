@@ -10,10 +10,9 @@ with every other per-text cache (`guardrails.text.clear_caches`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from guardrails.grounding import Mention, mentions
-from guardrails.text import Quantity, fold, per_text, quantities, sentences
+from guardrails.text import Lazy, Quantity, fold, per_text, quantities, sentences
 
 
 @dataclass(frozen=True)
@@ -26,15 +25,15 @@ class SentenceAnalysis:
     text: str
     language: str | None
 
-    @cached_property
+    @Lazy
     def folded(self) -> str:
         return fold(self.text)
 
-    @cached_property
+    @Lazy
     def quantities(self) -> tuple[Quantity, ...]:
         return tuple(quantities(self.text))
 
-    @cached_property
+    @Lazy
     def mentions(self) -> tuple[Mention, ...]:
         return tuple(mentions(self.text, self.language))
 
