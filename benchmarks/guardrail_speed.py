@@ -25,6 +25,14 @@ tables sat among the per-text caches and were rebuilt for every answer; with the
 too (as they are in a real run) e2bdabe gave about 210 and this code 220-237: the refactors
 since are structure, within noise for speed. Issue #15's 2,000 is about ten times away.
 
+Later the same day (branch `speed`, 600 distinct answers, --repeat 3, main and the branch run
+alternately, six rounds, load average 4.5-7.5): main 148-187 (median about 178), the branch
+158-217 (median about 203) answers per CPU-second with every family on: about 12% faster,
+with findings identical (`guardrail_golden.py --against main`). The time is spread thin: a
+sampling profile (py-spy) of the all-family pass has no function above 5% of it by itself;
+policy and facts are about 39% and 37% inclusive (the first family run pays the shared
+analysis: mentions 13%, quantities 10%), tone 10%.
+
 The per-response figure uses the labelled responses (real answers of every family, good and
 bad), reporting the rate for all of them and for a 120-word answer. The scan figure writes
 N transcripts to a temporary JSONL file and scans it through the same code `evals scan` uses,
