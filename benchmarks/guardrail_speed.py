@@ -14,13 +14,24 @@ timed in CPU seconds (`time.process_time`) around the check alone; each answer i
 `--repeat` times (default 3, cold each time) and its least time counts, so other processes on
 a shared machine inflate the figure less. It reports answers per
 CPU-second for all families and, with `--per-family`, for each family alone (each paying the
-shared analysis it uses). `--profile` prints the top of a cProfile of the all-family pass.
+shared analysis it uses). `--profile` prints the top of a cProfile of the all-family pass
+(after one unprofiled pass, so word-level caches are as warm as in the timed figure);
+`--stages` times the shared analysis (sentences, quantities, concept spans, mentions, the case's
+ground) stage by stage, in CPU microseconds per answer.
 
 Measured on 2026-12-07 (2 shared cores, load average 8-12, --distinct 2000 --repeat 3): about
 175-200 answers per CPU-second. At e2bdabe the same command gave 99, but there a policy book's
 tables sat among the per-text caches and were rebuilt for every answer; with them warm there
 too (as they are in a real run) e2bdabe gave about 210 and this code 220-237: the refactors
 since are structure, within noise for speed. Issue #15's 2,000 is about ten times away.
+
+Later the same day (branch `speed`, 600 distinct answers, --repeat 3, main and the branch run
+alternately, six rounds, load average 4.5-7.5): main 148-187 (median about 178), the branch
+158-217 (median about 203) answers per CPU-second with every family on: about 12% faster,
+with findings identical (`guardrail_golden.py --against main`). The time is spread thin: a
+sampling profile (py-spy) of the all-family pass has no function above 5% of it by itself;
+policy and facts are about 39% and 37% inclusive (the first family run pays the shared
+analysis: mentions 13%, quantities 10%), tone 10%.
 
 The per-response figure uses the labelled responses (real answers of every family, good and
 bad), reporting the rate for all of them and for a 120-word answer. The scan figure writes
@@ -130,6 +141,51 @@ def distinct_rate(
     return len(pool) / sum(best)
 
 
+def stage_costs(
+    pool: list[tuple[Case, str]], clears: list[Callable[[], None]], repeat: int
+) -> list[tuple[str, float]]:
+    """CPU microseconds per answer of the shared analysis, stage by stage, each stage timed
+    from cold caches together with the stages it reads (so each figure includes the ones
+    above it), each answer's least of `repeat`."""
+    from guardrails.analysis import analyse
+    from guardrails.grounding import case_ground
+    from guardrails.lexicon import concept_spans
+
+    def sentences(case: Case, text: str) -> object:
+        return analyse(text, case.language)
+
+    def quantities(case: Case, text: str) -> object:
+        return [s.quantities for s in analyse(text, case.language).sentences]
+
+    def concepts(case: Case, text: str) -> object:
+        return [concept_spans(s.text) for s in analyse(text, case.language).sentences]
+
+    def mentions(case: Case, text: str) -> object:
+        return [s.mentions for s in analyse(text, case.language).sentences]
+
+    def ground(case: Case, text: str) -> object:
+        return case_ground(case)
+
+    stages: list[tuple[str, Callable[[Case, str], object]]] = [
+        ("sentences (split, per-sentence records)", sentences),
+        ("quantities of every sentence (with sentences)", quantities),
+        ("concept spans of every sentence (with sentences)", concepts),
+        ("mentions with polarity (with concept spans)", mentions),
+        ("case ground (the case's facts and conversation)", ground),
+    ]
+    out = []
+    for name, stage in stages:
+        best = [float("inf")] * len(pool)
+        for _ in range(repeat):
+            for i, (case, text) in enumerate(pool):
+                cold_caches(clears)
+                cpu0 = time.process_time()
+                stage(case, text)
+                best[i] = min(best[i], time.process_time() - cpu0)
+        out.append((name, sum(best) / len(pool) * 1e6))
+    return out
+
+
 def distinct(args: argparse.Namespace) -> int:
     from distinct_answers import distinct_answers
 
@@ -152,13 +208,23 @@ def distinct(args: argparse.Namespace) -> int:
         import cProfile
         import pstats
 
+        # One pass first: the timed figure is each answer's least of --repeat, so its words'
+        # vocabulary caches (stems, the matcher's per-word table) are warm, as they are here.
+        distinct_rate(checks, pool, clears)
         profile = cProfile.Profile()
         profile.enable()
         distinct_rate(checks, pool, clears)
         profile.disable()
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.profile)
     rate = distinct_rate(checks, pool, clears, args.repeat)
-    print(f"all families: {rate:,.0f} answers per CPU-second (least of {args.repeat} per answer)")
+    print(
+        f"all families: {rate:,.0f} answers per CPU-second (least of {args.repeat} per answer; "
+        f"{1e6 / rate:,.0f} us per answer)"
+    )
+    if args.stages:
+        print("shared analysis, CPU us per answer (cold caches; each stage with what it reads):")
+        for name, micros in stage_costs(pool, clears, args.repeat):
+            print(f"  {name}: {micros:,.0f}")
     if args.per_family:
         for name in checks.names():
             one = GuardrailSet.build(GuardrailContext(policies=policies), [name])
@@ -191,6 +257,11 @@ def main() -> int:
         help="with --distinct: time each answer this many times (cold each time), keep the least",
     )
     parser.add_argument("--sort", default="tottime", help="with --profile: cProfile sort key")
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="with --distinct: also time the shared analysis stage by stage (us per answer)",
+    )
     args = parser.parse_args()
     if args.distinct:
         return distinct(args)

@@ -10,11 +10,10 @@ with every other per-text cache (`guardrails.text.clear_caches`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from guardrails.grounding import Mention, mentions
 from guardrails.lexicon import Lexicon, active
-from guardrails.text import Quantity, fold, per_text, quantities, sentences
+from guardrails.text import Lazy, Quantity, fold, per_text, quantities, sentences
 
 
 @dataclass(frozen=True)
@@ -29,15 +28,15 @@ class SentenceAnalysis:
     #: The concepts its mentions are read with (those of the case's policy book).
     lexicon: Lexicon
 
-    @cached_property
+    @Lazy
     def folded(self) -> str:
         return fold(self.text)
 
-    @cached_property
+    @Lazy
     def quantities(self) -> tuple[Quantity, ...]:
         return tuple(quantities(self.text))
 
-    @cached_property
+    @Lazy
     def mentions(self) -> tuple[Mention, ...]:
         return tuple(mentions(self.text, self.language, self.lexicon))
 

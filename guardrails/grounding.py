@@ -276,6 +276,13 @@ def _mentions(text: str, language: str | None, lexicon: Lexicon) -> tuple[Mentio
     breaks = [(m.start(), m.end()) for m in _SEGMENT_BREAK.finditer(folded)]
     starts = [s for s, _ in breaks]
     ends = [e for _, e in breaks]
+    # Patterns that match nowhere in the sentence match in no part of it, so most sentences
+    # skip them for every mention: a window is a run of the sentence's words joined by single
+    # spaces (and taking reassurances out of it adds no negation), what follows a mention is
+    # a slice of the sentence that starts at a word's end, and "neutr" is in every neutrality.
+    negations = negation.search(" ".join(folded.split())) is not None
+    postnegations = _POSTNEGATION.search(folded) is not None
+    neutral = "neutr" in folded
     out = []
     for concept, start, end in spans:
         before_at = bisect_right(ends, start)
@@ -283,14 +290,20 @@ def _mentions(text: str, language: str | None, lexicon: Lexicon) -> tuple[Mentio
         after_at = bisect_left(starts, end)
         seg_end = starts[after_at] if after_at < len(starts) else len(folded)
         before = folded[seg_start:start]
-        window = " ".join(before.split()[-NEGATION_WINDOW_WORDS:])
         after = folded[end:seg_end]
         negated = (
-            _negates(negation, window, folded[start:end])
-            or bool(_POSTNEGATION.search(after))
+            (
+                negations
+                and _negates(
+                    negation,
+                    " ".join(before.split()[-NEGATION_WINDOW_WORDS:]),
+                    folded[start:end],
+                )
+            )
+            or (postnegations and bool(_POSTNEGATION.search(after)))
             or bool(_TOPIC_FRAME.search(before))
-            or bool(_NEUTRAL_BEFORE.search(before))
-            or bool(_NEUTRAL_AFTER.match(after))
+            or (neutral and bool(_NEUTRAL_BEFORE.search(before)))
+            or (neutral and bool(_NEUTRAL_AFTER.match(after)))
             # a negative object after a mention that is itself negative is concord, not a
             # second negation: "no le cobraremos ninguna penalización" waives it
             or (bool(_OBJECT_NEGATION_PT.match(after)) and not negation.search(folded[start:end]))

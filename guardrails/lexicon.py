@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import accumulate
 
 from guardrails import packs
 from guardrails.packs import LoadedPack
@@ -358,6 +359,8 @@ REQUIREMENT_MARKERS = (
 
 
 _TOKEN = re.compile(r"\w+|[%$€£/]")
+#: `_TOKEN` as a group: its `split` alternates the text between words and the words.
+_TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")
 
 
 @dataclass(frozen=True)
@@ -382,6 +385,10 @@ class _Starts:
     singles: tuple[str, ...]
     by_second: dict[str, tuple[_Term, ...]]
     starred: tuple[_Term, ...]
+
+
+#: What a word that begins no term can begin.
+_NO_TERMS = _Starts((), {}, ())
 
 
 class _Matcher:
@@ -425,7 +432,11 @@ class _Matcher:
                     starred.append(term)
                 else:
                     by_second.setdefault(second, []).append(term)
-        found = _Starts(singles, {k: tuple(v) for k, v in by_second.items()}, tuple(starred))
+        found = (
+            _Starts(singles, {k: tuple(v) for k, v in by_second.items()}, tuple(starred))
+            if candidates
+            else _NO_TERMS  # (most words: `find` skips them by identity)
+        )
         if len(self._by_word) > 100_000:
             self._by_word.clear()
         self._by_word[word] = found
@@ -441,7 +452,7 @@ class _Matcher:
         """Every term in `folded` as (concept, start, end); `words` are its tokens (`tokens()`),
         when the caller has them already."""
         if words is None:
-            words = tokens(folded)
+            return self._find_split(folded)
         found: dict[tuple[str, int], int] = {}  # (concept, start) -> longest end
         known, candidates, count = self._by_word, self._candidates, len(words)
         matches = self._word_matches
@@ -465,16 +476,58 @@ class _Matcher:
                 key = (term.concept, start)
                 if stop > found.get(key, -1):
                     found[key] = stop
-        if not found:
+        return _longest(found)
+
+    def _find_split(self, folded: str) -> list[tuple[str, int, int]]:
+        """`find` on the words of `tokens()`, read without a match object per word: one
+        `split` gives the words and the text between them (so their offsets are running sums
+        of lengths), and only the words that begin a term (about a third of an answer's) are
+        looked at in Python."""
+        parts = _TOKEN_SPLIT.split(folded)  # gap, word, gap, word, ..., gap
+        words = parts[1::2]
+        starts_of = list(map(self._by_word.get, words))  # None: a word not seen before
+        at = [i for i, s in enumerate(starts_of) if s is not _NO_TERMS]
+        if not at:
             return []
-        spans = sorted((start, end, concept) for (concept, start), end in found.items())
-        out: list[tuple[str, int, int]] = []
-        last_end: dict[str, int] = {}
-        for start, end, concept in spans:  # one concept never overlaps itself
-            if start >= last_end.get(concept, -1):
-                out.append((concept, start, end))
-                last_end[concept] = end
-        return out
+        offsets = list(accumulate(map(len, parts), initial=0))  # word i: offsets[2i+1:2i+3]
+        found: dict[tuple[str, int], int] = {}  # (concept, start) -> longest end
+        matches, count = self._word_matches, len(words)
+        for i in at:
+            starts = starts_of[i]
+            if starts is None:
+                starts = self._candidates(words[i])
+            start, end = offsets[2 * i + 1], offsets[2 * i + 2]
+            for concept in starts.singles:
+                if end > found.get((concept, start), -1):
+                    found[(concept, start)] = end
+            if i + 1 >= count or not (starts.by_second or starts.starred):
+                continue
+            for term in (*starts.by_second.get(words[i + 1], ()), *starts.starred):
+                n = len(term.tokens)
+                if i + n > count or not all(
+                    matches(term.tokens[k], words[i + k]) for k in range(1, n)
+                ):
+                    continue
+                stop = offsets[2 * (i + n - 1) + 2]
+                key = (term.concept, start)
+                if stop > found.get(key, -1):
+                    found[key] = stop
+        return _longest(found)
+
+
+def _longest(found: dict[tuple[str, int], int]) -> list[tuple[str, int, int]]:
+    """(concept, start, end) in order of start, from the longest end of each concept at each
+    start; one concept never overlaps itself (the earlier mention wins)."""
+    if not found:
+        return []
+    spans = sorted((start, end, concept) for (concept, start), end in found.items())
+    out: list[tuple[str, int, int]] = []
+    last_end: dict[str, int] = {}
+    for start, end, concept in spans:
+        if start >= last_end.get(concept, -1):
+            out.append((concept, start, end))
+            last_end[concept] = end
+    return out
 
 
 def tokens(folded: str) -> list[tuple[str, int, int]]:

@@ -11,8 +11,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import _lru_cache_wrapper, cached_property, lru_cache
-from typing import TypeVar
+from functools import _lru_cache_wrapper, lru_cache
+from typing import Any, Generic, TypeVar, overload
 
 _T = TypeVar("_T")
 #: The `cache_clear` of every cache of per-text analysis (see `per_text`).
@@ -64,8 +64,16 @@ def _identity_cache(
         def cached(*args: object) -> _T:
             key = tuple(map(id, args))
             hit = cache.get(key)
-            if hit is not None and all(a is b for a, b in zip(hit[0], args, strict=True)):
-                return hit[1]
+            if hit is not None:
+                # The same objects, not others at recycled addresses (one argument is the usual
+                # case: a case or a policy index, asked for dozens of times per answer).
+                kept = hit[0]
+                if (
+                    kept[0] is args[0]
+                    if len(args) == 1
+                    else all(a is b for a, b in zip(kept, args, strict=True))
+                ):
+                    return hit[1]
             value = function(*args)
             if len(cache) >= maxsize:
                 cache.clear()
@@ -76,6 +84,35 @@ def _identity_cache(
         return cached
 
     return wrap
+
+
+class Lazy(Generic[_T]):
+    """`functools.cached_property` without its lock: on Python 3.11 every first read of one
+    takes an RLock, which was half the cost of reading a sentence's quantities or a quantity's
+    kind. The values are computed from frozen data, so two threads that both compute one store
+    equal values. Like `cached_property`, it writes the instance's `__dict__` (frozen
+    dataclasses included) and is then out of the way."""
+
+    def __init__(self, function: Callable[[Any], _T]) -> None:
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> Lazy[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object, owner: type | None = None) -> _T | Lazy[_T]:
+        if instance is None:
+            return self
+        value = self.function(instance)
+        instance.__dict__[self.name] = value
+        return value
 
 
 @dataclass(frozen=True)
@@ -136,15 +173,13 @@ def _fold_char(ch: str) -> str:
     return low if len(low) == 1 else ch
 
 
-# Latin letters with accents, folded once: fold() is then one translate() call.
+# Latin letters with accents, folded once (`fold` replaces those an answer has).
 _FOLD_TABLE = {cp: _fold_char(chr(cp)) for cp in range(0x80, 0x250) if chr(cp).isalpha()}
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-
-
-def _fold_run(match: re.Match[str]) -> str:
-    return match.group(0).translate(_FOLD_TABLE)
+# Replacing each distinct character is translating: no replacement is itself replaced.
+assert all(_FOLD_TABLE.get(ord(v), v) == v for v in _FOLD_TABLE.values())
+_NON_ASCII_CHAR = re.compile(r"[^\x00-\x7f]")
 
 
 @lru_cache(maxsize=4096)
@@ -152,9 +187,15 @@ def fold(text: str) -> str:
     """Lowercase without accents, same length as the input (so offsets survive)."""
     if text.isascii():
         return text.lower()  # the table has no ASCII character
-    # `str.translate` looks every character up in the table, one at a time; only the few
-    # runs of non-ASCII characters (accented letters) can change, so only they are translated.
-    folded = _NON_ASCII.sub(_fold_run, text).lower()
+    # `str.translate` looks every character up in the table, one at a time, and a callback
+    # per run of accented letters costs a Python call each; an answer has a handful of
+    # distinct accented letters, each replaced everywhere by one `str.replace`.
+    folded = text
+    for ch in set(_NON_ASCII_CHAR.findall(text)):
+        plain = _FOLD_TABLE.get(ord(ch))
+        if plain is not None:
+            folded = folded.replace(ch, plain)
+    folded = folded.lower()
     if len(folded) == len(text):
         return folded
     return "".join(_fold_char(ch) for ch in text)
@@ -377,7 +418,7 @@ class Quantity:
     currency: str | None = None
     upper: float | None = None  # the top of a range: 5-7 business days
 
-    @cached_property
+    @Lazy
     def kind(self) -> str:
         """Computed once per quantity: the policy check compares every quantity of an answer
         with every quantity of the policy book by kind."""
@@ -400,8 +441,17 @@ class Quantity:
 
     def matches(self, other: Quantity) -> bool:
         """Same unit and the same value (or the value falls inside the other's range)."""
-        if self.unit != other.unit or not self.same_unit(other):
-            return False  # (the first test is `same_unit`'s own, without the call)
+        # `same_unit`, inlined: every answer's quantities are matched against every quantity
+        # of its case and its policy book.
+        unit = self.unit
+        if unit != other.unit:
+            return False
+        if unit == "money" and not (
+            self.currency == other.currency
+            or "$" in (self.currency, other.currency)
+            or None in (self.currency, other.currency)
+        ):
+            return False
         lo, hi = other.value, other.upper if other.upper is not None else other.value
         if lo <= self.value <= hi and (self.upper is None or lo <= self.upper <= hi):
             return True
@@ -622,7 +672,24 @@ def _anchored(pattern: re.Pattern[str], anchors: list[int], text: str) -> Iterat
             pos = found.end()
 
 
-def _quantity_matches(folded: str, anchors: list[int]) -> Iterator[re.Match[str]]:
+# Folded text is lowercase, so the IGNORECASE patterns above (whose letters are lowercase)
+# match it as their case-sensitive copies do, which are faster, unless it has a character that
+# IGNORECASE equates with an ASCII letter: dotless i and long s (lowercase, kept by `fold`), or
+# dotted I and the Kelvin sign (which `fold` never leaves). `case_sensitive` picks the pair.
+_CASE_ODD = re.compile("[\u0130\u0131\u017f\u212a]")
+_NUMBER_START_CS = re.compile(_NUMBER_START.pattern)
+_QUANTITY_NEAR_CS = re.compile(_QUANTITY_NEAR.pattern, re.VERBOSE)
+
+
+def case_sensitive(folded: str) -> bool:
+    """Whether the case-sensitive copies of the quantity patterns match `folded` (a folded
+    text) as the IGNORECASE originals do."""
+    return folded.isascii() or _CASE_ODD.search(folded) is None
+
+
+def _quantity_matches(
+    folded: str, anchors: list[int], near: re.Pattern[str] = _QUANTITY_NEAR
+) -> Iterator[re.Match[str]]:
     """The matches of `_QUANTITY.finditer(folded)` (as group `q` of `_QUANTITY_NEAR`): a
     match starts at most `_QUANTITY_REACH` characters before a number start (`anchors`), so
     only those stretches are tried, each position once and in order."""
@@ -633,7 +700,7 @@ def _quantity_matches(folded: str, anchors: list[int]) -> Iterator[re.Match[str]
         # round tries the positions from `start` on, so no match can start before it.
         while at >= pos and at >= tried:
             start = max(pos, tried, at - _QUANTITY_REACH)
-            found = _QUANTITY_NEAR.match(folded, start)
+            found = near.match(folded, start)
             if found is None:
                 tried = start + _QUANTITY_REACH + 1
             else:
@@ -650,8 +717,14 @@ def _quantities_of(text: str) -> tuple[Quantity, ...]:
     runs = _ASCII_DIGIT_RUN if folded.isascii() else _DIGIT_RUN
     digit_runs = [m.start() for m in runs.finditer(folded)]
     numberish = bool(digit_runs) or _NUMBERISH.search(folded) is not None
-    starts = [m.start() for m in _NUMBER_START.finditer(folded)] if numberish else []
-    out = _quantities(folded, text, starts, digit_runs) if numberish else []
+    exact = case_sensitive(folded)
+    starts = (
+        [m.start() for m in (_NUMBER_START_CS if exact else _NUMBER_START).finditer(folded)]
+        if numberish
+        else []
+    )
+    near = _QUANTITY_NEAR_CS if exact else _QUANTITY_NEAR
+    out = _quantities(folded, text, starts, digit_runs, near) if numberish else []
     for m in _WORDED_RE.finditer(folded):
         if not any(s < m.end() and m.start() < e for s, e in ((q.start, q.end) for q in out)):
             unit = m.lastgroup or "immediate"
@@ -670,9 +743,15 @@ def _quantities_of(text: str) -> tuple[Quantity, ...]:
     return tuple(sorted(out, key=lambda q: q.start))
 
 
-def _quantities(folded: str, text: str, starts: list[int], digit_runs: list[int]) -> list[Quantity]:
+def _quantities(
+    folded: str,
+    text: str,
+    starts: list[int],
+    digit_runs: list[int],
+    near: re.Pattern[str] = _QUANTITY_NEAR,
+) -> list[Quantity]:
     out: list[Quantity] = []
-    for m in _quantity_matches(folded, starts):
+    for m in _quantity_matches(folded, starts, near):
         cur = m.group("cur1") or m.group("cur2")
         unit_raw = m.group("unit")
         if not cur and not unit_raw:

@@ -944,9 +944,9 @@ def _restates(a: frozenset[str], b: frozenset[str]) -> bool:
     small = min(len(a), len(b))
     if small < RESTATED_MIN_WORDS:
         return False
-    if _has_number(a - b) and _has_number(b - a):
-        return False
-    return len(a & b) / small >= RESTATED_SHARE
+    if len(a & b) / small < RESTATED_SHARE:
+        return False  # (the cheap test first: most pairs share few words)
+    return not (_has_number(a - b) and _has_number(b - a))
 
 
 def _contained(chunks: list[str]) -> bool:
@@ -1027,9 +1027,12 @@ def _repetition_findings(tokens: _Tokens) -> list[Finding]:
             overlap = _overlap(a, b)
             # Sentences with a different number on each side state different facts ("call
             # 900 100 200" / "call 900 100 300"): only an exact repeat counts then.
-            numbers_differ = _has_number(a - b) and _has_number(b - a)
             inside = _inside(chunks[i][2], chunks[j][2]) or _restates(a, b)
-            if exact or inside or (overlap >= 0.8 and not numbers_differ):
+            if (
+                exact
+                or inside
+                or (overlap >= 0.8 and not (_has_number(a - b) and _has_number(b - a)))
+            ):
                 relation = (
                     "same words as"
                     if exact
@@ -1070,7 +1073,9 @@ def count_words(text: str) -> list[tuple[int, int]]:
     open_group = False  # the previous item is a digit group that the next one may continue
     for m in _COUNTED.finditer(text):
         start, end = m.span()
-        group = _DIGIT_GROUP.fullmatch(m.group(0))
+        word = m.group(0)
+        # (a digit group starts with "+", "(" or a digit: most words are not tried)
+        group = _DIGIT_GROUP.fullmatch(word) if word[0] in "+(" or word[0].isdigit() else None
         if group and open_group and text[spans[-1][1] : start] in (" ", "\u00a0"):
             spans[-1] = (spans[-1][0], end)
         else:

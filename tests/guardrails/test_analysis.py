@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import evals.records
@@ -152,3 +152,214 @@ def test_the_analysis_reads_as_the_text_functions_do(parts: list[str]) -> None:
         assert part.folded == fold(part.text)
         assert list(part.quantities) == quantities(part.text)
         assert list(part.mentions) == mentions(part.text, "es")
+
+
+# --- the shared analysis is computed faster without changing what it finds ----------------
+
+#: Words of the lexicon's terms (whole, prefixes with an ending, words of longer terms), words
+#: that contain a term's word without being it, and separators: texts made of them put terms
+#: at every place the matcher must find them (or must not).
+_TERM_WORDS = [
+    "refund",
+    "refunds",
+    "reembolso",
+    "money",
+    "back",
+    "bank",
+    "transfer",
+    "transfers",
+    "credit",
+    "card",
+    "bureau",
+    "report",
+    "tarjeta",
+    "de",
+    "la",
+    "el",
+    "no",
+    "nao",
+    "not",
+    "fee",
+    "fees",
+    "cargo",
+    "account",
+    "seller",
+    "third-party",
+    "keep",
+    "in",
+    "mind",
+    "another",
+    "prefund",
+    "nofee",
+    "10",
+    "%",
+    "$",
+    "€",
+    "24/7",
+]
+_SEPARATORS = [" ", "  ", "\n", ", ", ". ", "; ", "(", ")", "-", "/", ""]
+
+
+@st.composite
+def _term_text(draw: st.DrawFn) -> str:
+    words = draw(st.lists(st.sampled_from(_TERM_WORDS), min_size=1, max_size=14))
+    seps = draw(st.lists(st.sampled_from(_SEPARATORS), min_size=len(words), max_size=len(words)))
+    return "".join(w + s for w, s in zip(words, seps, strict=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_term_text())
+def test_the_matcher_finds_from_the_words_that_begin_terms_what_it_finds_from_every_word(
+    text: str,
+) -> None:
+    from guardrails.lexicon import _MATCHER, tokens
+    from guardrails.text import fold
+
+    folded = fold(text)
+    assert _MATCHER.find(folded) == _MATCHER.find(folded, tokens(folded))
+
+
+def test_the_matcher_finds_whole_terms_and_prefixes_not_words_inside_words() -> None:
+    from guardrails.lexicon import concept_spans
+
+    text = "Your refunds come by bank transfer; another prefund note is no refund."
+    found = [(c, text[s:e]) for c, s, e in concept_spans(text)]
+    assert ("refund", "refunds") in found  # "refund*": any word it begins
+    assert ("bank_transfer", "bank transfer") in found  # two words
+    assert ("refund", "prefund") not in found  # a term's word inside another word is not it
+    assert [t for c, t in found if c == "refund"] == ["refunds", "refund"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_term_text(), st.sampled_from(["en", "es", "pt-BR"]))
+def test_a_negation_in_another_segment_changes_no_mention(text: str, language: str) -> None:
+    # The sentence alone may have no negation, post-negation or neutrality anywhere (then
+    # `_mentions` skips those patterns for every mention); after a segment break that has all
+    # three, nothing before the break may read differently.
+    from guardrails.grounding import mentions
+
+    alone = mentions(text, language)
+    followed = mentions(text + "; no nao is not neutral", language)
+    assert followed[: len(alone)] == alone
+
+
+def test_negations_are_still_read_where_the_sentence_has_them() -> None:
+    from guardrails.grounding import mentions
+
+    def polarity(text: str, language: str = "en") -> list[tuple[str, bool]]:
+        return [(m.concept, m.negated) for m in mentions(text, language)]
+
+    assert polarity("We can refund the fee.") == [("refund", False), ("fee", False)]
+    assert ("refund", True) in polarity("We cannot refund the fee.")
+    assert ("refund", True) in polarity("A refund is not possible here.")  # after the mention
+    assert ("refund", False) in polarity("No problem, the refund is on its way.")
+    assert ("refund", True) in polarity("Não podemos fazer o reembolso.", "pt-BR")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_fold_is_the_accent_table_then_lowercase(text: str) -> None:
+    from guardrails.text import _FOLD_TABLE, _fold_char, fold
+
+    fold.cache_clear()
+    expected = text.translate(_FOLD_TABLE).lower()
+    if len(expected) != len(text):  # (a letter lowercased into two: folded one by one)
+        expected = "".join(_fold_char(ch) for ch in text)
+    assert fold(text) == expected
+    assert len(fold(text)) == len(text)
+
+
+def test_folded_text_reads_the_same_case_sensitively_unless_it_has_an_odd_letter() -> None:
+    # Every character `fold` can leave in the Basic Multilingual Plane, against the letters
+    # and symbols the quantity patterns spell: those IGNORECASE equates with another one must
+    # be the ones `case_sensitive` looks for (nothing outside the BMP has a case mapping to
+    # these letters).
+    import re
+
+    from guardrails.text import _NUMBER_START, _QUANTITY_NEAR, case_sensitive, fold
+
+    folded = fold("".join(chr(c) for c in range(0x80, 0x10000) if not 0xD800 <= c < 0xE000))
+    spelt = {c for c in _QUANTITY_NEAR.pattern + _NUMBER_START.pattern if ord(c) > 127}
+    letters = "[a-z" + re.escape("".join(sorted(spelt))) + "]"
+    odd = set(re.findall(letters, folded, re.IGNORECASE)) - set(re.findall(letters, folded))
+    assert odd == {"\u0131", "\u017f"}  # dotless i, long s
+    assert not any(case_sensitive(ch) for ch in odd)
+    assert case_sensitive("12 dias hábiles, €40") and case_sensitive("plain ascii")
+
+
+_QUANTITY_WORDS = [
+    "3",
+    "12",
+    "1,250.00",
+    "1.250,00",
+    "dos",
+    "una",
+    "um",
+    "one",
+    "cuarenta y cinco",
+    "a hundred",
+    "dias",
+    "días",
+    "dia",
+    "business days",
+    "horas",
+    "h",
+    "min",
+    "meses",
+    "mês",
+    "%",
+    "eur",
+    "€",
+    "r$",
+    "usd",
+    "mxn",
+    "cuotas",
+    "veces",
+    "to",
+    "a",
+    "y",
+    "-",
+    "immediately",
+    "24/7",
+    "10:30",
+    "9am",
+    "ſ",
+    "ı",
+    "K",
+    "İ",
+    "Dias",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@example(["3", "dia", "\u017f"], [" ", "", " "] + [" "] * 9)  # IGNORECASE: "3 diaſ" is 3 days
+@given(
+    st.lists(st.sampled_from(_QUANTITY_WORDS), min_size=1, max_size=12),
+    st.lists(st.sampled_from([" ", "  ", ", ", ". ", "", "\n"]), min_size=12, max_size=12),
+)
+def test_the_quantities_are_those_the_ignorecase_patterns_find(
+    words: list[str], seps: list[str]
+) -> None:
+    from guardrails.text import (
+        _NUMBER_START,
+        _NUMBER_START_CS,
+        _QUANTITY_NEAR,
+        _QUANTITY_NEAR_CS,
+        _quantities,
+        case_sensitive,
+        fold,
+    )
+
+    text = "".join(w + s for w, s in zip(words, seps, strict=False))
+    folded = fold(text)
+    runs = [i for i, c in enumerate(folded) if c.isdecimal() and not folded[i - 1 : i].isdecimal()]
+
+    def found(start: object, near: object) -> list[tuple[float, str, int, int]]:
+        starts = [m.start() for m in start.finditer(folded)]  # type: ignore[attr-defined]
+        done = _quantities(folded, text, starts, runs, near)  # type: ignore[arg-type]
+        return [(q.value, q.unit, q.start, q.end) for q in done]
+
+    if case_sensitive(folded):
+        assert found(_NUMBER_START_CS, _QUANTITY_NEAR_CS) == found(_NUMBER_START, _QUANTITY_NEAR)
+    else:  # what the copies would miss: "ſ" is an "s" to IGNORECASE ("diaſ")
+        assert any(ch in folded for ch in "\u0131\u017f")
