@@ -160,7 +160,9 @@ _PROPOSAL = re.compile(
 # the 4 months since the last waiver.
 _ELAPSED_KEY = re.compile(r"(^|_)(since|ago|elapsed|desde|hace|overdue|late)(_|$)")
 _REMAINING_KEY = re.compile(r"(^|_)(left|remaining|before|until|restantes?|faltan)(_|$)")
-_FEE_KEY = re.compile(r"fee|charge|cost|price|penalt|cargo|comision|multa|taxa|tarifa|total")
+_FEE_KEY = re.compile(
+    r"fee|charge|cost|price|penalt|cargo|comision|multa|taxa|tarifa|total|precio|preco|custo"
+)
 # Concepts that say what kind of quantity it is (a fee, a price, a window), not what about.
 _KIND_CONCEPTS = frozenset({"fee", "price", "window", "hours"})
 # Words of a fact's name that say nothing of its subject.
@@ -397,6 +399,16 @@ def _same_subject(key: str, local: set[str], unit: str | None = None) -> bool:
     return not (own and other)
 
 
+def _could_state(fact: Quantity, q: Quantity) -> bool:
+    """Whether a quantity is of a unit that could state the fact's value, or a share of it
+    ("EUR 36.00 (50% of the subtotal)": the subtotal is the share's base, not the amount)."""
+    return (
+        fact.same_unit(q)
+        or (fact.kind == "duration" and q.kind == "duration")
+        or q.unit == "percent"
+    )
+
+
 def _fact_finding(case: Case, text: str, start: int, end: int, key: str, what: str) -> Finding:
     value = case.facts[key]
     message = f"The answer states {what}, but the case facts say {value} ({key.replace('_', ' ')})."
@@ -460,12 +472,13 @@ def _quantity_key(
     if _PROPOSAL.search(before) or _PROPOSAL.search(" ".join(after.split()[:CUE_WORDS])):
         return None  # "an extra 12% discount": an offer, the policy's to judge
     local = near(found, q.start, q.end)
-    if (
+    # "a 45-day window": a rule, so the policy guardrail's to judge, unless the words of a
+    # fact's own name are said with it ("12 prestações de EUR 19.95" -> valor_prestacao)
+    rule = (
         cue is None
         and index is not None
         and policy_relation(q, local, {m.concept for m in found}, index) >= RELATED
-    ):
-        return None  # "a 45-day window": a rule, so the policy guardrail's to judge
+    )
     attached = " ".join(_clause(folded, q.start, q.end))
     if q.unit == "money" and (
         near(found, q.start, q.end, 25) & {"fee", "price"} or _PRICE_WORD.search(attached)
@@ -494,14 +507,19 @@ def _quantity_key(
     # ("16 days left"), the one fact of that unit.
     others = [o for o in quantities(sent_text) if (o.start, o.end) != (q.start, q.end)]
     own = {m.concept for m in near_mentions(found, q.start, q.end) if _nearest(m, q, others)}
+    # (only a quantity that could state the fact stands nearer to its word: in "12 cuotas de
+    # EUR 17.95" the cuotas are the amount's, the count cannot be an amount)
     related = [
         (k, f)
         for k, f in comparable
-        if _same_subject(k, own, f.unit)
-        or any(_names_near(w, folded, q, others) for w in _key_words(k, case.company, f.unit))
+        if (not rule and _same_subject(k, own, f.unit))
+        or any(
+            _names_near(w, folded, q, [o for o in others if _could_state(f, o)])
+            for w in _key_words(k, case.company, f.unit)
+        )
     ]
     if not related:
-        if cue not in ("elapsed", "remaining", "state"):
+        if rule or cue not in ("elapsed", "remaining", "state"):
             return None
         related = [(k, f) for k, f in comparable if f.unit == q.unit]
     if len(related) > 1 and cue in _COMPATIBLE:
@@ -581,6 +599,13 @@ def _date_findings(case: Case, text: str) -> list[Finding]:
         return []
     said = " ".join(m.content for m in case.messages)
     said_years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", said)}
+    # months a fact states in words ("first_bill: December 2026"): the case's own values
+    stated_months = {
+        (year, month)
+        for v in case.facts.values()
+        if isinstance(v, str) and _iso(v) is None
+        for _, _, year, month in _partial_dates(fold(v))
+    }
     entities = [
         fold(v)
         for v in case.facts.values()
@@ -608,6 +633,10 @@ def _date_findings(case: Case, text: str) -> list[Finding]:
             if year in said_years or any(d[0] == year for _, d in dated if month is None):
                 continue
             if month is not None and any(d[:2] == (year, month) for _, d in dated):
+                continue
+            if (year, month) in stated_months or (
+                month is None and any(y == year for y, _ in stated_months)
+            ):
                 continue
             s, e = sent.start + start, sent.start + end
             findings.append(_fact_finding(case, text, s, e, key, text[s:e]))
