@@ -1418,11 +1418,18 @@ def _sensitive(case: Case, scan: _Scan) -> list[Finding]:
     out = []
     covered: set[int] = set()  # tokens already reported, so one mention gives one finding
     hits = scan.hits
+    raised: frozenset[str] | None = None
     for category, reason in wanted:
         for hit in hits.get(category, ()):
             tokens = range(hit[0], hit[1] + 1)
             if covered.intersection(tokens):
                 continue
+            if category in _ECHOED and not reason.startswith("expect"):
+                # the customer's own words ("I was in hospital"): answering them with
+                # sympathy ("sorry about your hospital stay") brings nothing up
+                raised = _customer_words(case) if raised is None else raised
+                if _said_before(scan.tokens.toks[hit[1]], raised):
+                    continue
             covered.update(tokens)
             out.append(_sensitive_finding(case, category, scan.span(hit), reason))
     for name, pattern in literal:
@@ -1433,6 +1440,24 @@ def _sensitive(case: Case, scan: _Scan) -> list[Finding]:
     if "follower_count" in case.facts:
         out.extend(_follower_number(case, scan.tokens.text))
     return out
+
+
+# Attributes the customer may raise themselves: the answer may acknowledge what they said.
+_ECHOED = frozenset({"health_personal"})
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _customer_words(case: Case) -> frozenset[str]:
+    """The folded words of the customer's messages."""
+    said = " ".join(m.content for m in case.messages if m.role == "user")
+    return frozenset(_strip_accents(w) for w in _LETTERS.findall(said.lower()))
+
+
+def _said_before(word: str, said: frozenset[str]) -> bool:
+    """Whether the customer wrote this word, or one of its family (internado / internação,
+    hospital / hospitalised): the same first five letters."""
+    folded = _strip_accents(word)
+    return folded in said or (len(folded) >= 5 and any(w.startswith(folded[:5]) for w in said))
 
 
 def _sensitive_finding(case: Case, category: str, span: Span, reason: str) -> Finding:
