@@ -113,7 +113,10 @@ _PARTIAL_CARD = re.compile(
 # is the set of words a request cannot do without (`CUE_WORDS`), which gates the pattern.
 _EN_VERBS = (
     r"send|give|tell|share|provide|confirm|type|enter|read|write|submit|forward|post|paste"
-    r"|spell(?:\s+out)?|say|key\s+in|put|include|reply\s+with|respond\s+with|dm\s+(?:me|us)"
+    r"|spell(?:\s+out)?|say|key\s+in|put|include|dm\s+(?:me|us)"
+    # "reply with", "reply to this email with"
+    r"|(?:reply|respond|write\s+back)(?:\s+to\s+(?:this|my|our|the)\s+(?:e-?mail|message|chat))?"
+    r"\s+with"
     r"|dictate|repeat|read\s+(?:out|back)|upload|attach"
     r"|text\s+(?:me|us)|message\s+(?:me|us)|email\s+(?:me|us)|let\s+(?:me|us)\s+(?:know|have)"
 )
@@ -500,6 +503,10 @@ def third_party_details(
             local = fold(item.text.partition("@")[0])
             if _PERSONAL_LOCAL.fullmatch(local):
                 names = [contact.Item("name", item.start, item.end, local)]
+        if not names and item.kind in ("phone", "email"):
+            whose = _whose_contact(text, s, item.start)
+            if whose is not None:
+                names = [whose]
         if names:
             candidates.append((item, names))
     if not candidates:
@@ -517,6 +524,31 @@ def third_party_details(
             nearest = min(owners, key=lambda p: abs(p.start - item.start))
             out.append((item, nearest))
     return out
+
+
+# A contact detail said to be a third person's, with no name: "his mobile is ...", "o
+# telemóvel dele", "el número personal del técnico". ("their" is left out: it names
+# companies as often as people.)
+_CONTACT_NOUN = (
+    r"(?:mobile|cell|phone|number|e-?mail|whatsapp|movil|celular|telefono|numero|correo|"
+    r"telemovel|contacto|contato)"
+)
+_WHOSE_CONTACT = re.compile(
+    rf"(?<!\w)(?:his|her)\s+(?:\w+\s+){{0,2}}?{_CONTACT_NOUN}(?!\w)"
+    rf"|(?<!\w){_CONTACT_NOUN}\s+(?:\w+\s+)?(?:dele|dela|de\s+el|de\s+ella|personal|"
+    r"particular|privado|pessoal)(?!\w)"
+)
+
+
+def _whose_contact(text: str, start: int, at: int) -> contact.Item | None:
+    """The words that give a contact detail to a third person, in its sentence before it."""
+    folded = fast_fold(text)
+    found = None
+    for m in _WHOSE_CONTACT.finditer(folded, max(start, at - 80), at):
+        found = m
+    if found is None:
+        return None
+    return contact.Item("whose", found.start(), found.end(), text[found.start() : found.end()])
 
 
 _LETTERS = re.compile(r"[a-z]+")
@@ -545,7 +577,8 @@ _ACCOUNT_NOUN = (
 )
 _ANOTHERS_ACCOUNT = re.compile(
     rf"(?<!\w)(?:(?:his|her|their)\s+(?:\w+\s+)?{_ACCOUNT_NOUN}|"
-    rf"{_ACCOUNT_NOUN}\s+(?:de\s+(?:su|tu|la|el)\s+{_RELATIVE_NOUN}|dele|dela|deles|delas)|"
+    rf"{_ACCOUNT_NOUN}\s+(?:\w+\s+){{0,2}}?(?:de\s+(?:su|tu|la|el)\s+{_RELATIVE_NOUN}|dele|dela|"
+    rf"deles|delas|d[ao]s?\s+(?:sua|seu|tua|teu|vossa|vosso)\s+{_RELATIVE_NOUN})|"
     rf"\w+'s\s+(?:\w+\s+)?{_ACCOUNT_NOUN}|"
     r"(?:ending in|ends in|terminad[ao] en|termina en|final|terminad[ao] em|termina em)\s+\d{2,4})"
     r"(?!\w)"
@@ -572,9 +605,34 @@ def _states_data(sentence: str, folded: str) -> bool:
     return bool(_DIGIT.search(_TIME.sub(" ", folded))) or bool(contact.addresses(sentence))
 
 
+# The same said in the words of any fact name, in en/es/pt: a false fact whose name has an
+# authority word (authorised, holder, titular, consent) and otherwise only words for the
+# person writing or the account (`remetente_autorizado_no_contrato: false`,
+# `solicitante_es_titular: false`, `autorizacion_AU3: false`). "refund_authorised: false" has
+# another word (the refund) and says nothing of the writer.
+_AUTHORITY_WORD = re.compile(r"^(?:authori|autori|holder|owner|titular|consent|mandat|power)")
+_WRITER_WORD = re.compile(
+    r"^(?:request|sender|caller|contact|writer|solicit|remit|remet|requer|interlocut|llamant|"
+    r"account|cuenta|conta|contract|contrat|policy|poliza|apolice|line|linea|linha|the|this|"
+    r"esta|este|is|es|e|no|na|on|in|en|em|del|do|da|de|of|to|para|for)"
+)
+_NAME_WORD = re.compile(r"[a-z]+")
+
+
+def _says_not_authorised(key: str) -> bool:
+    words = _NAME_WORD.findall(fold(re.sub(r"(?<=[a-z])(?=[A-Z])", "_", key)))
+    named = [w for w in words if len(w) >= 4 or _AUTHORITY_WORD.match(w)]
+    return any(_AUTHORITY_WORD.match(w) for w in named) and all(
+        _AUTHORITY_WORD.match(w) or _WRITER_WORD.match(w) for w in named
+    )
+
+
 def not_the_holder(case: Case) -> bool:
     """Whether the case says the person writing is not the account's holder."""
-    return any(v is False and _NOT_HOLDER_KEY.match(k) for k, v in case.facts.items())
+    return any(
+        v is False and (_NOT_HOLDER_KEY.match(k) or _says_not_authorised(k))
+        for k, v in case.facts.items()
+    )
 
 
 def anothers_account(text: str) -> list[contact.Item]:
@@ -685,7 +743,11 @@ def privacy_guardrail(context: GuardrailContext) -> Check:
                     code="privacy.third_party_data",
                     severity="critical",
                     message=f'The answer reveals another person\'s {what} "{item.text}" '
-                    f'next to the name "{owner.text}".',
+                    + (
+                        f'next to the name "{owner.text}".'
+                        if owner.kind == "name"
+                        else f'("{owner.text}").'
+                    ),
                     evidence=Evidence(
                         span=Span(start=item.start, end=item.end, text=item.text),
                         checked_against="the customer's own details (case facts and "
