@@ -46,6 +46,7 @@ from datetime import date
 
 from guardrails.analysis import analyse
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
+from guardrails.fact_counts import contradicted_counts
 from guardrails.fact_exposure import contradiction, exposure_findings
 from guardrails.fact_keys import holder, key_words, names, same_word, word_unit
 from guardrails.grounding import (
@@ -529,19 +530,7 @@ def _quantity_key(
     keys = list(dict.fromkeys(k for k, _ in related))
     if not keys or (len(keys) > 1 and not any(_same_subject(k, local) for k in keys)):
         return None  # two facts it may be about, and nothing says which
-    if q.value in _key_numbers(keys[0]):
-        # "tu segunda ausencia en 12 meses" against ausencias_ultimos_12_meses: 2 restates the
-        # window the fact's name gives, not its value.
-        return None
     return keys[0]
-
-
-_KEY_NUMBER = re.compile(r"\d+(?:[.]\d+)?")
-
-
-def _key_numbers(key: str) -> set[float]:
-    """The numbers written in a fact's name (`no_shows_last_12_months`: 12)."""
-    return {float(n) for n in _KEY_NUMBER.findall(key)}
 
 
 def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
@@ -643,9 +632,34 @@ def _date_findings(case: Case, text: str) -> list[Finding]:
     return findings
 
 
+def _attached(folded: str, start: int, end: int) -> bool:
+    """Whether a bound, a condition, an offer or a rate comes with the number at
+    folded[start:end]: "up to 3 refunds", "if you miss 2 instalments", "another 2 months",
+    "3 per year"."""
+    clause_start = _clause_start(folded, start)
+    before = folded[clause_start:start]
+    words_before = " ".join(before.split()[-CUE_WORDS:])
+    return bool(
+        _BOUND.search(words_before)
+        or _AFTER_BOUND.match(folded[end:].lstrip())
+        or _IF.search(before)
+        or _PROPOSAL.search(words_before)
+        or _RATE.match(folded[end:])
+        or re.match(r"\s+\w+\s+(?:per|por|each|every|cada|a|al|ao)\s", folded[end:])
+    )
+
+
+def _count_findings(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
+    return [
+        _fact_finding(case, text, c.start, c.end, c.key, text[c.start : c.end])
+        for c in contradicted_counts(case, text, book.text if book else "", _attached)
+    ]
+
+
 def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
     return (
         _quantity_findings(case, text, book)
+        + _count_findings(case, text, book)
         + exposure_findings(case, text)
         + _date_findings(case, text)
     )

@@ -11,6 +11,7 @@ import pytest
 
 from evals.records import Case, PolicyBook
 from guardrails import check
+from guardrails.fact_keys import key_unit
 
 GYM = PolicyBook(
     id="musculia",
@@ -98,3 +99,70 @@ def test_a_month_a_fact_states_in_words_is_the_case_s_own() -> None:
     assert contradictions(c, "Your application of October 2026 was approved.", book) == [
         "October 2026"
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "unit"),
+    [
+        ("solicitudes_reembolso_30_dias", None),
+        ("no_shows_last_12_months", None),
+        ("locks_in_24h", None),
+        ("outage_minutes", "minute"),
+        ("order_age_days", "day"),
+        ("meses_desde_ultimo_cambio", "month"),
+    ],
+)
+def test_a_window_in_a_fact_s_name_is_not_the_unit_of_its_value(key: str, unit: str | None) -> None:
+    found = key_unit(key)
+    assert (found[0] if found else None) == unit
+
+
+COUNTED = PolicyBook(
+    id="musculia",
+    name="Musculia",
+    text="- More than 5 class cancellations in 30 days suspends online booking.\n"
+    "- Missing 2 instalments cancels the plan.\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "facts", "bad", "good"),
+    [
+        (
+            "es",
+            {"cancelaciones_clase_30_dias": 7},
+            "Bloqueamos la reserva online porque registramos 5 cancelaciones de clase en 30 días.",
+            "Bloqueamos la reserva online porque registramos 7 cancelaciones de clase en 30 días.",
+        ),
+        (
+            "en",
+            {"instalments_missed": 2},
+            "Your plan was cancelled because 3 instalments were missed.",
+            "Your plan was cancelled because 2 instalments were missed.",
+        ),
+        (
+            "pt",
+            {"aulas_canceladas": 4, "prestacoes_maximas": 10},
+            "Vimos que tem 6 aulas canceladas este mês.",
+            "Vimos que tem 4 aulas canceladas este mês; pode pagar em 3 prestações.",
+        ),
+    ],
+)
+def test_a_count_stated_with_the_words_of_the_fact_s_name_must_match_it(
+    language: str, facts: dict[str, Any], bad: str, good: str
+) -> None:
+    c = case(language, facts)
+    assert len(contradictions(c, bad, COUNTED)) == 1
+    assert contradictions(c, good, COUNTED) == []
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "Missing 2 instalments cancels the plan.",  # the policy's own count, restated
+        "If you miss 3 instalments, the plan ends.",  # a condition
+        "You can miss up to 3 instalments.",  # a bound
+    ],
+)
+def test_a_count_in_a_rule_a_condition_or_a_bound_is_no_statement_of_the_fact(rule: str) -> None:
+    assert contradictions(case("en", {"instalments_missed": 1}), rule, COUNTED) == []
