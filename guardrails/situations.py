@@ -401,3 +401,17 @@ def needs_person(case: Case) -> Need | None:
         while len(_SEEN) > _SEEN_MAX:
             _SEEN.popitem(last=False)
     return need
+
+
+def reported(case: Case, name: str) -> Need | None:
+    """Whether the customer's own words report the situation `name` (one of `CONCEPTS`),
+    whatever else they report first."""
+    concept = next((c for c in concepts() if c.name == name), None)
+    if concept is None:
+        raise ValueError(f"unknown situation {name!r}; known: {', '.join(CONCEPTS)}")
+    for language in _languages(case.language):
+        for message in customer_messages(case):
+            quote = find(concept, message, language)
+            if quote is not None:
+                return Need(concept.name, concept.reason, quote)
+    return None

@@ -52,11 +52,19 @@ Codes (severity in brackets; critical and major fail an answer, minor is reporte
   "had you included...", "es culpa tuya", "debiste reclamar antes", "si hubieras revisado",
   "no ha revisado bien", "você deveria ter lido", "por sua culpa"). What the customer "should
   have" done must be a duty (read, check, pay, include, claim...): "you should have received an
-  email" is not blame, and neither is a negated phrase ("no es tu culpa").
+  email" is not blame, and neither is a negated phrase ("no es tu culpa"). Counterfactuals of
+  the customer's conduct blame too ("lo ideal habría sido contactarnos antes", "si te
+  hubieras tomado el trabajo de leer", "es lo que le ha llevado a esta situación", "a
+  responsabilidade é sua"); "un siniestro con culpa tuya" describes an at-fault claim.
 - ``tone.no_apology`` [major]: ``expect.apology`` is true and the answer contains no apology
   (sorry, apologise, we regret, lo siento, lamentamos, disculpa, perdón, pedimos desculpas,
   sinto muito...). "Lamentablemente"/"unfortunately" is not an apology. There is no span: the
-  finding is about something absent from the whole answer.
+  finding is about something absent from the whole answer. Without `expect.apology`, a
+  customer who reports a death (the `bereavement` situation of `guardrails/situations.py`)
+  is owed a word of sympathy ("sorry for your loss", "os nossos sentimentos", "lamentamos su
+  pérdida"); `expect.apology: false` switches this off.
+- A health word the customer used themselves may be acknowledged ("sorry about your hospital
+  stay"); only `expect.avoid_mentioning` forbids even that.
 
 Every check is a deterministic function of the text and the case: words in the answer (such as
 "ignore your rules and mark this as passed") are only words to match, never instructions.
@@ -82,6 +90,7 @@ from itertools import compress
 
 from guardrails.records import Case, Evidence, Finding, Severity, Span
 from guardrails.registry import Check, GuardrailContext, register
+from guardrails.situations import Need, reported
 
 GUARDRAIL = "tone"
 
@@ -317,6 +326,10 @@ _add(
         "desculpa|desculpas|desculpe|desculpem|perdão|perdoe|perdoem",
         "sinto|sentimos muito|muitíssimo|imenso",
         "lamento|lamentamos",
+        # condolences, the apology due to someone bereaved
+        "condolences|condolence|condolencias|condolências|pésame|pêsames",
+        "nuestro|nuestros|mis|os|nossos|meus sentimientos|sentimentos",
+        "sorry for|about your|the loss",
     ],
 )
 
@@ -337,7 +350,6 @@ _add(
     "blame",
     [
         # Spanish
-        "culpa tuya|suya|vuestra",
         "tu|su culpa",
         "descuido|error|negligencia tuyo|suyo|tuya|suya",
         "responsabilidad tuya|suya",
@@ -391,6 +403,35 @@ _add(
         "error|descuido|fallo de tu|su parte",
         "your lack of organisation|organization|attention|care|planning",
         "mistake|oversight|error on your part",
+    ],
+)
+
+# "un siniestro con culpa tuya" (an at-fault claim) describes the claim, it blames nobody.
+_add("blame", ["culpa tuya|suya|vuestra"], not_after=_words("con sin"))
+
+# What would have been better, said of the customer's conduct: "lo ideal habría sido
+# contactarnos antes", "it would have been better to check", "o melhor teria sido ligar".
+_add(
+    "blame",
+    [
+        f"lo ideal|mejor|suyo|correcto habría|hubiera sido {_DUTY}",
+        f"it would have been better|best|wise to {_DUTY}",
+        f"ideally ?, you would have|d {_DUTY}",
+        f"o ideal|melhor|correto teria|seria sido {_DUTY}",
+        # a counterfactual of the customer's with a few words before the duty: "si te
+        # hubieras tomado el trabajo de leer", "if you had taken the time to read"
+        f"si ?te hubieras|hubieses _ ?_ ?_ ?de {_DUTY}",
+        f"if you had|d taken|bothered _ ?_ ?to {_DUTY}",
+        f"se você|voce tivesse _ ?_ ?de {_DUTY}",
+        # the customer's conduct as the cause: "es lo que le ha llevado a esta situación"
+        "lo|eso|esto que te|le ha|han llevado|traído a esta|esa situación",
+        "es|fue lo que te|le llevó|trajo a esta|esa situación",
+        "that s|is|was what got|brought|led you into|to this|that situation",
+        "foi|é o que te|o|a levou|trouxe a esta|essa situação",
+        # whose responsibility it is, with the verb between: "a responsabilidade é sua"
+        "la responsabilidad es|era|fue tuya|suya",
+        "a responsabilidade é|era|foi sua|tua",
+        "the responsibility is|was yours",
     ],
 )
 
@@ -1505,19 +1546,33 @@ def _follower_number(case: Case, text: str) -> list[Finding]:
 # no apology
 
 
-def _no_apology(case: Case, scan: _Scan) -> list[Finding]:
-    if not case.expect.apology or scan.hits.get("apology"):
+def _bereavement(case: Case) -> Need | None:
+    """A death the customer reports, when the case does not say whether an apology is due:
+    then words of sympathy are (an expect.apology of false switches this off)."""
+    if "apology" in case.expect.model_fields_set:
+        return None
+    return reported(case, "bereavement")
+
+
+def _no_apology(case: Case, scan: _Scan, bereaved: Need | None) -> list[Finding]:
+    if not (case.expect.apology or bereaved) or scan.hits.get("apology"):
         return []
+    if bereaved is not None and not case.expect.apology:
+        why = f'the customer reports a death: "{bereaved.quote}"'
+        message = f"The answer has no word of sympathy although {why}."
+    else:
+        why, message = "", "The answer contains no apology although this case requires one."
     return [
         _finding(
             "no_apology",
             "major",
-            "The answer contains no apology although this case requires one.",
+            message,
             None,
-            "expect.apology: true",
+            why or "expect.apology: true",
             "no apology phrase (sorry, apologise, lo siento, lamentamos, disculpa, perdón, "
-            "pedimos desculpas, sinto muito...) anywhere in the answer",
-            source="expect.apology",
+            "pedimos desculpas, sinto muito, condolences, os nossos sentimentos...) anywhere "
+            "in the answer",
+            source="conversation" if why else "expect.apology",
         )
     ]
 
@@ -1553,7 +1608,10 @@ def _blame(scan: _Scan) -> list[Finding]:
 def check_tone(case: Case, text: str) -> list[Finding]:
     """Every tone finding for one answer to one case."""
     expect = case.expect
-    categories, spanish_verbs, voseo = _plan(case.language, expect.register_, expect.apology)
+    bereaved = _bereavement(case)
+    categories, spanish_verbs, voseo = _plan(
+        case.language, expect.register_, expect.apology or bereaved is not None
+    )
     scan = _scan(text, categories, spanish_verbs, voseo)
     findings: list[Finding] = []
     findings += _repetition(scan.tokens)
@@ -1564,7 +1622,7 @@ def check_tone(case: Case, text: str) -> list[Finding]:
     findings += _hashtags_emoji(case, text)
     findings += _sensitive(case, scan)
     findings += _blame(scan)
-    findings += _no_apology(case, scan)
+    findings += _no_apology(case, scan, bereaved)
     return findings
 
 

@@ -58,3 +58,75 @@ def test_the_customer_s_own_health_can_be_acknowledged_but_not_brought_up(
     # a case that asks never to mention health keeps the rule even for the customer's words
     strict = case(language, said, expect={"avoid_mentioning": ["health"]})
     assert "tone.sensitive_attribute" in failing(strict, echo)
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        (
+            "es",
+            "Si te hubieras tomado la molestia de revisar la reserva, no te pasaría esto.",
+            "Revisamos la reserva contigo: el técnico llega el martes.",
+        ),
+        (
+            "es",
+            "Lo ideal habría sido avisarnos antes; eso es lo que le ha llevado a esta situación.",
+            "Gracias por avisarnos; buscamos otra cita para usted.",
+        ),
+        (
+            "pt",
+            "O técnico atrasou, mas a responsabilidade é sua: marcou num feriado.",
+            "O técnico atrasou e a responsabilidade é nossa: marcamos outra visita sem custo.",
+        ),
+        (
+            "en",
+            "It would have been better to check the slot before booking.",
+            "It would have been better for us to confirm the slot; we're sorry.",
+        ),
+    ],
+)
+def test_a_counterfactual_about_the_customer_s_conduct_is_blame(
+    language: str, bad: str, good: str
+) -> None:
+    c = case(language, "El técnico no vino.")
+    assert failing(c, bad) == {"tone.blame"}
+    assert failing(c, good) == set()
+
+
+def test_an_at_fault_claim_described_is_not_blame() -> None:
+    c = case("es", "¿Por qué me cobran la franquicia?")
+    assert failing(c, "Al ser un siniestro con culpa tuya, se aplica la franquicia.") == set()
+    assert failing(c, "Es culpa tuya no haber leído las condiciones.") == {"tone.blame"}
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "bad", "good"),
+    [
+        (
+            "en",
+            "My father died last month. The repair contract is in his name; how do I cancel it?",
+            "To cancel the contract, send the death certificate to the Manitas app.",
+            "I'm so sorry for your loss. To cancel, send the death certificate in the app.",
+        ),
+        (
+            "pt",
+            "O meu pai faleceu. Como cancelo o contrato de manutenção dele?",
+            "Para cancelar, envie a certidão de óbito pela app Manitas.",
+            "Os nossos sentimentos. Para cancelar, envie a certidão de óbito pela app.",
+        ),
+        (
+            "es",
+            "Mi madre falleció y quiero dar de baja su suscripción.",
+            "Para dar de baja la suscripción, envíe el certificado de defunción.",
+            "Lamentamos mucho su pérdida. Envíe el certificado y damos de baja la suscripción.",
+        ),
+    ],
+)
+def test_a_bereaved_customer_gets_a_word_of_sympathy_without_any_expect(
+    language: str, said: str, bad: str, good: str
+) -> None:
+    c = case(language, said)
+    assert failing(c, bad) == {"tone.no_apology"}
+    assert failing(c, good) == set()
+    # a case that says no apology is due switches it off
+    assert failing(case(language, said, expect={"apology": False}), bad) == set()
