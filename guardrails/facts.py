@@ -656,12 +656,45 @@ def _count_findings(case: Case, text: str, book: PolicyBook | None) -> list[Find
     ]
 
 
+def _near_miss(written: tuple[int | None, int, int], fact: tuple[int, int, int]) -> bool:
+    """A written date that is a fact's date with only its year or only its month changed
+    (2027-02-06 for 2027-01-06, 31 October 2024 for 2025-10-31): a misstated fact, not
+    another date (a date that differs only in its day is as likely a new one: a callback
+    two days from today)."""
+    year, month, day = written
+    if day != fact[2]:
+        return False
+    if year is None:
+        return False
+    return (year == fact[0]) != (month == fact[1])
+
+
+def _full_date_findings(case: Case, text: str) -> list[Finding]:
+    """A full date the answer gives that is a dated fact's with its year or its month
+    changed, when nothing in the conversation or the facts gives that date."""
+    dated = [(k, d) for k, v in case.facts.items() if isinstance(v, str) for d in [_iso(v)] if d]
+    if not dated:
+        return []
+    said = " ".join(m.content for m in case.messages)
+    said += " " + " ".join(str(v) for v in case.facts.values() if isinstance(v, str))
+    known = {written for _, _, written in dates_in(said)}
+    findings: list[Finding] = []
+    for start, end, written in dates_in(text):
+        if any(_same_date(written, d) for _, d in dated) or written in known:
+            continue
+        missed = [k for k, d in dated if _near_miss(written, d)]
+        if len(missed) == 1:
+            findings.append(_fact_finding(case, text, start, end, missed[0], text[start:end]))
+    return findings
+
+
 def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
     return (
         _quantity_findings(case, text, book)
         + _count_findings(case, text, book)
         + exposure_findings(case, text)
         + _date_findings(case, text)
+        + _full_date_findings(case, text)
     )
 
 

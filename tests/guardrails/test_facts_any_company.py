@@ -166,3 +166,21 @@ def test_a_count_stated_with_the_words_of_the_fact_s_name_must_match_it(
 )
 def test_a_count_in_a_rule_a_condition_or_a_bound_is_no_statement_of_the_fact(rule: str) -> None:
     assert contradictions(case("en", {"instalments_missed": 1}), rule, COUNTED) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        ("es", "Tendrás la copia como máximo el 2027-02-06.", "Tendrás la copia el 2027-01-06."),
+        ("en", "Your copy is ready on 6 January 2026.", "Your copy is ready on 6 January 2027."),
+        ("pt", "A cópia chega até 6 de março de 2027.", "A cópia chega até 6 de janeiro de 2027."),
+    ],
+)
+def test_a_fact_s_date_with_its_month_or_year_changed_is_a_contradiction(
+    language: str, bad: str, good: str
+) -> None:
+    c = case(language, {"fecha_hoy": "2026-12-07", "copia_lista_hasta": "2027-01-06"})
+    assert len(contradictions(c, bad)) == 1
+    assert contradictions(c, good) == []
+    # a date that differs only in its day is another date: a visit two days from today
+    assert contradictions(c, "Un técnico te visita el 2026-12-09.") == []
