@@ -48,6 +48,7 @@ from guardrails.analysis import analyse
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.fact_counts import contradicted_counts
 from guardrails.fact_exposure import contradiction, exposure_findings
+from guardrails.fact_flags import contradicted_flags
 from guardrails.fact_keys import holder, key_words, names, same_word, word_unit
 from guardrails.grounding import (
     CaseGround,
@@ -695,7 +696,24 @@ def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Find
         + exposure_findings(case, text)
         + _date_findings(case, text)
         + _full_date_findings(case, text)
+        + _flag_findings(case, text)
     )
+
+
+def _flag_findings(case: Case, text: str) -> list[Finding]:
+    """Yes/no facts of a state (covered, included, eligible, approved) stated the other way."""
+    return [
+        contradiction(
+            text,
+            start,
+            end,
+            key,
+            case.facts[key],
+            f'The answer says "{text[start:end]}", but the case facts say {key}: '
+            f"{str(case.facts[key]).lower()}.",
+        )
+        for key, start, end in contradicted_flags(case, text)
+    ]
 
 
 def _missing(case: Case, text: str) -> list[Finding]:

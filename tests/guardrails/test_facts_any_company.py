@@ -184,3 +184,40 @@ def test_a_fact_s_date_with_its_month_or_year_changed_is_a_contradiction(
     assert contradictions(c, good) == []
     # a date that differs only in its day is another date: a visit two days from today
     assert contradictions(c, "Un técnico te visita el 2026-12-09.") == []
+
+
+@pytest.mark.parametrize(
+    ("language", "facts", "bad", "good"),
+    [
+        (
+            "pt",
+            {"reboque_coberto": False},
+            "Sim, o seu plano cobre o reboque até à oficina.",
+            "O seu plano não cobre o reboque; pode pedi-lo com desconto.",
+        ),
+        (
+            "es",
+            {"socio_elegible": False},
+            "Tu cuenta de socio es elegible para la tarifa reducida.",
+            "Tu cuenta de socio no es elegible para la tarifa reducida.",
+        ),
+        (
+            "en",
+            {"refund_approved": True},
+            "Your refund was not approved.",
+            "Your refund was approved on Monday.",
+        ),
+    ],
+)
+def test_a_yes_no_state_stated_the_other_way_is_a_contradiction(
+    language: str, facts: dict[str, Any], bad: str, good: str
+) -> None:
+    c = case(language, facts)
+    assert len(contradictions(c, bad)) == 1
+    assert contradictions(c, good) == []
+
+
+def test_a_state_in_a_question_or_a_condition_asserts_nothing() -> None:
+    c = case("es", {"socio_elegible": False})
+    assert contradictions(c, "¿Quieres saber si tu cuenta de socio es elegible?") == []
+    assert contradictions(c, "Si cambias de plan, tu cuenta de socio será elegible.") == []
