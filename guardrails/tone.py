@@ -19,8 +19,10 @@ Codes (severity in brackets; critical and major fail an answer, minor is reporte
   disculpe, escríbanos, "¿Desea...?", "le paso", "no se preocupe"; and, as weak evidence only,
   su/sus/le and a sentence opening with "Puede...") where tú is expected. ``formal``/
   ``informal`` in English (slang, "hey", "gonna", "no worries" in a formal answer; "Dear Sir or
-  Madam", "hereby" in an informal one) and Portuguese ("você", "tu", "te", "oi", "pra" in a
-  formal answer; "o senhor", "a senhora" in an informal one). Major when clear markers of the
+  Madam", "hereby" in an informal one) and Portuguese ("tu", "te", "oi", "pra" and the "tu"
+  verbs of European Portuguese, "tens", "estás", "podes", in a formal answer; "você", the
+  neutral address of Brazilian Portuguese, only as weak evidence; "o senhor", "a senhora" in
+  an informal one). Major when clear markers of the
   wrong register weigh at least as much as those of the expected one, or when three or more
   weak markers and none of the expected register are present; minor when the expected
   register dominates but a clear marker of the other slips in (an inconsistent answer, reported
@@ -659,7 +661,17 @@ _add(
 _add("es_usted", ["si puede|tiene|necesita|quiere|paga|recibe|ve"], weight=1)
 
 # Portuguese
-_add("pt_informal", ["você|voce|vc|tu|teu|tua|teus|tuas|contigo|te"])
+_add("pt_informal", ["vc|tu|teu|tua|teus|tuas|contigo|te"])
+# "você" is the neutral address of Brazilian Portuguese, formal letters included: weak
+# evidence of informality only (three of them with no "o senhor" are still informal).
+_add("pt_informal", ["você|voce"], weight=1)
+# Second-person singular verbs, the European Portuguese "tu" ("tens direito", "estás a 5 km",
+# "podes pedir"): unambiguous forms only ("liga" is also "he calls").
+_PT_TU_VERBS = (
+    "tens =estás podes queres sabes vais deves precisas consegues fazes ficas vês recebes "
+    "pagaste recebeste fizeste pediste"
+)
+_add("pt_informal", _words(_PT_TU_VERBS))
 _add("pt_informal", _words("oi beleza valeu blz kkk kkkk rsrs galera pra né tá"))
 _add("pt_formal", ["o|a|os|as senhor|senhora|senhores|senhoras", "vossa senhoria|excelência"])
 
@@ -667,6 +679,7 @@ _add("pt_formal", ["o|a|os|as senhor|senhora|senhores|senhoras", "vossa senhoria
 # "tu" forms (not "te", which Brazilian Portuguese uses with "você"), "você" forms, and "o
 # senhor"/"a senhora".
 _add("pt_tu", ["tu|teu|tua|teus|tuas|contigo"])
+_add("pt_tu", _words(_PT_TU_VERBS))
 _add("pt_voce", ["você|voce|vc|vocês|voces"])
 
 # English

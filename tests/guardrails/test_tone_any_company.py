@@ -130,3 +130,13 @@ def test_a_bereaved_customer_gets_a_word_of_sympathy_without_any_expect(
     assert failing(c, good) == set()
     # a case that says no apology is due switches it off
     assert failing(case(language, said, expect={"apology": False}), bad) == set()
+
+
+def test_european_portuguese_tu_verbs_are_informal_and_voce_alone_is_not() -> None:
+    formal_pt = case("pt-PT", "O técnico não apareceu.", expect={"register": "formal"})
+    bad = "Tens direito a uma nova visita e estás dentro do prazo: podes marcá-la na app."
+    assert failing(formal_pt, bad) == {"tone.register"}
+    good = "O senhor tem direito a uma nova visita; pode marcá-la na app."
+    assert failing(formal_pt, good) == set()
+    formal_br = case("pt-BR", "O técnico não veio.", expect={"register": "formal"})
+    assert failing(formal_br, "Você pode remarcar a visita pelo aplicativo.") == set()
