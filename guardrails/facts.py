@@ -48,7 +48,7 @@ from guardrails.analysis import analyse
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.fact_counts import contradicted_counts
 from guardrails.fact_exposure import contradiction, exposure_findings
-from guardrails.fact_flags import contradicted_flags
+from guardrails.fact_flags import contradicted_flags, free_fees
 from guardrails.fact_keys import holder, key_words, names, same_word, word_unit
 from guardrails.grounding import (
     CaseGround,
@@ -712,7 +712,7 @@ def _flag_findings(case: Case, text: str) -> list[Finding]:
             f'The answer says "{text[start:end]}", but the case facts say {key}: '
             f"{str(case.facts[key]).lower()}.",
         )
-        for key, start, end in contradicted_flags(case, text)
+        for key, start, end in [*contradicted_flags(case, text), *free_fees(case, text)]
     ]
 
 

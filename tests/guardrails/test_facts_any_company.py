@@ -221,3 +221,32 @@ def test_a_state_in_a_question_or_a_condition_asserts_nothing() -> None:
     c = case("es", {"socio_elegible": False})
     assert contradictions(c, "¿Quieres saber si tu cuenta de socio es elegible?") == []
     assert contradictions(c, "Si cambias de plan, tu cuenta de socio será elegible.") == []
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        (
+            "es",
+            "¡Claro! El cambio de plan es gratuito y se aplica el mes que viene.",
+            "El cambio de plan te cuesta EUR 15.00 (solo hay un cambio gratis cada 12 meses).",
+        ),
+        (
+            "en",
+            "Good news: the plan change is free of charge.",
+            "The first plan change of the year is free; this one costs EUR 15.00.",
+        ),
+        (
+            "pt",
+            "A mudança de plano é gratuita.",
+            "A mudança de plano não é gratuita: custa EUR 15.00.",
+        ),
+    ],
+)
+def test_a_fee_of_this_conversation_said_to_be_free_is_a_contradiction(
+    language: str, bad: str, good: str
+) -> None:
+    keys = {"es": "coste_cambio_plan", "en": "plan_change_fee", "pt": "taxa_mudanca_plano"}
+    c = case(language, {keys[language]: "EUR 15.00"})
+    assert len(contradictions(c, bad)) == 1
+    assert contradictions(c, good) == []
