@@ -131,12 +131,12 @@ def free_fees(case: Case, text: str) -> list[tuple[str, int, int]]:
                 continue  # an amount said with it, or a rule: "un cambio gratis cada 12 meses"
             if negated_before(folded, free.start(), case.language, 4):
                 continue  # "no es gratuito"
-            words = re.findall(r"[a-z]+", clause)
+            clause_words = re.findall(r"[a-z]+", clause)
             stated = {round(q.value, 2) for q in quantities(sent.text) if q.unit == "money"}
             for key, subject in fees:
                 if stated & {round(q.value, 2) for q in quantities(str(case.facts[key]))}:
                     continue  # the sentence states the fee itself
-                if all(any(same_word(w, c) for c in words) for w in subject):
+                if all(any(same_word(w, c) for c in clause_words) for w in subject):
                     out.append((key, sent.start + free.start(), sent.start + free.end()))
                     break
     return out
