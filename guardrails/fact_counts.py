@@ -40,8 +40,8 @@ class Count:
     end: int
 
 
-def counted_facts(case: Case) -> list[tuple[str, int, tuple[str, ...]]]:
-    """(key, value, words) for each fact that counts something its name says."""
+def counted_facts(case: Case) -> list[tuple[str, int, tuple[str, ...], str]]:
+    """(key, value, words, unit) for each fact that counts something its name says."""
     out = []
     for key, value in case.facts.items():
         if isinstance(value, bool) or not isinstance(value, int):
@@ -51,7 +51,7 @@ def counted_facts(case: Case) -> list[tuple[str, int, tuple[str, ...]]]:
             continue
         words = key_words(without_windows(key), case.company)
         if words and not any(_LIMIT_WORD.match(w) for w in words):
-            out.append((key, value, words))
+            out.append((key, value, words, units.pop()))
     return out
 
 
@@ -108,13 +108,15 @@ def contradicted_counts(
                 continue
             nouns = [w for w in after.groups() if w]
             named = [
-                (key, value)
-                for key, value, words in facts
+                (key, value, unit)
+                for key, value, words, unit in facts
                 if any(same_word(n, w) for n in nouns for w in words)
             ]
             if len(named) != 1:
                 continue
-            key, value = named[0]
+            key, value, unit = named[0]
+            if any(q.unit == unit and q.start <= m.start() < q.end for q in sent.quantities):
+                continue  # a count in the fact's own unit ("4 parcelas"): compared as a quantity
             if number == value or number in said or number in values:
                 continue
             if attached(folded, m.start(), m.end()):
