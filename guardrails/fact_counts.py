@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from guardrails.analysis import analyse
 from guardrails.fact_keys import key_words, same_word, without_windows
@@ -62,10 +63,14 @@ def _numbers(text: str) -> set[int]:
 def _policy_counts(book_text: str, number: int) -> bool:
     """Whether the policy counts something with this number ("missing 2 instalments cancels
     the plan"): then a sentence stating it may be restating the rule, in any language."""
+    return number in _counts_in(book_text)
+
+
+@lru_cache(maxsize=64)  # one per policy book
+def _counts_in(book_text: str) -> frozenset[int]:
     folded = fold(book_text)
-    return any(
-        int(m.group(1)) == number and _NEXT_WORDS.match(folded, m.end())
-        for m in _NUMBER.finditer(folded)
+    return frozenset(
+        int(m.group(1)) for m in _NUMBER.finditer(folded) if _NEXT_WORDS.match(folded, m.end())
     )
 
 

@@ -53,6 +53,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from guardrails import contact
 from guardrails.folding import fast_fold, word_positions, word_set, wordlist
@@ -276,7 +277,8 @@ _SHARED_NOUN = re.compile(
 )
 
 
-def shared_secrets(messages: list[tuple[str, str]]) -> frozenset[str]:
+@lru_cache(maxsize=256)  # every answer to a conversation reads the same messages
+def shared_secrets(messages: tuple[tuple[str, str], ...]) -> frozenset[str]:
     """The digits of secrets the customer wrote, from (role, text) messages: 4 to 8 digits
     (spaced or not) near a code, PIN or password named in the same message, or anywhere in a
     message answering one that asked for or announced such a code ("te enviamos un código por
@@ -634,16 +636,27 @@ _OWNER_CUE = re.compile(
 )
 
 
-def named_owners(text: str, company: Company, known: str) -> list[contact.Item]:
+# Words without which no owner cue can be written (checked on the answer's word set first).
+_OWNER_WORDS = wordlist(
+    "belongs belong belonging pertenece pertenecen pertence pertencem customer client "
+    "policyholder patient user cliente clienta paciente usuario usuaria asegurado asegurada "
+    "segurado segurada titular"
+)
+
+
+def named_owners(text: str, company: Company, known: Callable[[], str]) -> list[contact.Item]:
     """People named as the owners of data, or as another customer, who appear nowhere in
-    `known` (the conversation and the facts: names the customer already has)."""
+    `known()` (the conversation and the facts: names the customer already has)."""
     out: list[contact.Item] = []
-    folded_known = fast_fold(known)
+    if not word_set(text) & _OWNER_WORDS:
+        return out
+    folded_known: str | None = None
     folded = fast_fold(text)
     for person in _person_names(text, 0, len(text), company, NO_CUSTOMER):
         lo = max(0, person.start - 50)
         if not _OWNER_CUE.search(folded, lo, person.start):
             continue
+        folded_known = fast_fold(known()) if folded_known is None else folded_known
         words = [fold(w) for w in re.findall(r"[^\W\d_]+", person.text)]
         if any(len(w) > 2 and w not in _GREETING and w in folded_known for w in words):
             continue
@@ -815,7 +828,7 @@ def privacy_guardrail(context: GuardrailContext) -> Check:
                     ),
                 )
             )
-        secrets = shared_secrets([(m.role, m.content) for m in case.messages])
+        secrets = shared_secrets(tuple((m.role, m.content) for m in case.messages))
         for start, end in taken_secrets(text, secrets) if secrets else ():
             quoted = text[start:end]
             findings.append(
@@ -856,10 +869,13 @@ def privacy_guardrail(context: GuardrailContext) -> Check:
                         ),
                     )
                 )
-        known = " ".join(
-            [m.content for m in case.messages]
-            + [str(v) for v in case.facts.values() if not isinstance(v, bool)]
-        )
+
+        def known() -> str:
+            return " ".join(
+                [m.content for m in case.messages]
+                + [str(v) for v in case.facts.values() if not isinstance(v, bool)]
+            )
+
         for person in named_owners(text, company, known):
             findings.append(
                 Finding(
