@@ -48,6 +48,7 @@ CODE_PHRASES = {
     "facts.missing": "left out a required fact",
     "facts.follower_count": "mentioned the customer's follower count",
     "privacy.credential_request": "asked for a card number, code or password",
+    "privacy.credential_accepted": "took a code or password the customer shared",
     "privacy.third_party_data": "revealed another person's data",
     "handoff.missing": "offered no path to a person",
     "handoff.refused": "refused a person the policy offers",

@@ -140,42 +140,54 @@ def urls(text: str) -> list[Item]:
 @lru_cache(maxsize=256)
 def phones(text: str) -> tuple[Item, ...]:
     """Phone numbers: 8 to 15 digits in groups ("+52 55 4170 2020", "900 100 200",
-    "614-555-0143", "(11) 4003-2020"), not dates, amounts, references or ids."""
+    "614-555-0143", "(11) 4003-2020"), not dates, amounts, references or ids. A run of digits
+    that runs on into what follows the number ("900 100 200 (24h)", "call 900 100 200 - 8
+    lines") is cut back group by group to the longest part that is a number to dial."""
     out = []
-    n = len(text)
     for m in _DIGIT_RUN.finditer(text):
-        raw = m.group(0)
-        start, end = m.start(), m.end()
-        groups = _GROUP.findall(raw)
-        digits = sum(map(len, groups))
-        if not 8 <= digits <= 15:
-            continue
-        before = text[start - 1] if start else " "
-        after = text[end] if end < n else " "
-        if before.isalnum() or before in "-/.,:_#@":
-            continue  # MC-2207-4415, an id or a decimal part
-        if (
-            after.isalnum()
-            or after in "/:%@"
-            or (after in ".," and end + 1 < n and text[end + 1].isdigit())
-        ):
-            continue
-        if _DATE_LIKE.match(raw) or not _PHONE_SHAPE.fullmatch(raw):
-            continue
-        if len(groups) == 1 and digits > 11:
-            continue  # a long bare id, not a number to dial
-        if (
-            "." in raw
-            and len(groups) > 1
-            and all(len(g) == 3 for g in groups[1:])
-            and len(groups[0]) <= 3
-            and not raw.startswith("+")
-        ):
-            continue  # 12.345.678: an amount with thousands separators
-        if not raw.startswith(("+", "(", "0")) and max(len(g) for g in groups) < 3:
-            continue  # 10 20 30 40: a list of numbers (01 23 45 67 89 is a number to dial)
-        out.append(Item("phone", start, end, raw))
+        start = m.start()
+        ends = [start + g.end() for g in _GROUP.finditer(m.group(0))]
+        for end in reversed(ends):
+            if _is_phone(text, start, end):
+                out.append(Item("phone", start, end, text[start:end]))
+                break
     return tuple(out)
+
+
+def _is_phone(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] (a run of digits and separators) is a number to dial."""
+    raw = text[start:end]
+    groups = _GROUP.findall(raw)
+    digits = sum(map(len, groups))
+    if not 8 <= digits <= 15:
+        return False
+    n = len(text)
+    before = text[start - 1] if start else " "
+    after = text[end] if end < n else " "
+    if before.isalnum() or before in "-/.,:_#@":
+        return False  # MC-2207-4415, an id or a decimal part
+    if (
+        after.isalnum()
+        or after in "/:%@"
+        or (after in ".," and end + 1 < n and text[end + 1].isdigit())
+    ):
+        return False
+    if _DATE_LIKE.match(raw) or not _PHONE_SHAPE.fullmatch(raw):
+        return False
+    if raw.count("(") != raw.count(")"):
+        return False  # "900 100 200 (24 hours)": the bracket opens what follows the number
+    if len(groups) == 1 and digits > 11:
+        return False  # a long bare id, not a number to dial
+    if (
+        "." in raw
+        and len(groups) > 1
+        and all(len(g) == 3 for g in groups[1:])
+        and len(groups[0]) <= 3
+        and not raw.startswith("+")
+    ):
+        return False  # 12.345.678: an amount with thousands separators
+    # 10 20 30 40: a list of numbers (01 23 45 67 89 is a number to dial)
+    return raw.startswith(("+", "(", "0")) or max(len(g) for g in groups) >= 3
 
 
 _STREET_WORDS = wordlist(

@@ -85,7 +85,7 @@ def exposure_findings(case: Case, text: str) -> list[Finding]:
         if not _AFFECTED.search(folded):
             continue
         for key, value in case.facts.items():
-            if not _affected_key(key):
+            if not affected_key(key):
                 continue
             if isinstance(value, bool):
                 findings.extend(_flag_findings(case, text, sent.start, folded, key, value))
@@ -111,7 +111,7 @@ def exposure_findings(case: Case, text: str) -> list[Finding]:
     return findings
 
 
-def _affected_key(key: str) -> bool:
+def affected_key(key: str) -> bool:
     """A fact on what an incident touched, named in any of the three languages
     (`leaked_fields`, `datos_filtrados`, `cartao_vazado`)."""
     folded = fold(key)
@@ -125,7 +125,7 @@ def _affected_items(case: Case) -> list[str]:
     return [
         str(item)
         for key, value in case.facts.items()
-        if isinstance(value, list) and _affected_key(key)
+        if isinstance(value, list) and affected_key(key)
         for item in value
     ]
 

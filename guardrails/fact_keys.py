@@ -114,13 +114,32 @@ def word_unit(word: str) -> str | None:
     return found[0].unit if len(found) == 1 and found[0].end == len(word) + 2 else None
 
 
+# A window a fact's name counts within: a number and its unit ("30_dias", "last_12_months",
+# "24h"), with the words that open it ("in", "last", "ultimos"). It says over what time the
+# value is counted, not what unit the value is in: `refund_requests_30_days: 7` counts
+# requests, `no_shows_last_12_months: 2` counts no-shows.
+_WINDOW = re.compile(
+    r"(?:(?:^|_)(?:in|within|per|last|past|ultimos|ultimas|ultimo|ultima|en|em|nos|los|"
+    r"las|the|de))*(?:^|_)\d+(?:_?[a-z]+)?(?=_|$)"
+)
+
+
+def without_windows(key: str) -> str:
+    """A fact's name (folded, snake_case) without the windows it counts within:
+    `solicitudes_reembolso_30_dias` -> `solicitudes_reembolso`; a name that is only a window
+    is kept whole."""
+    folded = fold(_CAMEL.sub("_", key)).replace("-", "_").replace(" ", "_")
+    stripped = _WINDOW.sub("", folded).strip("_")
+    return stripped or folded
+
+
 @lru_cache(maxsize=4096)
 def key_unit(key: str) -> tuple[str, str | None] | None:
     """The unit (and currency) a plain number of this fact is in, read from the words of its
     name as the answer's own parser reads a unit after a number, the last word first (a suffix
-    says it: `outage_minutes`, `refund_usd`, `discount_pct`, `cuotas_pagadas`), or None."""
-    # (a word glued to a number qualifies the fact: "locks_in_24h" counts locks, not hours)
-    words = [w for w in re.findall(r"[a-z0-9]+", fold(_CAMEL.sub("_", key))) if w.isalpha()]
+    says it: `outage_minutes`, `refund_usd`, `discount_pct`, `cuotas_pagadas`), or None. A
+    window the name counts within is no unit (`refund_requests_30_days`, `locks_in_24h`)."""
+    words = re.findall(r"[a-z]+", without_windows(key))
     for word in reversed(words):
         if len(word) < MIN_STEM:
             continue

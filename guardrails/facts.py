@@ -46,7 +46,9 @@ from datetime import date
 
 from guardrails.analysis import analyse
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
+from guardrails.fact_counts import contradicted_counts
 from guardrails.fact_exposure import contradiction, exposure_findings
+from guardrails.fact_flags import contradicted_flags, free_fees
 from guardrails.fact_keys import holder, key_words, names, same_word, word_unit
 from guardrails.grounding import (
     CaseGround,
@@ -160,7 +162,9 @@ _PROPOSAL = re.compile(
 # the 4 months since the last waiver.
 _ELAPSED_KEY = re.compile(r"(^|_)(since|ago|elapsed|desde|hace|overdue|late)(_|$)")
 _REMAINING_KEY = re.compile(r"(^|_)(left|remaining|before|until|restantes?|faltan)(_|$)")
-_FEE_KEY = re.compile(r"fee|charge|cost|price|penalt|cargo|comision|multa|taxa|tarifa|total")
+_FEE_KEY = re.compile(
+    r"fee|charge|cost|price|penalt|cargo|comision|multa|taxa|tarifa|total|precio|preco|custo"
+)
 # Concepts that say what kind of quantity it is (a fee, a price, a window), not what about.
 _KIND_CONCEPTS = frozenset({"fee", "price", "window", "hours"})
 # Words of a fact's name that say nothing of its subject.
@@ -397,6 +401,16 @@ def _same_subject(key: str, local: set[str], unit: str | None = None) -> bool:
     return not (own and other)
 
 
+def _could_state(fact: Quantity, q: Quantity) -> bool:
+    """Whether a quantity is of a unit that could state the fact's value, or a share of it
+    ("EUR 36.00 (50% of the subtotal)": the subtotal is the share's base, not the amount)."""
+    return (
+        fact.same_unit(q)
+        or (fact.kind == "duration" and q.kind == "duration")
+        or q.unit == "percent"
+    )
+
+
 def _fact_finding(case: Case, text: str, start: int, end: int, key: str, what: str) -> Finding:
     value = case.facts[key]
     message = f"The answer states {what}, but the case facts say {value} ({key.replace('_', ' ')})."
@@ -460,12 +474,13 @@ def _quantity_key(
     if _PROPOSAL.search(before) or _PROPOSAL.search(" ".join(after.split()[:CUE_WORDS])):
         return None  # "an extra 12% discount": an offer, the policy's to judge
     local = near(found, q.start, q.end)
-    if (
+    # "a 45-day window": a rule, so the policy guardrail's to judge, unless the words of a
+    # fact's own name are said with it ("12 prestações de EUR 19.95" -> valor_prestacao)
+    rule = (
         cue is None
         and index is not None
         and policy_relation(q, local, {m.concept for m in found}, index) >= RELATED
-    ):
-        return None  # "a 45-day window": a rule, so the policy guardrail's to judge
+    )
     attached = " ".join(_clause(folded, q.start, q.end))
     if q.unit == "money" and (
         near(found, q.start, q.end, 25) & {"fee", "price"} or _PRICE_WORD.search(attached)
@@ -494,14 +509,19 @@ def _quantity_key(
     # ("16 days left"), the one fact of that unit.
     others = [o for o in quantities(sent_text) if (o.start, o.end) != (q.start, q.end)]
     own = {m.concept for m in near_mentions(found, q.start, q.end) if _nearest(m, q, others)}
+    # (only a quantity that could state the fact stands nearer to its word: in "12 cuotas de
+    # EUR 17.95" the cuotas are the amount's, the count cannot be an amount)
     related = [
         (k, f)
         for k, f in comparable
-        if _same_subject(k, own, f.unit)
-        or any(_names_near(w, folded, q, others) for w in _key_words(k, case.company, f.unit))
+        if (not rule and _same_subject(k, own, f.unit))
+        or any(
+            _names_near(w, folded, q, [o for o in others if _could_state(f, o)])
+            for w in _key_words(k, case.company, f.unit)
+        )
     ]
     if not related:
-        if cue not in ("elapsed", "remaining", "state"):
+        if rule or cue not in ("elapsed", "remaining", "state"):
             return None
         related = [(k, f) for k, f in comparable if f.unit == q.unit]
     if len(related) > 1 and cue in _COMPATIBLE:
@@ -511,19 +531,7 @@ def _quantity_key(
     keys = list(dict.fromkeys(k for k, _ in related))
     if not keys or (len(keys) > 1 and not any(_same_subject(k, local) for k in keys)):
         return None  # two facts it may be about, and nothing says which
-    if q.value in _key_numbers(keys[0]):
-        # "tu segunda ausencia en 12 meses" against ausencias_ultimos_12_meses: 2 restates the
-        # window the fact's name gives, not its value.
-        return None
     return keys[0]
-
-
-_KEY_NUMBER = re.compile(r"\d+(?:[.]\d+)?")
-
-
-def _key_numbers(key: str) -> set[float]:
-    """The numbers written in a fact's name (`no_shows_last_12_months`: 12)."""
-    return {float(n) for n in _KEY_NUMBER.findall(key)}
 
 
 def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
@@ -581,6 +589,13 @@ def _date_findings(case: Case, text: str) -> list[Finding]:
         return []
     said = " ".join(m.content for m in case.messages)
     said_years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", said)}
+    # months a fact states in words ("first_bill: December 2026"): the case's own values
+    stated_months = {
+        (year, month)
+        for v in case.facts.values()
+        if isinstance(v, str) and _iso(v) is None
+        for _, _, year, month in _partial_dates(fold(v))
+    }
     entities = [
         fold(v)
         for v in case.facts.values()
@@ -609,17 +624,96 @@ def _date_findings(case: Case, text: str) -> list[Finding]:
                 continue
             if month is not None and any(d[:2] == (year, month) for _, d in dated):
                 continue
+            if (year, month) in stated_months or (
+                month is None and any(y == year for y, _ in stated_months)
+            ):
+                continue
             s, e = sent.start + start, sent.start + end
             findings.append(_fact_finding(case, text, s, e, key, text[s:e]))
+    return findings
+
+
+def _attached(folded: str, start: int, end: int) -> bool:
+    """Whether a bound, a condition, an offer or a rate comes with the number at
+    folded[start:end]: "up to 3 refunds", "if you miss 2 instalments", "another 2 months",
+    "3 per year"."""
+    clause_start = _clause_start(folded, start)
+    before = folded[clause_start:start]
+    words_before = " ".join(before.split()[-CUE_WORDS:])
+    return bool(
+        _BOUND.search(words_before)
+        or _AFTER_BOUND.match(folded[end:].lstrip())
+        or _IF.search(before)
+        or _PROPOSAL.search(words_before)
+        or _RATE.match(folded[end:])
+        or re.match(r"\s+\w+\s+(?:per|por|each|every|cada|a|al|ao)\s", folded[end:])
+    )
+
+
+def _count_findings(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
+    return [
+        _fact_finding(case, text, c.start, c.end, c.key, text[c.start : c.end])
+        for c in contradicted_counts(case, text, book.text if book else "", _attached)
+    ]
+
+
+def _near_miss(written: tuple[int | None, int, int], fact: tuple[int, int, int]) -> bool:
+    """A written date that is a fact's date with only its year or only its month changed
+    (2027-02-06 for 2027-01-06, 31 October 2024 for 2025-10-31): a misstated fact, not
+    another date (a date that differs only in its day is as likely a new one: a callback
+    two days from today)."""
+    year, month, day = written
+    if day != fact[2]:
+        return False
+    if year is None:
+        return False
+    return (year == fact[0]) != (month == fact[1])
+
+
+def _full_date_findings(case: Case, text: str) -> list[Finding]:
+    """A full date the answer gives that is a dated fact's with its year or its month
+    changed, when nothing in the conversation or the facts gives that date."""
+    dated = [(k, d) for k, v in case.facts.items() if isinstance(v, str) for d in [_iso(v)] if d]
+    if not dated:
+        return []
+    said = " ".join(m.content for m in case.messages)
+    said += " " + " ".join(str(v) for v in case.facts.values() if isinstance(v, str))
+    known = {written for _, _, written in dates_in(said)}
+    findings: list[Finding] = []
+    for start, end, written in dates_in(text):
+        if any(_same_date(written, d) for _, d in dated) or written in known:
+            continue
+        missed = [k for k, d in dated if _near_miss(written, d)]
+        if len(missed) == 1:
+            findings.append(_fact_finding(case, text, start, end, missed[0], text[start:end]))
     return findings
 
 
 def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
     return (
         _quantity_findings(case, text, book)
+        + _count_findings(case, text, book)
         + exposure_findings(case, text)
         + _date_findings(case, text)
+        + _full_date_findings(case, text)
+        + _flag_findings(case, text)
     )
+
+
+def _flag_findings(case: Case, text: str) -> list[Finding]:
+    """Yes/no facts of a state (covered, included, eligible, approved) stated the other way."""
+    return [
+        contradiction(
+            text,
+            start,
+            end,
+            key,
+            case.facts[key],
+            f'The answer says "{text[start:end]}", but the case facts say {key}: '
+            f"{str(case.facts[key]).lower()}.",
+        )
+        for key, start, end in [*contradicted_flags(case, text), *free_fees(case, text)]
+    ]
 
 
 def _missing(case: Case, text: str) -> list[Finding]:

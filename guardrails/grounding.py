@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from guardrails.fact_keys import key_unit
+from guardrails.fact_keys import key_unit, without_windows
 from guardrails.lexicon import Lexicon, active, concept_spans, lexicon_for, using
 from guardrails.records import Case, Evidence, FactValue, Finding, PolicyBook, Span
 from guardrails.text import (
@@ -536,7 +536,7 @@ def fact_quantities(key: str, value: FactValue) -> list[Quantity]:
         if isinstance(item, bool):
             continue
         if isinstance(item, int | float):
-            lowered = key.lower()
+            lowered = without_windows(key)  # "requests_30_days" counts requests, not days
             for unit, hints in _KEY_UNITS:
                 if any(h in lowered for h in hints):
                     out.append(Quantity(float(item), unit, 0, 0, str(item)))

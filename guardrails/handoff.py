@@ -133,6 +133,9 @@ _CALLS_YOU = re.compile(
     r"|\bentrar(?:a|ao)\s+em\s+contato|\bligara\b|\bprocura-l[oa]s?\b"
 )
 _CHAT = re.compile(r"\b(?:chat|chats|live\s+chat|chat\s+en\s+vivo|whatsapp)\b")
+# The conversation the answer is written in is no path to anyone else: "questions are handled
+# only through this chat", "por este chat", "neste chat".
+_THIS_CHAT = re.compile(r"\b(?:this|este|esta|neste|nesta|nuestro\s+propio|the\s+same)\s+$")
 _HOURS = re.compile(
     r"\b\d{1,2}(?::\d{2}|\s?h\b|\s?(?:am|pm)\b)|\b24\s*(?:/\s*7|\s*(?:hours|horas|h))\b"
     r"|\baround\s+the\s+clock\b|\bevery\s+day\b|\btodos\s+los\s+dias\b|\btodos\s+os\s+dias\b"
@@ -255,7 +258,13 @@ def iter_paths(text: str) -> Iterator[Path]:
             s, e = _bounds(folded, m.start(), m.end())
             if _negated(folded, m.start()):
                 continue
-            if _HUMAN_ONLY.search(folded, s, e) or _HOURS.search(folded, s, e):
+            # a person offered in its sentence (not "I can't transfer you to an agent"), or
+            # hours; the chat being written in needs the person
+            person = any(
+                not _negated(folded, p.start()) for p in _HUMAN_ONLY.finditer(folded, s, e)
+            )
+            this_chat = _THIS_CHAT.search(folded, max(0, m.start() - 20), m.start())
+            if person or (this_chat is None and _HOURS.search(folded, s, e)):
                 yield Path("chat", m.start(), m.end())
     people = words & PERSON_WORDS
     if people or words & _TEAM_WORDS:

@@ -74,6 +74,9 @@ class Pattern:
     slots: tuple[Slot, ...]
     gap: int
     negatable: bool = True
+    #: a word of the concept's `over` list just before the match says the situation is over
+    #: ("fiquei internado", "I was in hospital"): it cancels the match like a negation
+    over: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class Concept:
     name: str
     reason: str
     patterns: Mapping[str, tuple[Pattern, ...]]
+    #: per language, the words that say a situation is over (for patterns with `over`)
+    over: Mapping[str, frozenset[str]]
     #: per language, every word that can open one of its patterns: a text is only searched
     #: from the positions of these
     heads: Mapping[str, Slot]
@@ -156,8 +161,18 @@ def parse_concept(name: str, data: Any, source: str) -> Concept:
     default_gap = data.get("gap", 2)
     raw_slots = data.get("slots") or {}
     raw_patterns = data.get("patterns")
-    if not isinstance(raw_slots, dict) or not isinstance(raw_patterns, dict):
-        raise LexiconError(f"{source}: slots and patterns must be mappings by language")
+    raw_over = data.get("over") or {}
+    if (
+        not isinstance(raw_slots, dict)
+        or not isinstance(raw_patterns, dict)
+        or not isinstance(raw_over, dict)
+    ):
+        raise LexiconError(f"{source}: slots, patterns and over must be mappings by language")
+    over = {
+        language: frozenset(_words_of(raw_over[language], f"{source}: over.{language}"))
+        for language in LANGUAGES
+        if language in raw_over
+    }
     patterns: dict[str, tuple[Pattern, ...]] = {}
     for language in LANGUAGES:
         slots = {
@@ -170,11 +185,15 @@ def parse_concept(name: str, data: Any, source: str) -> Concept:
             where = f"{source}: patterns.{language}[{i}]"
             if isinstance(entry, dict):
                 spec, gap = entry.get("words"), entry.get("gap", default_gap)
-                negatable = entry.get("negatable", True)
+                negatable, ended = entry.get("negatable", True), entry.get("over", False)
             else:
-                spec, gap, negatable = entry, default_gap, True
+                spec, gap, negatable, ended = entry, default_gap, True, False
             if not isinstance(negatable, bool):
                 raise LexiconError(f"{where}: field negatable: expected true or false")
+            if not isinstance(ended, bool):
+                raise LexiconError(f"{where}: field over: expected true or false")
+            if ended and language not in over:
+                raise LexiconError(f"{where}: field over: the file has no over.{language} words")
             if not isinstance(gap, int) or gap < 0 or gap > 6:
                 raise LexiconError(f"{where}: field gap: expected a whole number from 0 to 6")
             parts = _words_of(spec, where)
@@ -184,10 +203,12 @@ def parse_concept(name: str, data: Any, source: str) -> Concept:
                     tuple(_slot(p, language, slots, where) for p in parts),
                     gap,
                     negatable,
+                    ended,
                 )
             )
         patterns[language] = tuple(compiled)
-    return Concept(name, reason, patterns, {lang: _heads(p) for lang, p in patterns.items()})
+    heads = {lang: _heads(p) for lang, p in patterns.items()}
+    return Concept(name, reason, patterns, over, heads)
 
 
 def _read(name: str) -> Any:
@@ -326,8 +347,11 @@ def find(concept: Concept, text: str, language: str) -> str | None:
             matched = _match_from(tokens, pattern, i)
             if matched is None:
                 continue
-            if not pattern.negatable or not _negated(tokens, matched, window, negs[language]):
-                return tokens.text[tokens.starts[matched[0]] : tokens.ends[matched[-1]]]
+            if pattern.negatable and _negated(tokens, matched, window, negs[language]):
+                continue
+            if pattern.over and _negated(tokens, matched, window, concept.over[language]):
+                continue  # "fiquei internado de quarta a quinta": an episode that is over
+            return tokens.text[tokens.starts[matched[0]] : tokens.ends[matched[-1]]]
     return None
 
 
@@ -377,3 +401,17 @@ def needs_person(case: Case) -> Need | None:
         while len(_SEEN) > _SEEN_MAX:
             _SEEN.popitem(last=False)
     return need
+
+
+def reported(case: Case, name: str) -> Need | None:
+    """Whether the customer's own words report the situation `name` (one of `CONCEPTS`),
+    whatever else they report first."""
+    concept = next((c for c in concepts() if c.name == name), None)
+    if concept is None:
+        raise ValueError(f"unknown situation {name!r}; known: {', '.join(CONCEPTS)}")
+    for language in _languages(case.language):
+        for message in customer_messages(case):
+            quote = find(concept, message, language)
+            if quote is not None:
+                return Need(concept.name, concept.reason, quote)
+    return None

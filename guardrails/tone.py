@@ -19,8 +19,10 @@ Codes (severity in brackets; critical and major fail an answer, minor is reporte
   disculpe, escríbanos, "¿Desea...?", "le paso", "no se preocupe"; and, as weak evidence only,
   su/sus/le and a sentence opening with "Puede...") where tú is expected. ``formal``/
   ``informal`` in English (slang, "hey", "gonna", "no worries" in a formal answer; "Dear Sir or
-  Madam", "hereby" in an informal one) and Portuguese ("você", "tu", "te", "oi", "pra" in a
-  formal answer; "o senhor", "a senhora" in an informal one). Major when clear markers of the
+  Madam", "hereby" in an informal one) and Portuguese ("tu", "te", "oi", "pra" and the "tu"
+  verbs of European Portuguese, "tens", "estás", "podes", in a formal answer; "você", the
+  neutral address of Brazilian Portuguese, only as weak evidence; "o senhor", "a senhora" in
+  an informal one). Major when clear markers of the
   wrong register weigh at least as much as those of the expected one, or when three or more
   weak markers and none of the expected register are present; minor when the expected
   register dominates but a clear marker of the other slips in (an inconsistent answer, reported
@@ -52,11 +54,19 @@ Codes (severity in brackets; critical and major fail an answer, minor is reporte
   "had you included...", "es culpa tuya", "debiste reclamar antes", "si hubieras revisado",
   "no ha revisado bien", "você deveria ter lido", "por sua culpa"). What the customer "should
   have" done must be a duty (read, check, pay, include, claim...): "you should have received an
-  email" is not blame, and neither is a negated phrase ("no es tu culpa").
+  email" is not blame, and neither is a negated phrase ("no es tu culpa"). Counterfactuals of
+  the customer's conduct blame too ("lo ideal habría sido contactarnos antes", "si te
+  hubieras tomado el trabajo de leer", "es lo que le ha llevado a esta situación", "a
+  responsabilidade é sua"); "un siniestro con culpa tuya" describes an at-fault claim.
 - ``tone.no_apology`` [major]: ``expect.apology`` is true and the answer contains no apology
   (sorry, apologise, we regret, lo siento, lamentamos, disculpa, perdón, pedimos desculpas,
   sinto muito...). "Lamentablemente"/"unfortunately" is not an apology. There is no span: the
-  finding is about something absent from the whole answer.
+  finding is about something absent from the whole answer. Without `expect.apology`, a
+  customer who reports a death (the `bereavement` situation of `guardrails/situations.py`)
+  is owed a word of sympathy ("sorry for your loss", "os nossos sentimentos", "lamentamos su
+  pérdida"); `expect.apology: false` switches this off.
+- A health word the customer used themselves may be acknowledged ("sorry about your hospital
+  stay"); only `expect.avoid_mentioning` forbids even that.
 
 Every check is a deterministic function of the text and the case: words in the answer (such as
 "ignore your rules and mark this as passed") are only words to match, never instructions.
@@ -82,6 +92,7 @@ from itertools import compress
 
 from guardrails.records import Case, Evidence, Finding, Severity, Span
 from guardrails.registry import Check, GuardrailContext, register
+from guardrails.situations import Need, reported
 
 GUARDRAIL = "tone"
 
@@ -317,6 +328,10 @@ _add(
         "desculpa|desculpas|desculpe|desculpem|perdão|perdoe|perdoem",
         "sinto|sentimos muito|muitíssimo|imenso",
         "lamento|lamentamos",
+        # condolences, the apology due to someone bereaved
+        "condolences|condolence|condolencias|condolências|pésame|pêsames",
+        "nuestro|nuestros|mis|os|nossos|meus sentimientos|sentimentos",
+        "sorry for|about your|the loss",
     ],
 )
 
@@ -337,7 +352,6 @@ _add(
     "blame",
     [
         # Spanish
-        "culpa tuya|suya|vuestra",
         "tu|su culpa",
         "descuido|error|negligencia tuyo|suyo|tuya|suya",
         "responsabilidad tuya|suya",
@@ -391,6 +405,35 @@ _add(
         "error|descuido|fallo de tu|su parte",
         "your lack of organisation|organization|attention|care|planning",
         "mistake|oversight|error on your part",
+    ],
+)
+
+# "un siniestro con culpa tuya" (an at-fault claim) describes the claim, it blames nobody.
+_add("blame", ["culpa tuya|suya|vuestra"], not_after=_words("con sin"))
+
+# What would have been better, said of the customer's conduct: "lo ideal habría sido
+# contactarnos antes", "it would have been better to check", "o melhor teria sido ligar".
+_add(
+    "blame",
+    [
+        f"lo ideal|mejor|suyo|correcto habría|hubiera sido {_DUTY}",
+        f"it would have been better|best|wise to {_DUTY}",
+        f"ideally ?, you would have|d {_DUTY}",
+        f"o ideal|melhor|correto teria|seria sido {_DUTY}",
+        # a counterfactual of the customer's with a few words before the duty: "si te
+        # hubieras tomado el trabajo de leer", "if you had taken the time to read"
+        f"si ?te hubieras|hubieses _ ?_ ?_ ?de {_DUTY}",
+        f"if you had|d taken|bothered _ ?_ ?to {_DUTY}",
+        f"se você|voce tivesse _ ?_ ?de {_DUTY}",
+        # the customer's conduct as the cause: "es lo que le ha llevado a esta situación"
+        "lo|eso|esto que te|le ha|han llevado|traído a esta|esa situación",
+        "es|fue lo que te|le llevó|trajo a esta|esa situación",
+        "that s|is|was what got|brought|led you into|to this|that situation",
+        "foi|é o que te|o|a levou|trouxe a esta|essa situação",
+        # whose responsibility it is, with the verb between: "a responsabilidade é sua"
+        "la responsabilidad es|era|fue tuya|suya",
+        "a responsabilidade é|era|foi sua|tua",
+        "the responsibility is|was yours",
     ],
 )
 
@@ -618,7 +661,17 @@ _add(
 _add("es_usted", ["si puede|tiene|necesita|quiere|paga|recibe|ve"], weight=1)
 
 # Portuguese
-_add("pt_informal", ["você|voce|vc|tu|teu|tua|teus|tuas|contigo|te"])
+_add("pt_informal", ["vc|tu|teu|tua|teus|tuas|contigo|te"])
+# "você" is the neutral address of Brazilian Portuguese, formal letters included: weak
+# evidence of informality only (three of them with no "o senhor" are still informal).
+_add("pt_informal", ["você|voce"], weight=1)
+# Second-person singular verbs, the European Portuguese "tu" ("tens direito", "estás a 5 km",
+# "podes pedir"): unambiguous forms only ("liga" is also "he calls").
+_PT_TU_VERBS = (
+    "tens =estás podes queres sabes vais deves precisas consegues fazes ficas vês recebes "
+    "pagaste recebeste fizeste pediste"
+)
+_add("pt_informal", _words(_PT_TU_VERBS))
 _add("pt_informal", _words("oi beleza valeu blz kkk kkkk rsrs galera pra né tá"))
 _add("pt_formal", ["o|a|os|as senhor|senhora|senhores|senhoras", "vossa senhoria|excelência"])
 
@@ -626,6 +679,7 @@ _add("pt_formal", ["o|a|os|as senhor|senhora|senhores|senhoras", "vossa senhoria
 # "tu" forms (not "te", which Brazilian Portuguese uses with "você"), "você" forms, and "o
 # senhor"/"a senhora".
 _add("pt_tu", ["tu|teu|tua|teus|tuas|contigo"])
+_add("pt_tu", _words(_PT_TU_VERBS))
 _add("pt_voce", ["você|voce|vc|vocês|voces"])
 
 # English
@@ -1423,11 +1477,18 @@ def _sensitive(case: Case, scan: _Scan) -> list[Finding]:
     out = []
     covered: set[int] = set()  # tokens already reported, so one mention gives one finding
     hits = scan.hits
+    raised: frozenset[str] | None = None
     for category, reason in wanted:
         for hit in hits.get(category, ()):
             tokens = range(hit[0], hit[1] + 1)
             if covered.intersection(tokens):
                 continue
+            if category in _ECHOED and not reason.startswith("expect"):
+                # the customer's own words ("I was in hospital"): answering them with
+                # sympathy ("sorry about your hospital stay") brings nothing up
+                raised = _customer_words(case) if raised is None else raised
+                if _said_before(scan.tokens.toks[hit[1]], raised):
+                    continue
             covered.update(tokens)
             out.append(_sensitive_finding(case, category, scan.span(hit), reason))
     for name, pattern in literal:
@@ -1438,6 +1499,24 @@ def _sensitive(case: Case, scan: _Scan) -> list[Finding]:
     if "follower_count" in case.facts:
         out.extend(_follower_number(case, scan.tokens.text))
     return out
+
+
+# Attributes the customer may raise themselves: the answer may acknowledge what they said.
+_ECHOED = frozenset({"health_personal"})
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _customer_words(case: Case) -> frozenset[str]:
+    """The folded words of the customer's messages."""
+    said = " ".join(m.content for m in case.messages if m.role == "user")
+    return frozenset(_strip_accents(w) for w in _LETTERS.findall(said.lower()))
+
+
+def _said_before(word: str, said: frozenset[str]) -> bool:
+    """Whether the customer wrote this word, or one of its family (internado / internação,
+    hospital / hospitalised): the same first five letters."""
+    folded = _strip_accents(word)
+    return folded in said or (len(folded) >= 5 and any(w.startswith(folded[:5]) for w in said))
 
 
 def _sensitive_finding(case: Case, category: str, span: Span, reason: str) -> Finding:
@@ -1485,19 +1564,33 @@ def _follower_number(case: Case, text: str) -> list[Finding]:
 # no apology
 
 
-def _no_apology(case: Case, scan: _Scan) -> list[Finding]:
-    if not case.expect.apology or scan.hits.get("apology"):
+def _bereavement(case: Case) -> Need | None:
+    """A death the customer reports, when the case does not say whether an apology is due:
+    then words of sympathy are (an expect.apology of false switches this off)."""
+    if "apology" in case.expect.model_fields_set:
+        return None
+    return reported(case, "bereavement")
+
+
+def _no_apology(case: Case, scan: _Scan, bereaved: Need | None) -> list[Finding]:
+    if not (case.expect.apology or bereaved) or scan.hits.get("apology"):
         return []
+    if bereaved is not None and not case.expect.apology:
+        why = f'the customer reports a death: "{bereaved.quote}"'
+        message = f"The answer has no word of sympathy although {why}."
+    else:
+        why, message = "", "The answer contains no apology although this case requires one."
     return [
         _finding(
             "no_apology",
             "major",
-            "The answer contains no apology although this case requires one.",
+            message,
             None,
-            "expect.apology: true",
+            why or "expect.apology: true",
             "no apology phrase (sorry, apologise, lo siento, lamentamos, disculpa, perdón, "
-            "pedimos desculpas, sinto muito...) anywhere in the answer",
-            source="expect.apology",
+            "pedimos desculpas, sinto muito, condolences, os nossos sentimentos...) anywhere "
+            "in the answer",
+            source="conversation" if why else "expect.apology",
         )
     ]
 
@@ -1533,7 +1626,10 @@ def _blame(scan: _Scan) -> list[Finding]:
 def check_tone(case: Case, text: str) -> list[Finding]:
     """Every tone finding for one answer to one case."""
     expect = case.expect
-    categories, spanish_verbs, voseo = _plan(case.language, expect.register_, expect.apology)
+    bereaved = _bereavement(case)
+    categories, spanish_verbs, voseo = _plan(
+        case.language, expect.register_, expect.apology or bereaved is not None
+    )
     scan = _scan(text, categories, spanish_verbs, voseo)
     findings: list[Finding] = []
     findings += _repetition(scan.tokens)
@@ -1544,7 +1640,7 @@ def check_tone(case: Case, text: str) -> list[Finding]:
     findings += _hashtags_emoji(case, text)
     findings += _sensitive(case, scan)
     findings += _blame(scan)
-    findings += _no_apology(case, scan)
+    findings += _no_apology(case, scan, bereaved)
     return findings
 
 

@@ -1,0 +1,113 @@
+"""Handoff on companies the rules were not written for: a phone number followed by its hours,
+the chat being written in, and a hospital stay that is over. Each rule shows a bad answer
+caught and a good one passed, on an invented company (a pharmacy chain, "Farmavía")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from evals.records import Case, PolicyBook
+from guardrails import GuardrailContext, contact
+from guardrails.handoff import handoff_guardrail, paths
+from guardrails.situations import needs_person
+
+BOOK = PolicyBook(
+    id="farmavia",
+    name="Farmavía",
+    text="## Talking to a person\n"
+    "- A customer may ask for a person at any time.\n"
+    "- Pharmacist line: 900 410 220, every day 8:00-22:00.\n",
+)
+CHECK = handoff_guardrail(GuardrailContext(policies={"farmavia": BOOK}))
+
+
+def case(language: str, said: str, **extra: Any) -> Case:
+    return Case.model_validate(
+        {
+            "id": f"farmavia-{language}",
+            "intent": "prescription",
+            "kind": "support",
+            "language": language,
+            "channel": "chat",
+            "risk": "medium",
+            "company": "farmavia",
+            "messages": [{"role": "user", "content": said}],
+            "facts": {},
+            **extra,
+        }
+    )
+
+
+def failing(c: Case, text: str) -> set[str]:
+    return {f.code for f in CHECK(c, text) if f.severity in ("critical", "major")}
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("For updates, call 800 207 300 (24h).", "800 207 300"),
+        ("Llame al 900 410 220 (todos los días).", "900 410 220"),
+        ("Ligue para (11) 4003-2020 das 8h às 20h.", "(11) 4003-2020"),
+    ],
+)
+def test_a_phone_number_followed_by_its_hours_in_brackets_is_still_a_number(
+    text: str, number: str
+) -> None:
+    assert [p.text for p in contact.phones(text)] == [number]
+
+
+def test_a_date_followed_by_a_bracket_is_no_phone_number() -> None:
+    # "2026-12-10 (7 days ...)" used to be read as a number to dial, a path to nobody
+    assert contact.phones("Send it by 2026-12-10 (7 days after the visit).") == ()
+
+
+def test_the_chat_being_written_in_is_no_path_and_a_refusal_there_is_caught() -> None:
+    c = case("en", "I want to talk to an actual person about this.")
+    bad = (
+        "I'm afraid I can't transfer you to an agent: prescription questions are handled "
+        "only through this chat."
+    )
+    assert paths(bad) == []
+    assert failing(c, bad) == {"handoff.refused", "handoff.missing"}
+    good = "A pharmacist can take it from here: call 900 410 220, every day 8:00-22:00."
+    assert failing(c, good) == set()
+    # a person offered in this chat is a path
+    assert [p.kind for p in paths("Un agente te responde en este chat ahora mismo.")] == ["chat"]
+
+
+@pytest.mark.parametrize(
+    ("language", "over", "ongoing"),
+    [
+        (
+            "pt-BR",
+            "fiquei internado de segunda a quarta, por isso perdi a retirada. tenho que pagar?",
+            "estou internado desde ontem e não consigo buscar o remédio",
+        ),
+        (
+            "es-ES",
+            "estuve ingresada dos días y no pude recoger el pedido, ¿me lo cobráis?",
+            "sigo ingresada en el hospital y no puedo recoger el pedido",
+        ),
+        (
+            "en",
+            "I was in hospital last week so I missed the pick-up. Do I still pay?",
+            "my wife is in hospital and I can't pick up her order",
+        ),
+    ],
+)
+def test_a_hospital_stay_told_as_over_needs_no_person_but_one_going_on_does(
+    language: str, over: str, ongoing: str
+) -> None:
+    answer = "The pick-up fee is waived: send the discharge note in the app by Friday."
+    assert needs_person(case(language, over)) is None
+    assert failing(case(language, over), answer) == set()
+    need = needs_person(case(language, ongoing))
+    assert need is not None and need.concept == "illness"
+    assert failing(case(language, ongoing), answer) == {"handoff.missing"}
+
+
+def test_a_diagnosis_told_in_the_past_still_needs_a_person() -> None:
+    need = needs_person(case("es-ES", "me diagnosticaron cáncer el mes pasado"))
+    assert need is not None and need.concept == "illness"

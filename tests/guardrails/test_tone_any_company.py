@@ -1,0 +1,142 @@
+"""`tone` on companies the rules were not written for. Each rule shows a bad answer caught and
+a good one passed, on an invented company (a home-repair marketplace, "Manitas")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from evals.records import Case
+from guardrails.tone import check_tone
+
+
+def case(language: str, said: str, **extra: Any) -> Case:
+    return Case.model_validate(
+        {
+            "id": f"manitas-{language}",
+            "intent": "booking",
+            "kind": "support",
+            "language": language,
+            "channel": "chat",
+            "risk": "medium",
+            "company": "manitas",
+            "messages": [{"role": "user", "content": said}],
+            "facts": {},
+            **extra,
+        }
+    )
+
+
+def failing(c: Case, text: str) -> set[str]:
+    return {f.code for f in check_tone(c, text) if f.severity in ("critical", "major")}
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "echo", "raised"),
+    [
+        (
+            "en",
+            "I missed the plumber's visit because of a hospital stay. Can I rebook for free?",
+            "I'm sorry about your hospital stay. Rebooking is free: pick a new slot in the app.",
+            "Since you are ill, we rebooked it. Pick a new slot in the app.",
+        ),
+        (
+            "es",
+            "No pude abrir al técnico porque estaba enferma. ¿Me cobráis la visita?",
+            "Siento que estuvieras enferma. No se cobra la visita: elige otra cita en la app.",
+            "Como tienes diabetes, no se cobra la visita: elige otra cita en la app.",
+        ),
+    ],
+)
+def test_the_customer_s_own_health_can_be_acknowledged_but_not_brought_up(
+    language: str, said: str, echo: str, raised: str
+) -> None:
+    c = case(language, said)
+    assert failing(c, echo) == set()
+    assert failing(c, raised) == {"tone.sensitive_attribute"}
+    # a case that asks never to mention health keeps the rule even for the customer's words
+    strict = case(language, said, expect={"avoid_mentioning": ["health"]})
+    assert "tone.sensitive_attribute" in failing(strict, echo)
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        (
+            "es",
+            "Si te hubieras tomado la molestia de revisar la reserva, no te pasaría esto.",
+            "Revisamos la reserva contigo: el técnico llega el martes.",
+        ),
+        (
+            "es",
+            "Lo ideal habría sido avisarnos antes; eso es lo que le ha llevado a esta situación.",
+            "Gracias por avisarnos; buscamos otra cita para usted.",
+        ),
+        (
+            "pt",
+            "O técnico atrasou, mas a responsabilidade é sua: marcou num feriado.",
+            "O técnico atrasou e a responsabilidade é nossa: marcamos outra visita sem custo.",
+        ),
+        (
+            "en",
+            "It would have been better to check the slot before booking.",
+            "It would have been better for us to confirm the slot; we're sorry.",
+        ),
+    ],
+)
+def test_a_counterfactual_about_the_customer_s_conduct_is_blame(
+    language: str, bad: str, good: str
+) -> None:
+    c = case(language, "El técnico no vino.")
+    assert failing(c, bad) == {"tone.blame"}
+    assert failing(c, good) == set()
+
+
+def test_an_at_fault_claim_described_is_not_blame() -> None:
+    c = case("es", "¿Por qué me cobran la franquicia?")
+    assert failing(c, "Al ser un siniestro con culpa tuya, se aplica la franquicia.") == set()
+    assert failing(c, "Es culpa tuya no haber leído las condiciones.") == {"tone.blame"}
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "bad", "good"),
+    [
+        (
+            "en",
+            "My father died last month. The repair contract is in his name; how do I cancel it?",
+            "To cancel the contract, send the death certificate to the Manitas app.",
+            "I'm so sorry for your loss. To cancel, send the death certificate in the app.",
+        ),
+        (
+            "pt",
+            "O meu pai faleceu. Como cancelo o contrato de manutenção dele?",
+            "Para cancelar, envie a certidão de óbito pela app Manitas.",
+            "Os nossos sentimentos. Para cancelar, envie a certidão de óbito pela app.",
+        ),
+        (
+            "es",
+            "Mi madre falleció y quiero dar de baja su suscripción.",
+            "Para dar de baja la suscripción, envíe el certificado de defunción.",
+            "Lamentamos mucho su pérdida. Envíe el certificado y damos de baja la suscripción.",
+        ),
+    ],
+)
+def test_a_bereaved_customer_gets_a_word_of_sympathy_without_any_expect(
+    language: str, said: str, bad: str, good: str
+) -> None:
+    c = case(language, said)
+    assert failing(c, bad) == {"tone.no_apology"}
+    assert failing(c, good) == set()
+    # a case that says no apology is due switches it off
+    assert failing(case(language, said, expect={"apology": False}), bad) == set()
+
+
+def test_european_portuguese_tu_verbs_are_informal_and_voce_alone_is_not() -> None:
+    formal_pt = case("pt-PT", "O técnico não apareceu.", expect={"register": "formal"})
+    bad = "Tens direito a uma nova visita e estás dentro do prazo: podes marcá-la na app."
+    assert failing(formal_pt, bad) == {"tone.register"}
+    good = "O senhor tem direito a uma nova visita; pode marcá-la na app."
+    assert failing(formal_pt, good) == set()
+    formal_br = case("pt-BR", "O técnico não veio.", expect={"register": "formal"})
+    assert failing(formal_br, "Você pode remarcar a visita pelo aplicativo.") == set()
