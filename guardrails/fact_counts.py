@@ -75,8 +75,8 @@ def _counts_in(book_text: str) -> frozenset[int]:
 
 
 # Words that make a count this conversation's, not a rule restated: a cause given for what
-# happened ("cancelled because 3 instalments were missed", "suspendida porque se detectaron
-# 5 solicitudes") or the customer's own ("your 3 orders", "tus 5 pedidos").
+# happened ("blocked because 4 payments bounced", "cerrada porque se registraron
+# 6 intentos") or the customer's own ("your 3 orders", "tus 5 pedidos").
 _OF_THIS_CASE = re.compile(
     r"(?<!\w)(?:because|porque|ya\s+que|pues|pois|ja\s+que|visto\s+que)(?!\w)"
     r"|(?<!\w)(?:your|tus|sus|seus|suas|tu|su|seu|sua)\s+$"

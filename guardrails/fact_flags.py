@@ -1,7 +1,7 @@
 """Yes/no facts of a state (covered, included, eligible, approved), asserted the other way
-round in words: "o seguro cobre hospedagem" against `hospedagem_coberta: false`, "your refund
+round in words: "o plano inclui a instalação" against `instalacao_incluida: false`, "your refund
 was not approved" against `refund_approved: true`; and a fee or cost of this conversation said
-to be free ("el cambio es gratuito" against `coste_cambio: EUR 15.00`). Part of the `facts`
+to be free ("el traslado es gratuito" against `coste_traslado: EUR 22.00`). Part of the `facts`
 guardrail.
 
 A fact's name gives its state word and its subject words ("hospedagem_coberta": covered, of
@@ -128,7 +128,7 @@ def free_fees(case: Case, text: str) -> list[tuple[str, int, int]]:
             right = found.start() if found else len(folded)
             clause = folded[left:right]
             if any(q.unit == "money" for q in quantities(clause)) or _RATE.search(clause):
-                continue  # an amount said with it, or a rule: "un cambio gratis cada 12 meses"
+                continue  # an amount said with it, or a rule: "un traslado gratis cada 6 meses"
             if negated_before(folded, free.start(), case.language, 4):
                 continue  # "no es gratuito"
             clause_words = re.findall(r"[a-z]+", clause)

@@ -474,7 +474,7 @@ def _quantity_key(
     if _PROPOSAL.search(before) or _PROPOSAL.search(" ".join(after.split()[:CUE_WORDS])):
         return None  # "an extra 12% discount": an offer, the policy's to judge
     local = near(found, q.start, q.end)
-    # "a 45-day window": a rule, so the policy guardrail's to judge, unless the words of a
+    # "a 40-day window": a rule, so the policy guardrail's to judge, unless the words of a
     # fact's own name are said with it ("12 prestações de EUR 19.95" -> valor_prestacao)
     rule = (
         cue is None

@@ -258,7 +258,7 @@ def iter_paths(text: str) -> Iterator[Path]:
             s, e = _bounds(folded, m.start(), m.end())
             if _negated(folded, m.start()):
                 continue
-            # a person offered in its sentence (not "I can't transfer you to an agent"), or
+            # a person offered in its sentence (not "I can't put you through to anyone"), or
             # hours; the chat being written in needs the person
             person = any(
                 not _negated(folded, p.start()) for p in _HUMAN_ONLY.finditer(folded, s, e)

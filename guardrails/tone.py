@@ -55,9 +55,9 @@ Codes (severity in brackets; critical and major fail an answer, minor is reporte
   "no ha revisado bien", "você deveria ter lido", "por sua culpa"). What the customer "should
   have" done must be a duty (read, check, pay, include, claim...): "you should have received an
   email" is not blame, and neither is a negated phrase ("no es tu culpa"). Counterfactuals of
-  the customer's conduct blame too ("lo ideal habría sido contactarnos antes", "si te
-  hubieras tomado el trabajo de leer", "es lo que le ha llevado a esta situación", "a
-  responsabilidade é sua"); "un siniestro con culpa tuya" describes an at-fault claim.
+  the customer's conduct blame too ("lo ideal habría sido avisarnos a tiempo", "si te
+  hubieras molestado en revisar", "eso es lo que te trajo a esa situación", "a
+  responsabilidade era tua"); "un accidente con culpa suya" describes an at-fault claim.
 - ``tone.no_apology`` [major]: ``expect.apology`` is true and the answer contains no apology
   (sorry, apologise, we regret, lo siento, lamentamos, disculpa, perdón, pedimos desculpas,
   sinto muito...). "Lamentablemente"/"unfortunately" is not an apology. There is no span: the
@@ -408,11 +408,11 @@ _add(
     ],
 )
 
-# "un siniestro con culpa tuya" (an at-fault claim) describes the claim, it blames nobody.
+# "un accidente con culpa suya" (an at-fault claim) describes the claim, it blames nobody.
 _add("blame", ["culpa tuya|suya|vuestra"], not_after=_words("con sin"))
 
 # What would have been better, said of the customer's conduct: "lo ideal habría sido
-# contactarnos antes", "it would have been better to check", "o melhor teria sido ligar".
+# avisarnos a tiempo", "it would have been better to check", "o melhor teria sido ligar".
 _add(
     "blame",
     [
@@ -421,16 +421,16 @@ _add(
         f"ideally ?, you would have|d {_DUTY}",
         f"o ideal|melhor|correto teria|seria sido {_DUTY}",
         # a counterfactual of the customer's with a few words before the duty: "si te
-        # hubieras tomado el trabajo de leer", "if you had taken the time to read"
+        # hubieras molestado en revisar", "if you had taken the time to read"
         f"si ?te hubieras|hubieses _ ?_ ?_ ?de {_DUTY}",
         f"if you had|d taken|bothered _ ?_ ?to {_DUTY}",
         f"se você|voce tivesse _ ?_ ?de {_DUTY}",
-        # the customer's conduct as the cause: "es lo que le ha llevado a esta situación"
+        # the customer's conduct as the cause: "eso es lo que te trajo a esa situación"
         "lo|eso|esto que te|le ha|han llevado|traído a esta|esa situación",
         "es|fue lo que te|le llevó|trajo a esta|esa situación",
         "that s|is|was what got|brought|led you into|to this|that situation",
         "foi|é o que te|o|a levou|trouxe a esta|essa situação",
-        # whose responsibility it is, with the verb between: "a responsabilidade é sua"
+        # whose responsibility it is, with the verb between: "a responsabilidade era tua"
         "la responsabilidad es|era|fue tuya|suya",
         "a responsabilidade é|era|foi sua|tua",
         "the responsibility is|was yours",
@@ -1485,7 +1485,7 @@ def _sensitive(case: Case, scan: _Scan) -> list[Finding]:
                 continue
             if category in _ECHOED and not reason.startswith("expect"):
                 # the customer's own words ("I was in hospital"): answering them with
-                # sympathy ("sorry about your hospital stay") brings nothing up
+                # sympathy ("sorry to hear about your surgery") brings nothing up
                 raised = _customer_words(case) if raised is None else raised
                 if _said_before(scan.tokens.toks[hit[1]], raised):
                     continue
