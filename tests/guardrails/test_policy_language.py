@@ -1,0 +1,60 @@
+"""`policy` on companies the rules were not written for: rules of support language (ellipsis,
+conditions, compounds, units named in a fact's key), each shown catching a bad answer and
+passing a good one, on an invented bike workshop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from builders import case_dict
+
+from evals.records import Case, PolicyBook
+from guardrails import check
+
+BOOK = PolicyBook(
+    id="ruedaviva",
+    name="Rueda Viva",
+    text="""# Rueda Viva workshop policy
+
+## Bookings
+- Free cancellation or change up to 12 hours before a tune-up, and up to 72 hours before a
+  frame repair.
+- A late cancellation costs EUR 20.00.
+
+## Refunds
+- Refunds of a repair go back to the original payment method within 4 business days.
+
+## Payments
+- Repairs over EUR 400.00 can be split into up to 4 monthly interest-free payments.
+- Rueda Viva does not pay for taxis or lost working time while a bike is in the workshop.
+- If the customer's insurer refuses to pay, the customer pays the workshop price.
+""",
+)
+
+
+def _case(language: str, **facts: Any) -> Case:
+    return Case.model_validate(
+        case_dict("rv1", language=language, company="ruedaviva", facts=facts or {"x": "y"})
+    )
+
+
+def codes(text: str, language: str = "es", **facts: Any) -> list[str]:
+    found = check(text, _case(language, **facts), BOOK, guardrails=["policy"])
+    return [f.code for f in found]
+
+
+def test_a_coordinated_value_shares_the_subject_of_the_clause_before_it() -> None:
+    # "and up to 72 hours before a frame repair" is about free changes too: the second value
+    # is the policy's for another kind of booking, not a contradiction of the first.
+    assert codes("Para una reparación de cuadro el cambio gratuito es hasta 72 horas antes.") == []
+    assert codes("The free change is possible up to 12 hours before a tune-up.", "en") == []
+    bad = codes("El cambio gratuito es hasta 36 horas antes de la cita.")
+    assert bad and set(bad) <= {"policy.contradicted", "policy.unsupported"}
+
+
+def test_a_fact_counted_in_business_days_grounds_business_days() -> None:
+    # "dias_uteis_desde_pedido: 3" is 3 business days, not 3 calendar days.
+    good = "O reembolso volta ao cartão em até 4 dias úteis; passaram 3 dias úteis."
+    assert codes(good, "pt", dias_uteis_desde_pedido=3) == []
+    bad = "O reembolso volta ao cartão em até 9 dias úteis; passaram 3 dias úteis."
+    assert "policy.contradicted" in codes(bad, "pt", dias_uteis_desde_pedido=3)
