@@ -23,11 +23,13 @@ BOOK = PolicyBook(
 
 ## Refunds
 - Refunds of a repair go back to the original payment method within 4 business days.
+- Refunds go only to the original card. Agents cannot redirect them.
 
 ## Payments
 - Repairs over EUR 400.00 can be split into up to 4 monthly interest-free payments.
 - Rueda Viva does not pay for taxis or lost working time while a bike is in the workshop.
-- If the customer's insurer refuses to pay, the customer pays the workshop price.
+- If the customer's insurer refuses to pay, the customer pays the workshop price. Rueda Viva
+  cannot promise what an insurer will cover.
 """,
 )
 
@@ -58,3 +60,13 @@ def test_a_fact_counted_in_business_days_grounds_business_days() -> None:
     assert codes(good, "pt", dias_uteis_desde_pedido=3) == []
     bad = "O reembolso volta ao cartão em até 9 dias úteis; passaram 3 dias úteis."
     assert "policy.contradicted" in codes(bad, "pt", dias_uteis_desde_pedido=3)
+
+
+def test_what_a_clause_says_of_an_action_is_in_the_sentence_that_names_it() -> None:
+    # The price is in another sentence than "what an insurer will cover": denying cover of
+    # taxi costs contradicts nothing.
+    assert codes("Our policy does not cover taxi costs while the bike is repaired.", "en") == []
+    # "Agents cannot redirect them": the pronoun's noun (refunds) is in the sentence before.
+    bad = codes("Su reembolso fue a la tarjeta original, pero podemos redirigirlo a otra.")
+    assert "policy.contradicted" in bad
+    assert codes("El reembolso vuelve solo a la tarjeta original; no podemos redirigirlo.") == []
