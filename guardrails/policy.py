@@ -455,6 +455,22 @@ def _case_duration(facts: tuple[tuple[str, Quantity], ...]) -> float | None:
     return values.pop() if len(values) == 1 else None
 
 
+def _clock_range_stated(q: Quantity, index: PolicyIndex) -> bool:
+    """Whether a range of hours ("lunes a viernes 8-20 h") is a span of the clock that the
+    policy states with times ("8:00 to 20:00"): both ends are times of the policy."""
+    if q.unit != "hour" or q.upper is None or not 0 <= q.value < q.upper <= 24:
+        return False
+    times = {s.quantity.value for s in book_tables(index).by_unit.get("time", ())}
+    return q.value in times and q.upper in times
+
+
+def _compound_tail(text: str, start: int, end: int) -> bool:
+    """Whether a phrase of several words begins with the tail of a hyphenated compound: in
+    "6 interest-free monthly payments" the words "free monthly" are no "free month", "free"
+    belongs to "interest" and the compound to "payments"."""
+    return start > 0 and text[start - 1] == "-" and " " in text[start:end].strip()
+
+
 def _is_heading(text: str) -> bool:
     stripped = text.strip().lstrip("#*").strip()
     return len(stripped.split()) <= 4 and not stripped.endswith((".", "!", "?", ":", ";"))
@@ -571,6 +587,8 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             subj = subject(sent.text, found, q.start, q.end)
             if country is not None and _stated_for_country(q, country, topic, index):
                 continue  # "10 days in Chile" to a Chilean customer
+            if _clock_range_stated(q, index):
+                continue  # "8-20 h" for opening hours of "8:00 to 20:00"
             bound = bound_of(sent.text, q.start)
             finding = None
             if (not about_case or claimed_benefit) and q.unit in ("percent", "money"):
@@ -603,6 +621,8 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             concept, start, end = mention.concept, mention.start, mention.end
             # "we cannot offer compensation" offers nothing
             if concept not in BENEFITS or concept in seen or mention.negated:
+                continue
+            if _compound_tail(sent.text, start, end):
                 continue
             seen.add(concept)
             span = Span(

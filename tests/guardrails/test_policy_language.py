@@ -25,6 +25,9 @@ BOOK = PolicyBook(
 - Refunds of a repair go back to the original payment method within 4 business days.
 - Refunds go only to the original card. Agents cannot redirect them.
 
+## Reaching a person
+- Workshop desk, Monday to Friday 9:00 to 19:00.
+
 ## Payments
 - Repairs over EUR 400.00 can be split into up to 4 monthly interest-free payments.
 - Rueda Viva does not pay for taxis or lost working time while a bike is in the workshop.
@@ -70,3 +73,16 @@ def test_what_a_clause_says_of_an_action_is_in_the_sentence_that_names_it() -> N
     bad = codes("Su reembolso fue a la tarjeta original, pero podemos redirigirlo a otra.")
     assert "policy.contradicted" in bad
     assert codes("El reembolso vuelve solo a la tarjeta original; no podemos redirigirlo.") == []
+
+
+def test_a_hyphenated_compound_is_not_the_phrase_its_tail_begins() -> None:
+    # "interest-free monthly payments" offers no free month; a free month does.
+    good = "Repairs over EUR 400.00 can be split into 4 interest-free monthly payments."
+    assert codes(good, "en") == []
+    bad = codes("As a gesture we add a free month of maintenance.", "en")
+    assert bad and set(bad) <= {"policy.contradicted", "policy.unsupported"}
+
+
+def test_an_hour_range_is_a_span_of_the_clock_the_policy_states() -> None:
+    assert codes("El taller atiende de lunes a viernes 9-19 h.") == []
+    assert "policy.unsupported" in codes("El taller atiende de lunes a viernes 8-22 h.")
