@@ -464,6 +464,75 @@ def _clock_range_stated(q: Quantity, index: PolicyIndex) -> bool:
     return q.value in times and q.upper in times
 
 
+# "available 24 hours", "disponible las 24 horas", "24 horas al día", "24 hours a day": a
+# service open round the clock, not a time limit of 24 hours.
+_AVAILABLE_BEFORE = re.compile(
+    r"(?<!\w)(?:available|open|staffed|disponible|disponibles|abierto|abierta|atiende|atendemos|"
+    r"disponivel|disponiveis|aberto|aberta|atende|atendemos)\s+(?:(?:las|as|the)\s+)?$"
+)
+_A_DAY_AFTER = re.compile(r"^\s*(?:a day|per day|al dia|por dia|ao dia|diarias|por dia)(?!\w)")
+
+
+# A policy's label with its hours: "Claims line, 24 hours: ...".
+_LABEL_BEFORE = re.compile(r"(?:\w[,:]|\()\s*$")
+
+
+def _round_the_clock(text: str, q: Quantity, labels: bool = False) -> bool:
+    """Whether 24 hours at `q` says that a service is open round the clock (with `labels`, as a
+    label's attribute too: "Claims line, 24 hours")."""
+    if q.unit != "hour" or q.value != 24 or q.upper is not None:
+        return False
+    before = fold(text[max(0, q.start - 30) : q.start])
+    return bool(
+        _AVAILABLE_BEFORE.search(before)
+        or _A_DAY_AFTER.match(fold(text[q.end :]))
+        or (labels and _LABEL_BEFORE.search(before))
+    )
+
+
+def _all_day(index: PolicyIndex) -> list[Clause]:
+    """The policy's clauses that keep a service open round the clock (24 hours, 24/7)."""
+    tables = book_tables(index)
+    return [s.clause for s in tables.by_unit.get("allday", ())] + [
+        s.clause for s in tables.durations if _round_the_clock(s.clause.text, s.quantity, True)
+    ]
+
+
+_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+
+
+def _phones(text: str) -> set[str]:
+    """The digits of each phone number in a text."""
+    return {re.sub(r"\D", "", m.group(0)) for m in _PHONE.finditer(text)}
+
+
+def _schedule_finding(
+    q: Quantity, topic: set[str], index: PolicyIndex, text: str = ""
+) -> Finding | None:
+    """A service said to be open round the clock where the policy's clause on it states clock
+    hours ("chat with an agent, 9:00 to 21:00") and no clause on it says 24 hours."""
+    timed = book_tables(index).by_unit.get("time", ())
+    about = [s.clause for s in timed if index.related(s.clause, topic)]
+    if not about:
+        return None
+
+    def score(clause: Clause) -> int:
+        return len((clause.concepts & topic) - index.generic)
+
+    clause = max(about, key=score)  # the first of the closest
+    # A service the policy keeps open all day that is as close to the sentence, or whose
+    # number the sentence gives, decides for it.
+    phones = _phones(text)
+    if any(score(c) >= score(clause) or phones & _phones(c.text) for c in _all_day(index)):
+        return None
+    return _contradicted(q, Span(start=q.start, end=q.end, text=q.text), index, clause)
+
+
+def _states_round_the_clock(index: PolicyIndex) -> bool:
+    """Whether the policy keeps any service open round the clock."""
+    return bool(_all_day(index))
+
+
 def _compound_tail(text: str, start: int, end: int) -> bool:
     """Whether a phrase of several words begins with the tail of a hyphenated compound: in
     "6 interest-free monthly payments" the words "free monthly" are no "free month", "free"
@@ -589,6 +658,15 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 continue  # "10 days in Chile" to a Chilean customer
             if _clock_range_stated(q, index):
                 continue  # "8-20 h" for opening hours of "8:00 to 20:00"
+            if _round_the_clock(sent.text, q):
+                # "a line available 24 hours" is no 24-hour window: the schedule of what the
+                # sentence speaks of decides, else any service the policy keeps open all day
+                hours = _schedule_finding(q, topic, index, sent.text)
+                if hours is not None:
+                    findings.append(_shift(hours, sent.start))
+                    continue
+                if _states_round_the_clock(index):
+                    continue
             bound = bound_of(sent.text, q.start)
             finding = None
             if (not about_case or claimed_benefit) and q.unit in ("percent", "money"):

@@ -27,6 +27,7 @@ BOOK = PolicyBook(
 
 ## Reaching a person
 - Workshop desk, Monday to Friday 9:00 to 19:00.
+- Breakdown line (24 hours): 900 300 400.
 
 ## Payments
 - Repairs over EUR 400.00 can be split into up to 4 monthly interest-free payments.
@@ -86,3 +87,12 @@ def test_a_hyphenated_compound_is_not_the_phrase_its_tail_begins() -> None:
 def test_an_hour_range_is_a_span_of_the_clock_the_policy_states() -> None:
     assert codes("El taller atiende de lunes a viernes 9-19 h.") == []
     assert "policy.unsupported" in codes("El taller atiende de lunes a viernes 8-22 h.")
+
+
+def test_a_service_open_round_the_clock_is_judged_by_its_schedule() -> None:
+    # "available 24 hours" is no 24-hour time limit: the line the policy keeps open all day
+    # passes, the desk the policy opens 9:00 to 19:00 does not.
+    assert codes("Llame a la línea de averías, 900 300 400, disponible 24 horas.") == []
+    assert codes("Call the breakdown line on 900 300 400, open 24 hours a day.", "en") == []
+    bad = codes("The workshop desk is open 24 hours, Monday to Friday.", "en")
+    assert "policy.contradicted" in bad
