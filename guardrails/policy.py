@@ -661,9 +661,9 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             if _round_the_clock(sent.text, q):
                 # "a line available 24 hours" is no 24-hour window: the schedule of what the
                 # sentence speaks of decides, else any service the policy keeps open all day
-                hours = _schedule_finding(q, topic, index, sent.text)
-                if hours is not None:
-                    findings.append(_shift(hours, sent.start))
+                schedule = _schedule_finding(q, topic, index, sent.text)
+                if schedule is not None:
+                    findings.append(_shift(schedule, sent.start))
                     continue
                 if _states_round_the_clock(index):
                     continue
