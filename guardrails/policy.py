@@ -37,6 +37,8 @@ through a cross-lingual lexicon (guardrails.lexicon), quantities by value and un
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cached_property
 
 from guardrails.analysis import analyse
 from guardrails.claims import claim_findings, refund_promised
@@ -68,6 +70,7 @@ from guardrails.policy_tables import (
     MINIMUM_BEFORE,
     RELATED,
     SUBJECT_RELATED,
+    Stated,
     book_tables,
     comparable_units,
     rates,
@@ -76,6 +79,7 @@ from guardrails.policy_tables import (
 from guardrails.records import Case, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.schedule import schedule_findings
+from guardrails.stems import book_stems, text_stems
 from guardrails.text import (
     Quantity,
     fold,
@@ -107,6 +111,42 @@ def _contradicted(q: Quantity, span: Span, index: PolicyIndex, clause: Clause) -
     )
 
 
+#: Specific words a clause must share with the answer's sentence to be read as its subject
+#: when the lexicon has no concept for it.
+WORDED_ALIKE = 2
+
+
+@dataclass(frozen=True)
+class Words:
+    """An answer sentence and its language; its stems (`guardrails.stems`) are computed when a
+    check first reads them."""
+
+    text: str
+    language: str | None
+
+    @cached_property
+    def stems(self) -> frozenset[str]:
+        return text_stems(self.text, self.language)
+
+
+def _worded_alike(q: Quantity, kept: list[Stated], index: PolicyIndex, words: Words) -> bool:
+    """Whether a clause stating this very value speaks of the sentence's subject in its words
+    more than any clause stating another value ("the meter check costs EUR 45.00" against
+    "Meter check: ... otherwise EUR 45.00", when no concept names meters). The converse (a
+    clause in the same words stating another value contradicts) was measured and left out:
+    shared words such as "business days" or "refund" tie a value to the wrong clause too often
+    (policy false positives on the development set 3 -> 19)."""
+    table = book_stems(index)
+    equal = other = 0
+    for s in kept:
+        n = table.shared(s.clause, words.stems, words.language)
+        if equivalent(q, s.quantity):
+            equal = max(equal, n)
+        else:
+            other = max(other, n)
+    return equal >= WORDED_ALIKE and equal > other
+
+
 def _quantity_finding(
     q: Quantity,
     local: set[str],
@@ -115,6 +155,7 @@ def _quantity_finding(
     about_case: bool,
     subject: frozenset[str] = frozenset(),
     bound: str | None = None,
+    words: Words | None = None,
 ) -> Finding | None:
     if about_case:
         # Amounts and durations of this conversation (a balance, days overdue, how long the
@@ -123,6 +164,8 @@ def _quantity_finding(
     # A maximum is not a minimum: "at most 5 days after" is not supported by "at least 5 days
     # before", so a policy value bounded the other way is left out.
     kept = [s for s in book_tables(index).comparable(q) if not _opposite(bound, s.bound)]
+    if words is not None and _worded_alike(q, kept, index, words):
+        return None
     scores = [relation_score(s, local, topic) for s in kept]
     candidates = [(n, s.clause, s.quantity) for n, s in zip(scores, kept, strict=True)]
     # The answer's subject (the concepts of the quantity's own clause) against each policy
@@ -572,6 +615,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     duration = _case_duration(ground.facts)
     said_rates = _said_rates(case, ground)
     for sent in analyse(text, case.language).sentences:
+        words = Words(sent.text, case.language)
         found = outside_quantities(list(sent.mentions), sent.quantities)
         if _is_heading(sent.text):
             # "Fee waiver" over a paragraph names a subject; it offers nothing.
@@ -674,7 +718,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 # or 8%: the value of a benefit must be one the policy grants it with
                 finding = _benefit_value_finding(q, found, index)
             if finding is None:
-                finding = _quantity_finding(q, local, topic, index, about_case, subj, bound)
+                finding = _quantity_finding(q, local, topic, index, about_case, subj, bound, words)
             # (a price list's price, not a fee this case computes: "the penalty is BRL 200.00")
             priced = near(found, q.start, q.end, 25) & {"price"}
             if finding is None and q.unit == "money" and about_case and case_fees and priced:

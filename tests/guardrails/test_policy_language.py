@@ -25,6 +25,11 @@ BOOK = PolicyBook(
 - Refunds of a repair go back to the original payment method within 4 business days.
 - Refunds go only to the original card. Agents cannot redirect them.
 
+## Checks
+- Brake test (prueba de frenos): free if the brakes fail by more than 5%, otherwise EUR 35.00.
+- Late payment: interest of 0.5% per month on the overdue amount; no fixed late fee. A
+  returned card payment costs EUR 4.00.
+
 ## Reaching a person
 - Workshop desk, Monday to Friday 9:00 to 19:00.
 - Breakdown line (24 hours): 900 300 400.
@@ -96,3 +101,15 @@ def test_a_service_open_round_the_clock_is_judged_by_its_schedule() -> None:
     assert codes("Call the breakdown line on 900 300 400, open 24 hours a day.", "en") == []
     bad = codes("The workshop desk is open 24 hours, Monday to Friday.", "en")
     assert "policy.contradicted" in bad
+
+
+def test_a_value_the_clause_in_the_same_words_states_is_supported() -> None:
+    # No concept names brakes: the clause that shares the sentence's words ("brake", "test")
+    # and states this very value supports it over the clause about interest.
+    good = (
+        "If the brake test shows the brakes fail by more than 5%, it costs you nothing; if they"
+        " are within 5%, the brake test is charged at EUR 35.00."
+    )
+    assert codes(good, "en") == []
+    bad = codes("Otherwise the brake test is charged at EUR 95.00.", "en")
+    assert bad and set(bad) <= {"policy.contradicted", "policy.unsupported"}
