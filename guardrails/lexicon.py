@@ -647,6 +647,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "waiver": (
         "waive*",
         "waiver*",
+        "waiving",
         "condon*",
         "perdonar el cargo",
         "perdonamos el cargo",
