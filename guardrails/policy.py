@@ -57,6 +57,7 @@ from guardrails.grounding import (
     index_policy,
     near,
     near_mentions,
+    negated_before,
     outside_quantities,
     policy_finding,
     subject,
@@ -771,6 +772,18 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             finding = _benefit_finding("compensation", span, topic, index)
             if finding is not None:
                 findings.append(finding)
+        removal = _removed_charge(sent.folded, found, case.language)
+        if removal is not None and "waiver" not in seen:
+            # "I've removed the EUR 3.00 charge", "le he quitado el cargo": taking a charge off
+            # the customer's account waives it, whatever the verb says
+            span = Span(
+                start=sent.start + removal[0],
+                end=sent.start + removal[1],
+                text=text[sent.start + removal[0] : sent.start + removal[1]],
+            )
+            finding = _benefit_finding("waiver", span, topic, index)
+            if finding is not None:
+                findings.append(finding)
         findings.extend(_rate_findings(sent.text, sent.start, topic, index, said_rates))
         findings.extend(schedule_findings(sent.text, sent.start, case.language, index))
         findings.extend(outcome_findings(sent.text, sent.start, found, case.language, index))
@@ -779,6 +792,38 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
         # Statements without a number: automatic behaviour, grants, refunds, company rules.
         findings.extend(claim_findings(sent.text, sent.start, found, case.language, index, company))
     return findings
+
+
+# The assistant having taken a charge off (a done deed, in the first person): "I've removed",
+# "we have written off", "le he quitado", "hemos anulado", "retirei", "removemos". Cancelling or
+# reversing a charge is left out: a duplicate charge is cancelled or reversed by rule.
+_REMOVED = re.compile(
+    r"(?<![\w'])(?:(?:i've|we've|i have|we have)\s+(?:\w+\s+)?(?:removed|deleted|dropped|"
+    r"written off|taken off|wiped)|(?:(?:le|te|les|se lo|se la)\s+)?(?:he|hemos)\s+"
+    r"(?:quitado|eliminado|anulado|retirado|borrado)|(?:retirei|removi|eliminei|anulei|tirei|"
+    r"retiramos|removemos|eliminamos|anulamos|tiramos))(?![\w'])"
+)
+#: Characters after the verb within which the charge it removes is named.
+REMOVED_OBJECT_RADIUS = 40
+
+
+def _removed_charge(
+    folded: str, found: list[Mention], language: str | None
+) -> tuple[int, int] | None:
+    """Where the assistant says it took a charge off ("I've removed the EUR 3.00 charge"): the
+    verb's span, when a fee is named right after it and nothing negates it."""
+    for verb in _REMOVED.finditer(folded):
+        if negated_before(folded, verb.start(), language, 3):
+            continue
+        if any(
+            m.concept == "fee"
+            and not m.negated
+            and verb.end() <= m.start
+            and m.start - verb.end() <= REMOVED_OBJECT_RADIUS
+            for m in found
+        ):
+            return verb.start(), verb.end()
+    return None
 
 
 # A cost someone else charged the customer: their bank's overdraft or fee.

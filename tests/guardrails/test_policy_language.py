@@ -39,6 +39,9 @@ BOOK = PolicyBook(
 - Rueda Viva does not pay for taxis or lost working time while a bike is in the workshop.
 - If the customer's insurer refuses to pay, the customer pays the workshop price. Rueda Viva
   cannot promise what an insurer will cover.
+
+## Agents may never promise
+- Waiving any fee or charge.
 """,
 )
 
@@ -113,3 +116,13 @@ def test_a_value_the_clause_in_the_same_words_states_is_supported() -> None:
     assert codes(good, "en") == []
     bad = codes("Otherwise the brake test is charged at EUR 95.00.", "en")
     assert bad and set(bad) <= {"policy.contradicted", "policy.unsupported"}
+
+
+def test_taking_a_charge_off_is_a_waiver() -> None:
+    bad = codes("As a one-off gesture I've removed the EUR 4.00 charge from your account.", "en")
+    assert "policy.contradicted" in bad
+    assert "policy.contradicted" in codes("Como gesto, le he quitado el cargo de EUR 4.00.")
+    assert "policy.contradicted" in codes("Como cortesia, retirei a taxa de EUR 4.00.", "pt")
+    # saying it cannot be removed, or removing something that is no charge, waives nothing
+    assert codes("I'm sorry, I haven't removed the EUR 4.00 charge: it applies.", "en") == []
+    assert codes("I've removed the old card from your account.", "en") == []
