@@ -226,7 +226,13 @@ _MAIN_VERB = re.compile(
 _REASSURANCE = re.compile(
     r"(?<!\w)(?:no problem|no worries|not a problem|sin problema|no hay problema|ningun problema|"
     r"no te preocupes|no se preocupe|no se preocupen|nao se preocupe|nao te preocupes|"
-    r"nao tem problema|sem problema|nenhum problema)(?!\w)"
+    r"nao tem problema|sem problema|nenhum problema|"
+    # and other set phrases of service language built on a negative word that negate nothing:
+    # "antes de nada comprobaremos..." (first of all), "sin duda" (certainly), "no dude en" /
+    # "don't hesitate to" (an invitation)
+    r"antes de nada|antes que nada|antes de mais nada|sin duda|sem duvida|no doubt|"
+    r"without a doubt|no dude en|no dudes en|no duden en|nao hesite em|nao hesites em|"
+    r"don't hesitate to|do not hesitate to)(?!\w)"
 )
 
 

@@ -40,6 +40,9 @@ BOOK = PolicyBook(
 - If the customer's insurer refuses to pay, the customer pays the workshop price. Rueda Viva
   cannot promise what an insurer will cover.
 
+## Identity
+- Identity is verified by login or a one-time code.
+
 ## Agents may never promise
 - Waiving any fee or charge.
 """,
@@ -126,3 +129,9 @@ def test_taking_a_charge_off_is_a_waiver() -> None:
     # saying it cannot be removed, or removing something that is no charge, waives nothing
     assert codes("I'm sorry, I haven't removed the EUR 4.00 charge: it applies.", "en") == []
     assert codes("I've removed the old card from your account.", "en") == []
+
+
+def test_set_phrases_built_on_a_negative_word_negate_nothing() -> None:
+    # "antes de nada" is "first of all": the identity check still happens.
+    assert codes("Antes de nada verificaremos su identidad con un código de un solo uso.") == []
+    assert "policy.contradicted" in codes("No verificaremos su identidad: no hace falta.")
