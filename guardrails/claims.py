@@ -557,6 +557,51 @@ def _clause_polarity(clause: Clause, action: str) -> str | None:
     return "requires"
 
 
+_SENTENCE_END = re.compile(r"[.!?;](?:\s|$)")
+# An object pronoun of a verb: after it ("redirect them"), a clitic before it ("no los podemos
+# redirigir") or attached to it ("redirigirlo", "redirecioná-los").
+_PRONOUN_AFTER = re.compile(r"^\s+(?:it|them|this|these|those)(?!\w)")
+_CLITIC_BEFORE = re.compile(r"(?<!\w)(?:lo|la|los|las|les)\s+(?:\w+\s+){0,2}$")
+_ENCLITIC = re.compile(r"(?:r|ndo)(?:lo|la|los|las)$|-(?:lo|la|los|las|o|a|os|as)$")
+_WORD_AT_USE = re.compile(r"[\w-]+")
+
+
+def _pronoun_object(folded: str, use: re.Match[str]) -> bool:
+    """Whether the verb at `use` takes a pronoun as its object."""
+    word = _WORD_AT_USE.match(folded, use.start())
+    end = word.end() if word is not None else use.end()
+    return bool(
+        _PRONOUN_AFTER.match(folded[end : end + 20])
+        or _CLITIC_BEFORE.search(folded[max(0, use.start() - 30) : use.start()])
+        or (word is not None and _ENCLITIC.search(word.group(0)))
+    )
+
+
+@lru_cache(maxsize=4096)
+def _action_concepts(clause: Clause, action: str) -> frozenset[str]:
+    """The concepts of the sentences of a clause that name the action: what the clause says the
+    action is done to. A list item of several sentences speaks of other things in the others
+    ("If the insurer refuses, the patient pays the price. We cannot promise what it covers":
+    the price is not what is covered)."""
+    folded = fold(clause.text)
+    ends = [0, *(m.end() for m in _SENTENCE_END.finditer(folded))]
+
+    def within(left: int, right: int) -> set[str]:
+        return {m.concept for m in clause.mentions if left <= m.start and m.end <= right}
+
+    out: set[str] = set()
+    for use in _ACTIONS[action].finditer(folded):
+        at = max(i for i, e in enumerate(ends) if e <= use.start())
+        right = ends[at + 1] if at + 1 < len(ends) else len(folded)
+        own = within(ends[at], right)
+        if not own - ACTORS and at > 0 and _pronoun_object(folded, use):
+            # "Refunds go to the card. Agents cannot redirect them": a pronoun's noun is in
+            # the sentence before.
+            own |= within(ends[at - 1], ends[at])
+        out |= own
+    return frozenset(out)
+
+
 def _action_findings(
     text: str,
     offset: int,
@@ -604,7 +649,9 @@ def _action_findings(
                 (
                     c
                     for c in index.clauses
-                    if (c.concepts & objects) and _clause_polarity(c, action) == wanted
+                    if (c.concepts & objects)
+                    and (_action_concepts(c, action) & objects)
+                    and _clause_polarity(c, action) == wanted
                 ),
                 None,
             )

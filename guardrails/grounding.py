@@ -49,7 +49,10 @@ _PROHIBITION_HEADING = re.compile(r"never|nunca|must not|may not|prohib|forbidde
 
 # Keys of facts whose plain numbers carry a unit in their name.
 _KEY_UNITS = (
-    ("business_day", ("business_days", "dias_habiles", "working_days")),
+    (
+        "business_day",
+        ("business_days", "working_days", "dias_habiles", "dias_laborables", "dias_uteis"),
+    ),
     ("day", ("days", "_day", "dias")),
     ("hour", ("hours", "hour", "horas")),
     ("minute", ("minutes", "minutos")),
@@ -223,7 +226,13 @@ _MAIN_VERB = re.compile(
 _REASSURANCE = re.compile(
     r"(?<!\w)(?:no problem|no worries|not a problem|sin problema|no hay problema|ningun problema|"
     r"no te preocupes|no se preocupe|no se preocupen|nao se preocupe|nao te preocupes|"
-    r"nao tem problema|sem problema|nenhum problema)(?!\w)"
+    r"nao tem problema|sem problema|nenhum problema|"
+    # and other set phrases of service language built on a negative word that negate nothing:
+    # "antes de nada comprobaremos..." (first of all), "sin duda" (certainly), "no dude en" /
+    # "don't hesitate to" (an invitation)
+    r"antes de nada|antes que nada|antes de mais nada|sin duda|sem duvida|no doubt|"
+    r"without a doubt|no dude en|no dudes en|no duden en|nao hesite em|nao hesites em|"
+    r"don't hesitate to|do not hesitate to)(?!\w)"
 )
 
 
@@ -406,6 +415,24 @@ def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return left, right
 
 
+# A coordinating conjunction ending the text before a clause ("..., and", "... y", "... ou").
+_ELLIPTIC = re.compile(r"(?<!\w)(?:and|or|y|o|e|ou)\s*$")
+#: Concepts that relate a value to its subject without naming one ("up to", "within").
+RELATION_CONCEPTS = frozenset({"window"})
+
+
+def _subjectless(text: str, found: Sequence[Mention], left: int, start: int) -> bool:
+    """Whether the clause from `left` has nothing before the value at `start` but relation
+    words ("and up to 5 days", "y hasta 48 horas"; not "and you have 5 days")."""
+    rest = list(text[left:start])
+    for m in found:
+        if left <= m.start and m.end <= start:
+            if m.concept not in RELATION_CONCEPTS:
+                return False
+            rest[m.start - left : m.end - left] = " " * (m.end - m.start)
+    return not "".join(rest).strip(" ,")
+
+
 def subject(
     text: str, found: tuple[Mention, ...] | list[Mention], start: int, end: int
 ) -> frozenset[str]:
@@ -419,6 +446,17 @@ def subject(
     # 5 business days", "la revisión de un responsable, que le contestará en 48 horas".
     while left > 0 and _RELATIVE.match(text[left:start].lower()):
         left = clause_bounds(text, max(0, left - 2), max(0, left - 1))[0]
+    # A coordinated clause with no subject of its own shares the one before it: in "changes
+    # are free up to 2 days before a visit, and up to 5 days before a surgery" the 5 days are
+    # about free changes too.
+    while left > 0 and _subjectless(text, found, left, start):
+        conjunction = _ELLIPTIC.search(text[:left].lower())
+        if conjunction is None:
+            break
+        before = len(text[: conjunction.start()].rstrip(" ,"))
+        if before == 0:
+            break
+        left = clause_bounds(text, before - 1, before)[0]
     out = {m.concept for m in found if m.start >= left and m.end <= start}
     # What a relation word ties the value to is its subject too: "up to 15 days after the
     # original date", "más de 60 días de retraso".

@@ -37,6 +37,8 @@ through a cross-lingual lexicon (guardrails.lexicon), quantities by value and un
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cached_property
 
 from guardrails.analysis import analyse
 from guardrails.claims import claim_findings, refund_promised
@@ -55,6 +57,7 @@ from guardrails.grounding import (
     index_policy,
     near,
     near_mentions,
+    negated_before,
     outside_quantities,
     policy_finding,
     subject,
@@ -67,6 +70,7 @@ from guardrails.policy_tables import (
     MINIMUM_BEFORE,
     RELATED,
     SUBJECT_RELATED,
+    Stated,
     book_tables,
     comparable_units,
     rates,
@@ -75,6 +79,7 @@ from guardrails.policy_tables import (
 from guardrails.records import Case, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.schedule import schedule_findings
+from guardrails.stems import book_stems, text_stems
 from guardrails.text import (
     Quantity,
     fold,
@@ -106,6 +111,42 @@ def _contradicted(q: Quantity, span: Span, index: PolicyIndex, clause: Clause) -
     )
 
 
+#: Specific words a clause must share with the answer's sentence to be read as its subject
+#: when the lexicon has no concept for it.
+WORDED_ALIKE = 2
+
+
+@dataclass(frozen=True)
+class Words:
+    """An answer sentence and its language; its stems (`guardrails.stems`) are computed when a
+    check first reads them."""
+
+    text: str
+    language: str | None
+
+    @cached_property
+    def stems(self) -> frozenset[str]:
+        return text_stems(self.text, self.language)
+
+
+def _worded_alike(q: Quantity, kept: list[Stated], index: PolicyIndex, words: Words) -> bool:
+    """Whether a clause stating this very value speaks of the sentence's subject in its words
+    more than any clause stating another value ("the meter check costs EUR 45.00" against
+    "Meter check: ... otherwise EUR 45.00", when no concept names meters). The converse (a
+    clause in the same words stating another value contradicts) was measured and left out:
+    shared words such as "business days" or "refund" tie a value to the wrong clause too often
+    (policy false positives on the development set 3 -> 19)."""
+    table = book_stems(index)
+    equal = other = 0
+    for s in kept:
+        n = table.shared(s.clause, words.stems, words.language)
+        if equivalent(q, s.quantity):
+            equal = max(equal, n)
+        else:
+            other = max(other, n)
+    return equal >= WORDED_ALIKE and equal > other
+
+
 def _quantity_finding(
     q: Quantity,
     local: set[str],
@@ -114,6 +155,7 @@ def _quantity_finding(
     about_case: bool,
     subject: frozenset[str] = frozenset(),
     bound: str | None = None,
+    words: Words | None = None,
 ) -> Finding | None:
     if about_case:
         # Amounts and durations of this conversation (a balance, days overdue, how long the
@@ -122,6 +164,8 @@ def _quantity_finding(
     # A maximum is not a minimum: "at most 5 days after" is not supported by "at least 5 days
     # before", so a policy value bounded the other way is left out.
     kept = [s for s in book_tables(index).comparable(q) if not _opposite(bound, s.bound)]
+    if words is not None and _worded_alike(q, kept, index, words):
+        return None
     scores = [relation_score(s, local, topic) for s in kept]
     candidates = [(n, s.clause, s.quantity) for n, s in zip(scores, kept, strict=True)]
     # The answer's subject (the concepts of the quantity's own clause) against each policy
@@ -455,6 +499,91 @@ def _case_duration(facts: tuple[tuple[str, Quantity], ...]) -> float | None:
     return values.pop() if len(values) == 1 else None
 
 
+def _clock_range_stated(q: Quantity, index: PolicyIndex) -> bool:
+    """Whether a range of hours ("lunes a viernes 8-20 h") is a span of the clock that the
+    policy states with times ("8:00 to 20:00"): both ends are times of the policy."""
+    if q.unit != "hour" or q.upper is None or not 0 <= q.value < q.upper <= 24:
+        return False
+    times = {s.quantity.value for s in book_tables(index).by_unit.get("time", ())}
+    return q.value in times and q.upper in times
+
+
+# "available 24 hours", "disponible las 24 horas", "24 horas al día", "24 hours a day": a
+# service open round the clock, not a time limit of 24 hours.
+_AVAILABLE_BEFORE = re.compile(
+    r"(?<!\w)(?:available|open|staffed|disponible|disponibles|abierto|abierta|atiende|atendemos|"
+    r"disponivel|disponiveis|aberto|aberta|atende|atendemos)\s+(?:(?:las|as|the)\s+)?$"
+)
+_A_DAY_AFTER = re.compile(r"^\s*(?:a day|per day|al dia|por dia|ao dia|diarias|por dia)(?!\w)")
+
+
+# A policy's label with its hours: "Claims line, 24 hours: ...".
+_LABEL_BEFORE = re.compile(r"(?:\w[,:]|\()\s*$")
+
+
+def _round_the_clock(text: str, q: Quantity, labels: bool = False) -> bool:
+    """Whether 24 hours at `q` says that a service is open round the clock (with `labels`, as a
+    label's attribute too: "Claims line, 24 hours")."""
+    if q.unit != "hour" or q.value != 24 or q.upper is not None:
+        return False
+    before = fold(text[max(0, q.start - 30) : q.start])
+    return bool(
+        _AVAILABLE_BEFORE.search(before)
+        or _A_DAY_AFTER.match(fold(text[q.end :]))
+        or (labels and _LABEL_BEFORE.search(before))
+    )
+
+
+def _all_day(index: PolicyIndex) -> list[Clause]:
+    """The policy's clauses that keep a service open round the clock (24 hours, 24/7)."""
+    tables = book_tables(index)
+    return [s.clause for s in tables.by_unit.get("allday", ())] + [
+        s.clause for s in tables.durations if _round_the_clock(s.clause.text, s.quantity, True)
+    ]
+
+
+_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+
+
+def _phones(text: str) -> set[str]:
+    """The digits of each phone number in a text."""
+    return {re.sub(r"\D", "", m.group(0)) for m in _PHONE.finditer(text)}
+
+
+def _schedule_finding(
+    q: Quantity, topic: set[str], index: PolicyIndex, text: str = ""
+) -> Finding | None:
+    """A service said to be open round the clock where the policy's clause on it states clock
+    hours ("chat with an agent, 9:00 to 21:00") and no clause on it says 24 hours."""
+    timed = book_tables(index).by_unit.get("time", ())
+    about = [s.clause for s in timed if index.related(s.clause, topic)]
+    if not about:
+        return None
+
+    def score(clause: Clause) -> int:
+        return len((clause.concepts & topic) - index.generic)
+
+    clause = max(about, key=score)  # the first of the closest
+    # A service the policy keeps open all day that is as close to the sentence, or whose
+    # number the sentence gives, decides for it.
+    phones = _phones(text)
+    if any(score(c) >= score(clause) or phones & _phones(c.text) for c in _all_day(index)):
+        return None
+    return _contradicted(q, Span(start=q.start, end=q.end, text=q.text), index, clause)
+
+
+def _states_round_the_clock(index: PolicyIndex) -> bool:
+    """Whether the policy keeps any service open round the clock."""
+    return bool(_all_day(index))
+
+
+def _compound_tail(text: str, start: int, end: int) -> bool:
+    """Whether a phrase of several words begins with the tail of a hyphenated compound: in
+    "6 interest-free monthly payments" the words "free monthly" are no "free month", "free"
+    belongs to "interest" and the compound to "payments"."""
+    return start > 0 and text[start - 1] == "-" and " " in text[start:end].strip()
+
+
 def _is_heading(text: str) -> bool:
     stripped = text.strip().lstrip("#*").strip()
     return len(stripped.split()) <= 4 and not stripped.endswith((".", "!", "?", ":", ";"))
@@ -487,6 +616,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     duration = _case_duration(ground.facts)
     said_rates = _said_rates(case, ground)
     for sent in analyse(text, case.language).sentences:
+        words = Words(sent.text, case.language)
         found = outside_quantities(list(sent.mentions), sent.quantities)
         if _is_heading(sent.text):
             # "Fee waiver" over a paragraph names a subject; it offers nothing.
@@ -571,6 +701,17 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             subj = subject(sent.text, found, q.start, q.end)
             if country is not None and _stated_for_country(q, country, topic, index):
                 continue  # "10 days in Chile" to a Chilean customer
+            if _clock_range_stated(q, index):
+                continue  # "8-20 h" for opening hours of "8:00 to 20:00"
+            if _round_the_clock(sent.text, q):
+                # "a line available 24 hours" is no 24-hour window: the schedule of what the
+                # sentence speaks of decides, else any service the policy keeps open all day
+                schedule = _schedule_finding(q, topic, index, sent.text)
+                if schedule is not None:
+                    findings.append(_shift(schedule, sent.start))
+                    continue
+                if _states_round_the_clock(index):
+                    continue
             bound = bound_of(sent.text, q.start)
             finding = None
             if (not about_case or claimed_benefit) and q.unit in ("percent", "money"):
@@ -578,7 +719,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 # or 8%: the value of a benefit must be one the policy grants it with
                 finding = _benefit_value_finding(q, found, index)
             if finding is None:
-                finding = _quantity_finding(q, local, topic, index, about_case, subj, bound)
+                finding = _quantity_finding(q, local, topic, index, about_case, subj, bound, words)
             # (a price list's price, not a fee this case computes: "the penalty is BRL 200.00")
             priced = near(found, q.start, q.end, 25) & {"price"}
             if finding is None and q.unit == "money" and about_case and case_fees and priced:
@@ -603,6 +744,8 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             concept, start, end = mention.concept, mention.start, mention.end
             # "we cannot offer compensation" offers nothing
             if concept not in BENEFITS or concept in seen or mention.negated:
+                continue
+            if _compound_tail(sent.text, start, end):
                 continue
             seen.add(concept)
             span = Span(
@@ -629,6 +772,18 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             finding = _benefit_finding("compensation", span, topic, index)
             if finding is not None:
                 findings.append(finding)
+        removal = _removed_charge(sent.folded, found, case.language)
+        if removal is not None and "waiver" not in seen:
+            # "I've removed the EUR 3.00 charge", "le he quitado el cargo": taking a charge off
+            # the customer's account waives it, whatever the verb says
+            span = Span(
+                start=sent.start + removal[0],
+                end=sent.start + removal[1],
+                text=text[sent.start + removal[0] : sent.start + removal[1]],
+            )
+            finding = _benefit_finding("waiver", span, topic, index)
+            if finding is not None:
+                findings.append(finding)
         findings.extend(_rate_findings(sent.text, sent.start, topic, index, said_rates))
         findings.extend(schedule_findings(sent.text, sent.start, case.language, index))
         findings.extend(outcome_findings(sent.text, sent.start, found, case.language, index))
@@ -637,6 +792,38 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
         # Statements without a number: automatic behaviour, grants, refunds, company rules.
         findings.extend(claim_findings(sent.text, sent.start, found, case.language, index, company))
     return findings
+
+
+# The assistant having taken a charge off (a done deed, in the first person): "I've removed",
+# "we have written off", "le he quitado", "hemos anulado", "retirei", "removemos". Cancelling or
+# reversing a charge is left out: a duplicate charge is cancelled or reversed by rule.
+_REMOVED = re.compile(
+    r"(?<![\w'])(?:(?:i've|we've|i have|we have)\s+(?:\w+\s+)?(?:removed|deleted|dropped|"
+    r"written off|taken off|wiped)|(?:(?:le|te|les|se lo|se la)\s+)?(?:he|hemos)\s+"
+    r"(?:quitado|eliminado|anulado|retirado|borrado)|(?:retirei|removi|eliminei|anulei|tirei|"
+    r"retiramos|removemos|eliminamos|anulamos|tiramos))(?![\w'])"
+)
+#: Characters after the verb within which the charge it removes is named.
+REMOVED_OBJECT_RADIUS = 40
+
+
+def _removed_charge(
+    folded: str, found: list[Mention], language: str | None
+) -> tuple[int, int] | None:
+    """Where the assistant says it took a charge off ("I've removed the EUR 3.00 charge"): the
+    verb's span, when a fee is named right after it and nothing negates it."""
+    for verb in _REMOVED.finditer(folded):
+        if negated_before(folded, verb.start(), language, 3):
+            continue
+        if any(
+            m.concept == "fee"
+            and not m.negated
+            and verb.end() <= m.start
+            and m.start - verb.end() <= REMOVED_OBJECT_RADIUS
+            for m in found
+        ):
+            return verb.start(), verb.end()
+    return None
 
 
 # A cost someone else charged the customer: their bank's overdraft or fee.
