@@ -228,7 +228,7 @@ _REASSURANCE = re.compile(
     r"no te preocupes|no se preocupe|no se preocupen|nao se preocupe|nao te preocupes|"
     r"nao tem problema|sem problema|nenhum problema|"
     # and other set phrases of service language built on a negative word that negate nothing:
-    # "antes de nada comprobaremos..." (first of all), "sin duda" (certainly), "no dude en" /
+    # "antes de nada revisamos..." (first of all), "sin duda" (certainly), "no dude en" /
     # "don't hesitate to" (an invitation)
     r"antes de nada|antes que nada|antes de mais nada|sin duda|sem duvida|no doubt|"
     r"without a doubt|no dude en|no dudes en|no duden en|nao hesite em|nao hesites em|"

@@ -500,15 +500,15 @@ def _case_duration(facts: tuple[tuple[str, Quantity], ...]) -> float | None:
 
 
 def _clock_range_stated(q: Quantity, index: PolicyIndex) -> bool:
-    """Whether a range of hours ("lunes a viernes 8-20 h") is a span of the clock that the
-    policy states with times ("8:00 to 20:00"): both ends are times of the policy."""
+    """Whether a range of hours ("de lunes a sábado 9-18 h") is a span of the clock that the
+    policy states with times ("9:00 to 18:00"): both ends are times of the policy."""
     if q.unit != "hour" or q.upper is None or not 0 <= q.value < q.upper <= 24:
         return False
     times = {s.quantity.value for s in book_tables(index).by_unit.get("time", ())}
     return q.value in times and q.upper in times
 
 
-# "available 24 hours", "disponible las 24 horas", "24 horas al día", "24 hours a day": a
+# "available 24 hours", "disponible 24 horas", "24 horas al día", "24 hours a day": a
 # service open round the clock, not a time limit of 24 hours.
 _AVAILABLE_BEFORE = re.compile(
     r"(?<!\w)(?:available|open|staffed|disponible|disponibles|abierto|abierta|atiende|atendemos|"
@@ -579,7 +579,7 @@ def _states_round_the_clock(index: PolicyIndex) -> bool:
 
 def _compound_tail(text: str, start: int, end: int) -> bool:
     """Whether a phrase of several words begins with the tail of a hyphenated compound: in
-    "6 interest-free monthly payments" the words "free monthly" are no "free month", "free"
+    "4 interest-free monthly payments" the words "free monthly" are no "free month", "free"
     belongs to "interest" and the compound to "payments"."""
     return start > 0 and text[start - 1] == "-" and " " in text[start:end].strip()
 
@@ -702,7 +702,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             if country is not None and _stated_for_country(q, country, topic, index):
                 continue  # "10 days in Chile" to a Chilean customer
             if _clock_range_stated(q, index):
-                continue  # "8-20 h" for opening hours of "8:00 to 20:00"
+                continue  # "9-18 h" for opening hours of "9:00 to 18:00"
             if _round_the_clock(sent.text, q):
                 # "a line available 24 hours" is no 24-hour window: the schedule of what the
                 # sentence speaks of decides, else any service the policy keeps open all day
@@ -774,7 +774,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 findings.append(finding)
         removal = _removed_charge(sent.folded, found, case.language)
         if removal is not None and "waiver" not in seen:
-            # "I've removed the EUR 3.00 charge", "le he quitado el cargo": taking a charge off
+            # "I've removed the GBP 4.50 charge", "le he quitado el cargo": taking a charge off
             # the customer's account waives it, whatever the verb says
             span = Span(
                 start=sent.start + removal[0],
@@ -810,7 +810,7 @@ REMOVED_OBJECT_RADIUS = 40
 def _removed_charge(
     folded: str, found: list[Mention], language: str | None
 ) -> tuple[int, int] | None:
-    """Where the assistant says it took a charge off ("I've removed the EUR 3.00 charge"): the
+    """Where the assistant says it took a charge off ("I've removed the GBP 4.50 charge"): the
     verb's span, when a fee is named right after it and nothing negates it."""
     for verb in _REMOVED.finditer(folded):
         if negated_before(folded, verb.start(), language, 3):
