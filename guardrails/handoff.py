@@ -10,11 +10,12 @@ Codes (both major):
   ("un agente te atiende en el chat de la app", "a chat agent, every day 9:00 to 21:00"); a
   person offered with hours ("atendentes das 8:00 às 22:00"); or a person who will contact
   the customer ("Laura Méndez, su gestora de cuenta, le llamará", "an agent will call you
-  back"); or emergency services ("llame al 112", "go to the emergency room": the lexicon
-  `guardrails/lexicons/handoff/emergency.yaml`). A vague "contact us", "you can talk to an
-  agent" with no channel, "we are looking
-  into it", or being passed to the legal team is not concrete, and a negated offer ("I can't
-  transfer you") does not count. Evidence: no span (an absence points at nothing), the case's
+  back"); a staffed desk or a visit in person ("ask at reception", "en el mostrador",
+  "atendimento presencial"); or emergency services ("llame al 112", "go to the emergency
+  room": the lexicon `guardrails/lexicons/handoff/emergency.yaml`). A vague "contact us",
+  "you can talk to an agent" with no channel, "we are looking into it", or being passed to
+  the legal team is not concrete, and a negated offer ("I can't transfer you") does not
+  count. Evidence: no span (an absence points at nothing), the case's
   expectation and the contact paths the policy offers.
   When the case does not set `expect.handoff` (a production transcript has no `expect`), the
   conversation decides (`guardrails/situations.py`): the customer asks for a person, or reports
@@ -141,6 +142,17 @@ _HOURS = re.compile(
     r"|\baround\s+the\s+clock\b|\bevery\s+day\b|\btodos\s+los\s+dias\b|\btodos\s+os\s+dias\b"
     r"|\bdaily\b|\bmonday\b|\blunes\b|\bsegunda\b|\bdiariamente\b"
 )
+# A staffed desk the customer can walk up to or call: being sent to reception or to a counter
+# in person is a path to a person ("ask at the front desk", "en recepción", "no balcão").
+_DESK_WORDS = wordlist(
+    "reception receptionist desk recepcion recepcionista recepcao rececao balcao mostrador "
+    "helpdesk concierge conserjeria person persona pessoa presencial presencialmente"
+)
+_DESK = re.compile(
+    r"\b(?:reception(?:ist)?|front\s+desk|help\s*desk|recepcion(?:ista)?|recepcao|rececao"
+    r"|balcao|mostrador|concierge|conserjeria|in\s+person|en\s+persona|em\s+pessoa"
+    r"|presencial(?:mente)?)\b"
+)
 _DM = re.compile(
     r"\b(?:dm|dms|direct\s+message|private\s+message|mensaje\s+(?:privado|directo)"
     r"|mensagem\s+(?:privada|direta)|inbox|md|privado)\b"
@@ -215,7 +227,7 @@ _POLICY_PATHS = re.compile(
 
 @dataclass(frozen=True)
 class Path:
-    kind: str  # transfer, phone, email, dm, chat, person, emergency
+    kind: str  # transfer, phone, email, dm, chat, desk, person, emergency
     start: int
     end: int
 
@@ -266,6 +278,10 @@ def iter_paths(text: str) -> Iterator[Path]:
             this_chat = _THIS_CHAT.search(folded, max(0, m.start() - 20), m.start())
             if person or (this_chat is None and _HOURS.search(folded, s, e)):
                 yield Path("chat", m.start(), m.end())
+    if words & _DESK_WORDS:
+        for m in _DESK.finditer(folded):
+            if not _negated(folded, m.start()):
+                yield Path("desk", m.start(), m.end())
     people = words & PERSON_WORDS
     if people or words & _TEAM_WORDS:
         yield from _person_paths(folded, words, people)
