@@ -94,6 +94,14 @@ def publish(
 
     folder = folder or report_folder(store, run_id)
     check_publishable(store, run_id, folder, force=force, existing_checked=existing_checked)
+    if store.is_scan(run_id):  # a scored scan: scored from streaming aggregates, flat in size
+        from evals.scan_score import publish_scan, streamable
+
+        scan_plan = store.plan(run_id, scan_cases=False)
+        if streamable(store, run_id, scan_plan):
+            card, files = publish_scan(store, run_id, scan_plan, folder, policy)
+            write_index(store)
+            return Published(card, folder, files)
     plan = store.plan(run_id)
     run = store.run(run_id)
     card = build_scorecard(run, plan, policy)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -380,16 +381,14 @@ class RunStore:
         row = self.db.execute("SELECT 1 FROM scan_cases WHERE run_id = ? LIMIT 1", (run_id,))
         return row.fetchone() is not None
 
-    def add_scan_cases(self, run_id: str, cases: Sequence[tuple[str, str]]) -> None:
-        """Keep the (case id, case JSON) pairs of a scored scan, the first of each id winning
+    def add_scan_cases(self, run_id: str, cases: Sequence[Case]) -> None:
+        """Keep a scored scan's cases (its conversations), the first of each id winning
         (storing a case again, as a resumed scan may, changes nothing)."""
         if not cases:
             return
-        rows = []
-        for case_id, body in cases:
-            case = json.loads(body)
-            fields = (case["intent"], case["language"], case["kind"], case["risk"])
-            rows.append((run_id, case_id, *fields, body))
+        rows = [
+            (run_id, c.id, c.intent, c.language, c.kind, c.risk, c.model_dump_json()) for c in cases
+        ]
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany(
@@ -413,11 +412,33 @@ class RunStore:
         ).fetchone()
         return int(row[0])
 
+    def largest_group(self, keys: Iterable[tuple[str, str]]) -> int:
+        """How often the most frequent of `keys` occurs, counted on disk (a temporary table, a
+        transaction per chunk of keys), so counting millions of keys holds few in memory."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS key_counts (a, b, n, PRIMARY KEY (a, b))")
+        self.db.execute("DELETE FROM key_counts")
+        stream = iter(keys)
+        while chunk := list(itertools.islice(stream, 10_000)):
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany(
+                    "INSERT INTO key_counts VALUES (?, ?, 1) "
+                    "ON CONFLICT (a, b) DO UPDATE SET n = n + 1",
+                    chunk,
+                )
+        most = self.db.execute("SELECT COALESCE(MAX(n), 0) FROM key_counts").fetchone()[0]
+        self.db.execute("DELETE FROM key_counts")
+        return int(most)
+
+    def has_run(self, run_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
     def result_count(self, run_id: str) -> int:
         row = self.db.execute("SELECT COUNT(*) FROM results WHERE run_id = ?", (run_id,))
         return int(row.fetchone()[0])
 
-    def run(self, run_id: str) -> Run:
+    def run(self, run_id: str, *, with_results: bool = True) -> Run:
+        """The run as stored, with every result (or none: its header alone)."""
         row = self._run_row(run_id)
         return Run(
             version=row["format_version"],
@@ -429,7 +450,7 @@ class RunStore:
             config_hash=row["config_hash"],
             versions=Versions.model_validate_json(row["versions"]),
             targets=[Target.model_validate(t) for t in json.loads(row["targets"])],
-            results=list(self.results(run_id)),
+            results=list(self.results(run_id)) if with_results else [],
         )
 
     def runs(self) -> list[RunSummary]:

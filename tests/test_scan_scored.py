@@ -1,0 +1,108 @@
+"""A scored scan is scored from streaming aggregates: the same scorecard, scope and reports as
+the whole run gives below the listing bounds, bounded lists above them, nothing held per answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from builders import ACME_POLICIES
+
+import evals.scan_score as scan_score
+from evals.publish import publish
+from evals.store import RunStore
+
+GOOD = "Hola Ana, tu reembolso llega en 10 días hábiles."
+BAD = "Hola {first_name}, tu reembolso llega en 10 días hábiles."
+WORSE = "Hola {first_name}, tu tarjeta 4111 1111 1111 1111 quedó registrada."
+
+
+def _records(n: int) -> list[dict[str, object]]:
+    """n answers of 3 bots over interleaved conversations, two intents, two languages."""
+    out: list[dict[str, object]] = []
+    for i in range(n):
+        conversation = i % max(1, n // 3)  # a conversation's answers are far apart
+        text = WORSE if i % 17 == 0 else BAD if i % 5 == 0 else GOOD
+        out.append(
+            {
+                "id": f"t{i}",
+                "company": "acme",
+                "language": "es" if conversation % 4 else "es-MX",
+                "messages": [{"role": "user", "content": f"¿Y mi reembolso? ({conversation})"}],
+                "response": text,
+                "intent": "refund_status" if conversation % 3 else "card_update",
+                "bot": f"bot-{(conversation // 3) % 3}",
+                "conversation_id": f"c{conversation}",
+                **({"risk": "high"} if conversation % 7 == 0 else {}),
+            }
+        )
+    return out
+
+
+def _scan(tmp_path: Path, n: int) -> tuple[Path, str]:
+    policies = tmp_path / "policies.yaml"
+    policies.write_text(ACME_POLICIES, encoding="utf-8")
+    source = tmp_path / "t.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _records(n)))
+    store = tmp_path / "store"
+    out = ["--out", str(tmp_path / "f.jsonl"), "--store", str(store), "--workers", "1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "evals", "scan", str(source), "--policies", str(policies), *out],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    [run_id] = [p.name for p in (store / "reports").iterdir()]
+    return store, run_id
+
+
+def _whole_run(store: RunStore, run_id: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Publish the run the way `evals run` does: every answer in memory."""
+    with monkeypatch.context() as patch:
+        patch.setattr(scan_score, "streamable", lambda *_: False)
+        publish(store, run_id, folder=folder)
+
+
+def test_streamed_scorecard_scope_and_reports_equal_those_of_the_whole_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_dir, run_id = _scan(tmp_path, 240)
+    store = RunStore.in_folder(store_dir)
+    try:
+        assert store.plan(run_id, scan_cases=False).cases == []  # kept apart, not in the plan
+        assert len(store.plan(run_id).cases) == 80  # read back for `evals report`, `show`
+        streamed = publish(store, run_id, folder=tmp_path / "streamed")
+        _whole_run(store, run_id, tmp_path / "whole", monkeypatch)
+    finally:
+        store.close()
+    card = json.loads((tmp_path / "streamed" / "scorecard.json").read_text())
+    assert {s["target"] for s in card["scores"]} == {"bot-0", "bot-1", "bot-2"}
+    assert len(card["decisions"]) == 6 and len(card["cases"]) == 80
+    assert any(s["k"] == 1 for s in card["scores"]) is False  # 3 answers per conversation
+    assert not streamed.card.passed or streamed.card.failing
+    for name in ("scorecard.json", "report.md", "junit.xml", "scope.yaml", "report.html"):
+        both = [(tmp_path / f / name).read_bytes() for f in ("streamed", "whole")]
+        if name == "scope.yaml":  # the same run fingerprint, streamed; written a moment apart
+            both = [re.sub(rb"\ngenerated: [^\n]*", b"", text) for text in both]
+        assert both[0] == both[1], name
+    manifests = [
+        json.loads((tmp_path / folder / "manifest.json").read_text())
+        for folder in ("streamed", "whole")
+    ]
+    for manifest in manifests:  # what differs: when each was written, so scope.yaml's hash
+        del manifest["written"], manifest["body_sha256"]
+        manifest["files"] = [f for f in manifest["files"] if f["path"] != "scope.yaml"]
+    assert manifests[0] == manifests[1]
+    verified = subprocess.run(
+        [sys.executable, "-m", "evals", "verify", run_id, "--out", str(store_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert verified.returncode == 0 and "INTACT" in verified.stdout, verified.stdout
