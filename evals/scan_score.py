@@ -138,10 +138,11 @@ def _tallies(store: RunStore, run_id: str) -> tuple[dict[tuple[str, Group, str],
     return tallies, shown
 
 
-def _rank(result: CaseResult) -> tuple[int, int]:
-    """Errors first, then by worst finding (as the markdown report orders its worst answers)."""
+def _rank(result: CaseResult) -> tuple[int, int, int]:
+    """Errors first, then by worst finding, then most findings (as the markdown report orders
+    its worst answers): lower is worse."""
     worst = min((SEVERITIES.index(f.severity) for f in result.findings), default=len(SEVERITIES))
-    return (result.response.error is None, worst)
+    return (result.response.error is None, worst, -len(result.findings))
 
 
 class _Answers:
@@ -150,7 +151,8 @@ class _Answers:
     from the whole run, streamed)."""
 
     def __init__(self, store: RunStore, run_id: str, plan: RunPlan) -> None:
-        self.failing: list[tuple[int, int, int, CaseResult]] = []  # a heap of the best to keep
+        #: a heap of the failing answers to list, the least bad (then the latest) on top
+        self.failing: list[tuple[int, int, int, int, CaseResult]] = []
         self.passing: list[tuple[int, CaseResult]] = []
         self.failing_total = 0
         self.passing_total = 0
@@ -175,13 +177,13 @@ class _Answers:
             return
         self.failing_total += 1
         rank = _rank(result)
-        heapq.heappush(self.failing, (-rank[0], -rank[1], -index, result))
+        heapq.heappush(self.failing, (-rank[0], -rank[1], -rank[2], -index, result))
         if len(self.failing) > FAILING_SHOWN:
             heapq.heappop(self.failing)  # the least bad, latest
 
     def shown(self) -> tuple[list[CaseResult], list[CaseResult]]:
         """(every listed answer, the listed failing ones), each in store order."""
-        failing = sorted(((-i, r) for _, _, i, r in self.failing), key=lambda x: x[0])
+        failing = sorted(((-i, r) for *_, i, r in self.failing), key=lambda x: x[0])
         both = sorted(failing + self.passing, key=lambda x: x[0])
         return [r for _, r in both], [r for _, r in failing]
 

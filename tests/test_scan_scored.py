@@ -19,7 +19,7 @@ from evals.store import RunStore
 
 GOOD = "Hola Ana, tu reembolso llega en 10 días hábiles."
 BAD = "Hola {first_name}, tu reembolso llega en 10 días hábiles."
-WORSE = "Hola {first_name}, tu tarjeta 4111 1111 1111 1111 quedó registrada."
+WORSE = "... !!"  # an empty answer: a critical finding
 
 
 def _records(n: int) -> list[dict[str, object]]:
@@ -106,3 +106,41 @@ def test_streamed_scorecard_scope_and_reports_equal_those_of_the_whole_run(
         timeout=120,
     )
     assert verified.returncode == 0 and "INTACT" in verified.stdout, verified.stdout
+
+
+def test_a_large_scan_lists_the_worst_failing_answers_and_says_how_many_are_not_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_dir, run_id = _scan(tmp_path, 240)
+    monkeypatch.setattr(scan_score, "FAILING_SHOWN", 5)
+    monkeypatch.setattr(scan_score, "PASSING_SHOWN", 4)
+    monkeypatch.setattr(scan_score, "CASES_SHOWN", 6)
+    store = RunStore.in_folder(store_dir)
+    try:
+        bounded = publish(store, run_id, folder=tmp_path / "bounded").card
+        _whole_run(store, run_id, tmp_path / "whole", monkeypatch)
+        every = list(store.results(run_id))
+    finally:
+        store.close()
+    whole = json.loads((tmp_path / "whole" / "scorecard.json").read_text())
+    card = json.loads((tmp_path / "bounded" / "scorecard.json").read_text())
+    # The numbers count every answer and case; only the lists are bounded.
+    for key in ("scores", "decisions", "gates", "gate_failures"):
+        assert card[key] == whole[key], key
+    failing = [r for r in every if not r.passed]
+    assert len(card["failing"]) == 5 and card["failing_not_listed"] == len(failing) - 5
+    # the worst are listed: the critical ones (empty answers) before the major ones
+    critical = [r for r in failing if any(f.severity == "critical" for f in r.findings)]
+    assert 5 <= len(critical) < len(failing)
+    assert all(any(f["severity"] == "critical" for f in r["findings"]) for r in card["failing"])
+    assert card["passing_not_listed"] == len(every) - len(failing) - 4
+    assert len(card["cases"]) <= 12 and card["cases_not_listed"] == 80 - len(card["cases"])
+    assert bounded.failing_not_listed == len(failing) - 5
+    html = (tmp_path / "bounded" / "report.html").read_text()
+    assert f"Not listed here: {len(failing) - 5:,} more failing" in html
+    assert f"evals show {run_id}" in html
+    markdown = (tmp_path / "bounded" / "report.md").read_text()
+    assert f"## Failing answers (worst 5 of {len(failing)})" in markdown
+    # The whole run's report lists everything and says nothing is left out.
+    assert "Not listed here" not in (tmp_path / "whole" / "report.html").read_text()
+    assert "failing_not_listed" not in whole
