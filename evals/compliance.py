@@ -130,6 +130,15 @@ class ChainWalk:
     last: str | None = None
 
 
+@dataclass(frozen=True)
+class ChainCheck:
+    """A run's chain as one pass found it: its status (the chain alone) and what it counted;
+    what `write_manifest` records, taken from the check made before publishing."""
+
+    status: VerifyStatus
+    walk: ChainWalk
+
+
 def _cases_entry(store: RunStore, run_id: str, plan: RunPlan, versions: Versions) -> CasesEntry:
     """The cases' count and hash: of the plan's cases, or of a scored scan's kept apart (the
     same bytes: canonical JSON of the list, hashed as it streams)."""
@@ -237,6 +246,7 @@ def write_manifest(
     folder: Path,
     files: list[Path],
     decided: DecisionPolicy | None = None,
+    chain: ChainCheck | None = None,
 ) -> Path:
     """Write `folder/manifest.json` for a run and the report files already written for it.
 
@@ -248,7 +258,10 @@ def write_manifest(
     versions, _, problems = _stored(store, header)
     if versions is None:
         raise InputError.single(store.path, "; ".join(problems), record=run_id, field="versions")
-    chain_status, _, _, walk = _check_chain(header, store.iter_chain_links(run_id), plan)
+    if chain is None:
+        found = _check_chain(header, store.iter_chain_links(run_id), plan)
+        chain = ChainCheck(found[0], found[3])
+    chain_status, walk = chain.status, chain.walk
     evidence = _evidence(header, versions, plan, walk, _cases_entry(store, run_id, plan, versions))
     # its source as a label (`bundled`, a path in the suite's folder), never a machine path
     policy = labelled(decided or plan_policy(plan), plan.suite_path)
@@ -552,6 +565,14 @@ def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> V
     """Recompute a run's hash chain and, given its manifest, compare the store and the report
     files with it. Raises InputError for an unknown run or an unreadable manifest (usage
     errors); everything found in the store or the files is a problem in the report."""
+    return verify_chain(store, run_id, manifest_path)[0]
+
+
+def verify_chain(
+    store: RunStore, run_id: str, manifest_path: Path | None = None
+) -> tuple[VerifyReport, ChainCheck]:
+    """`verify`, and the chain check it made (what a manifest written next records, so a run
+    of millions is walked once, not twice)."""
     header = store.run_header(run_id)
     manifest = read_manifest(manifest_path) if manifest_path is not None else None
     if manifest is not None and manifest.run.id != run_id:
@@ -562,6 +583,7 @@ def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> V
         )
     versions, plan, problems = _stored(store, header)
     status, chain_problems, notes, walk = _check_chain(header, store.iter_chain_links(run_id), plan)
+    chain = ChainCheck(status, walk)
     problems += chain_problems
     problems += [
         f"findings of case '{c}', target '{t}', sample {s} remain but their result is gone "
@@ -606,7 +628,7 @@ def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> V
                 else ""
             ),
         )
-    return VerifyReport(
+    report = VerifyReport(
         run_id=run_id,
         status=status,
         results=walk.results,
@@ -616,3 +638,4 @@ def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> V
         problems=problems,
         notes=notes,
     )
+    return report, chain

@@ -70,6 +70,20 @@ class AnswerSpool:
         return out
 
 
+_DECODER = json.JSONDecoder()
+
+
+def _spooled_cases(spool: Path) -> Iterator[tuple[str, str, object]]:
+    """(bot, conversation, case or None) of each spooled answer, in order: the head of each
+    line only (the response and findings after it are not parsed)."""
+    with spool.open("r", encoding="utf-8") as handle:
+        for raw in handle:
+            target, end = _DECODER.raw_decode(raw, 1)
+            case_id, end = _DECODER.raw_decode(raw, end + 1)
+            case = None if raw.startswith("null", end + 1) else _DECODER.raw_decode(raw, end + 1)[0]
+            yield str(target), str(case_id), case
+
+
 def _spooled(spool: Path) -> Iterator[list[object]]:
     with spool.open("rb") as handle:
         for raw in handle:
@@ -99,14 +113,14 @@ def scan_plan(origin: ScanOrigin, spool: Path, store: RunStore, run_id: str) -> 
     cases: list[Case] = []
 
     def keys() -> Iterator[tuple[str, str]]:
-        for target, case_id, case_json, *_ in _spooled(spool):
-            bots.add(str(target))
+        for target, case_id, case_json in _spooled_cases(spool):
+            bots.add(target)
             if case_json is not None:
                 cases.append(Case.model_validate(case_json))
                 if len(cases) >= STORE_BATCH:
                     store.add_scan_cases(run_id, cases)
                     cases.clear()
-            yield str(target), str(case_id)
+            yield target, case_id
 
     most = max(1, store.largest_group(keys()))
     store.add_scan_cases(run_id, cases)

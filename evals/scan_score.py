@@ -20,6 +20,7 @@ import hashlib
 import heapq
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evals.decision_policy import DecisionPolicy, plan_policy, source_label
 from evals.decisions import decide
@@ -29,6 +30,9 @@ from evals.scorecard import PolicyRef, Scorecard
 from evals.scores import CaseOutcome, Group, Tally, score_keys, scores_of, stability
 from evals.store import RunStore
 from evals.verdict import result_passed
+
+if TYPE_CHECKING:
+    from evals.compliance import ChainCheck
 
 #: Failing answers a scan's reports list (the worst first when there are more).
 FAILING_SHOWN = 1000
@@ -263,6 +267,7 @@ def publish_scan(
     plan: RunPlan,
     folder: Path,
     policy: DecisionPolicy | None,
+    chain: ChainCheck | None = None,
 ) -> tuple[Scorecard, list[Path]]:
     """Write a scored scan's reports, scope and manifest into `folder` (after the caller has
     checked the run may be published): what `evals.publish.publish` writes for a run."""
@@ -273,5 +278,5 @@ def publish_scan(
     card, listed, fingerprint = scan_scorecard(store, run_id, plan, policy)
     files = write_reports(card, report_plan(store, run_id, plan, card, listed), folder, listed)
     files.append(write_scope(build_scope(card, fingerprint), folder))
-    files.append(write_manifest(store, run_id, plan, card, folder, files, policy))
+    files.append(write_manifest(store, run_id, plan, card, folder, files, policy, chain))
     return card, files
