@@ -15,8 +15,9 @@ as a plugin): what is left is the pipeline's own cost per transcript.
 
 For each N the whole `evals scan` process is timed (wall clock), with the peak resident memory
 of its largest process (getrusage of children) and the peak of the whole process tree (main and
-workers, sampled from /proc every 0.2 s), and the load average around it: the machine may be
-shared, so figures are only comparable at similar load.
+workers, sampled from /proc every 0.2 s), the CPU time of all its processes (user + system,
+which a shared machine inflates less than the wall clock), and the load average around it: the
+machine may be shared, so figures are only comparable at similar load.
 """
 
 from __future__ import annotations
@@ -148,6 +149,7 @@ def measure(
         *(["--store", str(store)] if store is not None else []),
     ]
     peak = [0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
@@ -163,12 +165,15 @@ def measure(
     _, stderr = proc.communicate()
     elapsed = time.perf_counter() - t0
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"evals scan failed ({proc.returncode}):\n{stderr[-3000:]}")
     summary = next((line for line in stderr.splitlines() if line.startswith("scanned")), "")
     print(f"    {summary}")
     return {
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "largest_process_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "tree_peak_mb": peak[0] / 1024,
         "load_before": load_before,
@@ -214,7 +219,8 @@ def main() -> int:
             rows.append((n, figures, per))
             print(
                 f"    {figures['seconds']:.1f} s = {n / figures['seconds']:,.0f} transcripts/s "
-                f"({per:,.0f} µs each); peak RSS: largest process "
+                f"({per:,.0f} µs each; CPU of all processes {figures['cpu_seconds']:.1f} s = "
+                f"{figures['cpu_seconds'] / n * 1e6:,.0f} µs each); peak RSS: largest process "
                 f"{figures['largest_process_mb']:.0f} MB, all processes "
                 f"{figures['tree_peak_mb']:.0f} MB; load average {figures['load_before']:.1f} "
                 f"before, {figures['load_after']:.1f} after",
