@@ -19,6 +19,9 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from evals.decision_policy import DecisionPolicy
 from evals.publish import Published, publish
@@ -84,12 +87,20 @@ def _spooled_cases(spool: Path) -> Iterator[tuple[str, str, object]]:
             yield str(target), str(case_id), case
 
 
-def _spooled(spool: Path) -> Iterator[list[object]]:
+#: A spooled answer as the store takes it (parsed and validated in one step, by pydantic).
+_SPOOLED = TypeAdapter(tuple[str, str, Any, Response, list[Finding], bool])
+
+
+def _spooled_answers(
+    spool: Path, skip: int
+) -> Iterator[tuple[str, str, Response, list[Finding], bool]]:
+    """(bot, conversation, response, findings, passed) of each spooled answer after the first
+    `skip` (which are passed over unparsed)."""
     with spool.open("rb") as handle:
-        for raw in handle:
-            row = json.loads(raw)
-            assert isinstance(row, list)
-            yield row
+        for index, raw in enumerate(handle):
+            if index >= skip:
+                target, case_id, _, response, findings, passed = _SPOOLED.validate_json(raw)
+                yield target, case_id, response, findings, passed
 
 
 @dataclass(frozen=True)
@@ -163,25 +174,22 @@ def store_scan(store: RunStore, run_id: str, origin: ScanOrigin, spool: Path) ->
     batch: list[CaseResult] = []
     #: the next sample of the (conversation, bot) pairs of this batch (the store has the rest)
     following: dict[tuple[str, str], int] = {}
-    for index, (target, case_id, _, response, findings, passed) in enumerate(_spooled(spool)):
-        if index < done:
-            continue
-        key = (str(case_id), str(target))
+    for target, case_id, response, findings, passed in _spooled_answers(spool, done):
+        key = (case_id, target)
         sample = following.get(key)
         if sample is None:
             sample = store.next_sample(run_id, *key)
         following[key] = sample + 1
-        assert isinstance(findings, list)
         batch.append(
             CaseResult(
                 run_id=run_id,
-                case_id=key[0],
-                target=key[1],
+                case_id=case_id,
+                target=target,
                 sample=sample,
                 seed=0,
-                response=Response.model_validate(response),
-                findings=[Finding.model_validate(f) for f in findings],
-                passed=bool(passed),
+                response=response,
+                findings=findings,
+                passed=passed,
             )
         )
         if len(batch) >= STORE_BATCH:
