@@ -144,3 +144,78 @@ def test_a_large_scan_lists_the_worst_failing_answers_and_says_how_many_are_not_
     # The whole run's report lists everything and says nothing is left out.
     assert "Not listed here" not in (tmp_path / "whole" / "report.html").read_text()
     assert "failing_not_listed" not in whole
+
+
+def test_a_store_write_cut_short_is_finished_without_doubling_or_renumbering_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan killed while it writes the run store (after the findings): the resume appends
+    what is missing, numbering each conversation's answers as an uninterrupted write does."""
+    import sqlite3
+
+    import evals.scan_run as scan_run
+    from evals.scan import RawRecord, ScanSetup, check_records, load_policies_arg
+
+    policies = tmp_path / "policies.yaml"
+    policies.write_text(ACME_POLICIES, encoding="utf-8")
+    books = load_policies_arg(policies)
+    lines = [json.dumps(r, ensure_ascii=False).encode() for r in _records(90)]
+    records = [RawRecord("t.jsonl", i, i + 1, line) for i, line in enumerate(lines)]
+    checked = check_records(records, ScanSetup(policies=books, keep=True))
+    spool = tmp_path / "answers.jsonl"
+    spool.write_text("\n".join(scan_run.AnswerSpool().lines(checked)) + "\n", encoding="utf-8")
+    monkeypatch.setattr(scan_run, "STORE_BATCH", 20)  # several transactions
+
+    def write(folder: Path) -> None:
+        origin = scan_run.ScanOrigin(
+            name="t",
+            inputs=[str(tmp_path / "t.jsonl")],
+            policies_path=policies,
+            policies=books,
+            guardrails=None,
+            decision_policy=None,
+            store_folder=folder,
+        )
+        store = RunStore.in_folder(folder)
+        try:
+            scan_run.store_scan(store, "20261207-000000-abcdef", origin, spool)
+        finally:
+            store.close()
+
+    write(tmp_path / "whole")
+    appended = RunStore.add_results
+    calls = [0]
+
+    def killed_on_the_third(store: RunStore, results: list[object]) -> None:
+        calls[0] += 1
+        if calls[0] == 3:
+            raise KeyboardInterrupt
+        appended(store, results)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunStore, "add_results", killed_on_the_third)
+        with pytest.raises(KeyboardInterrupt):
+            write(tmp_path / "cut")
+    with sqlite3.connect(tmp_path / "cut" / "runs.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 40
+    write(tmp_path / "cut")  # the resume
+
+    def stored(folder: Path) -> list[tuple[object, ...]]:
+        with sqlite3.connect(folder / "runs.sqlite") as db:
+            rows = db.execute(
+                "SELECT seq, case_id, target, sample, passed, response FROM results ORDER BY seq"
+            ).fetchall()
+            cases = db.execute("SELECT case_id, body FROM scan_cases ORDER BY rowid").fetchall()
+        return [*rows, *cases]
+
+    whole = stored(tmp_path / "whole")
+    assert stored(tmp_path / "cut") == whole and len(whole) == 90 + 30
+    samples = sorted({row[3] for row in whole[:90]})
+    assert samples == [0, 1, 2]  # three answers per conversation, numbered in input order
+    verified = subprocess.run(
+        [sys.executable, "-m", "evals", "verify", "latest", "--out", str(tmp_path / "cut")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert verified.returncode == 0 and "INTACT" in verified.stdout, verified.stdout
