@@ -2,18 +2,22 @@
 
     .venv/bin/python benchmarks/scan_scale.py --n 10000 100000 [--workers 2] [--scored]
     .venv/bin/python benchmarks/scan_scale.py --n 10000 100000 1000000 --guardrail template
+    .venv/bin/python benchmarks/scan_scale.py --n 100000 --noop [--scored]
 
 Each transcript is built from one of the library's answers (the labelled responses and every
 case's reference answer: all intents, languages and companies) and made unlike every other:
 its sentences are reordered, a customer name, a date and amounts are varied, and a case number
 unique to the transcript is stated, so no two answers are the same text and no per-text cache
 helps. Records carry `intent`, `bot` and `conversation_id` only with `--scored` (then the scan
-is scored into a run store with reports); by default the scan writes findings only.
+is scored into a run store with reports: a store per N); by default the scan writes findings
+only. `--noop` replaces the guardrails with one that finds nothing (`noop_guardrail.py`, loaded
+as a plugin): what is left is the pipeline's own cost per transcript.
 
 For each N the whole `evals scan` process is timed (wall clock), with the peak resident memory
 of its largest process (getrusage of children) and the peak of the whole process tree (main and
-workers, sampled from /proc every 0.2 s), and the load average around it: the machine may be
-shared, so figures are only comparable at similar load.
+workers, sampled from /proc every 0.2 s), the CPU time of all its processes (user + system,
+which a shared machine inflates less than the wall clock), and the load average around it: the
+machine may be shared, so figures are only comparable at similar load.
 """
 
 from __future__ import annotations
@@ -114,9 +118,20 @@ def _tree_rss_kb(pid: int) -> int:
 
 
 def measure(
-    source: Path, workers: int, out: Path, guardrails: list[str] | None = None
+    source: Path,
+    workers: int,
+    out: Path,
+    guardrails: list[str] | None = None,
+    *,
+    store: Path | None = None,
+    noop: bool = False,
 ) -> dict[str, float]:
     load_before = os.getloadavg()[0]
+    env = dict(os.environ)
+    if noop:
+        here = str(Path(__file__).resolve().parent)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
+        guardrails = ["noop"]
     command = [
         sys.executable,
         "-m",
@@ -130,10 +145,15 @@ def measure(
         "--workers",
         str(workers),
         *(arg for name in guardrails or [] for arg in ("--guardrail", name)),
+        *(["--plugin", "noop_guardrail"] if noop else []),
+        *(["--store", str(store)] if store is not None else []),
     ]
     peak = [0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
 
     def sample() -> None:
         while proc.poll() is None:
@@ -145,12 +165,15 @@ def measure(
     _, stderr = proc.communicate()
     elapsed = time.perf_counter() - t0
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"evals scan failed ({proc.returncode}):\n{stderr[-3000:]}")
     summary = next((line for line in stderr.splitlines() if line.startswith("scanned")), "")
     print(f"    {summary}")
     return {
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "largest_process_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "tree_peak_mb": peak[0] / 1024,
         "load_before": load_before,
@@ -167,7 +190,12 @@ def main() -> int:
     parser.add_argument(
         "--guardrail",
         action="append",
-        help="run only this guardrail (repeatable; e.g. template, to time the pipeline alone)",
+        help="run only this guardrail (repeatable)",
+    )
+    parser.add_argument(
+        "--noop",
+        action="store_true",
+        help="guardrails replaced by one that finds nothing: the pipeline's own cost",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -179,12 +207,20 @@ def main() -> int:
             pool = write_transcripts(source, n, scored=args.scored)
             size = source.stat().st_size / 1e6
             print(f"N={n:,}: {size:,.0f} MB of transcripts from {pool} library answers")
-            figures = measure(source, args.workers, folder / f"findings-{n}.jsonl", args.guardrail)
+            figures = measure(
+                source,
+                args.workers,
+                folder / f"findings-{n}.jsonl",
+                args.guardrail,
+                store=folder / f"store-{n}" if args.scored else None,
+                noop=args.noop,
+            )
             per = figures["seconds"] / n * 1e6
             rows.append((n, figures, per))
             print(
                 f"    {figures['seconds']:.1f} s = {n / figures['seconds']:,.0f} transcripts/s "
-                f"({per:,.0f} µs each); peak RSS: largest process "
+                f"({per:,.0f} µs each; CPU of all processes {figures['cpu_seconds']:.1f} s = "
+                f"{figures['cpu_seconds'] / n * 1e6:,.0f} µs each); peak RSS: largest process "
                 f"{figures['largest_process_mb']:.0f} MB, all processes "
                 f"{figures['tree_peak_mb']:.0f} MB; load average {figures['load_before']:.1f} "
                 f"before, {figures['load_after']:.1f} after",

@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -118,10 +119,47 @@ def plugin_entries(versions: Versions) -> dict[str, PluginVersion]:
     }
 
 
+@dataclass
+class ChainWalk:
+    """What one pass over a run's chain counts: results, chained results, the last chained
+    link's hash and the last link's hash (streamed: a run of millions is never held whole)."""
+
+    results: int = 0
+    chained: int = 0
+    head: str | None = None
+    last: str | None = None
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """A run's chain as one pass found it: its status (the chain alone) and what it counted;
+    what `write_manifest` records, taken from the check made before publishing."""
+
+    status: VerifyStatus
+    walk: ChainWalk
+
+
+def _cases_entry(store: RunStore, run_id: str, plan: RunPlan, versions: Versions) -> CasesEntry:
+    """The cases' count and hash: of the plan's cases, or of a scored scan's kept apart (the
+    same bytes: canonical JSON of the list, hashed as it streams)."""
+    if plan.cases or not store.is_scan(run_id):
+        return CasesEntry(
+            count=len(plan.cases),
+            sha256=_sha256(canonical_json([c.model_dump(mode="json") for c in plan.cases])),
+            version=versions.cases,
+        )
+    digest = hashlib.sha256(b"[")
+    count = 0
+    for body in store.scan_case_bodies(run_id):
+        digest.update((b"," if count else b"") + canonical_json(json.loads(body)))
+        count += 1
+    digest.update(b"]")
+    return CasesEntry(count=count, sha256=digest.hexdigest(), version=versions.cases)
+
+
 def _evidence(
-    header: RunHeader, versions: Versions, plan: RunPlan, links: list[ChainLink]
+    header: RunHeader, versions: Versions, plan: RunPlan, walk: ChainWalk, cases: CasesEntry
 ) -> _Evidence:
-    chained = [link for link in links if not link.unchained]
     return _Evidence(
         package=Package(name=DISTRIBUTION, version=versions.package),
         guardrails=GuardrailsEntry(
@@ -135,11 +173,7 @@ def _evidence(
             )
             for book_id, book in sorted(plan.policies.items())
         },
-        cases=CasesEntry(
-            count=len(plan.cases),
-            sha256=_sha256(canonical_json([c.model_dump(mode="json") for c in plan.cases])),
-            version=versions.cases,
-        ),
+        cases=cases,
         targets={
             t.name: TargetEntry(
                 model=t.model,
@@ -162,9 +196,9 @@ def _evidence(
         ),
         chain=ChainEntry(
             header_sha256=header.hash,
-            results=len(links),
-            chained=len(chained),
-            head=chained[-1].chain if chained else None,
+            results=walk.results,
+            chained=walk.chained,
+            head=walk.head,
         ),
         plugins=plugin_entries(versions),
     )
@@ -183,7 +217,7 @@ def _stored(
             f"the run's stored versions no longer parse (edited?): {exc.errors()[0]['msg']}"
         )
     try:
-        plan = store.plan(header.run_id)
+        plan = store.plan(header.run_id, scan_cases=False)
     except ValidationError as exc:
         problems.append(
             f"the run's stored plan no longer parses (edited?): {exc.errors()[0]['msg']}"
@@ -212,6 +246,7 @@ def write_manifest(
     folder: Path,
     files: list[Path],
     decided: DecisionPolicy | None = None,
+    chain: ChainCheck | None = None,
 ) -> Path:
     """Write `folder/manifest.json` for a run and the report files already written for it.
 
@@ -220,11 +255,14 @@ def write_manifest(
     policy the scorecard was decided under (default: the run's own); the manifest carries it.
     """
     header = store.run_header(run_id)
-    links = store.chain_links(run_id)
     versions, _, problems = _stored(store, header)
     if versions is None:
         raise InputError.single(store.path, "; ".join(problems), record=run_id, field="versions")
-    evidence = _evidence(header, versions, plan, links)
+    if chain is None:
+        found = _check_chain(header, store.iter_chain_links(run_id), plan)
+        chain = ChainCheck(found[0], found[3])
+    chain_status, walk = chain.status, chain.walk
+    evidence = _evidence(header, versions, plan, walk, _cases_entry(store, run_id, plan, versions))
     # its source as a label (`bundled`, a path in the suite's folder), never a machine path
     policy = labelled(decided or plan_policy(plan), plan.suite_path)
     if policy.content_hash() != scorecard.decision_policy.hash:
@@ -240,7 +278,7 @@ def write_manifest(
             source=policy.source,
             policy=policy.model_dump(mode="json"),
         ),
-        chain_at_write=_check_chain(header, links, plan)[0],
+        chain_at_write=chain_status,
         gates_passed=scorecard.passed,
         files=[_file_entry(path, folder) for path in files],
     )
@@ -257,28 +295,48 @@ def write_manifest(
 
 
 def _check_chain(
-    header: RunHeader, links: list[ChainLink], plan: RunPlan | None
-) -> tuple[VerifyStatus, list[str], list[str]]:
-    """Recompute the chain from the stored rows: (status, problems, notes)."""
+    header: RunHeader, links: Iterable[ChainLink], plan: RunPlan | None
+) -> tuple[VerifyStatus, list[str], list[str], ChainWalk]:
+    """Recompute the chain from the stored rows, in one pass: (status, problems, notes, what
+    the pass counted). Holds the problems found, never the links."""
+    legacy_problems: list[str] = []
+    legacy = 0
     problems: list[str] = []
     notes: list[str] = []
-    legacy = [x for x in links if x.unchained]
-    chained = [x for x in links if not x.unchained]
-    if legacy and header.format_version >= 2:
-        for link in legacy:
-            problems.append(
-                f"result ({link.label}) carries no chain hash although the run was recorded with "
-                "hash chaining: it was inserted, or its hash removed, outside supportgate"
-            )
-    elif legacy:
-        notes.append(
-            f"{len(legacy)} result(s) were recorded before hash chaining (store format "
-            f"{header.format_version}): nothing proves they are unaltered"
-        )
+    walk = ChainWalk()
+    # The answers the plan expects: only a plan with a grid of cases asks for them.
+    expecting = (
+        plan is not None
+        and header.status == "finished"
+        and any(t.model != SCAN_MODEL for t in plan.suite.targets)
+    )
+    stored: set[tuple[str, str, object]] = set()
+    head_at: int | None = None  # where the head the run recorded was met among chained links
+    added: list[str] = []  # labels of the first links after it
+    final: ChainLink | None = None
 
     expected_seq = 0
     before: ChainLink | None = None
-    for link in chained:
+    for link in links:
+        walk.results += 1
+        walk.last = link.chain
+        if expecting:
+            stored.add((link.case_id, link.target, link.sample))
+        if link.unchained:
+            legacy += 1
+            if header.format_version >= 2:
+                legacy_problems.append(
+                    f"result ({link.label}) carries no chain hash although the run was recorded "
+                    "with hash chaining: it was inserted, or its hash removed, outside supportgate"
+                )
+            continue
+        walk.chained += 1
+        walk.head = link.chain
+        final = link
+        if head_at is not None and len(added) < 10:
+            added.append(link.label)
+        if head_at is None and header.head is not None and link.chain == header.head:
+            head_at = walk.chained
         label = f"result #{link.seq} ({link.label})"
         if link.seq is None or link.prev is None or link.chain is None:
             problems.append(f"{label} lacks part of its chain record (edited outside supportgate)")
@@ -314,19 +372,21 @@ def _check_chain(
                 )
         expected_seq = max(expected_seq, (link.seq or 0) + 1)
         before = link
+    if legacy and header.format_version < 2:
+        notes.append(
+            f"{legacy} result(s) were recorded before hash chaining (store format "
+            f"{header.format_version}): nothing proves they are unaltered"
+        )
+    problems = legacy_problems + problems
 
-    end = chained[-1].chain if chained else None
-    if header.head is not None and header.head != end:
-        heads = [x.chain for x in chained]
-        if header.head in heads:
-            added = chained[heads.index(header.head) + 1 :]
+    if header.head is not None and header.head != walk.head:
+        if head_at is not None:
             if header.status in CLOSED_STATUSES:
                 problems.append(
-                    f"{len(added)} result(s) were added after the run was {header.status}: "
-                    + "; ".join(x.label for x in added[:10])
+                    f"{walk.chained - head_at} result(s) were added after the run was "
+                    f"{header.status}: " + "; ".join(added)
                 )
         else:
-            final = chained[-1] if chained else None
             problems.append(
                 f"the chain no longer reaches the head the run recorded when it stopped "
                 f"({_short(header.head)}): "
@@ -337,11 +397,10 @@ def _check_chain(
                     else "every chained result was deleted"
                 )
             )
-    elif header.head is None and header.status in CLOSED_STATUSES and chained:
+    elif header.head is None and header.status in CLOSED_STATUSES and walk.chained:
         problems.append(f"the chain head the run recorded when it was {header.status} was removed")
 
-    if plan is not None and header.status == "finished":
-        stored = {(x.case_id, x.target, x.sample) for x in links}
+    if expecting and plan is not None:
         scanned = {t.name for t in plan.suite.targets if t.model == SCAN_MODEL}
         missing = [
             f"case '{c}', target '{t}', sample {s}"
@@ -356,8 +415,8 @@ def _check_chain(
                 + "; ".join(missing[:10])
             )
     if problems:
-        return "tampered", problems, notes
-    return ("unverifiable" if legacy else "intact"), problems, notes
+        return "tampered", problems, notes, walk
+    return ("unverifiable" if legacy else "intact"), problems, notes, walk
 
 
 def _differences(path: str, manifest: object, now: object) -> Iterator[tuple[str, object, object]]:
@@ -380,7 +439,9 @@ _MEANING = {
 }
 
 
-def _compare(manifest: Manifest, evidence: _Evidence, links: list[ChainLink]) -> list[str]:
+def _compare(
+    manifest: Manifest, evidence: _Evidence, links: Callable[[], Iterable[ChainLink]]
+) -> list[str]:
     """What changed in the store since the manifest was written, in plain language."""
     problems = []
     recorded, stored = manifest.model_dump(mode="json"), evidence.model_dump(mode="json")
@@ -398,7 +459,7 @@ def _compare(manifest: Manifest, evidence: _Evidence, links: list[ChainLink]) ->
             "since the manifest was written"
         )
     if (then.head, then.results, then.chained) != (now.head, now.results, now.chained):
-        chained = [x for x in links if not x.unchained]
+        chained = [x for x in links() if not x.unchained]  # read only when something changed
         heads = [x.chain for x in chained]
         if then.head is not None and then.head in heads and then.results < now.results:
             added = chained[heads.index(then.head) + 1 :]
@@ -470,6 +531,7 @@ def _recompute(store: RunStore, manifest: Manifest, plan: RunPlan) -> tuple[list
     if policy is None:
         return problems, notes
     try:
+        plan = store.plan(manifest.run.id)  # with a scored scan's cases, which the gates read
         run = store.run(manifest.run.id)
     except ValueError as exc:  # a stored result edited into something that no longer parses
         reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
@@ -487,12 +549,15 @@ def store_differences(store: RunStore, run_id: str, manifest_path: Path) -> list
     must be empty before that manifest is replaced, or the evidence of an edit goes with it."""
     manifest = read_manifest(manifest_path)
     header = store.run_header(run_id)
-    links = store.chain_links(run_id)
     versions, plan, problems = _stored(store, header)
     if manifest.run.id != run_id:
         problems.append(f"{manifest_path} is the manifest of run '{manifest.run.id}'")
     elif versions is not None and plan is not None:
-        problems += _compare(manifest, _evidence(header, versions, plan, links), links)
+        walk = _check_chain(header, store.iter_chain_links(run_id), plan)[3]
+        evidence = _evidence(
+            header, versions, plan, walk, _cases_entry(store, run_id, plan, versions)
+        )
+        problems += _compare(manifest, evidence, lambda: store.iter_chain_links(run_id))
     return problems
 
 
@@ -500,6 +565,14 @@ def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> V
     """Recompute a run's hash chain and, given its manifest, compare the store and the report
     files with it. Raises InputError for an unknown run or an unreadable manifest (usage
     errors); everything found in the store or the files is a problem in the report."""
+    return verify_chain(store, run_id, manifest_path)[0]
+
+
+def verify_chain(
+    store: RunStore, run_id: str, manifest_path: Path | None = None
+) -> tuple[VerifyReport, ChainCheck]:
+    """`verify`, and the chain check it made (what a manifest written next records, so a run
+    of millions is walked once, not twice)."""
     header = store.run_header(run_id)
     manifest = read_manifest(manifest_path) if manifest_path is not None else None
     if manifest is not None and manifest.run.id != run_id:
@@ -508,9 +581,9 @@ def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> V
             f"this manifest is for run '{manifest.run.id}', not '{run_id}'",
             field="run.id",
         )
-    links = store.chain_links(run_id)
     versions, plan, problems = _stored(store, header)
-    status, chain_problems, notes = _check_chain(header, links, plan)
+    status, chain_problems, notes, walk = _check_chain(header, store.iter_chain_links(run_id), plan)
+    chain = ChainCheck(status, walk)
     problems += chain_problems
     problems += [
         f"findings of case '{c}', target '{t}', sample {s} remain but their result is gone "
@@ -521,7 +594,9 @@ def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> V
     if manifest is not None and manifest_path is not None:
         manifest_sha = _file_sha256(manifest_path)
         if versions is not None and plan is not None:
-            problems += _compare(manifest, _evidence(header, versions, plan, links), links)
+            cases = _cases_entry(store, run_id, plan, versions)
+            evidence = _evidence(header, versions, plan, walk, cases)
+            problems += _compare(manifest, evidence, lambda: store.iter_chain_links(run_id))
             found = _recompute(store, manifest, plan)
             problems += found[0]
             notes += found[1]
@@ -538,14 +613,14 @@ def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> V
             "no manifest: checked the hash chain stored with the run only; an editor who "
             "recomputes the whole chain is caught only against the run's manifest"
         )
-    chained = sum(1 for x in links if not x.unchained)
+    chained = walk.chained
     if problems:
         status = "tampered"
     elif status == "intact":
         notes.insert(
             0,
             f"{chained} result(s) chained from the run header to head "
-            f"{_short(links[-1].chain) if links else '(no results yet)'}"
+            f"{_short(walk.last) if walk.results else '(no results yet)'}"
             + (
                 f"; header, results, versions, policy books, cases, targets, decision policy, "
                 f"gates and {len(manifest.files)} report file(s) match the manifest"
@@ -553,13 +628,14 @@ def verify(store: RunStore, run_id: str, manifest_path: Path | None = None) -> V
                 else ""
             ),
         )
-    return VerifyReport(
+    report = VerifyReport(
         run_id=run_id,
         status=status,
-        results=len(links),
+        results=walk.results,
         chained=chained,
         manifest=str(manifest_path) if manifest_path is not None else None,
         manifest_sha256=manifest_sha,
         problems=problems,
         notes=notes,
     )
+    return report, chain

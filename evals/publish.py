@@ -18,9 +18,10 @@ from pathlib import Path
 
 from evals.compliance import (
     MANIFEST_NAME,
+    ChainCheck,
     RunTampered,
     store_differences,
-    verify,
+    verify_chain,
     write_manifest,
 )
 from evals.decision_policy import DecisionPolicy
@@ -44,18 +45,18 @@ def report_folder(store: RunStore, run_id: str) -> Path:
 
 def check_publishable(
     store: RunStore, run_id: str, folder: Path, *, force: bool, existing_checked: bool = False
-) -> None:
+) -> ChainCheck:
     """Raise RunTampered if the run's hash chain fails verification, InputError if `folder`
     already holds a manifest and `force` is not set, RunTampered if it is set but the store no
     longer matches that manifest (replacing it would destroy the evidence of the edit), unless
     the caller checked that already (`existing_checked`: before a resume appended results).
-    Cheap enough to call before a resume."""
-    chain = verify(store, run_id)
+    Cheap enough to call before a resume. Returns the chain check, which the manifest records."""
+    chain, check = verify_chain(store, run_id)
     if chain.status == "tampered":
         raise RunTampered(chain)
     manifest = folder / MANIFEST_NAME
     if not manifest.exists():
-        return
+        return check
     if not force:
         raise InputError.single(
             manifest,
@@ -63,7 +64,7 @@ def check_publishable(
             "(check it first with `evals verify`, or write elsewhere with --to DIR)",
         )
     if existing_checked:
-        return
+        return check
     differences = store_differences(store, run_id, manifest)
     if differences:
         raise RunTampered(
@@ -78,6 +79,7 @@ def check_publishable(
                 }
             )
         )
+    return check
 
 
 def publish(
@@ -93,14 +95,24 @@ def publish(
     from reports.run_index import write_index
 
     folder = folder or report_folder(store, run_id)
-    check_publishable(store, run_id, folder, force=force, existing_checked=existing_checked)
+    checked = check_publishable(
+        store, run_id, folder, force=force, existing_checked=existing_checked
+    )
+    if store.is_scan(run_id):  # a scored scan: scored from streaming aggregates, flat in size
+        from evals.scan_score import publish_scan, streamable
+
+        scan_plan = store.plan(run_id, scan_cases=False)
+        if streamable(store, run_id, scan_plan):
+            card, files = publish_scan(store, run_id, scan_plan, folder, policy, checked)
+            write_index(store)
+            return Published(card, folder, files)
     plan = store.plan(run_id)
     run = store.run(run_id)
     card = build_scorecard(run, plan, policy)
     files = write_reports(card, plan, folder, run.results)
     files.append(write_scope(build_scope(card, run_fingerprint(run, plan)), folder))
     # Last: the manifest hashes every file above, so an edited report is detectable.
-    files.append(write_manifest(store, run_id, plan, card, folder, files, policy))
+    files.append(write_manifest(store, run_id, plan, card, folder, files, policy, checked))
     # The store's run index (OUT/index.html), outside every run's verified report folder.
     write_index(store)
     return Published(card, folder, files)

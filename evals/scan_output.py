@@ -29,7 +29,8 @@ from evals.records import Record
 from evals.scan import Checked, ScanTotals
 
 #: Version of `progress.json`; a resume refuses a state it does not understand.
-STATE_VERSION = 1
+#: 2: the answers' spool no longer numbers samples (the store does, when the run is written).
+STATE_VERSION = 2
 #: A checkpoint at least every this many records or seconds, whichever comes first.
 CHECKPOINT_RECORDS = 5000
 CHECKPOINT_SECONDS = 5.0
@@ -120,6 +121,13 @@ class FindingsWriter:
             progress = Progress.model_validate_json(where.read_bytes())
         except ValueError as exc:
             raise InputError.single(where, f"not a scan checkpoint: {exc}") from None
+        if progress.version != STATE_VERSION:
+            raise InputError.single(
+                where,
+                f"this interrupted scan was started by another version of supportgate (state "
+                f"version {progress.version}, this one reads {STATE_VERSION}): delete "
+                f"{self.state} and scan again",
+            )
         if progress.fingerprint != fingerprint:
             raise InputError.single(
                 where,

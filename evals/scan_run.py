@@ -3,19 +3,25 @@ the bots (model `scan`), whose cases are the conversations and whose samples are
 one conversation in input order, so `evals publish`, `verify`, `show` and `compare` work on it
 unchanged and pass^k counts a conversation's answers as one case.
 
-While the scan reads, `AnswerSpool` numbers each answer within its (bot, conversation) and
-spools it beside the findings (checkpointed with them, see `evals.scan_output`). When every
-record is read, `store_scan` writes the run into the run store, appending in spool order and
-skipping what a killed earlier attempt already stored (so a resumed scan stores each answer
-once, in the same chain), and the reports are published from it.
+While the scan reads, `AnswerSpool` spools each answer beside the findings (checkpointed with
+them, see `evals.scan_output`). When every record is read, `store_scan` writes the run into the
+run store in spool order: the conversations into the store's `scan_cases` (not into the plan,
+which would grow with them), each answer numbered within its (bot, conversation) by what the
+store already holds, skipping what a killed earlier attempt stored (so a resumed scan stores
+each answer once, in the same chain). The reports are then published from streaming aggregates
+(`evals.scan_score`). Nothing here holds more than a batch of answers, whatever the scan's size.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from evals.decision_policy import DecisionPolicy
 from evals.publish import Published, publish
@@ -35,20 +41,18 @@ from evals.store import RunStore
 
 #: Results appended to the store per transaction.
 STORE_BATCH = 1000
+#: Conversations the spool remembers having written the case of: a conversation met again
+#: after this many others repeats its case in the spool (the store keeps the first), so the
+#: spool's memory is bounded however many conversations the scan holds.
+RECENT_CASES = 20_000
 
 
 class AnswerSpool:
-    """Numbers the answers of each (bot, conversation) in input order and renders the spool
-    lines that `store_scan` reads back."""
+    """Renders the spool lines that `store_scan` reads back: [bot, conversation, its case (on
+    its first answer, else null), response, findings, passed], in input order."""
 
-    def __init__(self, spool: Path | None = None) -> None:
-        self.samples: dict[tuple[str, str], int] = {}
-        self.cases: set[str] = set()
-        if spool is not None and spool.exists():  # a resumed scan: count what is spooled
-            for target, case_id, sample, case_json, *_ in _spooled(spool):
-                self.samples[(str(target), str(case_id))] = int(str(sample)) + 1
-                if case_json is not None:
-                    self.cases.add(str(case_id))
+    def __init__(self) -> None:
+        self.recent: OrderedDict[str, None] = OrderedDict()
 
     def lines(self, checked: list[Checked]) -> list[str]:
         out = []
@@ -56,25 +60,47 @@ class AnswerSpool:
             answer = item.answer
             if answer is None or item.issues:
                 continue
-            key = (answer.target, answer.case_id)
-            sample = self.samples.get(key, 0)
-            self.samples[key] = sample + 1
-            first = answer.case_id not in self.cases
-            self.cases.add(answer.case_id)
+            first = answer.case_id not in self.recent
+            self.recent[answer.case_id] = None
+            self.recent.move_to_end(answer.case_id)
+            if len(self.recent) > RECENT_CASES:
+                self.recent.popitem(last=False)
             out.append(
-                f"[{json.dumps(answer.target)},{json.dumps(answer.case_id)},{sample},"
+                f"[{json.dumps(answer.target)},{json.dumps(answer.case_id)},"
                 f"{answer.case_json if first else 'null'},{answer.response_json},"
                 f"{answer.findings_json},{'true' if answer.passed else 'false'}]"
             )
         return out
 
 
-def _spooled(spool: Path) -> Iterator[list[object]]:
-    with spool.open("rb") as handle:
+_DECODER = json.JSONDecoder()
+
+
+def _spooled_cases(spool: Path) -> Iterator[tuple[str, str, object]]:
+    """(bot, conversation, case or None) of each spooled answer, in order: the head of each
+    line only (the response and findings after it are not parsed)."""
+    with spool.open("r", encoding="utf-8") as handle:
         for raw in handle:
-            row = json.loads(raw)
-            assert isinstance(row, list)
-            yield row
+            target, end = _DECODER.raw_decode(raw, 1)
+            case_id, end = _DECODER.raw_decode(raw, end + 1)
+            case = None if raw.startswith("null", end + 1) else _DECODER.raw_decode(raw, end + 1)[0]
+            yield str(target), str(case_id), case
+
+
+#: A spooled answer as the store takes it (parsed and validated in one step, by pydantic).
+_SPOOLED = TypeAdapter(tuple[str, str, Any, Response, list[Finding], bool])
+
+
+def _spooled_answers(
+    spool: Path, skip: int
+) -> Iterator[tuple[str, str, Response, list[Finding], bool]]:
+    """(bot, conversation, response, findings, passed) of each spooled answer after the first
+    `skip` (which are passed over unparsed)."""
+    with spool.open("rb") as handle:
+        for index, raw in enumerate(handle):
+            if index >= skip:
+                target, case_id, _, response, findings, passed = _SPOOLED.validate_json(raw)
+                yield target, case_id, response, findings, passed
 
 
 @dataclass(frozen=True)
@@ -90,18 +116,25 @@ class ScanOrigin:
     store_folder: Path
 
 
-def scan_plan(origin: ScanOrigin, spool: Path) -> RunPlan:
-    """The run plan of a scored scan: its conversations as cases (each with the conversation
-    up to its first answer), its bots as targets."""
-    cases: dict[str, Case] = {}
+def scan_plan(origin: ScanOrigin, spool: Path, store: RunStore, run_id: str) -> RunPlan:
+    """The run plan of a scored scan: its bots as targets, samples the most answers any
+    conversation has. Its conversations (each as a case with the conversation up to its first
+    answer) go into the store's `scan_cases`, in the order the scan met them."""
     bots: set[str] = set()
-    most = 1
-    for target, _, sample, case_json, *_ in _spooled(spool):
-        bots.add(str(target))
-        most = max(most, int(str(sample)) + 1)
-        if case_json is not None:
-            case = Case.model_validate(case_json)
-            cases.setdefault(case.id, case)
+    cases: list[Case] = []
+
+    def keys() -> Iterator[tuple[str, str]]:
+        for target, case_id, case_json in _spooled_cases(spool):
+            bots.add(target)
+            if case_json is not None:
+                cases.append(Case.model_validate(case_json))
+                if len(cases) >= STORE_BATCH:
+                    store.add_scan_cases(run_id, cases)
+                    cases.clear()
+            yield target, case_id
+
+    most = max(1, store.largest_group(keys()))
+    store.add_scan_cases(run_id, cases)
     safe = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in origin.name)
     suite = Suite(
         name=("scan-" + safe)[:200],
@@ -116,7 +149,7 @@ def scan_plan(origin: ScanOrigin, spool: Path) -> RunPlan:
     return RunPlan(
         suite=suite,
         suite_path=origin.inputs[0] if origin.inputs else "",
-        cases=list(cases.values()),
+        cases=[],
         policies=origin.policies,
         replay_dir="",
         decision_policy=(
@@ -132,37 +165,40 @@ def store_scan(store: RunStore, run_id: str, origin: ScanOrigin, spool: Path) ->
     from evals.runner import plan_versions
 
     store.lock_run(run_id)
-    known = {r.id for r in store.runs()}
-    if run_id not in known:
-        plan = scan_plan(origin, spool)
+    known = store.has_run(run_id)
+    if not known:
+        plan = scan_plan(origin, spool, store, run_id)
         store.create_run(run_id, plan, plan_versions(plan))
-        done: set[tuple[str, str, int]] = set()
-    else:
-        done = store.done_keys(run_id)
+    # Results are appended in spool order, a batch per transaction: what is stored is a prefix.
+    done = store.result_count(run_id)
     batch: list[CaseResult] = []
-    for target, case_id, sample, _, response, findings, passed in _spooled(spool):
-        key = (str(target), str(case_id), int(str(sample)))
-        if (key[1], key[0], key[2]) in done:  # done_keys are (case, target, sample)
-            continue
-        assert isinstance(findings, list)
+    #: the next sample of the (conversation, bot) pairs of this batch (the store has the rest)
+    following: dict[tuple[str, str], int] = {}
+    for target, case_id, response, findings, passed in _spooled_answers(spool, done):
+        key = (case_id, target)
+        sample = following.get(key)
+        if sample is None:
+            sample = store.next_sample(run_id, *key)
+        following[key] = sample + 1
         batch.append(
             CaseResult(
                 run_id=run_id,
-                case_id=key[1],
-                target=key[0],
-                sample=key[2],
+                case_id=case_id,
+                target=target,
+                sample=sample,
                 seed=0,
-                response=Response.model_validate(response),
-                findings=[Finding.model_validate(f) for f in findings],
-                passed=bool(passed),
+                response=response,
+                findings=findings,
+                passed=passed,
             )
         )
         if len(batch) >= STORE_BATCH:
             store.add_results(batch)
             batch = []
+            following.clear()
     store.add_results(batch)
     if store.run_header(run_id).status != "finished":
         store.set_status(run_id, "finished")
     # A run found already stored is a resumed scan: if a killed attempt got as far as its
     # manifest, it is replaced only while the store still matches it (what `force` checks).
-    return publish(store, run_id, force=run_id in known)
+    return publish(store, run_id, force=known)

@@ -59,6 +59,25 @@ class Scorecard(Record):
         description="the reasons of the failed checks in `gates` (empty: the run passes)"
     )
     failing: list[CaseResult] = Field(description="answers that did not pass, with findings")
+    failing_not_listed: int = Field(
+        default=0,
+        ge=0,
+        description="failing answers not in `failing` (a large scan lists the worst; every "
+        "answer is in the run store)",
+        exclude_if=lambda value: value == 0,
+    )
+    passing_not_listed: int = Field(
+        default=0,
+        ge=0,
+        description="passing answers a large scan's HTML report does not list",
+        exclude_if=lambda value: value == 0,
+    )
+    cases_not_listed: int = Field(
+        default=0,
+        ge=0,
+        description="cases not in `cases` (a large scan lists the first failing and passing)",
+        exclude_if=lambda value: value == 0,
+    )
     judge: JudgeSummary | None = Field(
         default=None,
         description="the LLM judge: status, calibration, cost, advisory findings (absent: none)",

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field
 
 from evals.proportions import wilson
-from evals.records import SEVERITIES, Case, CaseResult, Kind, Record, Risk, Severity
+from evals.records import SEVERITIES, Case, CaseResult, Kind, Record, Response, Risk, Severity
 from evals.verdict import counted
 
 Group = Literal["intent", "target", "language"]
@@ -105,10 +105,108 @@ def _interval(successes: int, n: int) -> Interval:
 
 
 @dataclass
-class _Bucket:
-    results: list[CaseResult] = field(default_factory=list)
-    outcomes: list[CaseOutcome] = field(default_factory=list)
-    cases: list[Case] = field(default_factory=list)
+class Tally:
+    """The running counts one score is built from: answers and their findings, cases and their
+    outcomes, added one at a time (or many answers at once), so a score of millions of answers
+    is computed without holding them (`evals.scan_score` feeds it from the store)."""
+
+    answers: int = 0
+    passed: int = 0
+    errors: int = 0
+    cases: int = 0
+    all_passed: int = 0
+    stable_fail: int = 0
+    flaky: int = 0
+    k: int | None = None
+    kinds: set[str] = field(default_factory=set)
+    risk: Risk | None = None
+    languages: set[str] = field(default_factory=set)
+    #: per code: [findings, answers with at least one]
+    codes: dict[str, list[int]] = field(default_factory=dict)
+    severity_of: dict[str, Severity] = field(default_factory=dict)
+    by_severity: dict[Severity, int] = field(default_factory=lambda: dict.fromkeys(SEVERITIES, 0))
+    latencies: list[float] = field(default_factory=list)
+    tokens: list[int] = field(default_factory=list)
+    costs: list[float] = field(default_factory=list)
+
+    def add_answers(self, answers: int, passed: int, errors: int) -> None:
+        self.answers += answers
+        self.passed += passed
+        self.errors += errors
+
+    def add_findings(self, findings: Iterable[tuple[str, Severity]]) -> None:
+        """One answer's counted findings (code, severity), in order."""
+        seen: set[str] = set()
+        severities: set[Severity] = set()
+        for code, severity in findings:
+            counts = self.codes.setdefault(code, [0, 0])
+            counts[0] += 1
+            if code not in seen:
+                counts[1] += 1
+                seen.add(code)
+            self.severity_of.setdefault(code, severity)
+            severities.add(severity)
+        for severity in severities:
+            self.by_severity[severity] += 1
+
+    def add_usage(self, response: Response) -> None:
+        """An answered call's latency, tokens and cost, where known."""
+        if response.error is not None:
+            return
+        if response.latency_ms is not None:
+            self.latencies.append(response.latency_ms)
+        if response.prompt_tokens is not None or response.completion_tokens is not None:
+            self.tokens.append((response.prompt_tokens or 0) + (response.completion_tokens or 0))
+        if response.cost_usd is not None:
+            self.costs.append(response.cost_usd)
+
+    def add_outcome(self, outcome: CaseOutcome, kind: str | None, risk: Risk | None) -> None:
+        """One case's outcome; `kind` and `risk` are its case's (None: the case is unknown)."""
+        self.cases += 1
+        self.all_passed += outcome.stability == "stable_pass"
+        self.stable_fail += outcome.stability == "stable_fail"
+        self.flaky += outcome.stability == "flaky"
+        self.k = outcome.samples if self.k is None else min(self.k, outcome.samples)
+        if kind is not None and risk is not None:
+            self.kinds.add(kind)
+            self.languages.add(outcome.language)
+            if self.risk is None or RISK_ORDER.index(risk) > RISK_ORDER.index(self.risk):
+                self.risk = risk
+
+    def score(self, target: str, group: Group, key: str) -> Score:
+        answers, passed, errors = self.answers, self.passed, self.errors
+        kinds = set(self.kinds)
+        return Score(
+            target=target,
+            group=group,
+            key=key,
+            kind=kinds.pop() if len(kinds) == 1 else "mixed",
+            risk=self.risk or "low",
+            languages=sorted(self.languages),
+            cases=self.cases,
+            answers=answers,
+            passed=passed,
+            failed=answers - passed - errors,
+            errors=errors,
+            pass_rate=passed / answers if answers else 0.0,
+            pass_rate_ci=_interval(passed, answers),
+            k=self.k or 0,
+            cases_all_passed=self.all_passed,
+            pass_k=self.all_passed / self.cases if self.cases else 0.0,
+            pass_k_ci=_interval(self.all_passed, self.cases),
+            stable_pass=self.all_passed,
+            stable_fail=self.stable_fail,
+            flaky=self.flaky,
+            findings=[
+                CodeCount(code=code, severity=self.severity_of[code], findings=n, answers=a)
+                for code, (n, a) in sorted(self.codes.items(), key=lambda kv: (-kv[1][1], kv[0]))
+            ],
+            answers_by_severity=dict(self.by_severity),
+            latency_p50_ms=quantile(self.latencies, 0.5),
+            latency_p95_ms=quantile(self.latencies, 0.95),
+            tokens_per_answer=statistics.fmean(self.tokens) if self.tokens else None,
+            cost_per_answer_usd=statistics.fmean(self.costs) if self.costs else None,
+        )
 
 
 def case_outcomes(results: Iterable[CaseResult], cases: dict[str, Case]) -> list[CaseOutcome]:
@@ -134,69 +232,23 @@ def case_outcomes(results: Iterable[CaseResult], cases: dict[str, Case]) -> list
     return out
 
 
-def _score(target: str, group: Group, key: str, bucket: _Bucket) -> Score:
-    results = bucket.results
-    answers = len(results)
-    passed = sum(r.passed for r in results)
-    errors = sum(r.response.error is not None for r in results)
-    outcomes = bucket.outcomes
-    all_passed = sum(o.stability == "stable_pass" for o in outcomes)
-    kinds = {c.kind for c in bucket.cases}
-    risk = max((c.risk for c in bucket.cases), key=RISK_ORDER.index, default="low")
-    codes: dict[str, list[int]] = {}
-    severity_of: dict[str, Severity] = {}
-    by_severity = dict.fromkeys(SEVERITIES, 0)
-    for result in results:
-        seen: set[str] = set()
-        kept = counted(result.findings)  # an advisory judge finding is shown, never scored
-        for finding in kept:
-            counts = codes.setdefault(finding.code, [0, 0])
-            counts[0] += 1
-            if finding.code not in seen:
-                counts[1] += 1
-                seen.add(finding.code)
-            severity_of.setdefault(finding.code, finding.severity)
-        for severity in {f.severity for f in kept}:
-            by_severity[severity] += 1
-    ok = [r.response for r in results if r.response.error is None]
-    latencies = [r.latency_ms for r in ok if r.latency_ms is not None]
-    tokens = [
-        (r.prompt_tokens or 0) + (r.completion_tokens or 0)
-        for r in ok
-        if r.prompt_tokens is not None or r.completion_tokens is not None
+#: The order of a target's scores: the whole target, then per intent, then per language.
+GROUP_ORDER: dict[Group, int] = {"target": 0, "intent": 1, "language": 2}
+
+
+def score_keys(target: str, intent: str, language: str) -> list[tuple[str, Group, str]]:
+    """The scores an answer (or a case) of `target` counts in."""
+    return [(target, "target", "*"), (target, "intent", intent), (target, "language", language)]
+
+
+def scores_of(tallies: dict[tuple[str, Group, str], Tally]) -> list[Score]:
+    """The scores of the tallies, in the order `scores()` gives them."""
+    return [
+        tally.score(target, group, key)
+        for (target, group, key), tally in sorted(
+            tallies.items(), key=lambda kv: (kv[0][0], GROUP_ORDER[kv[0][1]], kv[0][2])
+        )
     ]
-    costs = [r.cost_usd for r in ok if r.cost_usd is not None]
-    return Score(
-        target=target,
-        group=group,
-        key=key,
-        kind=kinds.pop() if len(kinds) == 1 else "mixed",
-        risk=risk,
-        languages=sorted({c.language for c in bucket.cases}),
-        cases=len(outcomes),
-        answers=answers,
-        passed=passed,
-        failed=answers - passed - errors,
-        errors=errors,
-        pass_rate=passed / answers if answers else 0.0,
-        pass_rate_ci=_interval(passed, answers),
-        k=min((o.samples for o in outcomes), default=0),
-        cases_all_passed=all_passed,
-        pass_k=all_passed / len(outcomes) if outcomes else 0.0,
-        pass_k_ci=_interval(all_passed, len(outcomes)),
-        stable_pass=all_passed,
-        stable_fail=sum(o.stability == "stable_fail" for o in outcomes),
-        flaky=sum(o.stability == "flaky" for o in outcomes),
-        findings=[
-            CodeCount(code=code, severity=severity_of[code], findings=n, answers=a)
-            for code, (n, a) in sorted(codes.items(), key=lambda kv: (-kv[1][1], kv[0]))
-        ],
-        answers_by_severity=by_severity,
-        latency_p50_ms=quantile(latencies, 0.5),
-        latency_p95_ms=quantile(latencies, 0.95),
-        tokens_per_answer=statistics.fmean(tokens) if tokens else None,
-        cost_per_answer_usd=statistics.fmean(costs) if costs else None,
-    )
 
 
 def scores(
@@ -204,30 +256,24 @@ def scores(
 ) -> tuple[list[Score], list[CaseOutcome]]:
     """Scores for every (target, intent), target ('*') and (target, language)."""
     outcomes = case_outcomes(results, cases)
-    buckets: dict[tuple[str, Group, str], _Bucket] = {}
+    tallies: dict[tuple[str, Group, str], Tally] = {}
 
     def keys(target: str, case: Case | None) -> list[tuple[str, Group, str]]:
-        intent = case.intent if case else "?"
-        language = case.language if case else "?"
-        return [(target, "target", "*"), (target, "intent", intent), (target, "language", language)]
+        return score_keys(target, case.intent if case else "?", case.language if case else "?")
 
     for result in results:
+        kept = [(f.code, f.severity) for f in counted(result.findings)]  # advisory: never scored
         for key in keys(result.target, cases.get(result.case_id)):
-            buckets.setdefault(key, _Bucket()).results.append(result)
+            tally = tallies.setdefault(key, Tally())
+            tally.add_answers(1, int(result.passed), int(result.response.error is not None))
+            tally.add_findings(kept)
+            tally.add_usage(result.response)
     for outcome in outcomes:
         case = cases.get(outcome.case_id)
         for key in keys(outcome.target, case):
-            bucket = buckets.setdefault(key, _Bucket())
-            bucket.outcomes.append(outcome)
-            if case is not None:
-                bucket.cases.append(case)
-    order = {"target": 0, "intent": 1, "language": 2}
-    return [
-        _score(target, group, key, bucket)
-        for (target, group, key), bucket in sorted(
-            buckets.items(), key=lambda kv: (kv[0][0], order[kv[0][1]], kv[0][2])
-        )
-    ], outcomes
+            tally = tallies.setdefault(key, Tally())
+            tally.add_outcome(outcome, case.kind if case else None, case.risk if case else None)
+    return scores_of(tallies), outcomes
 
 
 def with_passing_cases(score: Score, cases: int, k: int) -> Score:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from evals.errors import InputError
 from evals.input_paths import file_problem, folder_problem
 from evals.records import (
     RUN_FORMAT_VERSION,
+    Case,
     CaseResult,
     Finding,
     Response,
@@ -85,6 +87,16 @@ CREATE TABLE IF NOT EXISTS findings (
     PRIMARY KEY (run_id, case_id, target, sample, position)
 );
 CREATE INDEX IF NOT EXISTS findings_code ON findings (run_id, code);
+CREATE TABLE IF NOT EXISTS scan_cases (
+    run_id TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    intent TEXT NOT NULL,
+    language TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    risk TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (run_id, case_id)
+);
 """
 
 #: Columns format 2 added; a format-1 store gets them in place (its rows keep NULL).
@@ -107,6 +119,18 @@ class RunSummary:
     results: int
     passed: int
     errors: int
+
+
+def _before(one: tuple[object, ...], other: tuple[object, ...]) -> bool:
+    """Whether a stored key sorts before another as SQLite sorts them (text after numbers: a
+    value of the wrong type can only be an edit outside supportgate)."""
+
+    def rank(value: object) -> tuple[int, object]:
+        if isinstance(value, int | float):
+            return (0, value)
+        return (1, value) if isinstance(value, str) else (2, repr(value))
+
+    return tuple(map(rank, one)) < tuple(map(rank, other))
 
 
 def _now() -> str:
@@ -340,10 +364,81 @@ class RunStore:
         result: sqlite3.Row = row
         return result
 
-    def plan(self, run_id: str) -> RunPlan:
-        return RunPlan.model_validate_json(self._run_row(run_id)["plan"])
+    def plan(self, run_id: str, *, scan_cases: bool = True) -> RunPlan:
+        """The run's plan; a scored scan's cases (its conversations, kept in `scan_cases` so a
+        scan of millions never holds them in one plan) are read into it unless `scan_cases` is
+        False (what streaming readers ask for)."""
+        plan = RunPlan.model_validate_json(self._run_row(run_id)["plan"])
+        if scan_cases and not plan.cases and self.is_scan(run_id):
+            cases = [Case.model_validate_json(body) for body in self.scan_case_bodies(run_id)]
+            plan = plan.model_copy(update={"cases": cases})
+        return plan
 
-    def run(self, run_id: str) -> Run:
+    # --- a scored scan's cases -------------------------------------------------------------
+
+    def is_scan(self, run_id: str) -> bool:
+        """Whether the run's cases are kept apart (a scored scan's conversations)."""
+        row = self.db.execute("SELECT 1 FROM scan_cases WHERE run_id = ? LIMIT 1", (run_id,))
+        return row.fetchone() is not None
+
+    def add_scan_cases(self, run_id: str, cases: Sequence[Case]) -> None:
+        """Keep a scored scan's cases (its conversations), the first of each id winning
+        (storing a case again, as a resumed scan may, changes nothing)."""
+        if not cases:
+            return
+        rows = [
+            (run_id, c.id, c.intent, c.language, c.kind, c.risk, c.model_dump_json()) for c in cases
+        ]
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT OR IGNORE INTO scan_cases VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+            )
+
+    def scan_case_bodies(self, run_id: str, ids: set[str] | None = None) -> Iterator[str]:
+        """A scored scan's cases as stored (JSON), in the order the scan first met them; only
+        those in `ids` when given."""
+        for case_id, body in self.db.execute(
+            "SELECT case_id, body FROM scan_cases WHERE run_id = ? ORDER BY rowid", (run_id,)
+        ):
+            if ids is None or case_id in ids:
+                yield body
+
+    def next_sample(self, run_id: str, case_id: str, target: str) -> int:
+        """The sample number the next answer of (case, target) gets: how many are stored."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM results WHERE run_id = ? AND case_id = ? AND target = ?",
+            (run_id, case_id, target),
+        ).fetchone()
+        return int(row[0])
+
+    def largest_group(self, keys: Iterable[tuple[str, str]]) -> int:
+        """How often the most frequent of `keys` occurs, counted on disk (a temporary table, a
+        transaction per chunk of keys), so counting millions of keys holds few in memory."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS key_counts (a, b, n, PRIMARY KEY (a, b))")
+        self.db.execute("DELETE FROM key_counts")
+        stream = iter(keys)
+        while chunk := list(itertools.islice(stream, 10_000)):
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany(
+                    "INSERT INTO key_counts VALUES (?, ?, 1) "
+                    "ON CONFLICT (a, b) DO UPDATE SET n = n + 1",
+                    chunk,
+                )
+        most = self.db.execute("SELECT COALESCE(MAX(n), 0) FROM key_counts").fetchone()[0]
+        self.db.execute("DELETE FROM key_counts")
+        return int(most)
+
+    def has_run(self, run_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+    def result_count(self, run_id: str) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM results WHERE run_id = ?", (run_id,))
+        return int(row.fetchone()[0])
+
+    def run(self, run_id: str, *, with_results: bool = True) -> Run:
+        """The run as stored, with every result (or none: its header alone)."""
         row = self._run_row(run_id)
         return Run(
             version=row["format_version"],
@@ -355,7 +450,7 @@ class RunStore:
             config_hash=row["config_hash"],
             versions=Versions.model_validate_json(row["versions"]),
             targets=[Target.model_validate(t) for t in json.loads(row["targets"])],
-            results=list(self.results(run_id)),
+            results=list(self.results(run_id)) if with_results else [],
         )
 
     def runs(self) -> list[RunSummary]:
@@ -464,38 +559,43 @@ class RunStore:
 
     def chain_links(self, run_id: str) -> list[ChainLink]:
         """Every result of the run as stored, in chain order (unchained rows first)."""
-        findings: dict[tuple[object, object, object], list[FindingRow]] = {}
-        for case_id, target, sample, *finding in self.db.execute(
-            f"""SELECT case_id, target, sample, {", ".join(FINDING_FIELDS)} FROM findings
-                WHERE run_id = ? ORDER BY case_id, target, sample, position""",
+        return list(self.iter_chain_links(run_id))
+
+    def iter_chain_links(self, run_id: str) -> Iterator[ChainLink]:
+        """`chain_links`, streamed: the results in chain order and their findings, read by two
+        cursors in the same order (SQLite sorts on disk if it must), never the whole run."""
+        order = "r.seq IS NOT NULL, r.seq, r.rowid"
+        findings = self.db.execute(
+            f"""SELECT r.rowid, {", ".join("f." + name for name in FINDING_FIELDS)}
+                FROM results r JOIN findings f ON (f.run_id, f.case_id, f.target, f.sample)
+                     = (r.run_id, r.case_id, r.target, r.sample)
+                WHERE r.run_id = ? ORDER BY {order}, f.position""",
             (run_id,),
-        ):
-            findings.setdefault((case_id, target, sample), []).append(
-                (finding[0], finding[1], finding[2], finding[3], finding[4], finding[5])
-            )
-        self.db.row_factory = sqlite3.Row
-        try:
-            rows = self.db.execute(
-                "SELECT * FROM results WHERE run_id = ? ORDER BY seq IS NOT NULL, seq, rowid",
-                (run_id,),
-            ).fetchall()
-        finally:
-            self.db.row_factory = None
-        return [
-            ChainLink(
+        )
+        pending = findings.fetchone()
+        cursor = self.db.cursor()
+        cursor.row_factory = sqlite3.Row
+        rows = cursor.execute(
+            f"SELECT r.rowid AS rowid_, r.* FROM results r WHERE r.run_id = ? ORDER BY {order}",
+            (run_id,),
+        )
+        for row in rows:
+            mine: list[FindingRow] = []
+            while pending is not None and pending[0] == row["rowid_"]:
+                mine.append(
+                    (pending[1], pending[2], pending[3], pending[4], pending[5], pending[6])
+                )
+                pending = findings.fetchone()
+            yield ChainLink(
                 seq=row["seq"] if type(row["seq"]) is int else None,
                 case_id=str(row["case_id"]),
                 target=str(row["target"]),
                 sample=row["sample"],
                 prev=row["prev"] if isinstance(row["prev"], str) else None,
                 chain=row["chain"] if isinstance(row["chain"], str) else None,
-                content=result_content(
-                    row, findings.get((row["case_id"], row["target"], row["sample"]), [])
-                ),
+                content=result_content(row, mine),
                 unchained=row["seq"] is None and row["prev"] is None and row["chain"] is None,
             )
-            for row in rows
-        ]
 
     def orphan_findings(self, run_id: str) -> list[tuple[str, str, int]]:
         """Keys that have findings but no result: what a result deleted by hand leaves behind."""
@@ -515,38 +615,41 @@ class RunStore:
         return {(c, t, s) for c, t, s in rows}
 
     def results(self, run_id: str) -> Iterator[CaseResult]:
-        findings: dict[tuple[str, str, int], list[Finding]] = {}
-        for (
-            case_id,
-            target,
-            sample,
-            guardrail,
-            code,
-            severity,
-            message,
-            evidence,
-        ) in self.db.execute(
-            """SELECT case_id, target, sample, guardrail, code, severity, message, evidence
-                   FROM findings WHERE run_id = ? ORDER BY case_id, target, sample, position""",
+        """Every result of the run with its findings, ordered by target, case and sample.
+
+        Streams: results and findings are read by two cursors in the same order and merged, so
+        a run of millions of answers is never held whole (SQLite sorts on disk if it must)."""
+        findings = self.db.execute(
+            """SELECT target, case_id, sample, guardrail, code, severity, message, evidence
+               FROM findings WHERE run_id = ? ORDER BY target, case_id, sample, position""",
             (run_id,),
-        ):
-            findings.setdefault((case_id, target, sample), []).append(
-                Finding.model_validate(
-                    {
-                        "guardrail": guardrail,
-                        "code": code,
-                        "severity": severity,
-                        "message": message,
-                        "evidence": json.loads(evidence),
-                    }
-                )
-            )
+        )
+        pending = findings.fetchone()
         rows = self.db.execute(
             """SELECT case_id, target, sample, seed, passed, response FROM results
                WHERE run_id = ? ORDER BY target, case_id, sample""",
             (run_id,),
-        ).fetchall()
+        )
         for case_id, target, sample, seed, passed, response in rows:
+            key = (target, case_id, sample)
+            # Findings whose result is gone (edited out) sort before the next result: skipped.
+            while pending is not None and _before(tuple(pending[:3]), key):
+                pending = findings.fetchone()
+            mine = []
+            while pending is not None and tuple(pending[:3]) == key:
+                guardrail, code, severity, message, evidence = pending[3:]
+                mine.append(
+                    Finding.model_validate(
+                        {
+                            "guardrail": guardrail,
+                            "code": code,
+                            "severity": severity,
+                            "message": message,
+                            "evidence": json.loads(evidence),
+                        }
+                    )
+                )
+                pending = findings.fetchone()
             yield CaseResult(
                 run_id=run_id,
                 case_id=case_id,
@@ -554,6 +657,6 @@ class RunStore:
                 sample=sample,
                 seed=seed,
                 response=Response.model_validate_json(response),
-                findings=findings.get((case_id, target, sample), []),
+                findings=mine,
                 passed=bool(passed),
             )

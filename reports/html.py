@@ -399,6 +399,7 @@ def _answers(card: Scorecard, plan: RunPlan, results: Sequence[CaseResult] | Non
         '<p class="muted">Failing answers are shown open, worst first; passing answers follow, '
         "collapsed (open one to spot-check it). Samples of a case with the same answer are shown "
         "once, with their count (×3).</p>"
+        f"{_not_listed(card)}"
         '<p id="answers-status" class="muted">'
         "<noscript>The answers are shown by the page's script, which is off: "
         "report.md lists the worst failing ones.</noscript></p>"
@@ -408,6 +409,21 @@ def _answers(card: Scorecard, plan: RunPlan, results: Sequence[CaseResult] | Non
         f'<script type="{DATA_TYPE}" id="{DATA_ID}">'
         f"{encode(payload(card, plan, groups=groups))}</script>"
         "</section>"
+    )
+
+
+def _not_listed(card: Scorecard) -> str:
+    """What a large scan's report leaves out, and where to find it."""
+    failing, passing = card.failing_not_listed, card.passing_not_listed
+    if not failing and not passing:
+        return ""
+    return (
+        f'<p class="muted" id="not-listed">Not listed here: {failing:,} more failing and '
+        f"{passing:,} more passing answers (this report lists the worst failing ones and the "
+        "first passing ones). Every answer is in the run store: "
+        f"<code>evals show {esc(card.run_id)} --limit N</code> lists the failing ones, "
+        f"<code>evals show {esc(card.run_id)} --json</code> gives them all, and a scan's "
+        "findings file holds each answer's findings.</p>"
     )
 
 

@@ -150,7 +150,10 @@ def render_markdown(card: Scorecard, plan: RunPlan) -> str:
     ]
     out += judge_markdown(card)
     worst = sorted(card.failing, key=_severity_rank)[:WORST]
-    out += [f"## Failing answers (worst {len(worst)} of {len(card.failing)})", ""]
+    out += [
+        f"## Failing answers (worst {len(worst)} of {len(card.failing) + card.failing_not_listed})",
+        "",
+    ]
     for result in worst:
         case = cases.get(result.case_id)
         where = f"{case.intent}, {case.language}" if case else "unknown case"

@@ -239,7 +239,7 @@ def scan(
     if resume:  # a resumed scan reads on after the last checkpoint
         head = []
         records = inputs.records(skip=writer.progress.records)
-    spool = AnswerSpool(writer.answers_path if resume else None)
+    spool = AnswerSpool()
     import itertools
     from concurrent.futures.process import BrokenProcessPool
 

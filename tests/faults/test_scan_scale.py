@@ -115,3 +115,38 @@ def test_peak_memory_of_a_whole_scan_does_not_grow_with_the_input(tmp_path: Path
         assert sum(1 for _ in out.open()) == n
     # Ten times the transcripts, at most 16 MB more across the three processes.
     assert peaks[20_000] - peaks[2_000] < 16 * 1024, peaks
+
+
+def _scored_line(i: int) -> bytes:
+    record = json.loads(_line(i))
+    record |= {
+        "intent": "refund_status" if i % 3 else "order_status",
+        "bot": f"bot-{i % 2}",
+        "conversation_id": f"c{i // 3}",
+    }
+    return json.dumps(record, ensure_ascii=False).encode() + b"\n"
+
+
+def test_peak_memory_of_a_whole_scored_scan_does_not_grow_with_the_input(tmp_path: Path) -> None:
+    """A scored scan (run store, scorecard, reports, manifest) at 2,000 and 20,000 answers: the
+    reports list bounded samples and the scores are streamed aggregates, so the peak stays put
+    (before, the run was scored from every answer in memory: ~13 KB each)."""
+    policies = tmp_path / "policies.yaml"
+    policies.write_text(ACME_POLICIES, encoding="utf-8")
+    peaks = {}
+    for n in (2_000, 20_000):
+        source = tmp_path / f"t{n}.jsonl"
+        source.write_bytes(b"".join(_scored_line(i) for i in range(n)))
+        command = [sys.executable, "-m", "evals", "scan", str(source), "--policies"]
+        command += [str(policies), "--out", str(tmp_path / f"f{n}.jsonl")]
+        command += ["--store", str(tmp_path / f"store{n}"), "--guardrail", "template"]
+        peaks[n], stderr = _peak_tree_rss_kb([*command, "--workers", "2"])
+        assert f"scanned {n} responses" in stderr and "Traceback" not in stderr, stderr
+        [folder] = (tmp_path / f"store{n}" / "reports").iterdir()
+        card = json.loads((folder / "scorecard.json").read_text())
+        totals = [s for s in card["scores"] if s["group"] == "target"]
+        assert sum(s["answers"] for s in totals) == n
+        # each conversation of 3 answers is a case of both bots (answers alternate bots)
+        assert sum(s["cases"] for s in totals) == 2 * -(-n // 3)
+    # Ten times the answers, at most 24 MB more across the three processes.
+    assert peaks[20_000] - peaks[2_000] < 24 * 1024, peaks
