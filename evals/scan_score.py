@@ -22,11 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evals.decision_policy import DecisionPolicy, plan_policy, source_label
+from evals.decision_policy import DecisionPolicy, plan_policy
 from evals.decisions import decide
 from evals.gates import check_gates
 from evals.records import SEVERITIES, CaseResult, RunPlan, Severity
-from evals.scorecard import PolicyRef, Scorecard
+from evals.scorecard import Scorecard, assemble
 from evals.scores import CaseOutcome, Group, Tally, score_keys, scores_of, stability
 from evals.store import RunStore
 from evals.verdict import result_passed
@@ -221,27 +221,14 @@ def scan_scorecard(
     decisions = [decide(s, policy) for s in all_scores if s.group == "intent"]
     target_scores = {s.target: s for s in all_scores if s.group == "target"}
     gates = check_gates(plan, target_scores, decisions, [])
-    card = Scorecard(
-        run_id=run.id,
-        suite=run.suite,
-        status=run.status,
-        started=run.started,
-        finished=run.finished,
-        config_hash=run.config_hash,
-        versions=run.versions,
-        targets=run.targets,
-        samples=plan.suite.samples,
-        decision_policy=PolicyRef(
-            name=policy.name,
-            version=policy.version,
-            hash=policy.content_hash(),
-            source=source_label(policy.source, plan.suite_path),
-        ),
+    card = assemble(
+        run,
+        plan,
+        policy,
         scores=all_scores,
         decisions=decisions,
         cases=cases.cases,
         gates=gates,
-        gate_failures=gates.failures,
         failing=failing,
         cases_not_listed=cases.hidden,
         failing_not_listed=answers.failing_total - len(failing),

@@ -115,6 +115,36 @@ def build_scorecard(run: Run, plan: RunPlan, policy: DecisionPolicy | None = Non
     decisions = [decide(s, policy) for s in all_scores if s.group == "intent"]
     target_scores = {s.target: s for s in all_scores if s.group == "target"}
     gates = check_gates(plan, target_scores, decisions, outcomes)
+    return assemble(
+        run,
+        plan,
+        policy,
+        scores=all_scores,
+        decisions=decisions,
+        cases=outcomes,
+        gates=gates,
+        failing=[r for r in run.results if not result_passed(r)],
+        judge=_judge(run),
+    )
+
+
+def assemble(
+    run: Run,
+    plan: RunPlan,
+    policy: DecisionPolicy,
+    *,
+    scores: list[Score],
+    decisions: list[Decision],
+    cases: list[CaseOutcome],
+    gates: GateOutcome,
+    failing: list[CaseResult],
+    judge: JudgeSummary | None = None,
+    cases_not_listed: int = 0,
+    failing_not_listed: int = 0,
+    passing_not_listed: int = 0,
+) -> Scorecard:
+    """A scorecard of a stored run from what was computed of it (by `build_scorecard` from the
+    whole run, or by a scored scan from streaming aggregates)."""
     return Scorecard(
         run_id=run.id,
         suite=run.suite,
@@ -131,13 +161,16 @@ def build_scorecard(run: Run, plan: RunPlan, policy: DecisionPolicy | None = Non
             hash=policy.content_hash(),
             source=source_label(policy.source, plan.suite_path),
         ),
-        scores=all_scores,
+        scores=scores,
         decisions=decisions,
-        cases=outcomes,
+        cases=cases,
         gates=gates,
         gate_failures=gates.failures,
-        failing=[r for r in run.results if not result_passed(r)],
-        judge=_judge(run),
+        failing=failing,
+        judge=judge,
+        cases_not_listed=cases_not_listed,
+        failing_not_listed=failing_not_listed,
+        passing_not_listed=passing_not_listed,
     )
 
 
