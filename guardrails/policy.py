@@ -79,7 +79,7 @@ from guardrails.policy_tables import (
 from guardrails.records import Case, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.schedule import schedule_findings
-from guardrails.stems import book_stems, text_stems
+from guardrails.stems import book_stems, text_stems, translated_stems
 from guardrails.text import (
     Quantity,
     fold,
@@ -137,9 +137,17 @@ def _worded_alike(q: Quantity, kept: list[Stated], index: PolicyIndex, words: Wo
     shared words such as "business days" or "refund" tie a value to the wrong clause too often
     (policy false positives on the development set 3 -> 19)."""
     table = book_stems(index)
+    # A book in another language than the answer is read in the answer's language too
+    # (`guardrails.translation`): each translated clause counts for its original clause.
+    translated = translated_stems(index, words.language)
+    # A translated clause states its units in the answer's words ("días", "horas"): the
+    # value's own words tie it to every clause with a value in that unit, so they do not count.
+    own = words.stems - text_stems(q.text, words.language)
     equal = other = 0
     for s in kept:
         n = table.shared(s.clause, words.stems, words.language)
+        if translated is not None:
+            n = max(n, translated.shared(s.clause, own, words.language))
         if equivalent(q, s.quantity):
             equal = max(equal, n)
         else:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from guardrails.fact_keys import stems
 from guardrails.grounding import Clause, PolicyIndex
 from guardrails.text import fold, per_policy
+from guardrails.translation import language_of, translate
 
 #: Words shorter than this say too little ("in", "de", "and").
 MIN_WORD = 4
@@ -66,8 +67,38 @@ class BookStems:
 @per_policy()
 def book_stems(index: PolicyIndex) -> BookStems:
     """The stems of a policy index's clauses, built once per book."""
+    return _table(index, [c.text for c in index.clauses])
+
+
+@per_policy()
+def book_language(index: PolicyIndex) -> str | None:
+    """The language a policy book is written in (es, en, pt), identified once per book."""
+    return language_of(index.book.text)
+
+
+def translated_stems(index: PolicyIndex, language: str | None) -> BookStems | None:
+    """The stems of a book's clauses translated into `language` (`guardrails.translation`),
+    each under its original clause; None when the book is in that language already or the
+    translation is unavailable."""
+    slot = _slot(language)
+    source = book_language(index)
+    if slot is None or source is None or source == _LANGUAGES[slot]:
+        return None
+    return _translated(index, _LANGUAGES[slot])
+
+
+@per_policy()
+def _translated(index: PolicyIndex, target: str) -> BookStems | None:
+    """(`target` is one of `_LANGUAGES`' own strings, so the identity cache holds.)"""
+    source = book_language(index)
+    texts = None if source is None else translate([c.text for c in index.clauses], source, target)
+    return None if texts is None else _table(index, texts)
+
+
+def _table(index: PolicyIndex, texts: list[str] | tuple[str, ...]) -> BookStems:
     by_clause = {
-        id(c): tuple(text_stems(c.text, lang) for lang in _LANGUAGES) for c in index.clauses
+        id(c): tuple(text_stems(text, lang) for lang in _LANGUAGES)
+        for c, text in zip(index.clauses, texts, strict=True)
     }
     limit = max(3, len(index.clauses) // 4)
     generic = []
