@@ -147,7 +147,7 @@ def _worded_alike(q: Quantity, kept: list[Stated], index: PolicyIndex, words: Wo
     for s in kept:
         n = table.shared(s.clause, words.stems, words.language)
         if translated is not None:
-            n = max(n, translated.shared(s.clause, own, words.language))
+            n = max(n, translated.shared(s.clause, s.quantity.value, own))
         if equivalent(q, s.quantity):
             equal = max(equal, n)
         else:
