@@ -67,7 +67,7 @@ def _fresh(cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     clear_policy_caches()
 
 
-def _policy(answer: str, language: str = "es") -> list[tuple[str, str]]:
+def _policy(answer: str, language: str = "es", book: PolicyBook = BOOK) -> list[tuple[str, str]]:
     case = Case.model_validate(
         case_dict(
             "remolar-1",
@@ -80,7 +80,7 @@ def _policy(answer: str, language: str = "es") -> list[tuple[str, str]]:
     )
     return [
         (f.code, f.evidence.span.text)
-        for f in check(answer, case, BOOK, guardrails=["policy"])
+        for f in check(answer, case, book, guardrails=["policy"])
         if f.severity == "critical"
     ]
 
@@ -96,6 +96,20 @@ def test_a_spanish_answer_restating_an_english_clause_is_grounded_by_its_transla
     assert _policy(RESTATED) == []
     # An invented value is still caught, against the clause the lexicon reads as the subject.
     assert _policy(INVENTED) == [("policy.contradicted", "5 meses")]
+
+
+@needs_apertium
+def test_a_clause_with_two_values_ties_each_to_its_own_sentence() -> None:
+    # One clause, two values: the answer's words are those of the sentence stating 4 months,
+    # not of the one stating 2 days, and so it is grounded; another value is still caught.
+    two = BOOK.text.replace(
+        "- Keys are replaced within 2 days.\n- A lost locker key can be reported",
+        "- Keys are replaced within 2 days; a lost key can be reported",
+    )
+    assert two != BOOK.text
+    book = PolicyBook(id=BOOK.id, name=BOOK.name, text=two)
+    assert _policy(RESTATED, book=book) == []
+    assert _policy(INVENTED, book=book) == [("policy.contradicted", "5 meses")]
 
 
 @needs_apertium
