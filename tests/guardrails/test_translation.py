@@ -4,6 +4,7 @@ Apertium is missing."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -176,3 +177,14 @@ def test_evals_run_warns_in_its_header_when_apertium_is_missing(tmp_path: Path) 
     assert "warning: apertium is not installed" in done.stderr
     # ...and the checks ran: the gates were decided on the checked answer.
     assert "gates passed" in done.stdout
+    # The run records that its books were not translated.
+    shown = subprocess.run(
+        [sys.executable, "-m", "evals", "show", "latest", "--json", "--out", "out"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(shown.stdout)["versions"]["tools"] == {"apertium": "unavailable"}
