@@ -113,6 +113,45 @@ def test_a_clause_with_two_values_ties_each_to_its_own_sentence() -> None:
     assert _policy(INVENTED, book=book) == [("policy.contradicted", "5 meses")]
 
 
+INSPECTION = (
+    "- The harbour staff completes the inspection of the equipment within 3 days after the "
+    "return of the kayak."
+)
+INSPECTED = PolicyBook(
+    id=BOOK.id,
+    name=BOOK.name,
+    text=BOOK.text.replace("## Complaints", f"{INSPECTION}\n\n## Complaints"),
+)
+
+
+def _inspection(days: int) -> str:
+    return (
+        f"El personal del puerto completa la inspección del equipamiento dentro de {days} días "
+        "después del regreso del kayak."
+    )
+
+
+@needs_apertium
+def test_a_translated_clause_in_the_answers_words_contradicts_another_value() -> None:
+    case = Case.model_validate(
+        case_dict("remolar-3", company="remolar", intent="inspection", facts={}, reference="x")
+    )
+    found = check(_inspection(6), case, INSPECTED, guardrails=["policy"])
+    assert [(f.code, f.evidence.span.text if f.evidence.span else None) for f in found] == [
+        ("policy.contradicted", "6 días")
+    ]
+    assert found[0].evidence.checked_against == INSPECTION  # the original, untranslated
+    assert _policy(_inspection(3), book=INSPECTED) == []
+
+
+def test_without_translation_the_other_value_is_still_unsupported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(translation.BINARY_ENV, "/nonexistent/apertium")
+    assert _policy(_inspection(6), book=INSPECTED) == [("policy.unsupported", "6 días")]
+    assert _policy(_inspection(3), book=INSPECTED) == []
+
+
 @needs_apertium
 def test_evidence_quotes_the_original_clause() -> None:
     case = Case.model_validate(
