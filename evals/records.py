@@ -420,6 +420,13 @@ class Versions(Record):
         "core (guardrails.packs.packs_for; absent in runs stored before packs were recorded)",
         exclude_if=lambda value: not value,
     )
+    tools: dict[str, str] = Field(
+        default_factory=dict,
+        description="system tools the checks used: 'apertium' (the Debian packages' versions, "
+        "or 'unavailable') when the policy guardrail ran, as it translates policy books "
+        "(guardrails/translation.py); absent in runs stored before tools were recorded",
+        exclude_if=lambda value: not value,
+    )
     judge: dict[str, Any] | None = Field(
         default=None,
         description="the LLM judge: model, parameters, prompt hash, calibration and whether it "

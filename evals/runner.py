@@ -84,7 +84,18 @@ def plan_versions(plan: RunPlan) -> Versions:
         guardrail_versions=guardrail_versions(plan.suite.guardrails),
         plugins=loaded,
         policy_packs={k: packs_for(v) for k, v in sorted(plan.policies.items())},
+        tools=_tools(plan),
     )
+
+
+def _tools(plan: RunPlan) -> dict[str, str]:
+    """The system tools the run's checks use: Apertium translates policy books for `policy`."""
+    if plan.suite.guardrails is not None and "policy" not in plan.suite.guardrails:
+        return {}
+    from guardrails import translation
+
+    usable = not translation.unavailable()
+    return {"apertium": (translation.version() if usable else None) or "unavailable"}
 
 
 def seed_for(plan: RunPlan, target: Target, sample: int) -> int:

@@ -79,7 +79,7 @@ from guardrails.policy_tables import (
 from guardrails.records import Case, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.schedule import schedule_findings
-from guardrails.stems import book_stems, text_stems
+from guardrails.stems import book_stems, text_stems, translated_stems
 from guardrails.text import (
     Quantity,
     fold,
@@ -137,14 +137,51 @@ def _worded_alike(q: Quantity, kept: list[Stated], index: PolicyIndex, words: Wo
     shared words such as "business days" or "refund" tie a value to the wrong clause too often
     (policy false positives on the development set 3 -> 19)."""
     table = book_stems(index)
+    # A book in another language than the answer is read in the answer's language too
+    # (`guardrails.translation`): each translated clause counts for its original clause.
+    translated = translated_stems(index, words.language)
+    # A translated clause states its units in the answer's words ("días", "horas"): the
+    # value's own words tie it to every clause with a value in that unit, so they do not count.
+    own = words.stems - text_stems(q.text, words.language)
     equal = other = 0
     for s in kept:
         n = table.shared(s.clause, words.stems, words.language)
+        if translated is not None:
+            n = max(n, translated.shared(s.clause, s.quantity.value, own))
         if equivalent(q, s.quantity):
             equal = max(equal, n)
         else:
             other = max(other, n)
     return equal >= WORDED_ALIKE and equal > other
+
+
+#: Specific words a translated clause must share with the answer's sentence, and how many more
+#: than any clause stating the answer's value, to contradict it (3 and 1 more were measured:
+#: policy false positives on the development set 3 -> 15).
+TRANSLATED_ALIKE = 5
+TRANSLATED_MARGIN = 3
+
+
+def _translated_other(
+    q: Quantity, kept: list[Stated], index: PolicyIndex, words: Words
+) -> Clause | None:
+    """The clause of a book in another language that, translated into the answer's, speaks of
+    the sentence's subject in its words far more than any clause stating the answer's value,
+    and states another value: the answer contradicts it ("the deposit is EUR 80, refunded
+    within 5 days" against "the deposit of EUR 50 is refunded within 5 days of the return")."""
+    translated = translated_stems(index, words.language)
+    if translated is None:
+        return None
+    own = words.stems - text_stems(q.text, words.language)
+    best: Clause | None = None
+    top = equal = 0
+    for s in kept:
+        n = translated.shared(s.clause, s.quantity.value, own)
+        if equivalent(q, s.quantity):
+            equal = max(equal, n)
+        elif n > top:
+            top, best = n, s.clause
+    return best if top >= TRANSLATED_ALIKE and top >= equal + TRANSLATED_MARGIN else None
 
 
 def _quantity_finding(
@@ -166,6 +203,11 @@ def _quantity_finding(
     kept = [s for s in book_tables(index).comparable(q) if not _opposite(bound, s.bound)]
     if words is not None and _worded_alike(q, kept, index, words):
         return None
+    # (the converse across languages: a translated clause in the sentence's words, far more
+    # than any clause with this value, stating another value)
+    other = _translated_other(q, kept, index, words) if words is not None else None
+    if other is not None:
+        return _contradicted(q, Span(start=q.start, end=q.end, text=q.text), index, other)
     scores = [relation_score(s, local, topic) for s in kept]
     candidates = [(n, s.clause, s.quantity) for n, s in zip(scores, kept, strict=True)]
     # The answer's subject (the concepts of the quantity's own clause) against each policy

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from guardrails.fact_keys import stems
 from guardrails.grounding import Clause, PolicyIndex
 from guardrails.text import fold, per_policy
+from guardrails.translation import language_of, translate
 
 #: Words shorter than this say too little ("in", "de", "and").
 MIN_WORD = 4
@@ -66,8 +67,90 @@ class BookStems:
 @per_policy()
 def book_stems(index: PolicyIndex) -> BookStems:
     """The stems of a policy index's clauses, built once per book."""
+    return _table(index, [c.text for c in index.clauses])
+
+
+@per_policy()
+def book_language(index: PolicyIndex) -> str | None:
+    """The language a policy book is written in (es, en, pt), identified once per book."""
+    return language_of(index.book.text)
+
+
+def translated_stems(index: PolicyIndex, language: str | None) -> TranslatedStems | None:
+    """The stems of a book's clauses translated into `language` (`guardrails.translation`),
+    each under its original clause; None when the book is in that language already or the
+    translation is unavailable."""
+    slot = _slot(language)
+    source = book_language(index)
+    if slot is None or source is None or source == _LANGUAGES[slot]:
+        return None
+    return _translated(index, _LANGUAGES[slot])
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_THOUSANDS = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
+_PART_BREAK = re.compile(r"(?<=[.;!?])\s+")
+
+
+def _numbers(text: str) -> frozenset[float]:
+    out: set[float] = set()
+    for token in _NUMBER.findall(text):
+        plain = re.sub(r"[.,]", "", token) if _THOUSANDS.fullmatch(token) else token
+        try:
+            out.add(float(plain.replace(",", ".")))
+        except ValueError:
+            continue
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class TranslatedStems:
+    """A book's clauses translated into one language: the stems of each sentence of each
+    translated clause with the numbers it states, and the stems too common to count."""
+
+    language: str
+    by_clause: dict[int, tuple[tuple[frozenset[float], frozenset[str]], ...]]
+    generic: frozenset[str]
+
+    def shared(self, clause: Clause, value: float, sentence: frozenset[str]) -> int:
+        """How many specific stems a sentence shares with the part of the translated clause
+        that states `value` (the whole clause when no part shows it): a clause stating two
+        values ("points arrive within 3 days; a missing stay is claimed within 6 months")
+        ties each to its own words."""
+        parts = self.by_clause.get(id(clause), ())
+        stating = [found for numbers, found in parts if any(abs(n - value) < 1e-9 for n in numbers)]
+        pool = stating or [frozenset().union(*(found for _, found in parts))]
+        return max((len((sentence & found) - self.generic) for found in pool), default=0)
+
+
+@per_policy()
+def _translated(index: PolicyIndex, target: str) -> TranslatedStems | None:
+    """(`target` is one of `_LANGUAGES`' own strings, so the identity cache holds.)"""
+    source = book_language(index)
+    texts = None if source is None else translate([c.text for c in index.clauses], source, target)
+    if texts is None:
+        return None
     by_clause = {
-        id(c): tuple(text_stems(c.text, lang) for lang in _LANGUAGES) for c in index.clauses
+        id(c): tuple(
+            (_numbers(part), text_stems(part, target))
+            for part in _PART_BREAK.split(text)
+            if part.strip()
+        )
+        for c, text in zip(index.clauses, texts, strict=True)
+    }
+    limit = max(3, len(index.clauses) // 4)
+    counts: dict[str, int] = {}
+    for parts in by_clause.values():
+        for stem in frozenset().union(*(found for _, found in parts)):
+            counts[stem] = counts.get(stem, 0) + 1
+    generic = frozenset(s for s, n in counts.items() if n > limit)
+    return TranslatedStems(target, by_clause, generic)
+
+
+def _table(index: PolicyIndex, texts: list[str] | tuple[str, ...]) -> BookStems:
+    by_clause = {
+        id(c): tuple(text_stems(text, lang) for lang in _LANGUAGES)
+        for c, text in zip(index.clauses, texts, strict=True)
     }
     limit = max(3, len(index.clauses) // 4)
     generic = []

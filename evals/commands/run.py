@@ -165,6 +165,11 @@ def _run(
             f"replay mode '{plan.suite.replay.mode}'",
             file=sys.stderr,
         )
+        if plan.suite.guardrails is None or "policy" in plan.suite.guardrails:
+            from guardrails.translation import unavailable
+
+            for reason in unavailable():
+                print(f"warning: {reason}", file=sys.stderr)
     try:
         asyncio.run(engine.execute())
     except BaseExceptionGroup as group:
