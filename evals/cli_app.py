@@ -7,6 +7,7 @@ Each command lives in `evals.commands.<name>`; `evals.cli` imports them all.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -179,6 +180,17 @@ def resolve_run_id(ref: str, folder: Path) -> str:
             store.close()
     except InputError as exc:
         input_error(exc)
+
+
+def warn_degraded(guardrails: Sequence[str] | None) -> None:
+    """Say on stderr which checks run with less than they need on this machine (the policy
+    guardrail without Apertium translates no policy book), so a loss is never silent."""
+    if guardrails is not None and "policy" not in guardrails:
+        return
+    from guardrails.translation import unavailable
+
+    for reason in unavailable():
+        print(f"warning: {reason}", file=sys.stderr)
 
 
 def print_published(run_id: str, folder: Path, out: Path) -> None:

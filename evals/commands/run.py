@@ -20,6 +20,7 @@ from evals.cli_app import (
     require_store,
     run_id_command,
     startup_errors,
+    warn_degraded,
 )
 
 if TYPE_CHECKING:
@@ -165,11 +166,7 @@ def _run(
             f"replay mode '{plan.suite.replay.mode}'",
             file=sys.stderr,
         )
-        if plan.suite.guardrails is None or "policy" in plan.suite.guardrails:
-            from guardrails.translation import unavailable
-
-            for reason in unavailable():
-                print(f"warning: {reason}", file=sys.stderr)
+        warn_degraded(plan.suite.guardrails)
     try:
         asyncio.run(engine.execute())
     except BaseExceptionGroup as group:

@@ -18,6 +18,7 @@ from evals.cli_app import (
     input_error,
     print_published,
     refused,
+    warn_degraded,
 )
 
 if TYPE_CHECKING:
@@ -235,6 +236,7 @@ def scan(
         guardrails_for(setup)  # an unknown guardrail name stops the scan before any work
     except (InputError, UnknownGuardrail, ValueError, OSError) as exc:
         input_error(exc)
+    warn_degraded(setup.guardrails)
     scored = writer.progress.scored
     if resume:  # a resumed scan reads on after the last checkpoint
         head = []

@@ -227,3 +227,45 @@ def test_evals_run_warns_in_its_header_when_apertium_is_missing(tmp_path: Path) 
         check=True,
     )
     assert json.loads(shown.stdout)["versions"]["tools"] == {"apertium": "unavailable"}
+
+
+def test_evals_scan_warns_when_apertium_is_missing_and_still_checks(tmp_path: Path) -> None:
+    policies = tmp_path / "policies.yaml"
+    policies.write_text(
+        "acme:\n  name: Acme Kayaks\n  text: |\n    Refunds arrive within 10 business days.\n",
+        encoding="utf-8",
+    )
+    record = {
+        "id": "t1",
+        "company": "acme",
+        "language": "es",
+        "messages": [{"role": "user", "content": "¿Y mi reembolso?"}],
+        "response": "Hola {first_name}, tu reembolso llega en 10 días hábiles.",
+    }
+    source = tmp_path / "t.jsonl"
+    source.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    env = {**os.environ, translation.BINARY_ENV: "/nonexistent/apertium"}
+    command = [sys.executable, "-m", "evals", "scan", str(source), "--policies", str(policies)]
+    done = subprocess.run(
+        [*command, "--workers", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr  # the placeholder was found: checks ran
+    assert "warning: apertium is not installed" in done.stderr
+    assert "template.placeholder" in done.stdout
+    # Without the policy guardrail nothing is lost, and nothing is said.
+    quiet = subprocess.run(
+        [*command, "--workers", "1", "--guardrail", "template"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert "apertium" not in quiet.stderr
