@@ -191,7 +191,7 @@ def distinct(args: argparse.Namespace) -> int:
 
     inventory = validate_paths([ROOT / "cases"])
     policies = inventory.policies
-    checks = GuardrailSet.build(GuardrailContext(policies=policies))
+    checks = GuardrailSet.build(GuardrailContext(policies=policies), args.family or None)
     pool = list(distinct_answers(inventory, args.distinct))
     words = [len(text.split()) for _, text in pool]
     langs = Counter(case.language[:2] for case, _ in pool)
@@ -257,6 +257,12 @@ def main() -> int:
         help="with --distinct: time each answer this many times (cold each time), keep the least",
     )
     parser.add_argument("--sort", default="tottime", help="with --profile: cProfile sort key")
+    parser.add_argument(
+        "--family",
+        action="append",
+        metavar="NAME",
+        help="with --distinct: time (and profile) only this guardrail family; repeatable",
+    )
     parser.add_argument(
         "--stages",
         action="store_true",
