@@ -90,6 +90,8 @@ WARM = frozenset(
         "_imports",
         "builtin_version",
         "stems",
+        "_long_stems",
+        "_key_words",
         "word_unit",
         "key_unit",
         "stem",

@@ -43,6 +43,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
 from guardrails.analysis import analyse
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
@@ -232,13 +233,15 @@ def _key_concepts(key: str) -> set[str]:
     return concepts(key.replace("_", " "))
 
 
-def _key_words(key: str, company: str, unit: str | None = None) -> list[str]:
+@lru_cache(maxsize=4096)
+def _key_words(key: str, company: str, unit: str | None = None) -> tuple[str, ...]:
     """Words of a fact's name that say what it is about ("purchases_last_12_months" ->
     purchases); see `fact_keys.key_words`. The word naming the fact's own `unit` says what it
     counts, not which count it is, unless it is all the name says: cuotas_abonadas is about
-    paying, `lines: 25 lines` about lines."""
-    words = [w for w in key_words(key, company) if w not in _GENERIC_KEY_WORDS]
-    return [w for w in words if unit is None or word_unit(w) != unit] or words
+    paying, `lines: 25 lines` about lines. Kept per name, company and unit: a vocabulary of
+    fact names, asked for again for every quantity of every answer."""
+    words = tuple(w for w in key_words(key, company) if w not in _GENERIC_KEY_WORDS)
+    return tuple(w for w in words if unit is None or word_unit(w) != unit) or words
 
 
 def _gap(a: tuple[int, int], b: Quantity) -> int:
@@ -251,16 +254,24 @@ def _nearest(m: Mention, q: Quantity, others: list[Quantity]) -> bool:
     return all(_gap((m.start, m.end), o) >= own for o in others)
 
 
-def _names_near(word: str, folded: str, q: Quantity, others: list[Quantity]) -> bool:
-    """Whether a word of a fact's name is said near a quantity (40 characters either side) and
-    no other quantity of the sentence is nearer to it: in "the 2-hour boarding delay came after
+def _window(folded: str, q: Quantity) -> list[tuple[tuple[int, int], str]]:
+    """The words said near a quantity (40 characters either side, cut at the window's edges),
+    with their spans: read once per quantity, for every word of every fact's name."""
+    return [(m.span(), m.group()) for m in _WORD.finditer(folded, max(0, q.start - 40), q.end + 40)]
+
+
+def _names_near(
+    word: str, window: list[tuple[tuple[int, int], str]], q: Quantity, others: list[Quantity]
+) -> bool:
+    """Whether a word of a fact's name is said near a quantity (in its `_window`) and no
+    other quantity of the sentence is nearer to it: in "the 2-hour boarding delay came after
     a 15-minute queue" the delay is the 2 hours', not the 15 minutes'."""
-    for m in _WORD.finditer(folded, max(0, q.start - 40), q.end + 40):
-        found = m.group()
-        if not ((len(word) >= 5 and found.startswith(word)) or same_word(word, found)):
+    prefix = len(word) >= 5
+    for span, found in window:
+        if not ((prefix and found.startswith(word)) or same_word(word, found)):
             continue
-        own = _gap(m.span(), q)
-        if all(_gap(m.span(), o) >= own for o in others):
+        own = _gap(span, q)
+        if all(_gap(span, o) >= own for o in others):
             return True
     return False
 
@@ -511,12 +522,13 @@ def _quantity_key(
     own = {m.concept for m in near_mentions(found, q.start, q.end) if _nearest(m, q, others)}
     # (only a quantity that could state the fact stands nearer to its word: in "12 cuotas de
     # EUR 17.95" the cuotas are the amount's, the count cannot be an amount)
+    window = _window(folded, q)
     related = [
         (k, f)
         for k, f in comparable
         if (not rule and _same_subject(k, own, f.unit))
         or any(
-            _names_near(w, folded, q, [o for o in others if _could_state(f, o)])
+            _names_near(w, window, q, [o for o in others if _could_state(f, o)])
             for w in _key_words(k, case.company, f.unit)
         )
     ]
