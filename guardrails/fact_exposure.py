@@ -80,13 +80,14 @@ def _said_not(folded: str, start: int, end: int, language: str, exposed: bool) -
 def exposure_findings(case: Case, text: str) -> list[Finding]:
     """What the facts list as (not) exposed/affected, stated the other way round."""
     findings: list[Finding] = []
+    affected: list[tuple[str, FactValue]] | None = None  # read at the first exposure verb
     for sent in analyse(text, case.language).sentences:
         folded = sent.folded
         if not _AFFECTED.search(folded):
             continue
-        for key, value in case.facts.items():
-            if not affected_key(key):
-                continue
+        if affected is None:
+            affected = [(k, v) for k, v in case.facts.items() if affected_key(k)]
+        for key, value in affected:
             if isinstance(value, bool):
                 findings.extend(_flag_findings(case, text, sent.start, folded, key, value))
                 continue

@@ -568,10 +568,14 @@ _YEAR = re.compile(
     rf"|(?<!\w)(?P<mon2>{MONTH_ALT})\s+(?:de\s+|of\s+)?(?P<y2>(?:19|20)\d\d)(?!\w)"
 )
 
+_YEAR_DIGITS = re.compile(r"(?:19|20)\d\d")
+
 
 def _partial_dates(folded: str) -> list[tuple[int, int, int, int | None]]:
     """(start, end, year, month or None) for a year or a month and year written without a day:
     "left in 2023", "em outubro de 2025"."""
+    if _YEAR_DIGITS.search(folded) is None:
+        return []  # (every form `_YEAR` reads has one: a cheaper test first)
     found = list(_YEAR.finditer(folded))
     if not found:
         return []  # (most sentences name no year: the full dates need not be read)
@@ -599,6 +603,14 @@ def _date_findings(case: Case, text: str) -> list[Finding]:
     targets = [(k, d) for k, d in dated if fold(k) != "today"]
     if not targets:
         return []
+    sentences = [
+        (sent, stated)
+        for sent in analyse(text, case.language).sentences
+        for stated in [_partial_dates(sent.folded)]
+        if stated
+    ]
+    if not sentences:
+        return []  # (most answers write no year: the case's dates need not be read)
     said = " ".join(m.content for m in case.messages)
     said_years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", said)}
     # months a fact states in words ("first_bill: December 2026"): the case's own values
@@ -614,11 +626,8 @@ def _date_findings(case: Case, text: str) -> list[Finding]:
         if isinstance(v, str) and _iso(v) is None and len(v) >= 5 and v[:1].isupper()
     ]
     findings: list[Finding] = []
-    for sent in analyse(text, case.language).sentences:
+    for sent, stated in sentences:
         folded = sent.folded
-        stated = _partial_dates(folded)
-        if not stated:
-            continue
         local = concepts(sent.text)
         about = [
             (k, d)
@@ -688,17 +697,25 @@ def _full_date_findings(case: Case, text: str) -> list[Finding]:
     dated = [(k, d) for k, v in case.facts.items() if isinstance(v, str) for d in [_iso(v)] if d]
     if not dated:
         return []
+    # (the dates near a fact's, found first: most answers write none, and then the dates of
+    # the conversation need not be read)
+    candidates = [
+        (start, end, written, missed)
+        for start, end, written in dates_in(text)
+        if not any(_same_date(written, d) for _, d in dated)
+        for missed in [[k for k, d in dated if _near_miss(written, d)]]
+        if len(missed) == 1
+    ]
+    if not candidates:
+        return []
     said = " ".join(m.content for m in case.messages)
     said += " " + " ".join(str(v) for v in case.facts.values() if isinstance(v, str))
     known = {written for _, _, written in dates_in(said)}
-    findings: list[Finding] = []
-    for start, end, written in dates_in(text):
-        if any(_same_date(written, d) for _, d in dated) or written in known:
-            continue
-        missed = [k for k, d in dated if _near_miss(written, d)]
-        if len(missed) == 1:
-            findings.append(_fact_finding(case, text, start, end, missed[0], text[start:end]))
-    return findings
+    return [
+        _fact_finding(case, text, start, end, missed[0], text[start:end])
+        for start, end, written, missed in candidates
+        if written not in known
+    ]
 
 
 def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
