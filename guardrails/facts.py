@@ -45,7 +45,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
-from guardrails.analysis import analyse
+from guardrails.analysis import SentenceAnalysis, analyse
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.fact_counts import contradicted_counts
 from guardrails.fact_exposure import contradiction, exposure_findings
@@ -441,30 +441,27 @@ def _grounded(ground: CaseGround, q: Quantity, cue: str | None) -> bool:
 
 
 def _quantity_key(
-    case: Case,
-    sent_text: str,
-    q: Quantity,
-    found: list[Mention],
-    index: PolicyIndex | None,
+    case: Case, sent: SentenceAnalysis, q: Quantity, index: PolicyIndex | None
 ) -> str | None:
-    """The fact a quantity of the answer speaks of and contradicts, or None."""
-    ground = case_ground(case)
+    """The fact a quantity of the answer speaks of and contradicts, or None. (The tests that
+    need the least come first: each of them alone leaves the quantity to the policy.)"""
     if q.unit in ("time", "immediate", "allday"):
         return None
-    folded = fold(sent_text)
-    bound = _is_bound(folded, q)
-    cue = None if bound else _unbound_cue(folded, q)  # `cue_of`, computed once
-    if _grounded(ground, q, cue):
-        return None
+    ground = case_ground(case)
     comparable = [
         (k, f)
         for k, f in ground.facts
         if f.same_unit(q) or (q.kind == "duration" and f.kind == "duration")
     ]
-    if not comparable:
+    if not comparable or q.upper is not None:
+        return None  # "4 to 12 business days": no one value to contradict
+    folded = sent.folded
+    if _is_bound(folded, q):
+        return None  # "more than 2 hours": no one value to contradict
+    cue = _unbound_cue(folded, q)  # `cue_of`, computed once
+    if _grounded(ground, q, cue):
         return None
-    if q.upper is not None or bound:
-        return None  # "4 to 12 business days", "more than 2 hours": no one value to contradict
+    found = sent.mentions  # (read only for the quantities that get this far)
     # (only a comparable policy quantity can be equivalent)
     stated = (
         [s for s in book_tables(index).comparable(q) if equivalent(q, s.quantity)]
@@ -518,7 +515,7 @@ def _quantity_key(
     # words around it ("refund of GBP 41.20" -> refund_amount, "purchases of EUR 102,000" ->
     # purchases_last_12_months), or, when the words say it is about this conversation
     # ("16 days left"), the one fact of that unit.
-    others = [o for o in quantities(sent_text) if (o.start, o.end) != (q.start, q.end)]
+    others = [o for o in sent.quantities if (o.start, o.end) != (q.start, q.end)]
     own = {m.concept for m in near_mentions(found, q.start, q.end) if _nearest(m, q, others)}
     # (only a quantity that could state the fact stands nearer to its word: in "12 cuotas de
     # EUR 17.95" the cuotas are the amount's, the count cannot be an amount)
@@ -553,9 +550,8 @@ def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[F
         stated = sent.quantities
         if not stated:
             continue
-        found = list(sent.mentions)
         for q in stated:
-            key = _quantity_key(case, sent.text, q, found, index)
+            key = _quantity_key(case, sent, q, index)
             if key is not None:
                 start, end = sent.start + q.start, sent.start + q.end
                 findings.append(_fact_finding(case, text, start, end, key, q.text))
