@@ -175,6 +175,12 @@ _GENERIC_KEY_WORDS = frozenset(
 )  # fmt: skip
 
 
+@per_text()
+def _answer_dates(text: str) -> tuple[tuple[int, int, tuple[int | None, int, int]], ...]:
+    """`dates_in` of an answer, read once for the required dates and the misdated ones."""
+    return tuple(dates_in(text))
+
+
 def _iso(value: str) -> tuple[int, int, int] | None:
     if not _ISO.match(value):
         return None
@@ -222,7 +228,7 @@ def _present(
         return bool(re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text))
     iso = _iso(value.strip())
     if iso is not None:
-        return any(_same_date(d, iso) for _, _, d in dates_in(text)) or value in text
+        return value in text or any(_same_date(d, iso) for _, _, d in _answer_dates(text))
     wanted = quantities(value)
     if wanted:
         return all(any(equivalent(a, w) for a in answer_q()) for w in wanted)
@@ -697,7 +703,7 @@ def _full_date_findings(case: Case, text: str) -> list[Finding]:
     # the conversation need not be read)
     candidates = [
         (start, end, written, missed)
-        for start, end, written in dates_in(text)
+        for start, end, written in _answer_dates(text)
         if not any(_same_date(written, d) for _, d in dated)
         for missed in [[k for k, d in dated if _near_miss(written, d)]]
         if len(missed) == 1
