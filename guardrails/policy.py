@@ -136,22 +136,17 @@ def _worded_alike(q: Quantity, kept: list[Stated], index: PolicyIndex, words: Wo
     clause in the same words stating another value contradicts) was measured and left out:
     shared words such as "business days" or "refund" tie a value to the wrong clause too often
     (policy false positives on the development set 3 -> 19)."""
-    same = [equivalent(q, s.quantity) for s in kept]
-    if not any(same):
+    if not any(equivalent(q, s.quantity) for s in kept):
         return False  # no clause states this value: the sentence's stems need not be read
     table = book_stems(index)
-    equal = max(
-        table.shared(s.clause, words.stems, words.language)
-        for s, alike in zip(kept, same, strict=True)
-        if alike
-    )
-    if equal < WORDED_ALIKE:
-        return False  # (then the clauses stating other values need not be compared)
-    return all(
-        table.shared(s.clause, words.stems, words.language) < equal
-        for s, alike in zip(kept, same, strict=True)
-        if not alike
-    )
+    equal = other = 0
+    for s in kept:
+        n = table.shared(s.clause, words.stems, words.language)
+        if equivalent(q, s.quantity):
+            equal = max(equal, n)
+        else:
+            other = max(other, n)
+    return equal >= WORDED_ALIKE and equal > other
 
 
 def _quantity_finding(
