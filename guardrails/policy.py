@@ -136,8 +136,6 @@ def _worded_alike(q: Quantity, kept: list[Stated], index: PolicyIndex, words: Wo
     clause in the same words stating another value contradicts) was measured and left out:
     shared words such as "business days" or "refund" tie a value to the wrong clause too often
     (policy false positives on the development set 3 -> 19)."""
-    if not any(equivalent(q, s.quantity) for s in kept):
-        return False  # no clause states this value: the sentence's stems need not be read
     table = book_stems(index)
     equal = other = 0
     for s in kept:
