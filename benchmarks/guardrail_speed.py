@@ -16,8 +16,10 @@ a shared machine inflate the figure less. It reports answers per
 CPU-second for all families and, with `--per-family`, for each family alone (each paying the
 shared analysis it uses). `--profile` prints the top of a cProfile of the all-family pass
 (after one unprofiled pass, so word-level caches are as warm as in the timed figure);
-`--stages` times the shared analysis (sentences, quantities, concept spans, mentions, the case's
-ground) stage by stage, in CPU microseconds per answer.
+`--family NAME` (repeatable) times and profiles only those families (with `response`), each
+paying the shared analysis it reads; `--stages` times the shared analysis (sentences,
+quantities, concept spans, mentions, the case's ground) stage by stage, in CPU microseconds
+per answer.
 
 Measured on 2026-12-07 (2 shared cores, load average 8-12, --distinct 2000 --repeat 3): about
 175-200 answers per CPU-second. At e2bdabe the same command gave 99, but there a policy book's
@@ -32,6 +34,16 @@ with findings identical (`guardrail_golden.py --against main`). The time is spre
 sampling profile (py-spy) of the all-family pass has no function above 5% of it by itself;
 policy and facts are about 39% and 37% inclusive (the first family run pays the shared
 analysis: mentions 13%, quantities 10%), tone 10%.
+
+Branch `factspeed` (2026-12-08, --distinct 500 --repeat 3, main and the branch alternately,
+load average 1.7-2.6; findings identical by `guardrail_golden.py --against main`): facts alone
+main 384-573 (median 567), branch 711-777 (median 739) answers per CPU-second, about 30% more;
+all families main 146-177 (median 168), branch 165-205 (median 177), within the noise of a
+shared machine. What facts no longer does per answer: read the words near a quantity once per
+word of every fact's name, read a sentence's mentions for quantities no fact could be stated
+in, read the case's dates, fees, exposure lists and conversation numbers for an answer with no
+date, "free", exposure verb or count. What is left is mostly the shared analysis (a sentence's
+quantities about 50 us, its concept spans and mentions) and the case's ground.
 
 The per-response figure uses the labelled responses (real answers of every family, good and
 bad), reporting the rate for all of them and for a 120-word answer. The scan figure writes
@@ -67,7 +79,8 @@ from guardrails import GuardrailContext, GuardrailSet  # noqa: E402
 from guardrails.grounding import clear_caches  # noqa: E402
 
 #: Caches that hold no text's analysis: compiled lexicons and patterns, the language model,
-#: word stems and units (a vocabulary, warm in any real run), the per-book policy index, and
+#: word stems and units, a fact name's words (`facts._key_words`, keyed on the name, the
+#: company and the unit: a vocabulary, warm in any real run), the per-book policy index, and
 #: plans keyed on a case's settings. Every other cache of the package is emptied before each
 #: answer of `--distinct`, so a new cache of an answer's analysis cannot flatter the figure.
 WARM = frozenset(
@@ -90,6 +103,8 @@ WARM = frozenset(
         "_imports",
         "builtin_version",
         "stems",
+        "_long_stems",
+        "_key_words",
         "word_unit",
         "key_unit",
         "stem",
@@ -191,7 +206,7 @@ def distinct(args: argparse.Namespace) -> int:
 
     inventory = validate_paths([ROOT / "cases"])
     policies = inventory.policies
-    checks = GuardrailSet.build(GuardrailContext(policies=policies))
+    checks = GuardrailSet.build(GuardrailContext(policies=policies), args.family or None)
     pool = list(distinct_answers(inventory, args.distinct))
     words = [len(text.split()) for _, text in pool]
     langs = Counter(case.language[:2] for case, _ in pool)
@@ -217,8 +232,9 @@ def distinct(args: argparse.Namespace) -> int:
         profile.disable()
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.profile)
     rate = distinct_rate(checks, pool, clears, args.repeat)
+    label = ", ".join(args.family) if args.family else "all families"
     print(
-        f"all families: {rate:,.0f} answers per CPU-second (least of {args.repeat} per answer; "
+        f"{label}: {rate:,.0f} answers per CPU-second (least of {args.repeat} per answer; "
         f"{1e6 / rate:,.0f} us per answer)"
     )
     if args.stages:
@@ -257,6 +273,12 @@ def main() -> int:
         help="with --distinct: time each answer this many times (cold each time), keep the least",
     )
     parser.add_argument("--sort", default="tottime", help="with --profile: cProfile sort key")
+    parser.add_argument(
+        "--family",
+        action="append",
+        metavar="NAME",
+        help="with --distinct: time (and profile) only this guardrail family; repeatable",
+    )
     parser.add_argument(
         "--stages",
         action="store_true",

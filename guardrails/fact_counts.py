@@ -102,7 +102,7 @@ def contradicted_counts(
         for v in case.facts.values()
         if isinstance(v, int | float) and not isinstance(v, bool)
     }
-    said = _numbers(" ".join(m.content for m in case.messages))
+    said: set[int] | None = None  # the conversation's numbers, read when a count needs them
     out: list[Count] = []
     for sent in analyse(text, case.language).sentences:
         folded = sent.folded
@@ -122,7 +122,11 @@ def contradicted_counts(
             key, value, unit = named[0]
             if any(q.unit == unit and q.start <= m.start() < q.end for q in sent.quantities):
                 continue  # a count in the fact's own unit ("4 parcelas"): compared as a quantity
-            if number == value or number in said or number in values:
+            if number == value or number in values:
+                continue
+            if said is None:
+                said = _numbers(" ".join(m.content for m in case.messages))
+            if number in said:
                 continue
             if attached(folded, m.start(), m.end()):
                 continue

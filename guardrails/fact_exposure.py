@@ -7,6 +7,7 @@ that the list of what was exposed does not hold. Part of the `facts` guardrail."
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from guardrails.analysis import analyse
 from guardrails.fact_items import is_listed, stated_things
@@ -80,13 +81,25 @@ def _said_not(folded: str, start: int, end: int, language: str, exposed: bool) -
 def exposure_findings(case: Case, text: str) -> list[Finding]:
     """What the facts list as (not) exposed/affected, stated the other way round."""
     findings: list[Finding] = []
+    affected: list[tuple[str, FactValue]] | None = None  # read at the first exposure verb
+    known: list[str] = []
+    named: list[bool] = []
+
+    def names() -> bool:
+        """Whether the answer names a listed item anywhere (read once, when first asked)."""
+        if not named:
+            named.append(any(is_listed(w, known) for w in _WORD.findall(fold(text))))
+        return named[0]
+
     for sent in analyse(text, case.language).sentences:
         folded = sent.folded
         if not _AFFECTED.search(folded):
             continue
-        for key, value in case.facts.items():
-            if not affected_key(key):
-                continue
+        if affected is None:
+            affected = [(k, v) for k, v in case.facts.items() if affected_key(k)]
+            # every item the case's exposure lists name, affected or not, read once
+            known = [str(item) for _, v in affected if isinstance(v, list) for item in v]
+        for key, value in affected:
             if isinstance(value, bool):
                 findings.extend(_flag_findings(case, text, sent.start, folded, key, value))
                 continue
@@ -107,7 +120,9 @@ def exposure_findings(case: Case, text: str) -> list[Finding]:
                     stated = "not affected" if said_not else "affected"
                     findings.append(_exposure_finding(text, start, end, key, value, stated))
             if not listed_as_not:
-                findings.extend(_new_item_findings(case, text, sent.start, folded, key, value))
+                findings.extend(
+                    _new_item_findings(case, text, sent.start, folded, key, value, known, names)
+                )
     return findings
 
 
@@ -120,25 +135,22 @@ def affected_key(key: str) -> bool:
     )
 
 
-def _affected_items(case: Case) -> list[str]:
-    """Every item the case's exposure lists name, affected or not."""
-    return [
-        str(item)
-        for key, value in case.facts.items()
-        if isinstance(value, list) and affected_key(key)
-        for item in value
-    ]
-
-
 def _new_item_findings(
-    case: Case, text: str, offset: int, folded: str, key: str, value: FactValue
+    case: Case,
+    text: str,
+    offset: int,
+    folded: str,
+    key: str,
+    value: FactValue,
+    known: list[str],
+    names_listed: Callable[[], bool],
 ) -> list[Finding]:
     """A thing the answer states as exposed that the list of what was exposed does not hold:
     "your phone, email and passport number were leaked" against `leaked_fields: [phone,
     email]`. Only when the answer names the case's items in its own words (one of them is in
-    the same list, or elsewhere in the answer), so a list written in another language than the
-    answer invents nothing."""
-    known = _affected_items(case)
+    the same list, or elsewhere in the answer: `names_listed`), so a list written in another
+    language than the answer invents nothing. `known`: every item the case's exposure lists
+    name, affected or not."""
     findings: list[Finding] = []
     for verb in _AFFECTED.finditer(folded):
         things = stated_things(folded, verb.span(), case.language)
@@ -147,8 +159,7 @@ def _new_item_findings(
         # Another thing in the same list as a listed one, or, said with the fact's own verb
         # ("leaked" for leaked_fields), a thing when the answer names the listed ones too.
         if not any(is_listed(t.text, known) for t in things) and not (
-            any(same_word(verb.group(), w) for w in key_words(key))
-            and any(is_listed(w, known) for w in _WORD.findall(fold(text)))
+            any(same_word(verb.group(), w) for w in key_words(key)) and names_listed()
         ):
             continue
         for thing in things:

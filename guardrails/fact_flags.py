@@ -104,6 +104,9 @@ def free_fees(case: Case, text: str) -> list[tuple[str, int, int]]:
     """(key, start, end) where the answer calls free what a fee fact of this conversation
     charges: the fact's other name words in the same clause as "free", no amount in it, no
     condition or ordinal ("the first change is free" is a rule of the first)."""
+    sentences = analyse(text, case.language).sentences
+    if not any(_FREE.search(sent.folded) for sent in sentences):
+        return []  # (most answers call nothing free: the case's fees need not be read)
     fees = []
     for key, value in case.facts.items():
         if not isinstance(value, str):
@@ -118,7 +121,7 @@ def free_fees(case: Case, text: str) -> list[tuple[str, int, int]]:
         return []
     condition = _CONDITION_PT if case.language.lower().startswith("pt") else _CONDITION
     out: list[tuple[str, int, int]] = []
-    for sent in analyse(text, case.language).sentences:
+    for sent in sentences:
         folded = sent.folded
         if "?" in sent.text or condition.search(folded) or _ORDINAL.search(folded):
             continue

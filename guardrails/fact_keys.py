@@ -77,15 +77,23 @@ def same_word(a: str, b: str) -> bool:
     if a == b:
         return True
     ours, theirs = stems(a), stems(b)
-    if any(len(x) >= MIN_STEM and x == y for x, y in zip(ours, theirs, strict=True)):
-        return True
+    for x, y in zip(ours, theirs, strict=True):
+        if x == y and len(x) >= MIN_STEM:
+            return True
     # The same word spelt in the other language: servicio/serviço, exposed/exposure
     # (one stem starts the other, both long enough to name something).
-    return any(
-        min(len(x), len(y)) >= _PREFIX_STEM and (x.startswith(y) or y.startswith(x))
-        for x in ours
-        for y in theirs
-    )
+    long_ours = _long_stems(a)
+    if not long_ours:
+        return False
+    long_theirs = _long_stems(b)
+    return any(x.startswith(y) or y.startswith(x) for x in long_ours for y in long_theirs)
+
+
+@lru_cache(maxsize=16384)
+def _long_stems(word: str) -> tuple[str, ...]:
+    """A folded word's distinct stems of at least `_PREFIX_STEM` letters (most words have one
+    stem in all three languages): the stems `same_word` compares by prefix."""
+    return tuple(dict.fromkeys(s for s in stems(word) if len(s) >= _PREFIX_STEM))
 
 
 def words_of(folded: str) -> list[re.Match[str]]:

@@ -43,8 +43,9 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
-from guardrails.analysis import analyse
+from guardrails.analysis import SentenceAnalysis, analyse
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.fact_counts import contradicted_counts
 from guardrails.fact_exposure import contradiction, exposure_findings
@@ -174,6 +175,12 @@ _GENERIC_KEY_WORDS = frozenset(
 )  # fmt: skip
 
 
+@per_text()
+def _answer_dates(text: str) -> tuple[tuple[int, int, tuple[int | None, int, int]], ...]:
+    """`dates_in` of an answer, read once for the required dates and the misdated ones."""
+    return tuple(dates_in(text))
+
+
 def _iso(value: str) -> tuple[int, int, int] | None:
     if not _ISO.match(value):
         return None
@@ -221,7 +228,7 @@ def _present(
         return bool(re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text))
     iso = _iso(value.strip())
     if iso is not None:
-        return any(_same_date(d, iso) for _, _, d in dates_in(text)) or value in text
+        return value in text or any(_same_date(d, iso) for _, _, d in _answer_dates(text))
     wanted = quantities(value)
     if wanted:
         return all(any(equivalent(a, w) for a in answer_q()) for w in wanted)
@@ -232,13 +239,15 @@ def _key_concepts(key: str) -> set[str]:
     return concepts(key.replace("_", " "))
 
 
-def _key_words(key: str, company: str, unit: str | None = None) -> list[str]:
+@lru_cache(maxsize=4096)
+def _key_words(key: str, company: str, unit: str | None = None) -> tuple[str, ...]:
     """Words of a fact's name that say what it is about ("purchases_last_12_months" ->
     purchases); see `fact_keys.key_words`. The word naming the fact's own `unit` says what it
     counts, not which count it is, unless it is all the name says: cuotas_abonadas is about
-    paying, `lines: 25 lines` about lines."""
-    words = [w for w in key_words(key, company) if w not in _GENERIC_KEY_WORDS]
-    return [w for w in words if unit is None or word_unit(w) != unit] or words
+    paying, `lines: 25 lines` about lines. Kept per name, company and unit: a vocabulary of
+    fact names, asked for again for every quantity of every answer."""
+    words = tuple(w for w in key_words(key, company) if w not in _GENERIC_KEY_WORDS)
+    return tuple(w for w in words if unit is None or word_unit(w) != unit) or words
 
 
 def _gap(a: tuple[int, int], b: Quantity) -> int:
@@ -251,16 +260,24 @@ def _nearest(m: Mention, q: Quantity, others: list[Quantity]) -> bool:
     return all(_gap((m.start, m.end), o) >= own for o in others)
 
 
-def _names_near(word: str, folded: str, q: Quantity, others: list[Quantity]) -> bool:
-    """Whether a word of a fact's name is said near a quantity (40 characters either side) and
-    no other quantity of the sentence is nearer to it: in "the 2-hour boarding delay came after
+def _window(folded: str, q: Quantity) -> list[tuple[tuple[int, int], str]]:
+    """The words said near a quantity (40 characters either side, cut at the window's edges),
+    with their spans: read once per quantity, for every word of every fact's name."""
+    return [(m.span(), m.group()) for m in _WORD.finditer(folded, max(0, q.start - 40), q.end + 40)]
+
+
+def _names_near(
+    word: str, window: list[tuple[tuple[int, int], str]], q: Quantity, others: list[Quantity]
+) -> bool:
+    """Whether a word of a fact's name is said near a quantity (in its `_window`) and no
+    other quantity of the sentence is nearer to it: in "the 2-hour boarding delay came after
     a 15-minute queue" the delay is the 2 hours', not the 15 minutes'."""
-    for m in _WORD.finditer(folded, max(0, q.start - 40), q.end + 40):
-        found = m.group()
-        if not ((len(word) >= 5 and found.startswith(word)) or same_word(word, found)):
+    prefix = len(word) >= 5
+    for span, found in window:
+        if not ((prefix and found.startswith(word)) or same_word(word, found)):
             continue
-        own = _gap(m.span(), q)
-        if all(_gap(m.span(), o) >= own for o in others):
+        own = _gap(span, q)
+        if all(_gap(span, o) >= own for o in others):
             return True
     return False
 
@@ -430,30 +447,27 @@ def _grounded(ground: CaseGround, q: Quantity, cue: str | None) -> bool:
 
 
 def _quantity_key(
-    case: Case,
-    sent_text: str,
-    q: Quantity,
-    found: list[Mention],
-    index: PolicyIndex | None,
+    case: Case, sent: SentenceAnalysis, q: Quantity, index: PolicyIndex | None
 ) -> str | None:
-    """The fact a quantity of the answer speaks of and contradicts, or None."""
-    ground = case_ground(case)
+    """The fact a quantity of the answer speaks of and contradicts, or None. (The tests that
+    need the least come first: each of them alone leaves the quantity to the policy.)"""
     if q.unit in ("time", "immediate", "allday"):
         return None
-    folded = fold(sent_text)
-    bound = _is_bound(folded, q)
-    cue = None if bound else _unbound_cue(folded, q)  # `cue_of`, computed once
-    if _grounded(ground, q, cue):
-        return None
+    ground = case_ground(case)
     comparable = [
         (k, f)
         for k, f in ground.facts
         if f.same_unit(q) or (q.kind == "duration" and f.kind == "duration")
     ]
-    if not comparable:
+    if not comparable or q.upper is not None:
+        return None  # "4 to 12 business days": no one value to contradict
+    folded = sent.folded
+    if _is_bound(folded, q):
+        return None  # "more than 2 hours": no one value to contradict
+    cue = _unbound_cue(folded, q)  # `cue_of`, computed once
+    if _grounded(ground, q, cue):
         return None
-    if q.upper is not None or bound:
-        return None  # "4 to 12 business days", "more than 2 hours": no one value to contradict
+    found = sent.mentions  # (read only for the quantities that get this far)
     # (only a comparable policy quantity can be equivalent)
     stated = (
         [s for s in book_tables(index).comparable(q) if equivalent(q, s.quantity)]
@@ -507,16 +521,17 @@ def _quantity_key(
     # words around it ("refund of GBP 41.20" -> refund_amount, "purchases of EUR 102,000" ->
     # purchases_last_12_months), or, when the words say it is about this conversation
     # ("16 days left"), the one fact of that unit.
-    others = [o for o in quantities(sent_text) if (o.start, o.end) != (q.start, q.end)]
+    others = [o for o in sent.quantities if (o.start, o.end) != (q.start, q.end)]
     own = {m.concept for m in near_mentions(found, q.start, q.end) if _nearest(m, q, others)}
     # (only a quantity that could state the fact stands nearer to its word: in "12 cuotas de
     # EUR 17.95" the cuotas are the amount's, the count cannot be an amount)
+    window = _window(folded, q)
     related = [
         (k, f)
         for k, f in comparable
         if (not rule and _same_subject(k, own, f.unit))
         or any(
-            _names_near(w, folded, q, [o for o in others if _could_state(f, o)])
+            _names_near(w, window, q, [o for o in others if _could_state(f, o)])
             for w in _key_words(k, case.company, f.unit)
         )
     ]
@@ -541,9 +556,8 @@ def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[F
         stated = sent.quantities
         if not stated:
             continue
-        found = list(sent.mentions)
         for q in stated:
-            key = _quantity_key(case, sent.text, q, found, index)
+            key = _quantity_key(case, sent, q, index)
             if key is not None:
                 start, end = sent.start + q.start, sent.start + q.end
                 findings.append(_fact_finding(case, text, start, end, key, q.text))
@@ -556,10 +570,14 @@ _YEAR = re.compile(
     rf"|(?<!\w)(?P<mon2>{MONTH_ALT})\s+(?:de\s+|of\s+)?(?P<y2>(?:19|20)\d\d)(?!\w)"
 )
 
+_YEAR_DIGITS = re.compile(r"(?:19|20)\d\d")
+
 
 def _partial_dates(folded: str) -> list[tuple[int, int, int, int | None]]:
     """(start, end, year, month or None) for a year or a month and year written without a day:
     "left in 2023", "em outubro de 2025"."""
+    if _YEAR_DIGITS.search(folded) is None:
+        return []  # (every form `_YEAR` reads has one: a cheaper test first)
     found = list(_YEAR.finditer(folded))
     if not found:
         return []  # (most sentences name no year: the full dates need not be read)
@@ -587,6 +605,14 @@ def _date_findings(case: Case, text: str) -> list[Finding]:
     targets = [(k, d) for k, d in dated if fold(k) != "today"]
     if not targets:
         return []
+    sentences = [
+        (sent, stated)
+        for sent in analyse(text, case.language).sentences
+        for stated in [_partial_dates(sent.folded)]
+        if stated
+    ]
+    if not sentences:
+        return []  # (most answers write no year: the case's dates need not be read)
     said = " ".join(m.content for m in case.messages)
     said_years = {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", said)}
     # months a fact states in words ("first_bill: December 2026"): the case's own values
@@ -602,11 +628,8 @@ def _date_findings(case: Case, text: str) -> list[Finding]:
         if isinstance(v, str) and _iso(v) is None and len(v) >= 5 and v[:1].isupper()
     ]
     findings: list[Finding] = []
-    for sent in analyse(text, case.language).sentences:
+    for sent, stated in sentences:
         folded = sent.folded
-        stated = _partial_dates(folded)
-        if not stated:
-            continue
         local = concepts(sent.text)
         about = [
             (k, d)
@@ -676,17 +699,25 @@ def _full_date_findings(case: Case, text: str) -> list[Finding]:
     dated = [(k, d) for k, v in case.facts.items() if isinstance(v, str) for d in [_iso(v)] if d]
     if not dated:
         return []
+    # (the dates near a fact's, found first: most answers write none, and then the dates of
+    # the conversation need not be read)
+    candidates = [
+        (start, end, written, missed)
+        for start, end, written in _answer_dates(text)
+        if not any(_same_date(written, d) for _, d in dated)
+        for missed in [[k for k, d in dated if _near_miss(written, d)]]
+        if len(missed) == 1
+    ]
+    if not candidates:
+        return []
     said = " ".join(m.content for m in case.messages)
     said += " " + " ".join(str(v) for v in case.facts.values() if isinstance(v, str))
     known = {written for _, _, written in dates_in(said)}
-    findings: list[Finding] = []
-    for start, end, written in dates_in(text):
-        if any(_same_date(written, d) for _, d in dated) or written in known:
-            continue
-        missed = [k for k, d in dated if _near_miss(written, d)]
-        if len(missed) == 1:
-            findings.append(_fact_finding(case, text, start, end, missed[0], text[start:end]))
-    return findings
+    return [
+        _fact_finding(case, text, start, end, missed[0], text[start:end])
+        for start, end, written, missed in candidates
+        if written not in known
+    ]
 
 
 def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:

@@ -364,3 +364,51 @@ def test_the_quantities_are_those_the_ignorecase_patterns_find(
         assert found(_NUMBER_START_CS, _QUANTITY_NEAR_CS) == found(_NUMBER_START, _QUANTITY_NEAR)
     else:  # what the copies would miss: "ſ" is an "s" to IGNORECASE ("diaſ")
         assert any(ch in folded for ch in "\u0131\u017f")
+
+
+def test_facts_reads_mentions_only_where_a_quantity_could_contradict_a_fact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Speed (issue #15): a quantity of no fact's unit, a time of day or the fact's own value
+    leaves the facts guardrail before it reads the sentence's concept mentions; a wrong value
+    still gets that far and is caught."""
+    from evals.records import Case as EvalsCase
+    from evals.records import PolicyBook
+    from guardrails import GuardrailContext, GuardrailSet, analysis
+    from guardrails.text import clear_caches
+
+    asked: list[str] = []
+    real = analysis.mentions
+
+    def counting(text: str, language: str | None = None, lexicon: object = None) -> list[object]:
+        asked.append(text)
+        return real(text, language, lexicon)  # type: ignore[arg-type, return-value]
+
+    monkeypatch.setattr(analysis, "mentions", counting)
+    case = EvalsCase.model_validate(
+        {
+            "id": "c2",
+            "intent": "refund",
+            "kind": "support",
+            "language": "es-MX",
+            "channel": "chat",
+            "risk": "low",
+            "company": "acme",
+            "messages": [{"role": "user", "content": "¿Cuánto me devuelven?"}],
+            "facts": {"refund_amount": "MXN 1,250.00"},
+        }
+    )
+    book = PolicyBook(id="acme", name="Acme", text="Los reembolsos tardan 5 días hábiles.")
+    checks = GuardrailSet.build(GuardrailContext(policies={"acme": book}), ["facts"])
+    good = (
+        "Su reembolso de MXN 1,250.00 está aprobado. Llega en 5 días hábiles, antes de las 18:00."
+    )
+    clear_caches()
+    assert checks.run(case, good) == []
+    assert asked == []  # no quantity of the answer could be a wrong refund amount
+    wrong = "Su reembolso de MXN 1,520.00 está aprobado."
+    findings = checks.run(case, good + " " + wrong)
+    assert [f.code for f in findings] == ["facts.contradiction"]
+    assert findings[0].evidence.span is not None
+    assert findings[0].evidence.span.text == "MXN 1,520.00"
+    assert asked == [wrong]
