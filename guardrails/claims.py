@@ -12,7 +12,7 @@ subject (shared lexicon concepts, and shared small numbers such as "3 locks in 2
   data does not carry over"): `policy.contradicted`;
 - a refund the company commits to: it needs a clause granting refunds on that subject; a clause
   ruling refunds out makes it `policy.contradicted`, no clause `policy.unsupported`;
-- a rule or position stated about the company ("CuotaYa only calls relatives when...", "we
+- a rule or position stated about the company ("Velmora only calls relatives when...", "we
   support candidates"), or a universal rule ("refunds are always made..."), affirming what every
   clause of the policy rules out:
   `policy.contradicted`; a political position the policy never mentions: `policy.unsupported`.
@@ -386,7 +386,7 @@ def claim_findings(
     about_company = _names_company(company, folded)
     position = any(live(m) for m in _marker_table("position", language).finditer(folded, words))
     voice = about_company or _marker_table("voice", language).search(folded, words) is not None
-    # A side the company takes: "Telvia condemns...", "we donate to every party".
+    # A side the company takes: "Velmora condemns...", "we donate to every party".
     position = position or (voice and bool(affirmed() & POSITION_CONCEPTS))
     rule = _marker_table("rule", language).search(folded, words) is not None
     universal = any(live(m) for m in _marker_table("universal", language).finditer(folded, words))

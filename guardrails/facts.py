@@ -598,7 +598,7 @@ def _partial_dates(folded: str) -> list[tuple[int, int, int, int | None]]:
 
 def _date_findings(case: Case, text: str) -> list[Finding]:
     """A date the answer gives for a dated fact of this conversation that is another date:
-    "dejó Telvia en 2023" when the facts date it 2025-10-31. The sentence must be about that
+    "dejó Velmora en 2023" when the facts date it 2025-10-31. The sentence must be about that
     fact (its name's words or concepts, or the person or thing another fact names, when the
     case has one dated fact), and a date the customer gave is never a contradiction."""
     dated = [(k, d) for k, v in case.facts.items() if isinstance(v, str) for d in [_iso(v)] if d]

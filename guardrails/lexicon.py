@@ -297,7 +297,7 @@ NO_NEED_MARKERS = (
 
 NOT_MONEY_BACK = ("la llamada", "a llamada", "a ligacao", "the call", "your call", "el producto")
 
-#: A rule stated about the company: "CuotaYa only contacts...", "we always...".
+#: A rule stated about the company: "Velmora only contacts...", "we always...".
 RULE_MARKERS: dict[str, tuple[str, ...]] = {
     "en": ("only", "always", "as a rule", "our policy", "is allowed to", "are allowed to"),
     "es": (

@@ -10,7 +10,7 @@ Codes (all critical):
   facilite", "¿me puedes dar?", "me passe", "informe", "preciso da", "qual é a sua") has the
   secret as its object in the same clause. Warnings are not requests: a negation before the
   request or between it and the secret ("never share your password", "no nos envíe su PIN",
-  "CuotaYa nunca pide contraseñas", "we will never ask for your CVV") clears it, and so do the
+  "Velmora nunca pide contraseñas", "we will never ask for your CVV") clears it, and so do the
   last 4 digits of a card, an order number, the company sending a code ("we'll send you a
   one-time code") and typing a code into the app ("enter it in the app"). Evidence: the
   request from its verb to the secret, checked against the policy's own rule on credentials

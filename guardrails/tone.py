@@ -104,7 +104,7 @@ def _words(spec: str) -> list[str]:
 
 # --- tokens -----------------------------------------------------------------------------------
 
-# Tokens are words (letters and digits; "150.00", "8:00" and "cuotaya.com" stay whole) and
+# Tokens are words (letters and digits; "150.00", "8:00" and "velmora.com" stay whole) and
 # the marks that end a sentence or a clause, each a token of its own. Every sentence end (. ! ?
 # … and a line break) is the token "."; "¿", "¡", ":", "," and ";" are tokens as themselves.
 # Built with bytes operations (a handful of C-level passes) rather than a regular expression
@@ -1004,8 +1004,8 @@ def _restates(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 def _contained(chunks: list[str]) -> bool:
-    """Whether a whole sentence comes back inside a longer one ("A CuotaYa não cobra juros."
-    and later "A CuotaYa não cobra juros, e nada é somado por dia.")."""
+    """Whether a whole sentence comes back inside a longer one ("A Velmora não cobra juros."
+    and later "A Velmora não cobra juros, e nada é somado por dia.")."""
     padded = [f" {c} " for c in chunks[:300]]
     return any(a != b and a in b for a in padded for b in padded if len(a) < len(b))
 
