@@ -460,7 +460,7 @@ def _quantity_key(
         if f.same_unit(q) or (q.kind == "duration" and f.kind == "duration")
     ]
     if not comparable or q.upper is not None:
-        return None  # "4 to 12 business days": no one value to contradict
+        return None  # "3 to 9 business days": no one value to contradict
     folded = sent.folded
     if _is_bound(folded, q):
         return None  # "more than 2 hours": no one value to contradict

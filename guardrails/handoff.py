@@ -14,7 +14,7 @@ Codes (both major):
   "atendimento presencial"); or emergency services ("llame al 112", "go to the emergency
   room": the lexicon `guardrails/lexicons/handoff/emergency.yaml`). A vague "contact us",
   "you can talk to an agent" with no channel, "we are looking into it", or being passed to
-  the legal team is not concrete, and a negated offer ("I can't transfer you") does not
+  the legal team is not concrete, and a negated offer ("I can't put you through") does not
   count. Evidence: no span (an absence points at nothing), the case's
   expectation and the contact paths the policy offers.
   When the case does not set `expect.handoff` (a production transcript has no `expect`), the
@@ -24,7 +24,7 @@ Codes (both major):
   or the case is a crisis; `expect.handoff: false`
   switches the check off. The evidence then quotes the customer's words.
 - `handoff.refused`: the answer refuses or denies human contact ("no es posible hablar con
-  una persona", "there are no human agents", "I can't transfer you to anyone", "não é possível
+  una persona", "there are no human agents", "I can't put you through to anyone", "não é possível
   falar com um atendente", "no hay supervisores") while the company's policy offers a person
   (a clause such as "the assistant transfers to an agent", "human agents answer", "customers
   may ask for a person"). Conditions ("if you can't reach an agent") are not refusals, nor
@@ -67,7 +67,7 @@ PERSON_WORDS = wordlist(
     "miembro membro staff responsable responsavel"
 )
 _NOBODY_WORDS = wordlist("anyone anybody nadie ninguem nobody one")
-# In a refusal, "anyone" and "nobody" count as people too ("I can't transfer you to anyone").
+# In a refusal, "anyone" and "nobody" count as people too ("I can't put you through to anyone").
 _PERSON = "|".join(sorted(PERSON_WORDS | _NOBODY_WORDS - {"one"}, key=len, reverse=True)) + (
     r"|no\s+one"
 )
@@ -135,7 +135,7 @@ _CALLS_YOU = re.compile(
 )
 _CHAT = re.compile(r"\b(?:chat|chats|live\s+chat|chat\s+en\s+vivo|whatsapp)\b")
 # The conversation the answer is written in is no path to anyone else: "questions are handled
-# only through this chat", "por este chat", "neste chat".
+# only through this chat", "por este canal", "neste chat".
 _THIS_CHAT = re.compile(r"\b(?:this|este|esta|neste|nesta|nuestro\s+propio|the\s+same)\s+$")
 _HOURS = re.compile(
     r"\b\d{1,2}(?::\d{2}|\s?h\b|\s?(?:am|pm)\b)|\b24\s*(?:/\s*7|\s*(?:hours|horas|h))\b"
@@ -245,7 +245,7 @@ def _bounds(folded: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _negated(folded: str, start: int) -> bool:
-    """A negation earlier in the same clause: "I can't transfer you", "no puedo pasarte"."""
+    """A negation earlier in the same clause: "I can't put you through", "no puedo pasarte"."""
     lo = max(0, start - 80)
     breaks = [m.end() for m in _CLAUSE.finditer(folded, lo, start)]
     clause_start = breaks[-1] if breaks else lo

@@ -550,7 +550,7 @@ def _clock_range_stated(q: Quantity, index: PolicyIndex) -> bool:
     return q.value in times and q.upper in times
 
 
-# "available 24 hours", "disponible 24 horas", "24 horas al día", "24 hours a day": a
+# "available 24 hours", "disponible 24 horas", "24 horas al día", "open all day and night": a
 # service open round the clock, not a time limit of 24 hours.
 _AVAILABLE_BEFORE = re.compile(
     r"(?<!\w)(?:available|open|staffed|disponible|disponibles|abierto|abierta|atiende|atendemos|"

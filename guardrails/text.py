@@ -12,7 +12,10 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import _lru_cache_wrapper, lru_cache
+from importlib import resources
 from typing import Any, Generic, TypeVar, overload
+
+import yaml
 
 _T = TypeVar("_T")
 #: The `cache_clear` of every cache of per-text analysis (see `per_text`).
@@ -513,55 +516,15 @@ _COUNT = re.compile(
 )
 
 
-# Durations stated without a number: "immediately" (unit `immediate`) and "around the clock"
-# (unit `allday`). They are claims like any other: the policy must say so.
-_WORDED = {
-    "immediate": (
-        "immediately",
-        "instantly",
-        "instant",
-        "right away",
-        "at once",
-        "same day",
-        "same-day",
-        "inmediatamente",
-        "al instante",
-        "de inmediato",
-        "en el acto",
-        "hoy mismo",
-        "en el momento",
-        "ya mismo",
-        "al momento",
-        "en tiempo real",
-        "imediatamente",
-        "na hora",
-        "no mesmo dia",
-        "hoje mesmo",
-        "em tempo real",
-        "in real time",
-        "instantaneamente",
-        "instantaneo",
-        "instantanea",
-        "within minutes",
-        "en minutos",
-        "em minutos",
-    ),
-    "allday": (
-        "24/7",
-        "24 hours a day",
-        "around the clock",
-        "round the clock",
-        "las 24 horas",
-        "24 horas al dia",
-        "a cualquier hora",
-        "at any time",
-        "any time",
-        "anytime",
-        "24 horas por dia",
-        "a qualquer hora",
-        "todo el dia",
-        "all day",
-    ),
+# Durations stated without a number ("immediately": unit `immediate`; "around the clock":
+# unit `allday`), read from `guardrails/lexicons/worded_durations.yaml`.
+_WORDED: dict[str, tuple[str, ...]] = {
+    unit: tuple(forms)
+    for unit, forms in yaml.safe_load(
+        resources.files("guardrails")
+        .joinpath("lexicons", "worded_durations.yaml")
+        .read_text(encoding="utf-8")
+    ).items()
 }
 _WORDED_RE = re.compile(
     r"(?<![\w/])(?:"
