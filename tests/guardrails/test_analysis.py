@@ -97,11 +97,9 @@ ANSWER = (
 )
 
 
-def test_each_sentence_is_analysed_once_for_every_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    from evals.records import Case as EvalsCase
-    from evals.records import PolicyBook
-    from guardrails import GuardrailContext, GuardrailSet, analysis
-    from guardrails.text import clear_caches, sentences
+def _counted_mentions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts whose concept mentions the checks read, from now on (in order)."""
+    from guardrails import analysis
 
     asked: list[str] = []
     real = analysis.mentions
@@ -111,19 +109,33 @@ def test_each_sentence_is_analysed_once_for_every_check(monkeypatch: pytest.Monk
         return real(text, language, lexicon)  # type: ignore[arg-type, return-value]
 
     monkeypatch.setattr(analysis, "mentions", counting)
-    case = EvalsCase.model_validate(
+    return asked
+
+
+def _refund_case(case_id: str, question: str) -> evals.records.Case:
+    """A Mexican customer's refund question, with the refund amount as the case's fact."""
+    return evals.records.Case.model_validate(
         {
-            "id": "c1",
+            "id": case_id,
             "intent": "refund",
             "kind": "support",
             "language": "es-MX",
             "channel": "chat",
             "risk": "low",
             "company": "acme",
-            "messages": [{"role": "user", "content": "¿Y mi reembolso?"}],
+            "messages": [{"role": "user", "content": question}],
             "facts": {"refund_amount": "MXN 1,250.00"},
         }
     )
+
+
+def test_each_sentence_is_analysed_once_for_every_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evals.records import PolicyBook
+    from guardrails import GuardrailContext, GuardrailSet
+    from guardrails.text import clear_caches, sentences
+
+    asked = _counted_mentions(monkeypatch)
+    case = _refund_case("c1", "¿Y mi reembolso?")
     book = PolicyBook(id="acme", name="Acme", text="Los reembolsos tardan 5 días hábiles.")
     checks = GuardrailSet.build(GuardrailContext(policies={"acme": book}), ["policy", "facts"])
     clear_caches()
@@ -372,32 +384,12 @@ def test_facts_reads_mentions_only_where_a_quantity_could_contradict_a_fact(
     """Speed (issue #15): a quantity of no fact's unit, a time of day or the fact's own value
     leaves the facts guardrail before it reads the sentence's concept mentions; a wrong value
     still gets that far and is caught."""
-    from evals.records import Case as EvalsCase
     from evals.records import PolicyBook
-    from guardrails import GuardrailContext, GuardrailSet, analysis
+    from guardrails import GuardrailContext, GuardrailSet
     from guardrails.text import clear_caches
 
-    asked: list[str] = []
-    real = analysis.mentions
-
-    def counting(text: str, language: str | None = None, lexicon: object = None) -> list[object]:
-        asked.append(text)
-        return real(text, language, lexicon)  # type: ignore[arg-type, return-value]
-
-    monkeypatch.setattr(analysis, "mentions", counting)
-    case = EvalsCase.model_validate(
-        {
-            "id": "c2",
-            "intent": "refund",
-            "kind": "support",
-            "language": "es-MX",
-            "channel": "chat",
-            "risk": "low",
-            "company": "acme",
-            "messages": [{"role": "user", "content": "¿Cuánto me devuelven?"}],
-            "facts": {"refund_amount": "MXN 1,250.00"},
-        }
-    )
+    asked = _counted_mentions(monkeypatch)
+    case = _refund_case("c2", "¿Cuánto me devuelven?")
     book = PolicyBook(id="acme", name="Acme", text="Los reembolsos tardan 5 días hábiles.")
     checks = GuardrailSet.build(GuardrailContext(policies={"acme": book}), ["facts"])
     good = (

@@ -195,37 +195,35 @@ def test_without_apertium_the_check_still_runs_and_says_what_is_lost(
     assert _policy(RESTATED) == [("policy.contradicted", "4 meses")]
 
 
-def test_evals_run_warns_in_its_header_when_apertium_is_missing(tmp_path: Path) -> None:
-    targets: list[dict[str, Any]] = [{"name": "reference", "model": "reference"}]
-    suite = write_suite(tmp_path, n_cases=1, targets=targets)
+def _evals(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`evals ARGS` in `cwd` with Apertium made unavailable (and a cache of its own)."""
     env = {
         **os.environ,
         translation.BINARY_ENV: "/nonexistent/apertium",
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_CACHE_HOME": str(cwd / "cache"),
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "evals", "run", str(suite), "--replay", "off"],
+    return subprocess.run(
+        [sys.executable, "-m", "evals", *args],
         capture_output=True,
         text=True,
         env=env,
-        cwd=tmp_path,
+        cwd=cwd,
         timeout=120,
         check=False,
     )
+
+
+def test_evals_run_warns_in_its_header_when_apertium_is_missing(tmp_path: Path) -> None:
+    targets: list[dict[str, Any]] = [{"name": "reference", "model": "reference"}]
+    suite = write_suite(tmp_path, n_cases=1, targets=targets)
+    done = _evals("run", str(suite), "--replay", "off", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "warning: apertium is not installed" in done.stderr
     # ...and the checks ran: the gates were decided on the checked answer.
     assert "gates passed" in done.stdout
     # The run records that its books were not translated.
-    shown = subprocess.run(
-        [sys.executable, "-m", "evals", "show", "latest", "--json", "--out", "out"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=True,
-    )
+    shown = _evals("show", "latest", "--json", "--out", "out", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["versions"]["tools"] == {"apertium": "unavailable"}
 
 
@@ -244,28 +242,11 @@ def test_evals_scan_warns_when_apertium_is_missing_and_still_checks(tmp_path: Pa
     }
     source = tmp_path / "t.jsonl"
     source.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
-    env = {**os.environ, translation.BINARY_ENV: "/nonexistent/apertium"}
-    command = [sys.executable, "-m", "evals", "scan", str(source), "--policies", str(policies)]
-    done = subprocess.run(
-        [*command, "--workers", "1"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    command = ("scan", str(source), "--policies", str(policies), "--workers", "1")
+    done = _evals(*command, cwd=tmp_path)
     assert done.returncode == 1, done.stderr  # the placeholder was found: checks ran
     assert "warning: apertium is not installed" in done.stderr
     assert "template.placeholder" in done.stdout
     # Without the policy guardrail nothing is lost, and nothing is said.
-    quiet = subprocess.run(
-        [*command, "--workers", "1", "--guardrail", "template"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    quiet = _evals(*command, "--guardrail", "template", cwd=tmp_path)
     assert "apertium" not in quiet.stderr
