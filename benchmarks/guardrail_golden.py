@@ -13,7 +13,8 @@ benchmark, so both sides of a comparison check the same texts).
 
 `--code DIR` checks with the `guardrails` and `evals` packages of DIR instead of this
 checkout's; `--against REV` extracts REV of this repository (`git archive`) into a temporary
-folder, writes both sides and prints the first differences.
+folder, writes both sides (REV and `--code`, by default this checkout) and prints the first
+differences.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def lines(distinct: int) -> Iterator[str]:
                 )
 
 
-def against(rev: str, distinct: int) -> int:
+def against(rev: str, distinct: int, code: Path = ROOT) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         base.mkdir()
@@ -103,16 +104,16 @@ def against(rev: str, distinct: int) -> int:
         with tarfile.open(archive_path) as tar:
             tar.extractall(base, filter="data")
         outputs = []
-        for code in (base, ROOT):
+        for side in (base, code):
             result = subprocess.run(
-                [sys.executable, __file__, "--code", str(code), "--distinct", str(distinct)],
+                [sys.executable, __file__, "--code", str(side), "--distinct", str(distinct)],
                 check=True,
                 capture_output=True,
                 text=True,
             )
             outputs.append(result.stdout.splitlines())
     old, new = outputs
-    diff = list(difflib.unified_diff(old, new, f"findings@{rev}", "findings@worktree", n=0))
+    diff = list(difflib.unified_diff(old, new, f"findings@{rev}", f"findings@{code}", n=0))
     if diff:
         print("\n".join(diff[:40]))
         print(
@@ -136,7 +137,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.against:
-        return against(args.against, args.distinct)
+        return against(args.against, args.distinct, args.code.resolve())
     sys.path.insert(0, str(args.code.resolve()))
     for line in lines(args.distinct):
         print(line)
