@@ -166,7 +166,7 @@ def _run(
             f"replay mode '{plan.suite.replay.mode}'",
             file=sys.stderr,
         )
-        warn_degraded(plan.suite.guardrails)
+    warn_degraded(plan.suite.guardrails)  # -q drops the header, never a warning
     try:
         asyncio.run(engine.execute())
     except BaseExceptionGroup as group:
