@@ -592,3 +592,24 @@ def test_the_policy_checks_identity_says_whether_apertium_judged(tmp_path: Path)
     assert with_manifest["versions"] == with_versions
     assert without_manifest["versions"] == without_versions
     assert with_manifest["version"] != without_manifest["version"]
+
+
+@pytest.mark.skipif(
+    bool(translation.unavailable()),
+    reason="Apertium with its pairs is not installed (scripts/install installs it)",
+)
+def test_a_resume_without_the_apertium_the_run_started_with_is_refused(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, n_cases=2, targets=[{"name": "reference", "model": "reference"}])
+    plan = build_plan(suite)
+    store = RunStore.in_folder(Path(plan.output_dir))
+    run_id = start_run(plan, store)  # stored, nothing answered yet: as if interrupted
+    store.close()
+    resume = ("run", "--resume", run_id, "--out", "out", "-q")
+    refused = _evals_with(False, *resume, cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "apertium was apertium=" in refused.stderr and "is unavailable now" in refused.stderr
+    assert "versions.tools" in refused.stderr
+    # With the Apertium it started with, the run completes, judged as it began.
+    done = _evals_with(True, *resume, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert _verify(tmp_path / "out", run_id, manifest=False).status == "intact"
