@@ -5,6 +5,10 @@ on disk say the same, since that is what production will use.
 `input_drift(plan)` loads the run's suite file again and compares, by content hash, every policy
 book (by id), every case (by id, naming the case file it is in now) and every target (by name,
 naming the fields that differ). The decision policy is checked by `evals.scope` itself.
+
+The suite's plugins (`plugins:`, and the installed ones) are loaded first, as the run loaded
+them: a plugin may register a pack that a policy book names, and without it that book would
+read as "no longer loads". A plugin that no longer loads is drift too.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 
 from evals.case_files import load_policy_books
 from evals.errors import InputError, InputIssue
+from evals.plugins import load_plugins, suite_plugins
 from evals.records import Case, PolicyBook, RunPlan, Target
 from evals.scan import SCAN_MODEL
 from evals.store import canonical_json
@@ -103,6 +108,7 @@ def _scan_drift(plan: RunPlan) -> list[str]:
     """A scan has no suite file: its answers are the transcripts as scanned (stored, chained),
     and what production will use again is its policy books, compared here."""
     issues: list[InputIssue] = []
+    load_plugins(issues=issues)  # installed plugins' packs, which a book may name
     books = load_policy_books([Path(p) for p in plan.suite.policies], issues)
     problems = []
     if issues:
@@ -132,6 +138,7 @@ def input_drift(plan: RunPlan) -> list[str]:
     issues: list[InputIssue] = []
     origins: dict[str, str] = {}
     cases = resolve_cases(suite, suite_path, issues, origins)
+    suite_plugins(suite, suite_path, issues)  # before the books, which may name their packs
     books = load_policy_books([base / p for p in suite.policies], issues)
     problems = []
     if issues:

@@ -26,9 +26,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -37,18 +36,26 @@ import pytest
 # would import the folder as an empty namespace package and no guardrail would run).
 import guardrails
 import reports
-from evals.assertions import RESPONSE_QUOTE_LIMIT, describe_findings, quote
 from evals.errors import InputError, error_text
 from evals.gates import case_passes
 from evals.publish import publish
-from evals.records import Case, CaseResult, Finding, Gates, ReplayMode, RunPlan
+from evals.pytest_plugin_settings import (
+    Settings,
+    add_options,
+    is_worker,
+    load_plan,
+    read_settings,
+)
+from evals.pytest_plugin_verdict import (
+    item_name,
+    shown_path,
+    verdict,
+)
+from evals.records import Case, CaseResult, RunPlan
 from evals.runner import Engine, start_run
 from evals.scorecard import Scorecard
-from evals.scores import CaseOutcome, case_outcomes
 from evals.store import RunStore
-from evals.suite_file import build_plan
 from evals.targets.local_model import LocalModelStartError, LocalModelUnavailable
-from evals.verdict import has_critical
 from reports.tables import decision_table
 
 if TYPE_CHECKING:
@@ -56,153 +63,14 @@ if TYPE_CHECKING:
 
 #: user_properties key of an item's results (JSON); taken off the report on the controller.
 RESULTS_KEY = "evals_results"
-REPLAY_MODES: tuple[ReplayMode, ...] = ("record", "replay", "auto", "off")
-DEFAULT_REPLAY: ReplayMode = "replay"
-DEFAULT_REPORT_DIR = "out/pytest"
 PLUGIN_NAME = "evals-suite"
 #: Workers do not know the run id (the controller creates the run); it replaces this one.
 PENDING_RUN_ID = "pending"
 NO_GATES_HEADER = "gates NOT applied (--evals-no-gates)"
 
-ItemOutcome = Literal["passed", "failed", "xfailed"]
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("evals", "supportgate evaluation suite (evals.pytest_plugin)")
-    group.addoption(
-        "--evals-suite",
-        dest="evals_suite",
-        metavar="PATH",
-        default=None,
-        help="suite file to run as tests, one item per case x target (ini: evals_suite). "
-        "With no test paths on the command line, only the suite runs.",
-    )
-    group.addoption(
-        "--evals-target",
-        dest="evals_targets",
-        metavar="NAME",
-        action="append",
-        default=None,
-        help="run only this target of the suite; repeatable (default: every target; "
-        "ini: evals_targets)",
-    )
-    group.addoption(
-        "--evals-replay",
-        dest="evals_replay",
-        choices=REPLAY_MODES,
-        default=None,
-        help="record | replay | auto | off (default: replay, so nothing is called live; "
-        "ini: evals_replay)",
-    )
-    group.addoption(
-        "--evals-report-dir",
-        dest="evals_report_dir",
-        metavar="DIR",
-        default=None,
-        help=f"run store and reports go here (default: {DEFAULT_REPORT_DIR}; "
-        "ini: evals_report_dir)",
-    )
-    # Command line only, no ini key: a gate switched off in a config file would go unnoticed.
-    group.addoption(
-        "--evals-no-gates",
-        dest="evals_no_gates",
-        action="store_true",
-        default=False,
-        help="compute and print the suite's gates but do not let them set the exit status, "
-        "e.g. to run a subset locally with -k; items still pass, fail or xfail on their own "
-        "and the run is stored and reported",
-    )
-    parser.addini("evals_suite", "suite file to run (relative to the ini file)", default="")
-    parser.addini(
-        "evals_targets", "targets of the suite to run (default: all)", type="linelist", default=[]
-    )
-    parser.addini("evals_replay", "record | replay | auto | off (default: replay)", default="")
-    parser.addini(
-        "evals_report_dir",
-        f"run store and reports folder, relative to the ini file (default: {DEFAULT_REPORT_DIR})",
-        default="",
-    )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The plugin's options, resolved: command line first, then the ini file, then defaults.
-    Command-line paths are relative to where pytest runs; ini paths to the ini file."""
-
-    suite: Path
-    targets: tuple[str, ...]
-    replay: ReplayMode
-    report_dir: Path
-    suite_on_command_line: bool
-    #: False with --evals-no-gates: the gates are computed and printed, not applied.
-    apply_gates: bool = True
-
-
-def _path_setting(config: pytest.Config, name: str) -> Path | None:
-    """A path option: on the command line relative to where pytest runs, in the ini file
-    relative to that file; None when neither sets it."""
-    option = config.getoption(name)
-    if option:
-        return Path(config.invocation_params.dir) / str(option)
-    ini = str(config.getini(name) or "").strip()
-    if ini:
-        return (config.inipath.parent if config.inipath else config.rootpath) / ini
-    return None
-
-
-def read_settings(config: pytest.Config) -> Settings | None:
-    option = config.getoption("evals_suite")
-    suite = _path_setting(config, "evals_suite")
-    if suite is None:
-        return None
-    targets = config.getoption("evals_targets") or config.getini("evals_targets") or []
-    replay = config.getoption("evals_replay") or str(config.getini("evals_replay") or "").strip()
-    if replay and replay not in REPLAY_MODES:
-        raise pytest.UsageError(
-            f"evals_replay must be one of {', '.join(REPLAY_MODES)}, not '{replay}'"
-        )
-    report_dir = _path_setting(config, "evals_report_dir") or (
-        config.invocation_params.dir / DEFAULT_REPORT_DIR
-    )
-    mode: ReplayMode = DEFAULT_REPLAY
-    for known in REPLAY_MODES:
-        if replay == known:
-            mode = known
-    return Settings(
-        suite=suite.resolve(),
-        targets=tuple(str(t) for t in targets),
-        replay=mode,
-        report_dir=report_dir.resolve(),
-        suite_on_command_line=bool(option),
-        apply_gates=not config.getoption("evals_no_gates"),
-    )
-
-
-def is_worker(config: pytest.Config) -> bool:
-    """True in a pytest-xdist worker (only the controller stores, scores and gates)."""
-    return hasattr(config, "workerinput")
-
-
-def load_plan(settings: Settings) -> RunPlan:
-    """The suite's plan for this session: the chosen targets, the plugin's replay mode, and the
-    report folder as output folder; any problem is a pytest usage error naming file and line."""
-    try:
-        plan = build_plan(settings.suite, replay_mode=settings.replay, output=settings.report_dir)
-    except InputError as exc:
-        raise pytest.UsageError(
-            "invalid evals suite:\n" + "\n".join(f"  {issue}" for issue in exc.issues)
-        ) from None
-    if settings.targets:
-        known = [t.name for t in plan.suite.targets]
-        unknown = [name for name in settings.targets if name not in known]
-        if unknown:
-            raise pytest.UsageError(
-                f"{settings.suite}: no target named {', '.join(unknown)} "
-                f"(the suite has: {', '.join(known)})"
-            )
-        chosen = [t for t in plan.suite.targets if t.name in settings.targets]
-        plan = plan.model_copy(update={"suite": plan.suite.model_copy(update={"targets": chosen})})
-    return plan
+    add_options(parser)
 
 
 def check_packages() -> None:
@@ -251,120 +119,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args = [*config.args, suite] if explicit else [suite]
     elif not explicit:
         config.args = [*config.args, suite]
-
-
-def item_name(case: Case, target: str) -> str:
-    return f"{case.intent}/{case.language}/{case.id}[{target}]"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    outcome: ItemOutcome
-    case: CaseOutcome
-    message: str
-
-
-def verdict(case: Case, target: str, results: list[CaseResult], plan: RunPlan) -> Verdict:
-    """How an item ends, following the suite's gates: a provider error fails it unless
-    `gates.max_errors` tolerates errors, and so does a critical finding unless
-    `gates.max_critical` tolerates them (or is off); otherwise it passes if the case passes
-    under `gates.flaky`, and a failing case is a failure when `gates.cases_must_pass`, else
-    xfailed (the run's gates, applied once on the controller, decide whether the build fails)."""
-    gates = plan.suite.gates
-    outcome = case_outcomes(results, {case.id: case})[0]
-    critical = any(has_critical(r.findings) for r in results)
-    if (outcome.errors and gates.max_errors == 0) or (critical and gates.max_critical == 0):
-        result: ItemOutcome = "failed"
-    elif case_passes(outcome, gates.flaky):
-        result = "passed"
-    else:
-        result = "failed" if gates.cases_must_pass else "xfailed"
-    # An xfail reason is listed in pytest's short summary (-rx): one line per sample there, the
-    # full evidence in the failure section, the run's reports and `evals show`.
-    brief = result == "xfailed"
-    message = describe_case(case, target, results, outcome, plan, brief)
-    if critical and gates.max_critical == 0:
-        message += "\na critical finding fails the run under gates.max_critical: 0"
-    return Verdict(result, outcome, message)
-
-
-def _headline(outcome: CaseOutcome, gates: Gates) -> str:
-    counts = f"{outcome.passed} of {outcome.samples} sample(s) passed"
-    if outcome.errors:
-        counts += f", {outcome.errors} got no answer (error)"
-    if outcome.stability == "flaky":
-        counted = "passing" if case_passes(outcome, gates.flaky) else "failing"
-        return f"FLAKY: {counts}; counted as {counted} under gates.flaky: {gates.flaky}"
-    if outcome.stability == "stable_pass":
-        return f"passed: {counts}"
-    return f"FAILED: {counts}"
-
-
-def _brief_findings(findings: list[Finding]) -> str:
-    """Findings grouped by code, each with its count and first quoted span."""
-    groups: dict[str, list[Finding]] = {}
-    for finding in findings:
-        groups.setdefault(finding.code, []).append(finding)
-    parts = []
-    for code, same in groups.items():
-        span = next((f.evidence.span for f in same if f.evidence.span is not None), None)
-        part = f"{same[0].severity} {code}" + (f" x{len(same)}" if len(same) > 1 else "")
-        parts.append(part + (f" {quote(span.text, 50)}" if span is not None else ""))
-    return "; ".join(parts)
-
-
-def describe_case(
-    case: Case,
-    target: str,
-    results: list[CaseResult],
-    outcome: CaseOutcome,
-    plan: RunPlan,
-    brief: bool = False,
-) -> str:
-    """An item's failure (or xfail) text: what happened to each sample, every finding with its
-    evidence (`brief`: each finding's code and quoted span on its sample's line), and for a
-    replay miss the command that records the missing answers."""
-    model = next((t.model for t in plan.suite.targets if t.name == target), "?")
-    lines = [_headline(outcome, plan.suite.gates)]
-    if not brief:
-        lines.append(
-            f"case '{case.id}': intent {case.intent}, {case.kind}, {case.language}, "
-            f"company {case.company}, risk {case.risk}; target '{target}' ({model})"
-        )
-    fail_on = set(plan.suite.gates.fail_on)
-    misses = False
-    for result in sorted(results, key=lambda r: r.sample):
-        head = f"sample {result.sample} (seed {result.seed})"
-        error = result.response.error
-        if error is not None:
-            misses = misses or error.startswith("replay miss")
-            lines.append(f"{head}: ERROR {error}")
-            continue
-        if result.passed:
-            lines.append(f"{head}: passed")
-            continue
-        failing = [f for f in result.findings if f.severity in fail_on]
-        if brief:
-            lines.append(f"{head}: {_brief_findings(failing)}")
-            continue
-        lines.append(f"{head}: failed, {len(failing)} finding(s) of severity {'/'.join(fail_on)}")
-        lines.append(f"    response: {quote(result.response.text, RESPONSE_QUOTE_LIMIT)}")
-        lines.extend(describe_findings(failing, "    "))
-    if misses:
-        suite = _shown_path(Path(plan.suite_path))
-        lines.append(
-            "record the missing answers (with network and keys), then commit the cassettes:\n"
-            f"    pytest -p evals.pytest_plugin --evals-suite {suite} --evals-replay record\n"
-            f"    (or: evals run {suite} --replay record)"
-        )
-    return "\n".join(lines)
-
-
-def _shown_path(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return str(path)
 
 
 class CaseFailed(Exception):
@@ -495,10 +249,10 @@ class SuitePlugin:
     def pytest_report_header(self, config: pytest.Config) -> str:
         plan = self.plan
         return (
-            f"supportgate: suite '{plan.suite.name}' ({_shown_path(Path(plan.suite_path))}), "
+            f"supportgate: suite '{plan.suite.name}' ({shown_path(Path(plan.suite_path))}), "
             f"{len(plan.cases)} cases x {len(plan.suite.targets)} targets x "
             f"{plan.suite.samples} samples, replay mode '{plan.suite.replay.mode}', "
-            f"reports in {_shown_path(Path(plan.output_dir))}"
+            f"reports in {shown_path(Path(plan.output_dir))}"
             + ("" if self.settings.apply_gates else f"; {NO_GATES_HEADER}")
         )
 
@@ -629,6 +383,6 @@ class SuitePlugin:
             )
         folder = self.report_folder
         if folder is not None and self.store is not None:
-            out = _shown_path(self.store.path.parent)
-            write(f"run {card.run_id}: reports in {_shown_path(folder)}/")
+            out = shown_path(self.store.path.parent)
+            write(f"run {card.run_id}: reports in {shown_path(folder)}/")
             write(f"failing answers with their evidence: evals show {card.run_id} --out {out}")

@@ -64,23 +64,23 @@ def watch(names: Iterable[str | None]) -> None:
 
 
 def secrets(environ: Mapping[str, str] | None = None) -> list[str]:
-    """The credential values set in the environment, longest first (so a key that contains
-    another is replaced whole), each also as it appears URL-encoded."""
+    """The credential values set in the environment (`os.environ` unless `environ` is given),
+    longest first (so a key that contains another is replaced whole), each also as it appears
+    URL-encoded. Read afresh on every call, so a key set or changed at any time is redacted."""
+    watched = frozenset(_watched)
     if environ is not None:
-        return _secrets(tuple(environ.items()), frozenset(_watched))
-    # Reading os.environ decodes every variable (a few hundred microseconds, per result); its
-    # raw table hashes in a few, so the scan runs again only when the environment changed.
-    raw: Any = getattr(os.environ, "_data", None)
-    if not isinstance(raw, dict):
-        return _secrets(tuple(os.environ.items()), frozenset(_watched))
-    fingerprint = (hash(tuple(raw.items())), frozenset(_watched))
-    if _last[0] != fingerprint:
-        _last[:] = [fingerprint, _secrets(tuple(os.environ.items()), fingerprint[1])]
-    found: list[str] = _last[1]
-    return found
+        return _secrets(tuple(environ.items()), watched)
+    # Decoding every value of os.environ costs a few hundred microseconds (once per stored
+    # result); its names cost a few, and only the few credential variables' values are read.
+    names = _credential_names(tuple(os.environ), watched)
+    return _secrets(tuple((name, os.environ.get(name, "")) for name in names), watched)
 
 
-_last: list[Any] = [None, []]
+@functools.lru_cache(maxsize=16)
+def _credential_names(names: tuple[str, ...], watched: frozenset[str]) -> tuple[str, ...]:
+    """Which of these environment variables hold credentials (cached per set of names)."""
+    spec = key_variables()
+    return tuple(n for n in names if n in watched or spec.is_credential(n))
 
 
 @functools.lru_cache(maxsize=64)

@@ -18,6 +18,8 @@ malformed line fails the whole read; the local engine names each bad line and ch
 The output is a Parquet folder with one row per input record (see `output_schema`), in no
 particular order: sort by (`source`, `line`) for input order. `read_findings` gives the rows
 as the local engine's JSONL objects. Ray is imported only inside the functions that need it.
+The shard plan is in `evals.scan_ray_shards`, the output and its reading in
+`evals.scan_ray_output`.
 """
 
 from __future__ import annotations
@@ -29,63 +31,49 @@ import json
 import logging
 import os
 import socket
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from evals import bounded_json
 from evals.errors import InputError, InputIssue
-from evals.input_paths import file_problem, folder_problem
+from evals.input_paths import folder_problem
 from evals.records import DEFAULT_FAIL_ON, PolicyBook, Severity
 from evals.scan import RawRecord, ScanSetup, ScanTotals, check_one
+from evals.scan_ray_output import output_schema, read_findings, read_totals
+from evals.scan_ray_shards import (
+    SHARD_BYTES,
+    SHARD_LINES,
+    Shard,
+    jsonl_lines,
+    parquet_rows,
+    plan_shards,
+)
 from guardrails.registry import GuardrailContext, GuardrailSet
 
 if TYPE_CHECKING:
     import pyarrow
 
-#: A shard ends after this many lines or bytes (whichever comes first; at least one line).
-SHARD_LINES = 500
-SHARD_BYTES = 4 * 1024 * 1024
-SUFFIXES = (".jsonl", ".parquet")
+#: Names importers find here, whichever module of the Ray engine defines them.
+__all__ = [
+    "SHARD_BYTES",
+    "SHARD_LINES",
+    "Shard",
+    "ShardChecker",
+    "address_problem",
+    "check_batch",
+    "check_line",
+    "check_row",
+    "check_shard",
+    "output_schema",
+    "plan_shards",
+    "read_findings",
+    "read_totals",
+    "run_ray_scan",
+]
 
 Status = Literal["passed", "failed", "invalid", "unreadable"]
-
-
-def output_schema() -> pyarrow.Schema:
-    """One row per input record. `status`: passed | failed | invalid (a record the local
-    engine would skip: a field that fails validation, an unknown company) | unreadable (a line
-    that is not a JSON object: the local engine does not count it as a record). `findings` is
-    the JSON list the local engine writes for the record; `issues` a JSON list of
-    {message, line, record, field} for invalid and unreadable rows."""
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            ("source", pa.string()),
-            ("line", pa.int64()),
-            ("id", pa.string()),
-            ("status", pa.string()),
-            ("passed", pa.bool_()),
-            ("findings", pa.string()),
-            ("error", pa.string()),
-            ("issues", pa.string()),
-        ]
-    )
-
-
-@dataclass(frozen=True)
-class Shard:
-    """A piece of one input: bytes [start, end) of a JSONL file whose first line is
-    `first_line`, or row group `start` of a Parquet file whose first row is `first_line`."""
-
-    source: str  # as the user gave it: named in issues and the output
-    path: str  # what workers open: an absolute path or a URI
-    kind: Literal["jsonl", "parquet"]
-    start: int
-    end: int
-    first_line: int
 
 
 # --- the per-record check (the local engine's, record by record) ----------------------------
@@ -155,46 +143,15 @@ def check_shard(
     if shard.kind == "parquet":
         return [
             check_row(row, number, shard.source, checks, policies, fail_on)
-            for number, row in _parquet_rows(shard)
+            for number, row in parquet_rows(shard)
         ]
     rows: list[dict[str, Any]] = []
-    for number, text in _jsonl_lines(shard):
+    for number, text in jsonl_lines(shard):
         if isinstance(text, bounded_json.BadJSON):
             rows.append(_unreadable(shard.source, number, text.message, text.field))
         else:
             rows.append(check_line(text, number, shard.source, checks, policies, fail_on))
     return rows
-
-
-def _jsonl_lines(shard: Shard) -> Iterator[tuple[int, str | bounded_json.BadJSON]]:
-    """(line number, text or BadJSON) for each non-blank line of a JSONL shard, read as the
-    local engine reads lines (`bounded_json.read_lines`: UTF-8, at most 16 MiB a line)."""
-    with _open(shard.path) as handle:
-        handle.seek(shard.start)
-        for offset, text in bounded_json.read_lines(handle):
-            if isinstance(text, bounded_json.BadJSON) or text.strip():
-                yield shard.first_line + offset - 1, text
-            if handle.tell() >= shard.end:
-                return
-
-
-def _parquet_rows(shard: Shard) -> Iterator[tuple[int, dict[str, Any]]]:
-    import pyarrow.parquet as pq
-
-    with _open(shard.path) as handle:
-        table = pq.ParquetFile(handle).read_row_group(shard.start)
-    for index, row in enumerate(table.to_pylist()):
-        yield shard.first_line + index, row
-
-
-def _open(path: str) -> Any:
-    """A seekable binary stream of a local path or of a URI that `pyarrow.fs` knows."""
-    if "://" not in path:
-        return Path(path).open("rb")
-    import pyarrow.fs
-
-    filesystem, inner = pyarrow.fs.FileSystem.from_uri(path)
-    return filesystem.open_input_file(inner)
 
 
 class ShardChecker:
@@ -254,84 +211,6 @@ def fingerprint(
         "fail_on": list(fail_on),
     }
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
-
-
-# --- the shard plan (driver) -----------------------------------------------------------------
-
-
-def plan_shards(
-    sources: Sequence[Path | str],
-    *,
-    shard_lines: int = SHARD_LINES,
-    shard_bytes: int = SHARD_BYTES,
-) -> list[Shard]:
-    """Shards of every input; an InputError naming each input that cannot be read."""
-    shards: list[Shard] = []
-    issues: list[InputIssue] = []
-    for source in sources:
-        name = str(source)
-        path = name if "://" in name else str(Path(name).resolve())
-        kind = next((s for s in SUFFIXES if name.endswith(s)), None)
-        if kind is None:
-            issues.append(
-                InputIssue(name, "the Ray engine reads .jsonl and .parquet files; not this one")
-            )
-            continue
-        problem = None if "://" in name else file_problem(Path(name))
-        if problem is None and "://" not in name and not Path(name).exists():
-            problem = "no such file"
-        if problem is not None:
-            issues.append(InputIssue(name, problem))
-            continue
-        try:
-            if kind == ".jsonl":
-                shards.extend(_plan_jsonl(name, path, shard_lines, shard_bytes))
-            else:
-                shards.extend(_plan_parquet(name, path))
-        except OSError as exc:
-            issues.append(InputIssue(name, f"cannot read file: {exc}"))
-        except Exception as exc:  # pyarrow raises its own kinds for a file that is not Parquet
-            issues.append(InputIssue(name, f"cannot read as Parquet: {exc}"))
-    if issues:
-        raise InputError(issues)
-    return shards
-
-
-def _plan_jsonl(source: str, path: str, shard_lines: int, shard_bytes: int) -> Iterator[Shard]:
-    """Cut a JSONL file at line ends, reading lines the way `bounded_json.read_lines` does
-    (an over-long line is one line), so line numbers agree with the local engine's."""
-    limit = bounded_json.MAX_LINE_BYTES
-    with _open(path) as handle:
-        start = position = 0
-        first = line = 1
-        while True:
-            raw = handle.readline(limit + 1)
-            if not raw:
-                break
-            position += len(raw)
-            if len(raw) > limit and not raw.endswith(b"\n"):
-                while raw and not raw.endswith(b"\n"):
-                    raw = handle.readline(limit)
-                    position += len(raw)
-            line += 1
-            if line - first >= shard_lines or position - start >= shard_bytes:
-                yield Shard(source, path, "jsonl", start, position, first)
-                start, first = position, line
-        if position > start:
-            yield Shard(source, path, "jsonl", start, position, first)
-
-
-def _plan_parquet(source: str, path: str) -> Iterator[Shard]:
-    import pyarrow.parquet as pq
-
-    with _open(path) as handle:
-        metadata = pq.ParquetFile(handle).metadata
-    first = 1
-    for group in range(metadata.num_row_groups):
-        rows = metadata.row_group(group).num_rows
-        if rows:
-            yield Shard(source, path, "parquet", group, group + 1, first)
-        first += rows
 
 
 # --- the pipeline ----------------------------------------------------------------------------
@@ -449,59 +328,3 @@ def address_problem(address: str, timeout: float = 5.0) -> str | None:
             return None
     except OSError as exc:
         return f"nothing answers at {host}:{port} ({exc.strerror or exc})"
-
-
-# --- reading the output ----------------------------------------------------------------------
-
-
-def _table(out: Path, columns: list[str], where: Any = None) -> pyarrow.Table:
-    import pyarrow.dataset as pads
-
-    dataset = pads.dataset(str(out), format="parquet", schema=output_schema())
-    return dataset.to_table(columns=columns, filter=where)
-
-
-def read_totals(out: Path) -> tuple[ScanTotals, list[InputIssue]]:
-    """The totals and issues of a Ray scan's output folder, as `evals.scan.scan` returns them."""
-    import pyarrow.compute as pc
-    import pyarrow.dataset as pads
-
-    counts: Counter[str] = Counter()
-    dataset = pads.dataset(str(out), format="parquet", schema=output_schema())
-    for batch in dataset.to_batches(columns=["status"]):  # counted batch by batch: flat memory
-        for item in pc.value_counts(batch.column(0)).to_pylist():
-            counts[item["values"]] += item["counts"]
-    # As the local engine counts them: an unreadable line is a record, and an invalid one.
-    totals = ScanTotals(
-        records=sum(counts.values()),
-        passed=counts.get("passed", 0),
-        failed=counts.get("failed", 0),
-        invalid=counts.get("invalid", 0) + counts.get("unreadable", 0),
-    )
-    has_issues = pads.field("issues").is_valid()
-    bad = _table(out, ["source", "line", "id", "issues"], has_issues).to_pylist()
-    bad.sort(key=lambda r: (r["source"], r["line"]))
-    issues = [
-        InputIssue(row["source"], **fields) for row in bad for fields in json.loads(row["issues"])
-    ]
-    return totals, issues
-
-
-def read_findings(out: Path, source: Path | str | None = None) -> Iterator[dict[str, Any]]:
-    """The checked records of a Ray scan's output (of one input, if `source` is given), in
-    input order, each as the JSON object the local engine writes for it (`id`, `passed`,
-    `findings`, and `error` when there is one). Sorts in memory: for outputs that fit; query
-    larger ones in place (DuckDB, Spark, pyarrow) ordered by `source` and `line`."""
-    import pyarrow.dataset as pads
-
-    checked = pads.field("status").isin(["passed", "failed"])
-    if source is not None:
-        checked = checked & (pads.field("source") == str(source))
-    table = _table(out, ["source", "line", "id", "passed", "findings", "error"], checked)
-    rows = sorted(table.to_pylist(), key=lambda r: (r["source"], r["line"]))
-    for row in rows:
-        yield {
-            "id": row["id"],
-            "passed": row["passed"],
-            "findings": json.loads(row["findings"]),
-        } | ({"error": row["error"]} if row["error"] else {})

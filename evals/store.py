@@ -3,6 +3,8 @@
 Each result commits in its own transaction, so a run killed by Ctrl-C or `kill -9` keeps every
 result it had; `pending` tells a resumed run what is still missing. The exact plan (suite,
 cases, policy books) is stored with the run, so a resume uses the inputs the run started with.
+The tables and their migrations are in `evals.store_schema`, a scan's tables in
+`evals.store_scan`, the hashing of the chain in `evals.store_chain`.
 
 Results are append-only and hash chained, so compliance can tell when a stored run was edited:
 each result records its position in the run (`seq`), the hash it was chained to (`prev`) and
@@ -16,12 +18,10 @@ chain (NULL) and are reported as recorded before hash chaining.
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,70 +40,42 @@ from evals.records import (
     Versions,
 )
 from evals.redaction import redact_record
+from evals.store_chain import (
+    FINDING_FIELDS,
+    HEADER_FIELDS,
+    ChainLink,
+    FindingRow,
+    RowLike,
+    RunHeader,
+    canonical_json,
+    header_hash,
+    link_hash,
+    result_content,
+)
+from evals.store_scan import ScanTables
+from evals.store_schema import CHAIN_COLUMNS, SCHEMA, open_store
+
+#: Names importers find here, whichever module of the store defines them.
+__all__ = [
+    "CHAIN_COLUMNS",
+    "CLOSED_STATUSES",
+    "FINDING_FIELDS",
+    "HEADER_FIELDS",
+    "SCHEMA",
+    "STORE_NAME",
+    "ChainLink",
+    "FindingRow",
+    "RowLike",
+    "RunHeader",
+    "RunStore",
+    "RunSummary",
+    "canonical_json",
+    "header_hash",
+    "link_hash",
+    "result_content",
+]
 
 STORE_NAME = "runs.sqlite"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    format_version INTEGER NOT NULL,
-    suite TEXT NOT NULL,
-    started TEXT NOT NULL,
-    finished TEXT,
-    status TEXT NOT NULL,
-    config_hash TEXT NOT NULL,
-    versions TEXT NOT NULL,
-    targets TEXT NOT NULL,
-    plan TEXT NOT NULL,
-    head TEXT
-);
-CREATE TABLE IF NOT EXISTS results (
-    run_id TEXT NOT NULL REFERENCES runs(id),
-    case_id TEXT NOT NULL,
-    target TEXT NOT NULL,
-    sample INTEGER NOT NULL,
-    seed INTEGER NOT NULL,
-    passed INTEGER NOT NULL,
-    error TEXT,
-    response TEXT NOT NULL,
-    created TEXT NOT NULL,
-    seq INTEGER,
-    prev TEXT,
-    chain TEXT,
-    PRIMARY KEY (run_id, case_id, target, sample)
-);
-CREATE TABLE IF NOT EXISTS findings (
-    run_id TEXT NOT NULL,
-    case_id TEXT NOT NULL,
-    target TEXT NOT NULL,
-    sample INTEGER NOT NULL,
-    position INTEGER NOT NULL,
-    guardrail TEXT NOT NULL,
-    code TEXT NOT NULL,
-    severity TEXT NOT NULL,
-    message TEXT NOT NULL,
-    evidence TEXT NOT NULL,
-    PRIMARY KEY (run_id, case_id, target, sample, position)
-);
-CREATE INDEX IF NOT EXISTS findings_code ON findings (run_id, code);
-CREATE TABLE IF NOT EXISTS scan_cases (
-    run_id TEXT NOT NULL,
-    case_id TEXT NOT NULL,
-    intent TEXT NOT NULL,
-    language TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    risk TEXT NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (run_id, case_id)
-);
-"""
-
-#: Columns format 2 added; a format-1 store gets them in place (its rows keep NULL).
-CHAIN_COLUMNS = {"results": ("seq INTEGER", "prev TEXT", "chain TEXT"), "runs": ("head TEXT",)}
-
-#: The runs columns the first result is chained to: everything fixed when the run starts.
-HEADER_FIELDS = ("id", "suite", "started", "config_hash", "versions", "targets", "plan")
 
 #: Statuses after which nothing is appended until a resume: the head must be the chain's end.
 CLOSED_STATUSES = ("finished", "interrupted")
@@ -137,94 +109,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-FindingRow = tuple[object, object, object, object, object, object]
-#: A finding's columns, in the order a link hashes them.
-FINDING_FIELDS = ("position", "guardrail", "code", "severity", "message", "evidence")
-#: A stored row, read by column name (a dict being inserted, or a `sqlite3.Row` read back).
-RowLike = Mapping[str, object] | sqlite3.Row
-
-
-def _blob(value: object) -> object:
-    # Only an edit outside supportgate puts a BLOB in a row; it must hash, not crash verify.
-    if isinstance(value, bytes):
-        return {"blob": value.hex()}
-    raise TypeError(f"cannot hash a {type(value).__name__}")
-
-
-def canonical_json(value: object) -> bytes:
-    """One byte string per value: sorted keys, no whitespace, UTF-8 (the hashed form)."""
-    return json.dumps(
-        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_blob
-    ).encode()
-
-
-def header_hash(header: RowLike) -> str:
-    """The hash the first result is chained to: the run's header columns as stored."""
-    return hashlib.sha256(canonical_json({k: header[k] for k in HEADER_FIELDS})).hexdigest()
-
-
-def link_hash(prev: str, content: bytes) -> str:
-    """One link of the chain: sha256(previous link + canonical JSON of the result)."""
-    return hashlib.sha256(prev.encode() + content).hexdigest()
-
-
-def result_content(row: RowLike, findings: Sequence[FindingRow]) -> bytes:
-    """What a link hashes: every stored column of a result (but its own chain fields) and its
-    findings in order, exactly as stored, so any edit to any of them changes the link."""
-    fields = ("run_id", "seq", "case_id", "target", "sample", "seed", "passed", "error")
-    return canonical_json(
-        {
-            **{k: row[k] for k in fields},
-            "response": row["response"],
-            "created": row["created"],
-            "findings": [dict(zip(FINDING_FIELDS, f, strict=True)) for f in findings],
-        }
-    )
-
-
-@dataclass(frozen=True)
-class RunHeader:
-    """A run's row exactly as stored (JSON columns as text), with the hash the chain starts
-    from: what verification compares, without parsing anything an editor may have broken."""
-
-    run_id: str
-    format_version: int
-    suite: str
-    started: str
-    finished: str | None
-    status: str
-    config_hash: str
-    versions: str
-    head: str | None
-    hash: str
-
-
-@dataclass(frozen=True)
-class ChainLink:
-    """One stored result as the chain sees it. `seq`, `prev` and `chain` are None in rows
-    written before hash chaining (`unchained`), and where an editor stored a value of the wrong
-    type; `content` always hashes the values exactly as stored."""
-
-    seq: int | None
-    case_id: str
-    target: str
-    sample: object
-    prev: str | None
-    chain: str | None
-    content: bytes
-    unchained: bool
-
-    @property
-    def label(self) -> str:
-        return f"case '{self.case_id}', target '{self.target}', sample {self.sample}"
-
-    @property
-    def intact(self) -> bool:
-        """Whether the row still hashes to the link it was stored with."""
-        return self.prev is not None and self.chain == link_hash(self.prev, self.content)
-
-
-class RunStore:
+class RunStore(ScanTables):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._locks: dict[str, int] = {}
@@ -240,43 +125,7 @@ class RunStore:
             raise InputError.single(
                 path.parent, f"cannot create the output folder: {exc}"
             ) from None
-        try:
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            # Checkpoint (and fsync) every ~16k pages instead of every 1000: a checkpoint blocks
-            # the run's event loop, and with one commit per result the default checkpoints often.
-            self.db.execute("PRAGMA wal_autocheckpoint=16384")
-            self.db.execute("PRAGMA busy_timeout=5000")
-            self.db.executescript(SCHEMA)
-            row = self.db.execute("SELECT value FROM meta WHERE key='format_version'").fetchone()
-            if row is not None and int(row[0]) > RUN_FORMAT_VERSION:
-                raise InputError.single(
-                    path,
-                    f"run store format {row[0]} is newer than this version of supportgate "
-                    f"understands ({RUN_FORMAT_VERSION}); upgrade supportgate",
-                )
-            if row is None or int(row[0]) < RUN_FORMAT_VERSION:
-                self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise InputError.single(path, f"not a usable run store: {exc}") from None
-
-    def _migrate(self) -> None:
-        """Bring a new or older store to the current format in place. Format 1 to 2 adds the
-        chain columns; rows already stored keep NULL there (they were never chained, and
-        nothing can chain them now without vouching for what nobody checked)."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")  # two processes opening one old store: one migrates
-            for table, columns in CHAIN_COLUMNS.items():
-                have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
-                for column in columns:
-                    if column.split()[0] not in have:
-                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
-            self.db.execute("CREATE INDEX IF NOT EXISTS results_seq ON results (run_id, seq)")
-            self.db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('format_version', ?)",
-                (str(RUN_FORMAT_VERSION),),
-            )
+        self.db = open_store(path)
 
     @classmethod
     def in_folder(cls, folder: Path) -> RunStore:
@@ -373,62 +222,6 @@ class RunStore:
             cases = [Case.model_validate_json(body) for body in self.scan_case_bodies(run_id)]
             plan = plan.model_copy(update={"cases": cases})
         return plan
-
-    # --- a scored scan's cases -------------------------------------------------------------
-
-    def is_scan(self, run_id: str) -> bool:
-        """Whether the run's cases are kept apart (a scored scan's conversations)."""
-        row = self.db.execute("SELECT 1 FROM scan_cases WHERE run_id = ? LIMIT 1", (run_id,))
-        return row.fetchone() is not None
-
-    def add_scan_cases(self, run_id: str, cases: Sequence[Case]) -> None:
-        """Keep a scored scan's cases (its conversations), the first of each id winning
-        (storing a case again, as a resumed scan may, changes nothing)."""
-        if not cases:
-            return
-        rows = [
-            (run_id, c.id, c.intent, c.language, c.kind, c.risk, c.model_dump_json()) for c in cases
-        ]
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "INSERT OR IGNORE INTO scan_cases VALUES (?, ?, ?, ?, ?, ?, ?)", rows
-            )
-
-    def scan_case_bodies(self, run_id: str, ids: set[str] | None = None) -> Iterator[str]:
-        """A scored scan's cases as stored (JSON), in the order the scan first met them; only
-        those in `ids` when given."""
-        for case_id, body in self.db.execute(
-            "SELECT case_id, body FROM scan_cases WHERE run_id = ? ORDER BY rowid", (run_id,)
-        ):
-            if ids is None or case_id in ids:
-                yield body
-
-    def next_sample(self, run_id: str, case_id: str, target: str) -> int:
-        """The sample number the next answer of (case, target) gets: how many are stored."""
-        row = self.db.execute(
-            "SELECT COUNT(*) FROM results WHERE run_id = ? AND case_id = ? AND target = ?",
-            (run_id, case_id, target),
-        ).fetchone()
-        return int(row[0])
-
-    def largest_group(self, keys: Iterable[tuple[str, str]]) -> int:
-        """How often the most frequent of `keys` occurs, counted on disk (a temporary table, a
-        transaction per chunk of keys), so counting millions of keys holds few in memory."""
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS key_counts (a, b, n, PRIMARY KEY (a, b))")
-        self.db.execute("DELETE FROM key_counts")
-        stream = iter(keys)
-        while chunk := list(itertools.islice(stream, 10_000)):
-            with self.db:
-                self.db.execute("BEGIN")
-                self.db.executemany(
-                    "INSERT INTO key_counts VALUES (?, ?, 1) "
-                    "ON CONFLICT (a, b) DO UPDATE SET n = n + 1",
-                    chunk,
-                )
-        most = self.db.execute("SELECT COALESCE(MAX(n), 0) FROM key_counts").fetchone()[0]
-        self.db.execute("DELETE FROM key_counts")
-        return int(most)
 
     def has_run(self, run_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None

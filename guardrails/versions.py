@@ -5,13 +5,17 @@ A built-in family's version hashes the source of its module and of every module 
 `guardrails` package it imports, transitively (read from the import statements), plus the
 modules every check runs through (the registry, the normalisation of the text, the `response`
 check) and every data file shipped in the package (the data packs among them), and the packs
-installed plugins registered (`guardrails.packs.register`). A user's guardrail is versioned by
-the source of the module that defines it, unless it was registered with an explicit version.
+installed plugins registered (`guardrails.packs.register`), plus the system tools its code runs
+through as found on this machine (`TOOLS`: Apertium, which translates policy books, by its
+packages' versions or `unavailable`), since the same code judges differently without them. A
+user's guardrail is versioned by the source of the module that defines it, unless it was
+registered with an explicit version.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import marshal
 import sys
@@ -25,6 +29,9 @@ PACKAGE = "guardrails"
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: Modules every guardrail's check runs through (see `GuardrailSet.run`).
 CORE = ("registry", "normalise", "response", "versions")
+#: Modules of the package that call a system tool, and the tool: a family whose code runs
+#: through one of them is identified also by that tool as this machine has it.
+TOOLS = {"translation": "apertium"}
 
 
 def _module_path(module: str) -> Path:
@@ -102,13 +109,28 @@ def _plugin_packs() -> str:
     return ",".join(f"{name}@{p.digest}" for name, p in sorted(packs.registered().items()))
 
 
+def tools_of(module: str) -> str:
+    """The system tools the family in `guardrails.<module>` runs through, as found here
+    ('apertium=<versions>' or 'apertium=unavailable'); empty when it uses none."""
+    found = []
+    for tool_module, tool in sorted(TOOLS.items()):
+        if tool_module in closure((module,)):
+            # Imported by name: reading the tool's state is not judging through its code, so
+            # versions.py (which every family's version hashes) does not import it.
+            engine = importlib.import_module(f"{PACKAGE}.{tool_module}")
+            usable = not engine.unavailable()
+            found.append(f"{tool}={(engine.version() if usable else None) or 'unavailable'}")
+    return ",".join(found)
+
+
 def version_of(factory: Callable[..., object], explicit: str | None) -> str:
     """A registered factory's version: see the module's docstring."""
     if is_builtin(factory):
         package, _, name = factory.__module__.rpartition(".")
-        version = builtin_version(name if package else "__init__")
-        plugin_packs = _plugin_packs()
-        return content_hash(f"{version}+{plugin_packs}") if plugin_packs else version
+        family = name if package else "__init__"
+        version = builtin_version(family)
+        extra = [part for part in (_plugin_packs(), tools_of(family)) if part]
+        return content_hash("+".join([version, *extra])) if extra else version
     if explicit:
         return explicit
     module = sys.modules.get(getattr(factory, "__module__", "") or "")

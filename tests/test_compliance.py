@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from evals.scorecard import build_scorecard
 from evals.store import RunStore, link_hash, result_content
 from evals.suite_file import build_plan
 from evals.targets.scripted import ScriptedTarget
+from guardrails import translation
 
 # Registers the template family (the run's replies trigger it) even when a bare `pytest` resolves
 # `guardrails` to the tests/guardrails folder instead of the package.
@@ -535,3 +539,77 @@ def test_evals_verify_exit_codes(made: tuple[Path, str]) -> None:
     assert bad.exit_code == 2 and "broken.json" in bad.stderr
     for result in (unknown, no_store, missing, bad):
         assert "Traceback" not in result.output
+
+
+def _evals_with(apertium: bool, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`evals ARGS` in a process of its own, with this machine's Apertium or without it."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cwd / "cache")}
+    if not apertium:
+        env[translation.BINARY_ENV] = "/nonexistent/apertium"
+    return subprocess.run(
+        [sys.executable, "-m", "evals", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(
+    bool(translation.unavailable()),
+    reason="Apertium with its pairs is not installed (scripts/install installs it)",
+)
+def test_the_policy_checks_identity_says_whether_apertium_judged(tmp_path: Path) -> None:
+    """Without Apertium the policy check grounds fewer answers: the run header and the manifest
+    identify the policy check differently, and nothing else."""
+    write_suite(tmp_path, n_cases=1, targets=[{"name": "reference", "model": "reference"}])
+    seen: dict[bool, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for apertium in (True, False):
+        out = f"out-{apertium}"
+        done = _evals_with(
+            apertium, "run", "suite.yaml", "--replay", "off", "--out", out, cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr
+        shown = _evals_with(apertium, "show", "latest", "--json", "--out", out, cwd=tmp_path)
+        header = json.loads(shown.stdout)["versions"]
+        [manifest] = (tmp_path / out / "reports").glob(f"*/{MANIFEST_NAME}")
+        seen[apertium] = header, read_manifest(manifest).guardrails.model_dump(mode="json")
+    (with_header, with_manifest), (without_header, without_manifest) = seen[True], seen[False]
+    assert with_header["tools"]["apertium"] != "unavailable"
+    assert without_header["tools"] == {"apertium": "unavailable"}
+    with_versions, without_versions = (
+        h["guardrail_versions"] for h in (with_header, without_header)
+    )
+    assert with_versions["policy"] != without_versions["policy"]
+    assert with_header["guardrails"] != without_header["guardrails"]
+    # every other family is the same code, judging the same way with or without Apertium
+    assert {k: v for k, v in with_versions.items() if k != "policy"} == {
+        k: v for k, v in without_versions.items() if k != "policy"
+    }
+    # the manifest carries the run's identities, so a reviewer sees which one judged
+    assert with_manifest["versions"] == with_versions
+    assert without_manifest["versions"] == without_versions
+    assert with_manifest["version"] != without_manifest["version"]
+
+
+@pytest.mark.skipif(
+    bool(translation.unavailable()),
+    reason="Apertium with its pairs is not installed (scripts/install installs it)",
+)
+def test_a_resume_without_the_apertium_the_run_started_with_is_refused(tmp_path: Path) -> None:
+    suite = write_suite(tmp_path, n_cases=2, targets=[{"name": "reference", "model": "reference"}])
+    plan = build_plan(suite)
+    store = RunStore.in_folder(Path(plan.output_dir))
+    run_id = start_run(plan, store)  # stored, nothing answered yet: as if interrupted
+    store.close()
+    resume = ("run", "--resume", run_id, "--out", "out", "-q")
+    refused = _evals_with(False, *resume, cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "apertium was apertium=" in refused.stderr and "is unavailable now" in refused.stderr
+    assert "versions.tools" in refused.stderr
+    # With the Apertium it started with, the run completes, judged as it began.
+    done = _evals_with(True, *resume, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert _verify(tmp_path / "out", run_id, manifest=False).status == "intact"

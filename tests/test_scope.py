@@ -4,6 +4,8 @@ changed (the scope's decisions, the run, or the decision policy)."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,49 @@ def test_a_broken_scope_file_is_an_input_error_naming_the_line(tmp_path: Path) -
         approve(scope_path, store, by="Ana", note="")
     with pytest.raises(InputError, match="--by"):
         approve(scope_path, store, by="  ", note="")
+
+
+#: A suite plugin that registers a data pack at import (the pack exists only through it).
+PACK_PLUGIN = """\
+from pathlib import Path
+
+from guardrails import packs
+
+packs.register("drift_terms", Path(__file__).with_name("drift_terms.yaml"))
+"""
+PACK = "name: drift_terms\ndescription: Invented terms.\nconcepts:\n  gadget: [widget, gizmo]\n"
+
+
+def _evals(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`evals ARGS` in a process of its own: nothing registered by an earlier command lingers."""
+    return subprocess.run(
+        [sys.executable, "-m", "evals", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_book_naming_a_pack_of_a_suite_plugin_still_loads_when_the_scope_is_approved(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "drift_plugin.py").write_text(PACK_PLUGIN, encoding="utf-8")
+    (tmp_path / "drift_terms.yaml").write_text(PACK, encoding="utf-8")
+    write_suite(tmp_path, n_cases=2, targets=[BOT], extra={"plugins": ["drift_plugin"]})
+    book = tmp_path / "policies" / "acme.yaml"
+    book.write_text(yaml.safe_dump({**yaml.safe_load(book.read_text()), "packs": ["drift_terms"]}))
+    ran = _evals("run", "suite.yaml", "--replay", "off", "-q", cwd=tmp_path)
+    assert ran.returncode in (0, 1), ran.stderr
+    [scope] = (tmp_path / "out" / "reports").glob("*/scope.yaml")
+    approve_args = ("approve", str(scope), "--by", "qa", "--note", "ok", "--out", "out", "--yes")
+    # The plugin is loaded before the books are compared: the pack is found, nothing drifted.
+    approved = _evals(*approve_args, cwd=tmp_path)
+    assert approved.returncode == 0, approved.stderr
+    assert "no longer load" not in approved.stderr
+    # A plugin that no longer loads is drift: the approval is refused, naming it.
+    (tmp_path / "drift_plugin.py").unlink()
+    refused = _evals(*approve_args, cwd=tmp_path)
+    assert refused.returncode != 0
+    assert "drift_plugin" in refused.stderr and "no longer load" in refused.stderr

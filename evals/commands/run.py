@@ -26,6 +26,8 @@ from evals.cli_app import (
 if TYPE_CHECKING:
     from contextlib import ExitStack
 
+    from evals.records import RunPlan
+
 
 @app.command(
     cls=run_id_command(resume=("out",)),
@@ -122,11 +124,11 @@ def _run(
             store.lock_run(run_id)  # a second resume of a running run stops here
             # Before answering anything: the reports it ends with must be writable here.
             check_publishable(store, run_id, report_folder(store, run_id), force=force)
+            recorded = Versions.model_validate_json(store.run_header(run_id).versions)
             check_unchanged(
-                Versions.model_validate_json(store.run_header(run_id).versions).plugins,
-                suite_plugins(plan.suite, Path(plan.suite_path)),
-                run_id,
+                recorded.plugins, suite_plugins(plan.suite, Path(plan.suite_path)), run_id
             )
+            _check_tools(recorded.tools, plan, run_id)
             for target in plan.suite.targets:
                 if is_local_model(target.model) and plan.suite.replay.mode != "replay":
                     check_available(target.model)
@@ -166,7 +168,7 @@ def _run(
             f"replay mode '{plan.suite.replay.mode}'",
             file=sys.stderr,
         )
-        warn_degraded(plan.suite.guardrails)
+    warn_degraded(plan.suite.guardrails)  # -q drops the header, never a warning
     try:
         asyncio.run(engine.execute())
     except BaseExceptionGroup as group:
@@ -212,3 +214,26 @@ def _run(
         print(f"\n{decision_table(card)}")
     if not card.passed:
         raise typer.Exit(EXIT_GATE)
+
+
+def _check_tools(recorded: dict[str, str], plan: RunPlan, run_id: str) -> None:
+    """A resumed run must be judged with the system tools it started with (Apertium: the
+    policy check grounds fewer answers without it): an InputError naming each that changed."""
+    from evals.errors import InputError, InputIssue
+    from evals.runner import plan_versions
+
+    now = plan_versions(plan).tools
+    issues = [
+        InputIssue(
+            f"run {run_id}",
+            f"{tool} was {recorded[tool]} when the run started, and is "
+            f"{now.get(tool, 'not used')} now: the remaining answers would be judged otherwise "
+            "(see `versions.tools`). Resume where the run started, or start a new run",
+            record=tool,
+            field="versions.tools",
+        )
+        for tool in sorted(recorded)
+        if now.get(tool) != recorded[tool]
+    ]
+    if issues:
+        raise InputError(issues)

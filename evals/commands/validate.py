@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -15,10 +15,8 @@ from evals.cli_app import (
     app,
     examples,
     input_error,
+    warn_degraded,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 @app.command(
@@ -49,6 +47,8 @@ def validate(
     if labelled not in modes:
         input_error(ValueError(f"--labelled must be one of {', '.join(modes)}, not {labelled!r}"))
     inventory = validate_paths(paths)
+    if inventory.all_policies():  # the answers below are grounded in these books
+        warn_degraded(None)
     answers = check_answers(inventory, labelled=labelled != "off")
     for issue in inventory.issues:
         print(f"error: {issue}", file=sys.stderr)

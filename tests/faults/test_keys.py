@@ -146,6 +146,26 @@ def test_bearer_tokens_and_api_key_fields_are_redacted_even_if_unknown() -> None
     assert redact(prose, {}) == prose
 
 
+def test_a_key_set_or_changed_after_the_first_redaction_is_redacted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process environment is read on every redaction: nothing set later slips through."""
+    first, later, changed, named = ("sk-" + os.urandom(10).hex() for _ in range(4))
+    monkeypatch.setenv("SUPPORTGATE_FIRST_API_KEY", first)
+    assert redact(f"echo {first}") == f"echo {REDACTED}"
+    monkeypatch.setenv("SUPPORTGATE_LATER_API_KEY", later)  # a new credential variable
+    assert redact(f"echo {later} {first}") == f"echo {REDACTED} {REDACTED}"
+    monkeypatch.setenv("SUPPORTGATE_FIRST_API_KEY", changed)  # an existing one, changed
+    assert redact(f"echo {changed}") == f"echo {REDACTED}"
+    monkeypatch.setenv("SUPPORTGATE_LATE_TARGET_CRED", named)  # no credential-like name...
+    assert redact(named) == named
+    watch(["SUPPORTGATE_LATE_TARGET_CRED"])  # ...until a target names it as its api_key_env
+    assert redact(named) == REDACTED
+    # an ordinary variable set later is not mistaken for a credential
+    monkeypatch.setenv("SUPPORTGATE_LATE_EDITOR", "vim-extended-edition-2")
+    assert redact("vim-extended-edition-2") == "vim-extended-edition-2"
+
+
 def test_litellm_log_lines_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
     from evals.targets.litellm_target import import_litellm
 
