@@ -76,6 +76,7 @@ from guardrails.policy_tables import (
     rates,
     relation_score,
 )
+from guardrails.prohibitions import prohibition_findings
 from guardrails.records import Case, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.schedule import schedule_findings
@@ -833,6 +834,10 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
         findings.extend(faster_findings(sent.text, sent.start, found, case.language, index, ground))
         # Statements without a number: automatic behaviour, grants, refunds, company rules.
         findings.extend(claim_findings(sent.text, sent.start, found, case.language, index, company))
+        # An action the book forbids, committed to (`guardrails.prohibitions`).
+        findings.extend(
+            _shift(f, sent.start) for f in prohibition_findings(sent, index, case.language)
+        )
     return findings
 
 
