@@ -81,6 +81,7 @@ from guardrails.records import Case, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.schedule import schedule_findings
 from guardrails.stems import book_stems, text_stems, translated_stems
+from guardrails.subject_values import subject_value_finding
 from guardrails.text import (
     Quantity,
     fold,
@@ -763,6 +764,9 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 finding = _benefit_value_finding(q, found, index)
             if finding is None:
                 finding = _quantity_finding(q, local, topic, index, about_case, subj, bound, words)
+            if finding is None and not about_case:
+                # a value the book gives another subject (`guardrails.subject_values`)
+                finding = subject_value_finding(q, sent.text, index, case.language)
             # (a price list's price, not a fee this case computes: "the penalty is BRL 200.00")
             priced = near(found, q.start, q.end, 25) & {"price"}
             if finding is None and q.unit == "money" and about_case and case_fees and priced:

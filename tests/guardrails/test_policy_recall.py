@@ -1,6 +1,7 @@
 """`policy` misses on companies the rules were not written for: rules of support language that
-catch a kind of fault (an action the book forbids, committed to), each shown catching a bad
-invented answer and passing a good one, on an invented bookshop."""
+catch a kind of fault (an action the book forbids, committed to; a value the book gives another
+subject), each shown catching a bad invented answer and passing a good one, on an invented
+bookshop."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ BOOK = PolicyBook(
 - Gift vouchers are valid for 18 months. They are applied at checkout and are never exchanged
   for cash or refunded.
 - After 40 days a return cannot be opened; the customer can still write to the publisher.
+- Repair of a damaged book: novels within 3 days, dictionaries within 9 days.
 
 ## Accounts
 - Papiro never asks for a password or a card's security code.
@@ -117,3 +119,19 @@ def test_a_spanish_answer_is_read_against_the_translated_prohibition() -> None:
     bad = forbidding("Tranquila: podemos recuperar la lista de lectura eliminada.", "es")
     assert any("cannot be recovered" in c for c in bad)
     assert forbidding("Tranquila: podemos recuperar el pedido en la tienda.", "es") == []
+
+
+def test_a_value_the_book_gives_another_subject_of_a_list_contradicts_it() -> None:
+    # "novels within 3 days, dictionaries within 9 days": the dictionary's is 9 days
+    bad = forbidding("Your dictionary will be repaired within 3 days.")
+    assert any("dictionaries within 9 days" in c for c in bad)
+    assert findings("Your dictionary will be repaired within 9 days.") == []
+    assert findings("Your novel will be repaired within 3 days.") == []
+
+
+@needs_apertium
+def test_a_spanish_answer_reads_the_list_of_an_english_book_in_translation() -> None:
+    bad = forbidding("Su diccionario se repara en 3 días.", "es")
+    assert any("dictionaries within 9 days" in c for c in bad)
+    assert findings("Su diccionario se repara en 9 días.", "es") == []
+    assert findings("Su novela se repara en 3 días.", "es") == []
