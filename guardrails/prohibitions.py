@@ -356,7 +356,7 @@ def _committed_windows(folded: str, language: str) -> list[tuple[int, int]]:
         stop = words[-1].end()
         if negation.search(folded[end:stop]) or condition.search(folded[end:stop]):
             continue  # "we cannot refund it", "we can only refund it as credit"
-        out.append((reach_from, stop))
+        out.append((words[0].start(), stop))
     return out
 
 

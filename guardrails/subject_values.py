@@ -249,9 +249,10 @@ def subject_value_finding(
             for v in comparable
         ):
             continue
+        stated = " ".join(other.quantity.text.split())
         return policy_finding(
             "policy.contradicted",
-            f"The answer states {q.text}, but the policy states {other.quantity.text} for "
+            f"The answer states {q.text}, but the policy states {stated} for "
             "what the sentence speaks of.",
             Span(start=q.start, end=q.end, text=q.text),
             index,
