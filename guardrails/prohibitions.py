@@ -20,10 +20,10 @@ Not a commitment: a negated one ("we cannot reissue it"), one under a condition 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -36,6 +36,22 @@ from guardrails.stems import MIN_WORD, book_language, book_stems, text_stems, tr
 from guardrails.text import fold, per_policy
 from guardrails.translation import translate
 
+_T = TypeVar("_T")
+#: Grammar tables (word lists, patterns) built once per process: data, not per-text analysis,
+#: so no `functools` cache that a benchmark's cold pass would empty.
+_TABLES: dict[tuple[str, tuple[object, ...]], object] = {}
+
+
+def _table(build: Callable[..., _T]) -> Callable[..., _T]:
+    def get(*args: object) -> _T:
+        key = (build.__name__, args)
+        if key not in _TABLES:
+            _TABLES[key] = build(*args)
+        return _TABLES[key]  # type: ignore[return-value]
+
+    return get
+
+
 LANGUAGES = ("en", "es", "pt")
 #: Words after a commitment within which the committed action is named ("we can offer you a
 #: one-off refund").
@@ -44,7 +60,7 @@ ACTION_REACH = 5
 LISTED_ACTIONS = 4
 
 
-@cache
+@_table
 def _grammar() -> dict[str, Any]:
     text = resources.files("guardrails").joinpath("lexicons", "prohibitions.yaml").read_text()
     loaded: dict[str, Any] = yaml.safe_load(text)
@@ -60,7 +76,7 @@ def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-@cache
+@_table
 def _cue(language: str) -> re.Pattern[str]:
     """A prohibition cue; a negated prefix is matched glued to its word ("non-refundable")."""
     cues = _alternation(_words("prohibition", language))
@@ -69,12 +85,12 @@ def _cue(language: str) -> re.Pattern[str]:
     return re.compile(f"(?<!\\w)(?:{cues})(?!\\w){glued}")
 
 
-@cache
+@_table
 def _commitment(language: str) -> re.Pattern[str]:
     return re.compile(f"(?<![\\w'])(?:{_alternation(_words('commitment', language))})(?![\\w'])")
 
 
-@cache
+@_table
 def _committing_verb(language: str) -> re.Pattern[str] | None:
     suffixes = _words("commitment_suffix", language)
     if not suffixes:
@@ -82,28 +98,28 @@ def _committing_verb(language: str) -> re.Pattern[str] | None:
     return re.compile(f"(?<!\\w)[a-z]{{2,}}(?:{_alternation(suffixes)})(?!\\w)")
 
 
-@cache
+@_table
 def _set(kind: str, language: str) -> frozenset[str]:
     return frozenset(_words(kind, language))
 
 
-@cache
+@_table
 def _book_condition(language: str) -> re.Pattern[str]:
     return re.compile(f"(?<!\\w)(?:{_alternation(_words('book_condition', language))})(?!\\w)")
 
 
-@cache
+@_table
 def _segment_break(language: str) -> re.Pattern[str]:
     words = _alternation(_words("segment_break", language))
     return re.compile(f"[,;:()]|(?<!\\w)(?:{words})(?!\\w)")
 
 
-@cache
+@_table
 def _condition(language: str) -> re.Pattern[str]:
     return re.compile(f"(?<!\\w)(?:{_alternation(_words('condition', language))})(?!\\w)")
 
 
-@cache
+@_table
 def _clause_break(language: str) -> re.Pattern[str]:
     words = _alternation(_words("clause_break", language))
     return re.compile(f"[,;:()]|(?<!\\w)(?:{words})(?!\\w)")
@@ -138,7 +154,7 @@ class Prohibition:
     object_concepts: frozenset[str]
 
 
-@cache
+@_table
 def _forms(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     table: dict[str, list[str]] = _grammar().get("list_forms", {}).get(language, {})
     return tuple((name, re.compile(f"(?:{_alternation(ends)})$")) for name, ends in table.items())
