@@ -76,10 +76,12 @@ from guardrails.policy_tables import (
     rates,
     relation_score,
 )
+from guardrails.prohibitions import prohibition_findings
 from guardrails.records import Case, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.schedule import schedule_findings
 from guardrails.stems import book_stems, text_stems, translated_stems
+from guardrails.subject_values import subject_value_finding
 from guardrails.text import (
     Quantity,
     fold,
@@ -762,6 +764,9 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 finding = _benefit_value_finding(q, found, index)
             if finding is None:
                 finding = _quantity_finding(q, local, topic, index, about_case, subj, bound, words)
+            if finding is None and not about_case:
+                # a value the book gives another subject (`guardrails.subject_values`)
+                finding = subject_value_finding(q, sent.text, index, case.language)
             # (a price list's price, not a fee this case computes: "the penalty is BRL 200.00")
             priced = near(found, q.start, q.end, 25) & {"price"}
             if finding is None and q.unit == "money" and about_case and case_fees and priced:
@@ -833,6 +838,10 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
         findings.extend(faster_findings(sent.text, sent.start, found, case.language, index, ground))
         # Statements without a number: automatic behaviour, grants, refunds, company rules.
         findings.extend(claim_findings(sent.text, sent.start, found, case.language, index, company))
+        # An action the book forbids, committed to (`guardrails.prohibitions`).
+        findings.extend(
+            _shift(f, sent.start) for f in prohibition_findings(sent, index, case.language)
+        )
     return findings
 
 
