@@ -20,15 +20,12 @@ Not a commitment: a negated one ("we cannot reissue it"), one under a condition 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
-from typing import Any, TypeVar
-
-import yaml
+from typing import Any
 
 from guardrails.analysis import SentenceAnalysis
 from guardrails.fact_keys import stems
+from guardrails.grammar import LANGUAGES, grammar_language, grammar_table, lexicon
 from guardrails.grounding import Clause, PolicyIndex, negation_for, policy_finding
 from guardrails.lexicon import concepts
 from guardrails.records import Finding, Span
@@ -36,23 +33,6 @@ from guardrails.stems import MIN_WORD, book_language, book_stems, text_stems, tr
 from guardrails.text import fold, per_policy
 from guardrails.translation import translate
 
-_T = TypeVar("_T")
-#: Grammar tables (word lists, patterns) built once per process: data, not per-text analysis,
-#: so no `functools` cache that a benchmark's cold pass would empty.
-_TABLES: dict[tuple[str, tuple[object, ...]], object] = {}
-
-
-def _table(build: Callable[..., _T]) -> Callable[..., _T]:
-    def get(*args: object) -> _T:
-        key = (build.__name__, args)
-        if key not in _TABLES:
-            _TABLES[key] = build(*args)
-        return _TABLES[key]  # type: ignore[return-value]
-
-    return get
-
-
-LANGUAGES = ("en", "es", "pt")
 #: Words after a commitment within which the committed action is named ("we can offer you a
 #: one-off refund").
 ACTION_REACH = 5
@@ -60,10 +40,8 @@ ACTION_REACH = 5
 LISTED_ACTIONS = 4
 
 
-@_table
 def _grammar() -> dict[str, Any]:
-    text = resources.files("guardrails").joinpath("lexicons", "prohibitions.yaml").read_text()
-    loaded: dict[str, Any] = yaml.safe_load(text)
+    loaded: dict[str, Any] = lexicon("prohibitions")
     return loaded
 
 
@@ -76,7 +54,7 @@ def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-@_table
+@grammar_table
 def _cue(language: str) -> re.Pattern[str]:
     """A prohibition cue; a negated prefix is matched glued to its word ("non-refundable")."""
     cues = _alternation(_words("prohibition", language))
@@ -85,12 +63,12 @@ def _cue(language: str) -> re.Pattern[str]:
     return re.compile(f"(?<!\\w)(?:{cues})(?!\\w){glued}")
 
 
-@_table
+@grammar_table
 def _commitment(language: str) -> re.Pattern[str]:
     return re.compile(f"(?<![\\w'])(?:{_alternation(_words('commitment', language))})(?![\\w'])")
 
 
-@_table
+@grammar_table
 def _committing_verb(language: str) -> re.Pattern[str] | None:
     suffixes = _words("commitment_suffix", language)
     if not suffixes:
@@ -98,28 +76,28 @@ def _committing_verb(language: str) -> re.Pattern[str] | None:
     return re.compile(f"(?<!\\w)[a-z]{{2,}}(?:{_alternation(suffixes)})(?!\\w)")
 
 
-@_table
+@grammar_table
 def _set(kind: str, language: str) -> frozenset[str]:
     return frozenset(_words(kind, language))
 
 
-@_table
+@grammar_table
 def _book_condition(language: str) -> re.Pattern[str]:
     return re.compile(f"(?<!\\w)(?:{_alternation(_words('book_condition', language))})(?!\\w)")
 
 
-@_table
+@grammar_table
 def _segment_break(language: str) -> re.Pattern[str]:
     words = _alternation(_words("segment_break", language))
     return re.compile(f"[,;:()]|(?<!\\w)(?:{words})(?!\\w)")
 
 
-@_table
+@grammar_table
 def _condition(language: str) -> re.Pattern[str]:
     return re.compile(f"(?<!\\w)(?:{_alternation(_words('condition', language))})(?!\\w)")
 
 
-@_table
+@grammar_table
 def _clause_break(language: str) -> re.Pattern[str]:
     words = _alternation(_words("clause_break", language))
     return re.compile(f"[,;:()]|(?<!\\w)(?:{words})(?!\\w)")
@@ -154,7 +132,7 @@ class Prohibition:
     object_concepts: frozenset[str]
 
 
-@_table
+@grammar_table
 def _forms(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     table: dict[str, list[str]] = _grammar().get("list_forms", {}).get(language, {})
     return tuple((name, re.compile(f"(?:{_alternation(ends)})$")) for name, ends in table.items())
@@ -294,11 +272,6 @@ def _extract(
     )
 
 
-def _slot_language(language: str | None) -> str | None:
-    lang = (language or "").split("-")[0].lower()
-    return LANGUAGES[LANGUAGES.index(lang)] if lang in LANGUAGES else None
-
-
 def book_prohibitions(index: PolicyIndex, language: str) -> tuple[Prohibition, ...]:
     """The book's prohibitions read in `language` (one of `LANGUAGES`)."""
     return _book_prohibitions(index, LANGUAGES[LANGUAGES.index(language)])
@@ -381,7 +354,7 @@ def prohibition_findings(
 ) -> list[Finding]:
     """The answer's sentence committing to an action a clause of the book forbids, on the same
     subject: `policy.contradicted` with that clause (offsets index the sentence)."""
-    lang = _slot_language(language)
+    lang = grammar_language(language)
     if lang is None or sent.text.rstrip().endswith("?"):
         return []
     prohibitions = book_prohibitions(index, lang)

@@ -21,13 +21,9 @@ the labels it ties with give that same other value.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
-from typing import TypeVar
 
-import yaml
-
+from guardrails.grammar import LANGUAGES, grammar_language, lexicon
 from guardrails.grounding import Clause, PolicyIndex, equivalent, policy_finding
 from guardrails.lexicon import concepts
 from guardrails.policy_tables import comparable_units
@@ -36,29 +32,9 @@ from guardrails.stems import book_language, book_stems, text_stems, translated_s
 from guardrails.text import Quantity, fold, per_policy, quantities
 from guardrails.translation import translate
 
-_T = TypeVar("_T")
-#: Grammar tables (word lists, patterns) built once per process: data, not per-text analysis,
-#: so no `functools` cache that a benchmark's cold pass would empty.
-_TABLES: dict[tuple[str, tuple[object, ...]], object] = {}
 
-
-def _table(build: Callable[..., _T]) -> Callable[..., _T]:
-    def get(*args: object) -> _T:
-        key = (build.__name__, args)
-        if key not in _TABLES:
-            _TABLES[key] = build(*args)
-        return _TABLES[key]  # type: ignore[return-value]
-
-    return get
-
-
-LANGUAGES = ("en", "es", "pt")
-
-
-@_table
 def _grammar() -> dict[str, dict[str, list[str]]]:
-    text = resources.files("guardrails").joinpath("lexicons", "value_labels.yaml").read_text()
-    loaded: dict[str, dict[str, list[str]]] = yaml.safe_load(text)
+    loaded: dict[str, dict[str, list[str]]] = lexicon("value_labels")
     return loaded
 
 
@@ -163,11 +139,6 @@ def _noise(language: str) -> frozenset[str]:
     return grammar_words("label_noise", language)
 
 
-def _slot_language(language: str | None) -> str | None:
-    lang = (language or "").split("-")[0].lower()
-    return LANGUAGES[LANGUAGES.index(lang)] if lang in LANGUAGES else None
-
-
 @dataclass(frozen=True)
 class BookLabels:
     values: tuple[Labelled, ...]
@@ -226,7 +197,7 @@ def subject_value_finding(
     """The answer's value `q` (offsets index the sentence `text`) against the book's values of
     the same subject: `policy.contradicted` with the clause whose label it reads, when that
     label gives another value."""
-    lang = _slot_language(language)
+    lang = grammar_language(language)
     if lang is None or q.kind != "duration":
         # (lists of percentages and amounts are tiers and price lists, read elsewhere)
         return None
