@@ -157,6 +157,10 @@ class TranslatedStems:
         own = self._specific.get(id(clause))
         if own is None:
             return 0
+        numbers = own.numbers
+        # (most values lie outside the few numbers a clause states: no bisection for them)
+        if not numbers or not numbers[0] - 2 * STATED <= value <= numbers[-1] + 2 * STATED:
+            return len(sentence & own.whole)
         stating = own.stating(value)
         if not stating:
             return len(sentence & own.whole)
