@@ -12,14 +12,14 @@ keyed on a text or a part of one, and every cache of a case; only the compiled l
 language model, word stems, the per-book `index_policy` and its `per_policy` tables stay warm),
 timed in CPU seconds (`time.process_time`) around the check alone; each answer is timed
 `--repeat` times (default 3, cold each time) and its least time counts, so other processes on
-a shared machine inflate the figure less. It reports answers per
-CPU-second for all families and, with `--per-family`, for each family alone (each paying the
-shared analysis it uses). `--profile` prints the top of a cProfile of the all-family pass
-(after one unprofiled pass, so word-level caches are as warm as in the timed figure);
-`--family NAME` (repeatable) times and profiles only those families (with `response`), each
-paying the shared analysis it reads; `--stages` times the shared analysis (sentences,
-quantities, concept spans, mentions, the case's ground) stage by stage, in CPU microseconds
-per answer.
+a shared machine inflate the figure less. It reports answers per CPU-second for all families
+and, with `--per-family`, for each family alone (each paying the shared analysis it uses).
+`--profile` prints the top of a cProfile of the all-family pass, in CPU time (the wall clock
+charges a wait for a core to whatever runs then), after one unprofiled pass (so word-level
+caches are as warm as in the timed figure); `--family NAME` (repeatable) times and profiles
+only those families (with `response`), each paying the shared analysis it reads; `--stages`
+times the shared analysis (sentences, quantities, concept spans, mentions, the case's ground)
+stage by stage, in CPU microseconds per answer.
 
 Measured on 2026-12-07 (2 shared cores, load average 8-12, --distinct 2000 --repeat 3): about
 175-200 answers per CPU-second. At e2bdabe the same command gave 99, but there a policy book's
@@ -227,7 +227,9 @@ def distinct(args: argparse.Namespace) -> int:
         # One pass first: the timed figure is each answer's least of --repeat, so its words'
         # vocabulary caches (stems, the matcher's per-word table) are warm, as they are here.
         distinct_rate(checks, pool, clears)
-        profile = cProfile.Profile()
+        # CPU time of this process, not wall time: on a shared machine the wall clock charges
+        # the waits for a core to whatever function was running (often `process_time`).
+        profile = cProfile.Profile(time.process_time)
         profile.enable()
         distinct_rate(checks, pool, clears)
         profile.disable()
