@@ -45,6 +45,19 @@ in, read the case's dates, fees, exposure lists and conversation numbers for an 
 date, "free", exposure verb or count. What is left is mostly the shared analysis (a sentence's
 quantities about 50 us, its concept spans and mentions) and the case's ground.
 
+Branch `speed` (2026-12-08, 300 distinct answers, --repeat 3; the start of the branch and its
+end run side by side as two processes, asked in turn for the same 10 answers at a time, so
+both see the same load): all families 141 -> 145 answers per CPU-second (+3%), policy alone
+281 -> 301 (+7%), facts, tone and privacy unchanged within 2%; findings identical
+(`guardrail_golden.py --against main`). A CPU-time profile of the all-family pass (200
+answers) counts 1.50 -> 1.35 million calls: the book's stems were intersected with every
+sentence clause by clause, less its generic stems, per answer (now once per book), and the
+clauses stating another value were read even when none stating the answer's value shared a
+word. The time left is spread thin: no function above 4% by itself; policy about half of
+it, facts a quarter, tone a tenth, the shared analysis (quantities, concept spans, mentions)
+about a sixth. Figures taken one process after the other on this machine move by 15-20%
+between runs, more than any change above: compare interleaved runs.
+
 The per-response figure uses the labelled responses (real answers of every family, good and
 bad), reporting the rate for all of them and for a 120-word answer. The scan figure writes
 N transcripts to a temporary JSONL file and scans it through the same code `evals scan` uses,
