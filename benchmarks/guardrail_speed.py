@@ -12,14 +12,14 @@ keyed on a text or a part of one, and every cache of a case; only the compiled l
 language model, word stems, the per-book `index_policy` and its `per_policy` tables stay warm),
 timed in CPU seconds (`time.process_time`) around the check alone; each answer is timed
 `--repeat` times (default 3, cold each time) and its least time counts, so other processes on
-a shared machine inflate the figure less. It reports answers per
-CPU-second for all families and, with `--per-family`, for each family alone (each paying the
-shared analysis it uses). `--profile` prints the top of a cProfile of the all-family pass
-(after one unprofiled pass, so word-level caches are as warm as in the timed figure);
-`--family NAME` (repeatable) times and profiles only those families (with `response`), each
-paying the shared analysis it reads; `--stages` times the shared analysis (sentences,
-quantities, concept spans, mentions, the case's ground) stage by stage, in CPU microseconds
-per answer.
+a shared machine inflate the figure less. It reports answers per CPU-second for all families
+and, with `--per-family`, for each family alone (each paying the shared analysis it uses).
+`--profile` prints the top of a cProfile of the all-family pass, in CPU time (the wall clock
+charges a wait for a core to whatever runs then), after one unprofiled pass (so word-level
+caches are as warm as in the timed figure); `--family NAME` (repeatable) times and profiles
+only those families (with `response`), each paying the shared analysis it reads; `--stages`
+times the shared analysis (sentences, quantities, concept spans, mentions, the case's ground)
+stage by stage, in CPU microseconds per answer.
 
 Measured on 2026-12-07 (2 shared cores, load average 8-12, --distinct 2000 --repeat 3): about
 175-200 answers per CPU-second. At e2bdabe the same command gave 99, but there a policy book's
@@ -44,6 +44,19 @@ word of every fact's name, read a sentence's mentions for quantities no fact cou
 in, read the case's dates, fees, exposure lists and conversation numbers for an answer with no
 date, "free", exposure verb or count. What is left is mostly the shared analysis (a sentence's
 quantities about 50 us, its concept spans and mentions) and the case's ground.
+
+Branch `speed` (2026-12-08, 300 distinct answers, --repeat 3; the start of the branch and its
+end run side by side as two processes, asked in turn for the same 10 answers at a time, so
+both see the same load): all families 141 -> 145 answers per CPU-second (+3%), policy alone
+281 -> 301 (+7%), facts, tone and privacy unchanged within 2%; findings identical
+(`guardrail_golden.py --against main`). A CPU-time profile of the all-family pass (200
+answers) counts 1.50 -> 1.35 million calls: the book's stems were intersected with every
+sentence clause by clause, less its generic stems, per answer (now once per book), and the
+clauses stating another value were read even when none stating the answer's value shared a
+word. The time left is spread thin: no function above 4% by itself; policy about half of
+it, facts a quarter, tone a tenth, the shared analysis (quantities, concept spans, mentions)
+about a sixth. Figures taken one process after the other on this machine move by 15-20%
+between runs, more than any change above: compare interleaved runs.
 
 The per-response figure uses the labelled responses (real answers of every family, good and
 bad), reporting the rate for all of them and for a 120-word answer. The scan figure writes
@@ -78,11 +91,11 @@ from evals.validate import validate_paths  # noqa: E402
 from guardrails import GuardrailContext, GuardrailSet  # noqa: E402
 from guardrails.grounding import clear_caches  # noqa: E402
 
-#: Caches that hold no text's analysis: compiled lexicons and patterns, the language model,
-#: word stems and units, a fact name's words (`facts._key_words`, keyed on the name, the
-#: company and the unit: a vocabulary, warm in any real run), the per-book policy index, and
-#: plans keyed on a case's settings. Every other cache of the package is emptied before each
-#: answer of `--distinct`, so a new cache of an answer's analysis cannot flatter the figure.
+#: Caches that hold no text's analysis: compiled lexicons and patterns (the counted nouns' too), the
+#: language model, word stems and units, a fact name's words (`facts._key_words`, keyed on the name,
+#: the company and the unit: a vocabulary, warm in any real run), the per-book policy index, and
+#: plans keyed on a case's settings. Every other cache of the package is emptied before each answer
+#: of `--distinct`, so a new cache of an answer's analysis cannot flatter the figure.
 WARM = frozenset(
     {
         "_markers",
@@ -108,6 +121,7 @@ WARM = frozenset(
         "word_unit",
         "key_unit",
         "stem",
+        "_counted",
     }
 )
 
@@ -226,7 +240,9 @@ def distinct(args: argparse.Namespace) -> int:
         # One pass first: the timed figure is each answer's least of --repeat, so its words'
         # vocabulary caches (stems, the matcher's per-word table) are warm, as they are here.
         distinct_rate(checks, pool, clears)
-        profile = cProfile.Profile()
+        # CPU time of this process, not wall time: on a shared machine the wall clock charges
+        # the waits for a core to whatever function was running (often `process_time`).
+        profile = cProfile.Profile(time.process_time)
         profile.enable()
         distinct_rate(checks, pool, clears)
         profile.disable()

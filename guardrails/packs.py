@@ -17,7 +17,8 @@ A pack file's fields: `name`, `description`, `version` (defaults to a hash of th
 `auto` to choose it), `concepts` (concept -> terms, folded; a `*` ends a word that may go on),
 `benefits` (its concepts that are benefits or commitments: stating one needs a clause granting
 it), `masks` (phrases whose words mean no concept: "credit card"), `weak_terms` (words that name
-a concept without stating it on their own) and `countries` (ISO code -> names). A bad pack is a
+a concept without stating it on their own), `countries` (ISO code -> names) and `counted`
+(unit -> nouns a number counts: "3 devices" is a quantity of unit `count:device`). A bad pack is a
 `PackError` naming the file and the field.
 """
 
@@ -36,7 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from guardrails.records import PolicyBook, content_hash
-from guardrails.text import fold
+from guardrails.text import fold, packs_changed
 
 #: The pack every lexicon starts from.
 CORE = "core"
@@ -94,6 +95,11 @@ class Pack(BaseModel):
     masks: list[Term] = Field(default_factory=list)
     weak_terms: list[Term] = Field(default_factory=list)
     countries: dict[CountryCode, list[Term]] = Field(default_factory=dict)
+    counted: dict[ConceptName, list[Term]] = Field(
+        default_factory=dict,
+        description="nouns a number counts, per unit: '3 devices' is a quantity of unit "
+        "count:device (whole words, no '*'; read under every policy book, like the units)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Pack:
@@ -105,6 +111,12 @@ class Pack(BaseModel):
         for field in ("masks", "weak_terms"):
             for i, term in enumerate(getattr(self, field)):
                 _check_term(term, f"{field}[{i}]")
+        for unit, nouns in self.counted.items():
+            if not nouns:
+                raise ValueError(f"counted.{unit}: a counted unit needs at least one noun")
+            for i, noun in enumerate(nouns):
+                if "*" in noun or not re.fullmatch(r"\w+", fold(noun)):
+                    raise ValueError(f"counted.{unit}[{i}]: '{noun}' is not one whole word")
         for code, names in self.countries.items():
             if not names:
                 raise ValueError(f"countries.{code}: a country needs at least one name")
@@ -325,3 +337,7 @@ def describe(book: PolicyBook) -> str:
     names = packs_for(book)
     shown = ", ".join(names) if names else "none (core only)"
     return f"{shown} (auto)" if book.packs == "auto" else shown
+
+
+# A text's quantities count the nouns of every known pack (`guardrails.text`).
+on_change(packs_changed)

@@ -144,17 +144,21 @@ def _worded_alike(q: Quantity, kept: list[Stated], index: PolicyIndex, words: Wo
     translated = translated_stems(index, words.language)
     # A translated clause states its units in the answer's words ("días", "horas"): the
     # value's own words tie it to every clause with a value in that unit, so they do not count.
-    own = words.stems - text_stems(q.text, words.language)
-    equal = other = 0
-    for s in kept:
+    own = words.stems - text_stems(q.text, words.language) if translated is not None else None
+
+    def shared(s: Stated) -> int:
         n = table.shared(s.clause, words.stems, words.language)
-        if translated is not None:
+        if translated is not None and own is not None:
             n = max(n, translated.shared(s.clause, s.quantity.value, own))
-        if equivalent(q, s.quantity):
-            equal = max(equal, n)
-        else:
-            other = max(other, n)
-    return equal >= WORDED_ALIKE and equal > other
+        return n
+
+    same = [equivalent(q, s.quantity) for s in kept]
+    # The clauses stating this very value first (a few of them): unless one shares enough
+    # words, the clauses stating other values need not be read at all.
+    equal = max((shared(s) for s, e in zip(kept, same, strict=True) if e), default=0)
+    if equal < WORDED_ALIKE:
+        return False
+    return all(shared(s) < equal for s, e in zip(kept, same, strict=True) if not e)
 
 
 #: Specific words a translated clause must share with the answer's sentence, and how many more

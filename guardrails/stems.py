@@ -15,7 +15,9 @@ No stop-word list: the book itself says which words are common.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
+from functools import cached_property
 
 from guardrails.fact_keys import stems
 from guardrails.grounding import Clause, PolicyIndex
@@ -29,8 +31,17 @@ _LANGUAGES = ("en", "es", "pt")
 
 
 def _slot(language: str | None) -> int | None:
-    lang = (language or "").split("-")[0].lower()
-    return _LANGUAGES.index(lang) if lang in _LANGUAGES else None
+    # (a handful of language tags, each read thousands of times per run)
+    found = _SLOTS.get(language, -1)
+    if found == -1:
+        lang = (language or "").split("-")[0].lower()
+        found = _LANGUAGES.index(lang) if lang in _LANGUAGES else None
+        if len(_SLOTS) < 256:
+            _SLOTS[language] = found
+    return found
+
+
+_SLOTS: dict[str | None, int | None] = {}
 
 
 def text_stems(text: str, language: str | None) -> frozenset[str]:
@@ -52,16 +63,26 @@ class BookStems:
     by_clause: dict[int, tuple[frozenset[str], ...]]  # id(clause) -> stems per language
     generic: tuple[frozenset[str], ...]  # per language
 
+    @cached_property
+    def _specific(self) -> dict[int, tuple[frozenset[str], ...]]:
+        """Each clause's stems without the book's generic ones, per language: taken away once
+        per book rather than from every sentence's shared stems (the same count, as
+        `(sentence & own) - generic` is `sentence & (own - generic)`)."""
+        return {
+            key: tuple(s - g for s, g in zip(own, self.generic, strict=True))
+            for key, own in self.by_clause.items()
+        }
+
     def shared(self, clause: Clause, sentence: frozenset[str], language: str | None) -> int:
         """How many specific stems a sentence (`text_stems` in `language`) shares with a
         clause."""
-        slot = _slot(language)
-        own = self.by_clause.get(id(clause))
+        own = self._specific.get(id(clause))
         if own is None:
             return 0
+        slot = _slot(language)
         if slot is None:
-            return max(len((sentence & s) - g) for s, g in zip(own, self.generic, strict=True))
-        return len((sentence & own[slot]) - self.generic[slot])
+            return max(len(sentence & s) for s in own)
+        return len(sentence & own[slot])
 
 
 @per_policy()
@@ -112,15 +133,64 @@ class TranslatedStems:
     by_clause: dict[int, tuple[tuple[frozenset[float], frozenset[str]], ...]]
     generic: frozenset[str]
 
+    @cached_property
+    def _specific(self) -> dict[int, _TranslatedClause]:
+        """Each clause's parts without the generic stems, once per book and language."""
+        out = {}
+        for key, parts in self.by_clause.items():
+            by_number: dict[float, list[frozenset[str]]] = {}
+            for stated, found in parts:
+                for n in stated:
+                    by_number.setdefault(n, []).append(found - self.generic)
+            out[key] = _TranslatedClause(
+                tuple(sorted(by_number)),
+                {n: tuple(specific) for n, specific in by_number.items()},
+                frozenset().union(*(found for _, found in parts)) - self.generic,
+            )
+        return out
+
     def shared(self, clause: Clause, value: float, sentence: frozenset[str]) -> int:
         """How many specific stems a sentence shares with the part of the translated clause
         that states `value` (the whole clause when no part shows it): a clause stating two
         values ("points arrive within 3 days; a missing stay is claimed within 6 months")
         ties each to its own words."""
-        parts = self.by_clause.get(id(clause), ())
-        stating = [found for numbers, found in parts if any(abs(n - value) < 1e-9 for n in numbers)]
-        pool = stating or [frozenset().union(*(found for _, found in parts))]
-        return max((len((sentence & found) - self.generic) for found in pool), default=0)
+        own = self._specific.get(id(clause))
+        if own is None:
+            return 0
+        numbers = own.numbers
+        # (most values lie outside the few numbers a clause states: no bisection for them)
+        if not numbers or not numbers[0] - 2 * STATED <= value <= numbers[-1] + 2 * STATED:
+            return len(sentence & own.whole)
+        stating = own.stating(value)
+        if not stating:
+            return len(sentence & own.whole)
+        return max(len(sentence & found) for n in stating for found in own.by_number[n])
+
+
+#: How close a number of a translated clause must be to a value to state it.
+STATED = 1e-9
+
+
+@dataclass(frozen=True)
+class _TranslatedClause:
+    """A translated clause, read once per book: its numbers (sorted), the specific stems of
+    each part stating each number, and the specific stems of the whole clause."""
+
+    numbers: tuple[float, ...]
+    by_number: dict[float, tuple[frozenset[str], ...]]
+    whole: frozenset[str]
+
+    def stating(self, value: float) -> list[float]:
+        """The clause's numbers that state `value` (within `STATED` of it): a bisection finds
+        those near it, each then compared as a part's numbers are."""
+        numbers = self.numbers
+        at = bisect_left(numbers, value - 2 * STATED)
+        out = []
+        while at < len(numbers) and numbers[at] <= value + 2 * STATED:
+            if abs(numbers[at] - value) < STATED:
+                out.append(numbers[at])
+            at += 1
+        return out
 
 
 @per_policy()

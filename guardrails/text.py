@@ -474,46 +474,41 @@ def _unit_of(raw: str) -> str | None:
     return _UNIT_OF_FORM.get(_SPACES.sub(" ", fold(raw).strip()))
 
 
-_COUNT_NOUNS: dict[str, tuple[str, ...]] = {
-    "installment": (
-        "installments",
-        "installment",
-        "payments",
-        "payment",
-        "cuotas",
-        "cuota",
-        "pagos",
-        "pago",
-        "plazos",
-        "parcelas",
-        "parcela",
-        "pagamentos",
-        "pagamento",
-        "prestaciones",
-    ),
-    "times": ("times", "time", "veces", "vez", "vezes"),
-    "device": ("devices", "device", "dispositivos", "dispositivo", "equipos", "aparelhos"),
-    "line": ("lines", "line", "lineas", "linea", "linhas", "linha"),
-    "fee": (
-        "fees",
-        "fee",
-        "cargos",
-        "cargo",
-        "recargos",
-        "recargo",
-        "comisiones",
-        "taxas",
-        "multas",
-        "multa",
-        "tarifas",
-    ),
-}
-_COUNT_FORMS = {form: concept for concept, forms in _COUNT_NOUNS.items() for form in forms}
-_COUNT = re.compile(
-    rf"(?<![\w.,$€£])(?P<num>\d{{1,3}}|{_WORD_ALTS})\s+(?:\w+\s+)?(?P<noun>"
-    + trie_pattern(list(_COUNT_FORMS))
-    + r")\b"
-)
+@dataclass(frozen=True)
+class _Counted:
+    """The nouns a number counts ("3 installments", "2 devices"), each to its unit, and the
+    pattern of a number followed by one of them."""
+
+    forms: dict[str, str]
+    pattern: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _counted() -> _Counted:
+    """The counted nouns of the core pack and of every known pack (`guardrails.packs`, field
+    `counted`; the first pack listing a noun gives its unit): a text's quantities are read the
+    same under any policy book, as its units and currencies are. Rebuilt when a pack is
+    registered."""
+    from guardrails import packs  # (packs reads `fold` from here)
+
+    forms: dict[str, str] = {}
+    for loaded in (packs.core(), *(p for _, p in sorted(packs.known().items()))):
+        for unit, nouns in loaded.pack.counted.items():
+            for noun in nouns:
+                forms.setdefault(fold(noun), unit)
+    noun = trie_pattern(list(forms)) if forms else r"(?!)"
+    return _Counted(
+        forms,
+        re.compile(
+            rf"(?<![\w.,$€£])(?P<num>\d{{1,3}}|{_WORD_ALTS})\s+(?:\w+\s+)?(?P<noun>{noun})\b"
+        ),
+    )
+
+
+def packs_changed() -> None:
+    """Read counted nouns again (a pack was registered: `guardrails.packs.on_change`)."""
+    _counted.cache_clear()
+    clear_caches()  # quantities read with the nouns known before
 
 
 # Durations stated without a number ("immediately": unit `immediate`; "around the clock":
@@ -605,12 +600,11 @@ def _whole_quantities(text: str) -> tuple[Quantity, ...]:
 # Without a digit or a number word a text has no quantity with a number: skip those patterns.
 _NUMBERISH = re.compile(rf"\d|(?<!\w){_WORD_ALTS}(?!\w)")
 
-# Where a number of `_QUANTITY` or `_COUNT` can start: a digit, or a number word followed by a
-# space, after neither a word character nor a separator; and where a `_TIME` can start: a
-# digit after a non-digit (the start of a run of digits). The big patterns are tried only at
-# or just before these positions (see `_anchored`): a support answer has a handful of them in
-# hundreds of characters, and trying the patterns at every character was most of the
-# analysis time.
+# Where a number of `_QUANTITY` or of a count (`_counted`) can start: a digit, or a number word
+# followed by a space, after neither a word character nor a separator; and where a `_TIME` can
+# start: a digit after a non-digit (the start of a run of digits). The big patterns are tried only
+# at or just before these positions (see `_anchored`): a support answer has a handful of them in
+# hundreds of characters, and trying the patterns at every character was most of the analysis time.
 _NUMBER_START = re.compile(rf"(?<![\w.,])(?=\d|(?:{_WORD_ALTS})\s)", re.IGNORECASE)
 _DIGIT_RUN = re.compile(r"\d+")  # its starts are the `(?<!\d)\d` positions, found faster
 # The same in ASCII text (most folded answers), where \d is [0-9]: twice as fast again.
@@ -693,13 +687,14 @@ def _quantities_of(text: str) -> tuple[Quantity, ...]:
             unit = m.lastgroup or "immediate"
             out.append(Quantity(0.0, unit, m.start(), m.end(), text[m.start() : m.end()]))
     taken = [(q.start, q.end) for q in out]
-    for m in _anchored(_COUNT, starts, folded):
+    counted = _counted()
+    for m in _anchored(counted.pattern, starts, folded):
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
         value = parse_number(m.group("num"))
         # "un cargo", "a fee": an article, not a count
         if value is not None and (value != 1 or m.group("num")[0].isdigit()):
-            concept = _COUNT_FORMS[m.group("noun")]
+            concept = counted.forms[m.group("noun")]
             out.append(
                 Quantity(value, f"count:{concept}", m.start(), m.end(), text[m.start() : m.end()])
             )
