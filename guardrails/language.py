@@ -16,7 +16,11 @@ Method, in stages so that a normal answer costs microseconds:
    usual case). When no other language shows, it passes too.
 2. Sentence by sentence. Otherwise the answer is cleaned (e-mail and web addresses, phone
    numbers, numbers and amounts, quoted text, capitalised words inside a sentence -- names,
-   companies, products -- and loanwords such as chat, email, app, online are blanked out) and
+   companies, products --, loanwords such as chat, email, app, online (data:
+   `guardrails/lexicons/language/loanwords.yaml`), and the case's own names -- the words of
+   its short facts ("plan: Gold"), and the names of the company's policy book, its `terms`
+   and the capitalised words inside its sentences ("the Gold plan", "pay by Pix") -- are
+   blanked out, whatever their case in the answer: a name is no foreign word) and
    each sentence votes for the language of its function words with its number of words. The
    answer passes when the customer's language holds at least as many words as any other, and
    when the other language has fewer than 6 words: short answers, signatures and lists of
@@ -36,16 +40,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from typing import cast
 
+import yaml
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from guardrails import contact
 from guardrails.folding import fast_fold, folded_words
-from guardrails.records import Case, Evidence, Finding, Span
+from guardrails.records import Case, Evidence, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 
 GUARDRAIL = "language"
@@ -113,20 +119,23 @@ WORD_LANGUAGE: dict[str, str] = _distinctive()
 
 _QUOTED = re.compile(r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|«[^»\n]{1,300}»|„[^“\n]{1,300}“")
 _NUMBERS = re.compile(r"[^\W\d_]*\d(?:[\w:/%-]|[.,](?=\w))*")
-_LOANWORDS = re.compile(
-    r"\b(?:chat|chats|e-?mails?|apps?|online|link|web|wi-?fi|router|login|logout|password|ok"
-    r"|smartphone|tablet|laptop|marketplace|email|inbox|dm|sms|pdf|gold|silver|bronze|express"
-    r"|standard|status|fibre|fiber|mobile|unlimited|pix|boleto|paypal|premium|cashback|voucher"
-    r"|feedback|ticket|stock|delivery|refund|check|update)\b"
-)
+
+
+def _loanwords() -> tuple[str, ...]:
+    resource = resources.files("guardrails").joinpath("lexicons", "language", "loanwords.yaml")
+    data = yaml.safe_load(resource.read_text(encoding="utf-8"))
+    return tuple(str(data["loanwords"]).split())
+
+
+_LOANWORDS = re.compile(r"\b(?:" + "|".join(map(re.escape, _loanwords())) + r")\b")
 # A capitalised word that does not start a sentence or a line: a name, a brand, a product.
 _PROPER = re.compile(r"(?<=[\w,;)\]] )[A-ZÁÉÍÓÚÑÇÂÊÔÃÕÀÜ][\w'’.-]*|\b[A-Z]{2,}\b")
 _WORD = re.compile(r"[a-z]+")  # as guardrails.folding.folded_words
 
 
-def clean(text: str) -> str:
+def clean(text: str, names: frozenset[str] = frozenset()) -> str:
     """The answer without what does not tell its language (same length: removed text becomes
-    spaces, so offsets survive)."""
+    spaces, so offsets survive); `names` are folded words of the case's own names."""
     out = list(text)
     spans: list[tuple[int, int]] = []
     for item in (*contact.emails(text), *contact.urls(text), *contact.phones(text)):
@@ -136,8 +145,46 @@ def clean(text: str) -> str:
     for start, end in spans:
         out[start:end] = " " * (end - start)
     cleaned = "".join(out)
-    folded = fast_fold(cleaned)
-    return _LOANWORDS.sub(lambda m: " " * len(m.group(0)), folded)
+    folded = _LOANWORDS.sub(lambda m: " " * len(m.group(0)), fast_fold(cleaned))
+    if names:
+        folded = _WORD.sub(
+            lambda m: " " * len(m.group(0)) if m.group(0) in names else m.group(0), folded
+        )
+    return folded
+
+
+#: A fact whose value has at most this many words is a name ("Gold", "Pix", "Plan Fibra 600"),
+#: a longer one a sentence.
+NAME_WORDS = 4
+
+
+def _name_words(text: str) -> set[str]:
+    """Folded words of a name, except the function words that tell a language."""
+    return {w for w in _WORD.findall(fast_fold(text)) if w not in WORD_LANGUAGE}
+
+
+def book_names(book: PolicyBook) -> frozenset[str]:
+    """The words of a policy book's names: its own name, its `terms` and the capitalised words
+    inside its sentences (the names of its products, tiers, payment methods)."""
+    words = _name_words(book.name)
+    for terms in book.terms.values():
+        for term in terms:
+            words |= _name_words(term)
+    for m in _PROPER.finditer(book.text):
+        words |= _name_words(m.group(0))
+    return frozenset(words)
+
+
+def case_names(case: Case, book: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The folded words the case itself gives as names: short fact values, and its policy
+    book's names (`book_names`). Not foreign words, whatever language they come from."""
+    words: set[str] = set(book)
+    for value in case.facts.values():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, str) and len(item.split()) <= NAME_WORDS:
+                words |= _name_words(item)
+    return frozenset(words)
 
 
 def counts(cleaned: str) -> dict[str, int]:
@@ -198,8 +245,12 @@ class Verdict:
     expected_confidence: float
 
 
-def identify(text: str, expected: str) -> Verdict | None:
-    """The answer's language when it is clearly not `expected`, else None."""
+def identify(
+    text: str, expected: str, names: Callable[[], frozenset[str]] = frozenset
+) -> Verdict | None:
+    """The answer's language when it is clearly not `expected`, else None; `names` gives the
+    folded words of the case's own names (`case_names`), asked for only when the function
+    words do not decide."""
     words = _fast_words(text)
     if len(words) < MIN_WORDS:
         return None
@@ -210,13 +261,13 @@ def identify(text: str, expected: str) -> Verdict | None:
         return None  # clearly the customer's language: the usual case, decided here
     if best_other < MIN_HITS and (own >= MIN_HITS or len(words) < 2 * MIN_WORDS):
         return None  # no other language shows: too little to go on
-    return _identify_slowly(text, expected)
+    return _identify_slowly(text, expected, names())
 
 
-def _identify_slowly(text: str, expected: str) -> Verdict | None:
+def _identify_slowly(text: str, expected: str, names: frozenset[str]) -> Verdict | None:
     """Sentence by sentence: which language holds most of the answer's words; then the
     identifier confirms on the cleaned sentences of that language."""
-    cleaned = clean(text)
+    cleaned = clean(text, names)
     mass: dict[str, int] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
     total = 0
@@ -288,11 +339,17 @@ def stretch(text: str, language: str) -> Span:
 
 @register(GUARDRAIL)
 def language_guardrail(context: GuardrailContext) -> Check:
+    books: Mapping[str, frozenset[str]] = {
+        company: book_names(book) for company, book in context.policies.items()
+    }
+
     def check(case: Case, text: str) -> list[Finding]:
         expected = case.language.split("-")[0].lower()
         if _lingua(expected) is None:
             return []  # a language the identifier does not know: nothing to compare
-        verdict = identify(text, expected)
+        verdict = identify(
+            text, expected, lambda: case_names(case, books.get(case.company, frozenset()))
+        )
         if verdict is None:
             return []
         span = stretch(text, verdict.detected)
