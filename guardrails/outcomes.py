@@ -1,7 +1,7 @@
 """Predicted outcomes: an answer that tells the customer how a decision someone else makes will
 turn out, where the policy says no outcome may be promised.
 
-"The Warranty team will send you a new microwave", "su reclamación será aprobada", "a disputa
+"The warranty team will send you a new kettle", "su reclamación será aprobada", "a disputa
 vai ser aprovada" each state the result of a warranty claim, complaint, review, investigation
 or dispute as settled. When the policy rules such promises out ("Never promise: the outcome of
 a dispute", "Agents must not predict the result"), the statement is `policy.contradicted`, with
@@ -20,12 +20,14 @@ from guardrails.grounding import Clause, Mention, PolicyIndex, negated_before, p
 from guardrails.records import Finding, Span
 from guardrails.text import fold, per_policy
 
-#: Concepts naming a decision someone else makes about the customer's case.
-PROCESS_CONCEPTS = frozenset({"dispute", "complaint", "warranty"})
-# Processes the lexicon has no concept for.
+#: Concepts of the core pack naming a decision someone else makes about the customer's case.
+PROCESS_CONCEPTS = frozenset({"dispute", "complaint"})
+# Decision processes named in words, in any industry and with no pack: an investigation, an
+# appeal, a claim, a warranty (a claim the maker or the seller decides on) and the maker
+# itself.
 _PROCESS_WORDS = re.compile(
     r"(?<!\w)(?:investigat\w*|investigac\w*|investigacao|inquiry|returns? review|"
-    r"appeal\w*|apelac\w*|claims?)(?!\w)"
+    r"appeal\w*|apelac\w*|claims?|warrant(?:y|ies)|garantias?|manufacturers?|fabricantes?)(?!\w)"
 )
 
 # A result stated as settled: approval, a replacement, a refund as the decision's outcome.
