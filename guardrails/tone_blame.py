@@ -1,10 +1,10 @@
 """`tone.blame`: the answer blames the customer.
 
-"You should have read the terms", "had you included...", "es culpa tuya", "si hubieras
-revisado", "você deveria ter lido", "por sua culpa". What the customer "should have" done must
+"You should have read the terms", "had you checked...", "es culpa tuya", "si hubieras
+leído", "você deveria ter lido", "por sua culpa". What the customer "should have" done must
 be a duty (read, check, pay, include, claim...): "you should have received an email" is not
 blame, and neither is a negated phrase ("no es tu culpa"). Counterfactuals of the customer's
-conduct blame too ("lo ideal habría sido llamarnos antes", "a responsabilidade era tua"); "un
+conduct blame too ("lo mejor habría sido llamarnos antes", "a responsabilidade era tua"); "un
 accidente con culpa suya" describes an at-fault claim. The phrases are data:
 `guardrails/lexicons/tone/blame.yaml`.
 """
@@ -20,7 +20,7 @@ _NEGATORS = frozenset(word_list("blame", "negators"))
 
 
 def _apology_for(toks: list[str], first: int) -> bool:
-    """'Le pido disculpas por las molestias y por no haber respondido': a 'por no haber...'
+    """'Le pedimos disculpas por la espera y por no haber respondido': a 'por no haber...'
     after an apology in the same sentence is what the company apologises for."""
     if toks[first] != "por":
         return False
@@ -34,7 +34,7 @@ def _apology_for(toks: list[str], first: int) -> bool:
 
 def _negated(toks: list[str], first: int) -> bool:
     """'No es tu culpa', "it isn't your fault": a blame phrase under a negation (within three
-    words before it, in the same clause: "No, debiste reclamar antes" is still blame)."""
+    words before it, in the same clause: "No, debiste llamar antes" is still blame)."""
     for t in reversed(toks[max(0, first - 3) : first]):
         if not t[0].isalnum():
             return False

@@ -14,7 +14,7 @@ from guardrails.records import Case, Finding, Severity, Span
 from guardrails.tone_rule import Answer, finding, quote
 
 _COUNTED = re.compile(r"\S*[^\W_]\S*")
-# A group of a number written in groups: "+52", "55", "4170", "(11)", "2020," (a group may end
+# A group of a number written in groups: "+34", "600", "000", "(11)", "2020," (a group may end
 # in punctuation, which then ends the number).
 _DIGIT_GROUP = re.compile(r"\+?\(?\d+\)?([.,;:)]*)")
 

@@ -4,10 +4,10 @@ An attribute listed in `expect.avoid_mentioning` (follower_count, health and deb
 lexicons in the three languages, `guardrails/lexicons/tone/sensitive.yaml`, and the follower
 count in the case's facts is recognised as a number, "250K", "250.000"; any other name is
 matched literally), or, whatever the case says, the customer's follower count or audience size
-("followers", "seguidores", "your post reaches many people"), the customer's own health ("tu
+("followers", "seguidores", "your posts reach thousands"), the customer's own health ("tu
 enfermedad", "você está doente") or debts to or of third parties ("la deuda de tu hermano",
-"other debts"). A health word the customer used themselves may be acknowledged ("sorry about
-your hospital stay"); only `expect.avoid_mentioning` forbids even that.
+"other debts"). A health word the customer used themselves may be acknowledged ("sorry to hear
+about your surgery"); only `expect.avoid_mentioning` forbids even that.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def sensitive(case: Case, answer: Answer) -> list[Finding]:
             if covered.intersection(tokens):
                 continue
             if category in _ECHOED and not reason.startswith("expect"):
-                # the customer's own words ("I was in hospital"): answering them with
+                # the customer's own words ("I had surgery last week"): answering them with
                 # sympathy ("sorry to hear about your surgery") brings nothing up
                 raised = _customer_words(case) if raised is None else raised
                 if _said_before(scan.tokens.toks[hit[1]], raised):
@@ -143,7 +143,7 @@ def _sensitivefinding(case: Case, category: str, span: Span, reason: str) -> Fin
 
 
 def _follower_number(case: Case, text: str) -> list[Finding]:
-    """The follower count from the case's facts, written as a number (480000, 480K, 480 mil)."""
+    """The follower count from the case's facts, written as a number (250000, 250K, 250 mil)."""
     raw = case.facts.get("follower_count")
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         return []
