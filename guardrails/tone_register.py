@@ -77,9 +77,12 @@ def _function_words() -> dict[str, str]:
 _FUNCTION_WORDS: dict[str, str] = _function_words()
 
 # Which other languages can hide a register marker. The two Romance languages share marker
-# words (te, tu, abra, consulte...); English shares none with them, so English text (such as
-# an instruction appended to an answer) never decides a Spanish or Portuguese verdict.
+# words (te, tu, abra, consulte...); English shares a few with them ("decides", "uses"), so a
+# sentence written in English says nothing of a Spanish or Portuguese register either. But
+# only its own sentence: English text (such as an instruction appended to an answer) never
+# decides the sentences too short to tell (`_language_gate`'s whole-answer fallback).
 _RIVALS = {"es": ("pt",), "pt": ("es",), "en": ("es", "pt")}
+_SENTENCE_RIVALS = {"es": ("pt", "en"), "pt": ("es", "en"), "en": ("es", "pt")}
 
 
 def _language_gate(toks: list[str], language: str) -> Callable[[int], bool]:
@@ -88,6 +91,7 @@ def _language_gate(toks: list[str], language: str) -> Callable[[int], bool]:
     language's); otherwise the whole answer does, by its rival-language words alone (three or
     more), so that appending text in the case's language cannot change the decision."""
     rivals = _RIVALS.get(language, ())
+    sentence_rivals = _SENTENCE_RIVALS.get(language, ())
     ends = [i for i, t in enumerate(toks) if t[0] in SENTENCE_MARKS]
     verdicts: dict[int, bool] = {}  # sentence number -> written in `language`
     whole: list[bool] = []
@@ -100,7 +104,7 @@ def _language_gate(toks: list[str], language: str) -> Callable[[int], bool]:
         end = ends[k] if k < len(ends) else len(toks)
         counts = Counter(map(_FUNCTION_WORDS.get, toks[start:end]))
         own = counts.get(language, 0)
-        other = max((counts.get(r, 0) for r in rivals), default=0)
+        other = max((counts.get(r, 0) for r in sentence_rivals), default=0)
         if own + other >= 2:
             verdicts[k] = not (other >= 2 and other > 2 * own)
         else:

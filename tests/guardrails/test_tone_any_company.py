@@ -140,3 +140,70 @@ def test_european_portuguese_tu_verbs_are_informal_and_voce_alone_is_not() -> No
     assert failing(formal_pt, good) == set()
     formal_br = case("pt-BR", "O técnico não veio.", expect={"register": "formal"})
     assert failing(formal_br, "Você pode remarcar a visita pelo aplicativo.") == set()
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        # a duty in the past blames; the conditional with an infinitive is a condition or advice
+        (
+            "es",
+            "Debiste revisar la hora de la cita antes de salir.",
+            "Para que venga el sábado tendrías que pagar el suplemento de EUR 20.00.",
+        ),
+        (
+            "es",
+            "Tenías que confirmar la visita el día anterior.",
+            "Deberías revisar la carpeta de correo no deseado: allí suele llegar la cita.",
+        ),
+        # "next time" and an instruction: the customer did it wrong this time
+        (
+            "pt",
+            "O arquivo chegou incompleto porque a internet caiu; da próxima vez use outra rede.",
+            "Da próxima vez que precisar, é só escrever para nós por aqui.",
+        ),
+        (
+            "en",
+            "The photo upload failed. Next time, use the app instead of the website.",
+            "Next time you book, your address will already be saved.",
+        ),
+        (
+            "es",
+            "La próxima vez, sigue las instrucciones del correo de confirmación.",
+            "La próxima vez que nos escribas te atenderá el mismo técnico.",
+        ),
+        # the customer's neglect
+        (
+            "en",
+            "You didn't even bother to read the booking summary.",
+            "No need to bother sending the form again: we have it.",
+        ),
+        (
+            "es",
+            "Ni siquiera te molestaste en leer el resumen de la reserva.",
+            "No te molestes en enviar el formulario otra vez: ya lo tenemos.",
+        ),
+        (
+            "pt",
+            "Você nem se deu ao trabalho de ler o resumo da reserva.",
+            "Não precisa se dar ao trabalho de reenviar o formulário: já o recebemos.",
+        ),
+    ],
+)
+def test_a_lecture_on_the_customer_s_conduct_is_blame(language: str, bad: str, good: str) -> None:
+    said = {"en": "It went wrong.", "es": "Salió mal.", "pt": "Deu errado."}
+    c = case(language, said[language])
+    assert "tone.blame" in failing(c, bad)
+    assert "tone.blame" not in failing(c, good)
+
+
+def test_a_sentence_in_english_says_nothing_of_a_spanish_register() -> None:
+    """'decides' is a tú verb in Spanish and an English word: in an English sentence it is not
+    a form of address (that answer is the language check's business)."""
+    usted = case("es", "¿Quién decide si me devuelven el dinero?", expect={"register": "usted"})
+    english = "Hello. The technician decides within 3 days of the visit, based on the photos."
+    assert "tone.register" not in failing(usted, english)
+    assert "tone.register" in failing(usted, "Si tú decides cancelar, te devolvemos el dinero.")
+    # an English sentence does not hide the markers of the Spanish sentences around it
+    mixed = "Si tú decides cancelar, te devolvemos el dinero. The technician decides, not us."
+    assert "tone.register" in failing(usted, mixed)
