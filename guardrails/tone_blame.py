@@ -16,7 +16,8 @@ from guardrails.tone_phrases import word_list
 from guardrails.tone_rule import Answer, finding
 
 _APOLOGY_WORDS = frozenset(word_list("blame", "apology_words"))
-_NEGATORS = frozenset(word_list("blame", "negators"))
+# Not blame: a blame phrase under a negation, within three words before it in the same clause.
+_NEGATORS = frozenset(word_list("common_words", "negators"))
 
 
 def _apology_for(toks: list[str], first: int) -> bool:

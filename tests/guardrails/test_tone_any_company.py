@@ -207,3 +207,55 @@ def test_a_sentence_in_english_says_nothing_of_a_spanish_register() -> None:
     # an English sentence does not hide the markers of the Spanish sentences around it
     mixed = "Si tú decides cancelar, te devolvemos el dinero. The technician decides, not us."
     assert "tone.register" in failing(usted, mixed)
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        (
+            "pt",
+            "Por segurança, as visitas urgentes não podem ser remarcadas depois que o técnico "
+            "sai da base. O técnico já saiu da base e a sua visita urgente não pode ser "
+            "remarcada. Se quiser, posso abrir um pedido de reembolso.",
+            "Por segurança, as visitas urgentes não podem ser remarcadas depois que o técnico "
+            "sai da base. As visitas normais podem ser remarcadas até a véspera, sem custo.",
+        ),
+        (
+            "es",
+            "Las reparaciones eléctricas se garantizan durante seis meses desde la visita. "
+            "Tu reparación eléctrica se garantiza seis meses desde el día de la visita.",
+            "Las reparaciones eléctricas se garantizan durante seis meses desde la visita. "
+            "Las reparaciones de fontanería se garantizan durante tres meses.",
+        ),
+        (
+            "en",
+            "Cancelling a booked visit is free until the evening before. You can cancel the "
+            "booked visit for free until the evening before it.",
+            "Cancelling a booked visit is free until the evening before. A visit cancelled "
+            "on the day itself is charged at the call-out rate.",
+        ),
+    ],
+)
+def test_a_sentence_restated_in_other_words_is_repetition(
+    language: str, bad: str, good: str
+) -> None:
+    c = case(language, {"en": "Help.", "es": "Ayuda.", "pt": "Ajuda."}[language])
+    found = [f for f in check_tone(c, bad) if f.code == "tone.repetition"]
+    assert found and "in other words" in found[0].message
+    assert "tone.repetition" not in failing(c, good)
+
+
+def test_a_negated_sentence_or_another_number_is_no_restatement() -> None:
+    c = case("es", "Ayuda.")
+    # the same words, one negated: two facts, not one said twice
+    contrast = (
+        "Los electrodomésticos con el precinto roto se devuelven si tienen un defecto de "
+        "fábrica. Un electrodoméstico con el precinto roto no se devuelve por gusto."
+    )
+    assert "tone.repetition" not in failing(c, contrast)
+    # the same words with a different number on each side: two prices
+    prices = (
+        "La visita del electricista cuesta 40 euros entre semana durante el día. "
+        "La visita del electricista cuesta 60 euros entre semana durante la noche."
+    )
+    assert "tone.repetition" not in failing(c, prices)
