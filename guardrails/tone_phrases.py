@@ -15,7 +15,7 @@ from it. A match is a hit (first token, last token, weight), kept per category.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
@@ -178,11 +178,13 @@ def _entry_phrases(entry: dict[str, Any], macros: dict[str, str], where: str) ->
     return phrases
 
 
-def _build() -> dict[str, list[Rule]]:
-    common = frozenset(word_list("common_words", "common"))
+def build_index(read: Callable[[str], dict[str, Any]] = lexicon) -> dict[str, list[Rule]]:
+    """The phrase index of the lexicon files `read` returns by name (the shipped ones by
+    default); a malformed entry is a `LexiconError` naming its file and entry."""
+    common = frozenset(words(str(read("common_words").get("common", ""))))
     index: dict[str, list[Rule]] = {}
     for name in PHRASE_FILES:
-        data = lexicon(name)
+        data = read(name)
         macros = {k: " ".join(str(v).split()) for k, v in (data.get("macros") or {}).items()}
         for n, entry in enumerate(data.get("entries") or []):
             where = f"guardrails/lexicons/tone/{name}.yaml, entry {n + 1}"
@@ -193,6 +195,8 @@ def _build() -> dict[str, list[Rule]]:
                 raise LexiconError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
             if entry.get("where", "anywhere") not in _WHERE:
                 raise LexiconError(f"{where}: `where` must be one of {', '.join(_WHERE)}")
+            if not isinstance(entry.get("forms", {}), dict):
+                raise LexiconError(f"{where}: `forms` needs `stems` and `endings`")
             try:
                 _add(
                     index,
@@ -208,7 +212,7 @@ def _build() -> dict[str, list[Rule]]:
     return index
 
 
-INDEX: dict[str, list[Rule]] = _build()
+INDEX: dict[str, list[Rule]] = build_index()
 
 
 @dataclass
