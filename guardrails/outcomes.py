@@ -22,13 +22,26 @@ from guardrails.text import fold, per_policy
 
 #: Concepts of the core pack naming a decision someone else makes about the customer's case.
 PROCESS_CONCEPTS = frozenset({"dispute", "complaint"})
-# Decision processes named in words, in any industry and with no pack: an investigation, an
-# appeal, a claim, a warranty (a claim the maker or the seller decides on) and the maker
-# itself.
+# Decision processes named in words, in any industry and with no pack, each under one name
+# whatever the language (es/en/pt): an investigation, an appeal, a claim, a warranty (a claim
+# the maker or the seller decides on) and the maker itself.
 _PROCESS_WORDS = re.compile(
-    r"(?<!\w)(?:investigat\w*|investigac\w*|investigacao|inquiry|returns? review|"
-    r"appeal\w*|apelac\w*|claims?|warrant(?:y|ies)|garantias?|manufacturers?|fabricantes?)(?!\w)"
+    r"(?<!\w)(?:"
+    r"(?P<investigation>investigat\w*|investigac\w*|investigacao|inquiry)|"
+    r"(?P<review>returns? review)|"
+    r"(?P<appeal>appeal\w*|apelac\w*)|"
+    r"(?P<claim>claims?)|"
+    r"(?P<warranty>warrant(?:y|ies)|garantias?|manufacturers?|fabricantes?)"
+    r")(?!\w)"
 )
+
+
+def _named_processes(folded: str) -> frozenset[str]:
+    """The decision processes `folded` text names in words, by their names."""
+    return frozenset(
+        name for m in _PROCESS_WORDS.finditer(folded) for name, hit in m.groupdict().items() if hit
+    )
+
 
 # A result stated as settled: approval, a replacement, a refund as the decision's outcome.
 _OUTCOME = re.compile(
@@ -99,7 +112,8 @@ def outcome_findings(
         return []
     folded = fold(text)
     processes = {m.concept for m in found} & PROCESS_CONCEPTS
-    if not processes and not _PROCESS_WORDS.search(folded):
+    named = _named_processes(folded)
+    if not processes and not named:
         return []
     for result in _OUTCOME.finditer(folded):
         breaks = [m.end() for m in _CLAUSE_BREAK.finditer(folded, 0, result.start())]
@@ -110,7 +124,11 @@ def outcome_findings(
         )
         if hedged or negated_before(folded, result.start(), language, 6):
             continue
-        clause = max(rules, key=lambda c: len(c.concepts & processes))
+        # the rule that names the same process: by concept, or by the same process words
+        clause = max(
+            rules,
+            key=lambda c: len(c.concepts & processes) + len(_named_processes(fold(c.text)) & named),
+        )
         span = Span(
             start=offset + result.start(),
             end=offset + result.end(),
