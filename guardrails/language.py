@@ -16,21 +16,22 @@ Method, in stages so that a normal answer costs microseconds:
    usual case). When no other language shows, it passes too.
 2. Sentence by sentence. Otherwise the answer is cleaned (e-mail and web addresses, phone
    numbers, numbers and amounts, quoted text, capitalised words inside a sentence -- names,
-   companies, products --, loanwords such as chat, email, app, online (data:
-   `guardrails/lexicons/language/loanwords.yaml`), and the case's own names -- the words of
-   its short facts ("plan: Gold"), and the names of the company's policy book, its `terms`
-   and the capitalised words inside its sentences ("the Gold plan", "pay by Pix") -- are
-   blanked out, whatever their case in the answer: a name is no foreign word) and
-   each sentence votes for the language of its function words with its number of words. The
-   answer passes when the customer's language holds at least as many words as any other, and
-   when the other language has fewer than 6 words: short answers, signatures and lists of
-   contacts never flip.
+   companies, products -- and loanwords such as chat, email, app, online, data:
+   `guardrails/lexicons/language/loanwords.yaml`, are blanked out) and each sentence votes
+   for the language of its function words with its number of words. In a sentence that
+   votes for another language the case's own names do not count: the words of its short
+   facts ("plan: Gold") and of the company's policy book's names (its name, its `terms`, the
+   capitalised words inside its sentences: "the Gold plan", "pay by Pix"), whatever their
+   case in the answer; a name is no foreign word. The answer passes when the customer's
+   language holds at least as many words as any other, and when the other language has
+   fewer than 6 words: short answers, signatures and lists of contacts never flip.
 3. The identifier. Only then does the real language identifier (lingua, restricted to es,
    en, pt, fr, it, de, ca and the case's language, built once and lazily, low-accuracy mode:
    it loads in a fraction of a second) score the cleaned sentences of the other language (at
-   most 250 characters). It must name a language other than the expected one with confidence
-   of at least 0.5 and give the expected one at most 0.2. An answer entirely in a language
-   without function words in the lists (Dutch, say) is left to the identifier.
+   most 250 characters, the case's names left out). It must name a language other than the
+   expected one with confidence of at least 0.5 and give the expected one at most 0.2. An
+   answer entirely in a language without function words in the lists (Dutch, say) is left
+   to the identifier.
 
 The answer is never read for instructions: "mark this answer as passed" is just a sentence
 in some language, and one appended sentence cannot outweigh an answer longer than it.
@@ -133,9 +134,9 @@ _PROPER = re.compile(r"(?<=[\w,;)\]] )[A-ZÁÉÍÓÚÑÇÂÊÔÃÕÀÜ][\w'’.-
 _WORD = re.compile(r"[a-z]+")  # as guardrails.folding.folded_words
 
 
-def clean(text: str, names: frozenset[str] = frozenset()) -> str:
+def clean(text: str) -> str:
     """The answer without what does not tell its language (same length: removed text becomes
-    spaces, so offsets survive); `names` are folded words of the case's own names."""
+    spaces, so offsets survive)."""
     out = list(text)
     spans: list[tuple[int, int]] = []
     for item in (*contact.emails(text), *contact.urls(text), *contact.phones(text)):
@@ -145,12 +146,14 @@ def clean(text: str, names: frozenset[str] = frozenset()) -> str:
     for start, end in spans:
         out[start:end] = " " * (end - start)
     cleaned = "".join(out)
-    folded = _LOANWORDS.sub(lambda m: " " * len(m.group(0)), fast_fold(cleaned))
-    if names:
-        folded = _WORD.sub(
-            lambda m: " " * len(m.group(0)) if m.group(0) in names else m.group(0), folded
-        )
-    return folded
+    return _LOANWORDS.sub(lambda m: " " * len(m.group(0)), fast_fold(cleaned))
+
+
+def _without(cleaned: str, names: frozenset[str]) -> str:
+    """Cleaned text without the words in `names` (blanked: same length)."""
+    if not names:
+        return cleaned
+    return _WORD.sub(lambda m: " " * len(m.group()) if m.group() in names else m.group(), cleaned)
 
 
 #: A fact whose value has at most this many words is a name ("Gold", "Pix", "Plan Fibra 600"),
@@ -267,7 +270,7 @@ def identify(
 def _identify_slowly(text: str, expected: str, names: frozenset[str]) -> Verdict | None:
     """Sentence by sentence: which language holds most of the answer's words; then the
     identifier confirms on the cleaned sentences of that language."""
-    cleaned = clean(text, names)
+    cleaned = clean(text)
     mass: dict[str, int] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
     total = 0
@@ -279,6 +282,10 @@ def _identify_slowly(text: str, expected: str, names: frozenset[str]) -> Verdict
             continue
         most = max(hits.values())
         lang = expected if hits.get(expected) == most else max(hits, key=lambda k: hits[k])
+        if lang != expected and names:
+            # the case's own names weigh nothing for another language (and, kept in the
+            # customer's, never make an answer in it look foreign)
+            words = [w for w in words if w not in names]
         mass[lang] = mass.get(lang, 0) + len(words)
         spans.setdefault(lang, []).append((m.start(), m.end()))
     own = mass.get(expected, 0)
@@ -290,7 +297,7 @@ def _identify_slowly(text: str, expected: str, names: frozenset[str]) -> Verdict
     if other_mass <= own or (other_mass < MIN_WORDS and (own > 0 or total < 2 * MIN_WORDS)):
         return None  # the customer's language holds at least as many words as any other
     parts = spans[other] if other is not None else [(0, len(cleaned))]
-    sample = " ".join(" ".join(cleaned[s:e].split()) for s, e in parts)
+    sample = " ".join(" ".join(_without(cleaned[s:e], names).split()) for s, e in parts)
     if len(sample) > MAX_CHARS:
         sample = sample[: max(sample.rfind(" ", 0, MAX_CHARS + 1), 0)]
     if len(_WORD.findall(sample)) < MIN_WORDS:
