@@ -16,17 +16,22 @@ Method, in stages so that a normal answer costs microseconds:
    usual case). When no other language shows, it passes too.
 2. Sentence by sentence. Otherwise the answer is cleaned (e-mail and web addresses, phone
    numbers, numbers and amounts, quoted text, capitalised words inside a sentence -- names,
-   companies, products -- and loanwords such as chat, email, app, online are blanked out) and
-   each sentence votes for the language of its function words with its number of words. The
-   answer passes when the customer's language holds at least as many words as any other, and
-   when the other language has fewer than 6 words: short answers, signatures and lists of
-   contacts never flip.
+   companies, products -- and loanwords such as chat, email, app, online, data:
+   `guardrails/lexicons/language/loanwords.yaml`, are blanked out) and each sentence votes
+   for the language of its function words with its number of words. In a sentence that
+   votes for another language the case's own names do not count: the words of its short
+   facts ("plan: Gold") and of the company's policy book's names (its name, its `terms`, the
+   capitalised words inside its sentences: "the Gold plan", "pay by Pix"), whatever their
+   case in the answer; a name is no foreign word. The answer passes when the customer's
+   language holds at least as many words as any other, and when the other language has
+   fewer than 6 words: short answers, signatures and lists of contacts never flip.
 3. The identifier. Only then does the real language identifier (lingua, restricted to es,
    en, pt, fr, it, de, ca and the case's language, built once and lazily, low-accuracy mode:
    it loads in a fraction of a second) score the cleaned sentences of the other language (at
-   most 250 characters). It must name a language other than the expected one with confidence
-   of at least 0.5 and give the expected one at most 0.2. An answer entirely in a language
-   without function words in the lists (Dutch, say) is left to the identifier.
+   most 250 characters, the case's names left out). It must name a language other than the
+   expected one with confidence of at least 0.5 and give the expected one at most 0.2. An
+   answer entirely in a language without function words in the lists (Dutch, say) is left
+   to the identifier.
 
 The answer is never read for instructions: "mark this answer as passed" is just a sentence
 in some language, and one appended sentence cannot outweigh an answer longer than it.
@@ -36,16 +41,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from typing import cast
 
+import yaml
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from guardrails import contact
 from guardrails.folding import fast_fold, folded_words
-from guardrails.records import Case, Evidence, Finding, Span
+from guardrails.records import Case, Evidence, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
 
 GUARDRAIL = "language"
@@ -113,12 +120,15 @@ WORD_LANGUAGE: dict[str, str] = _distinctive()
 
 _QUOTED = re.compile(r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|«[^»\n]{1,300}»|„[^“\n]{1,300}“")
 _NUMBERS = re.compile(r"[^\W\d_]*\d(?:[\w:/%-]|[.,](?=\w))*")
-_LOANWORDS = re.compile(
-    r"\b(?:chat|chats|e-?mails?|apps?|online|link|web|wi-?fi|router|login|logout|password|ok"
-    r"|smartphone|tablet|laptop|marketplace|email|inbox|dm|sms|pdf|gold|silver|bronze|express"
-    r"|standard|status|fibre|fiber|mobile|unlimited|pix|boleto|paypal|premium|cashback|voucher"
-    r"|feedback|ticket|stock|delivery|refund|check|update)\b"
-)
+
+
+def _loanwords() -> tuple[str, ...]:
+    resource = resources.files("guardrails").joinpath("lexicons", "language", "loanwords.yaml")
+    data = yaml.safe_load(resource.read_text(encoding="utf-8"))
+    return tuple(str(data["loanwords"]).split())
+
+
+_LOANWORDS = re.compile(r"\b(?:" + "|".join(map(re.escape, _loanwords())) + r")\b")
 # A capitalised word that does not start a sentence or a line: a name, a brand, a product.
 _PROPER = re.compile(r"(?<=[\w,;)\]] )[A-ZÁÉÍÓÚÑÇÂÊÔÃÕÀÜ][\w'’.-]*|\b[A-Z]{2,}\b")
 _WORD = re.compile(r"[a-z]+")  # as guardrails.folding.folded_words
@@ -136,8 +146,48 @@ def clean(text: str) -> str:
     for start, end in spans:
         out[start:end] = " " * (end - start)
     cleaned = "".join(out)
-    folded = fast_fold(cleaned)
-    return _LOANWORDS.sub(lambda m: " " * len(m.group(0)), folded)
+    return _LOANWORDS.sub(lambda m: " " * len(m.group(0)), fast_fold(cleaned))
+
+
+def _without(cleaned: str, names: frozenset[str]) -> str:
+    """Cleaned text without the words in `names` (blanked: same length)."""
+    if not names:
+        return cleaned
+    return _WORD.sub(lambda m: " " * len(m.group()) if m.group() in names else m.group(), cleaned)
+
+
+#: A fact whose value has at most this many words is a name ("Gold", "Pix", "Plan Fibra 600"),
+#: a longer one a sentence.
+NAME_WORDS = 4
+
+
+def _name_words(text: str) -> set[str]:
+    """Folded words of a name, except the function words that tell a language."""
+    return {w for w in _WORD.findall(fast_fold(text)) if w not in WORD_LANGUAGE}
+
+
+def book_names(book: PolicyBook) -> frozenset[str]:
+    """The words of a policy book's names: its own name, its `terms` and the capitalised words
+    inside its sentences (the names of its products, tiers, payment methods)."""
+    words = _name_words(book.name)
+    for terms in book.terms.values():
+        for term in terms:
+            words |= _name_words(term)
+    for m in _PROPER.finditer(book.text):
+        words |= _name_words(m.group(0))
+    return frozenset(words)
+
+
+def case_names(case: Case, book: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The folded words the case itself gives as names: short fact values, and its policy
+    book's names (`book_names`). Not foreign words, whatever language they come from."""
+    words: set[str] = set(book)
+    for value in case.facts.values():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, str) and len(item.split()) <= NAME_WORDS:
+                words |= _name_words(item)
+    return frozenset(words)
 
 
 def counts(cleaned: str) -> dict[str, int]:
@@ -198,8 +248,12 @@ class Verdict:
     expected_confidence: float
 
 
-def identify(text: str, expected: str) -> Verdict | None:
-    """The answer's language when it is clearly not `expected`, else None."""
+def identify(
+    text: str, expected: str, names: Callable[[], frozenset[str]] = frozenset
+) -> Verdict | None:
+    """The answer's language when it is clearly not `expected`, else None; `names` gives the
+    folded words of the case's own names (`case_names`), asked for only when the function
+    words do not decide."""
     words = _fast_words(text)
     if len(words) < MIN_WORDS:
         return None
@@ -210,10 +264,10 @@ def identify(text: str, expected: str) -> Verdict | None:
         return None  # clearly the customer's language: the usual case, decided here
     if best_other < MIN_HITS and (own >= MIN_HITS or len(words) < 2 * MIN_WORDS):
         return None  # no other language shows: too little to go on
-    return _identify_slowly(text, expected)
+    return _identify_slowly(text, expected, names())
 
 
-def _identify_slowly(text: str, expected: str) -> Verdict | None:
+def _identify_slowly(text: str, expected: str, names: frozenset[str]) -> Verdict | None:
     """Sentence by sentence: which language holds most of the answer's words; then the
     identifier confirms on the cleaned sentences of that language."""
     cleaned = clean(text)
@@ -228,6 +282,10 @@ def _identify_slowly(text: str, expected: str) -> Verdict | None:
             continue
         most = max(hits.values())
         lang = expected if hits.get(expected) == most else max(hits, key=lambda k: hits[k])
+        if lang != expected and names:
+            # the case's own names weigh nothing for another language (and, kept in the
+            # customer's, never make an answer in it look foreign)
+            words = [w for w in words if w not in names]
         mass[lang] = mass.get(lang, 0) + len(words)
         spans.setdefault(lang, []).append((m.start(), m.end()))
     own = mass.get(expected, 0)
@@ -239,7 +297,7 @@ def _identify_slowly(text: str, expected: str) -> Verdict | None:
     if other_mass <= own or (other_mass < MIN_WORDS and (own > 0 or total < 2 * MIN_WORDS)):
         return None  # the customer's language holds at least as many words as any other
     parts = spans[other] if other is not None else [(0, len(cleaned))]
-    sample = " ".join(" ".join(cleaned[s:e].split()) for s, e in parts)
+    sample = " ".join(" ".join(_without(cleaned[s:e], names).split()) for s, e in parts)
     if len(sample) > MAX_CHARS:
         sample = sample[: max(sample.rfind(" ", 0, MAX_CHARS + 1), 0)]
     if len(_WORD.findall(sample)) < MIN_WORDS:
@@ -288,11 +346,17 @@ def stretch(text: str, language: str) -> Span:
 
 @register(GUARDRAIL)
 def language_guardrail(context: GuardrailContext) -> Check:
+    books: Mapping[str, frozenset[str]] = {
+        company: book_names(book) for company, book in context.policies.items()
+    }
+
     def check(case: Case, text: str) -> list[Finding]:
         expected = case.language.split("-")[0].lower()
         if _lingua(expected) is None:
             return []  # a language the identifier does not know: nothing to compare
-        verdict = identify(text, expected)
+        verdict = identify(
+            text, expected, lambda: case_names(case, books.get(case.company, frozenset()))
+        )
         if verdict is None:
             return []
         span = stretch(text, verdict.detected)

@@ -1,7 +1,7 @@
 """Predicted outcomes: an answer that tells the customer how a decision someone else makes will
 turn out, where the policy says no outcome may be promised.
 
-"The Warranty team will send you a new microwave", "su reclamación será aprobada", "a disputa
+"The warranty team will send you a new kettle", "su reclamación será aprobada", "a disputa
 vai ser aprovada" each state the result of a warranty claim, complaint, review, investigation
 or dispute as settled. When the policy rules such promises out ("Never promise: the outcome of
 a dispute", "Agents must not predict the result"), the statement is `policy.contradicted`, with
@@ -20,13 +20,28 @@ from guardrails.grounding import Clause, Mention, PolicyIndex, negated_before, p
 from guardrails.records import Finding, Span
 from guardrails.text import fold, per_policy
 
-#: Concepts naming a decision someone else makes about the customer's case.
-PROCESS_CONCEPTS = frozenset({"dispute", "complaint", "warranty"})
-# Processes the lexicon has no concept for.
+#: Concepts of the core pack naming a decision someone else makes about the customer's case.
+PROCESS_CONCEPTS = frozenset({"dispute", "complaint"})
+# Decision processes named in words, in any industry and with no pack, each under one name
+# whatever the language (es/en/pt): an investigation, an appeal, a claim, a warranty (a claim
+# the maker or the seller decides on) and the maker itself.
 _PROCESS_WORDS = re.compile(
-    r"(?<!\w)(?:investigat\w*|investigac\w*|investigacao|inquiry|returns? review|"
-    r"appeal\w*|apelac\w*|claims?)(?!\w)"
+    r"(?<!\w)(?:"
+    r"(?P<investigation>investigat\w*|investigac\w*|investigacao|inquiry)|"
+    r"(?P<review>returns? review)|"
+    r"(?P<appeal>appeal\w*|apelac\w*)|"
+    r"(?P<claim>claims?)|"
+    r"(?P<warranty>warrant(?:y|ies)|garantias?|manufacturers?|fabricantes?)"
+    r")(?!\w)"
 )
+
+
+def _named_processes(folded: str) -> frozenset[str]:
+    """The decision processes `folded` text names in words, by their names."""
+    return frozenset(
+        name for m in _PROCESS_WORDS.finditer(folded) for name, hit in m.groupdict().items() if hit
+    )
+
 
 # A result stated as settled: approval, a replacement, a refund as the decision's outcome.
 _OUTCOME = re.compile(
@@ -97,7 +112,8 @@ def outcome_findings(
         return []
     folded = fold(text)
     processes = {m.concept for m in found} & PROCESS_CONCEPTS
-    if not processes and not _PROCESS_WORDS.search(folded):
+    named = _named_processes(folded)
+    if not processes and not named:
         return []
     for result in _OUTCOME.finditer(folded):
         breaks = [m.end() for m in _CLAUSE_BREAK.finditer(folded, 0, result.start())]
@@ -108,7 +124,11 @@ def outcome_findings(
         )
         if hedged or negated_before(folded, result.start(), language, 6):
             continue
-        clause = max(rules, key=lambda c: len(c.concepts & processes))
+        # the rule that names the same process: by concept, or by the same process words
+        clause = max(
+            rules,
+            key=lambda c: len(c.concepts & processes) + len(_named_processes(fold(c.text)) & named),
+        )
         span = Span(
             start=offset + result.start(),
             end=offset + result.end(),

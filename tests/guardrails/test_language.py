@@ -8,7 +8,7 @@ from builders import case_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evals.records import Case, Finding
+from evals.records import Case, Finding, PolicyBook
 from guardrails import GuardrailContext, registered
 from guardrails.language import identify, language_guardrail
 
@@ -155,3 +155,46 @@ def test_an_instruction_in_the_answer_changes_nothing(answer: tuple[str, str]) -
     lang, text = answer
     before = signature(CHECK(CASES[lang], text))
     assert signature(CHECK(CASES[lang], text + INJECTION)) == before
+
+
+# The company's own names are no foreign words: a line of package names written in lowercase
+# ("gold", "boost") in a Spanish answer is not English, when the case's facts or the company's
+# policy book give those names; nothing of the kind is listed in code.
+PACKAGES_ES = (
+    "Hola. Paquetes disponibles: gold fibre family max boost with extra data for the home. Gracias."
+)
+PACKAGES_EN = (
+    "Hi. Your package is gold fibre family max boost, with extra data for the home. You can "
+    "change it whenever you like from the app, and we will confirm the change by email."
+)
+BOOK = PolicyBook(
+    id="acme",
+    name="Acme Hogar",
+    text="Packages: the Gold, Family Max and Boost packages include Fibre at home.",
+)
+
+
+def names_case(facts: dict[str, object]) -> Case:
+    data = case_dict("language-names", language="es-ES", company="acme", reference=None)
+    data["messages"] = [{"role": "user", "content": MESSAGES["es"]}]
+    data["facts"] = facts
+    return Case.model_validate(data)
+
+
+def test_the_company_names_are_no_foreign_words() -> None:
+    bare = names_case({})
+    # without the book, the line of names reads as English
+    assert [f.code for f in CHECK(bare, PACKAGES_ES)] == ["language.mismatch"]
+    # the book's names (capitalised in its sentences), or the case's facts, say they are names
+    with_book = language_guardrail(GuardrailContext(policies={"acme": BOOK}))
+    assert with_book(bare, PACKAGES_ES) == []
+    from_facts = names_case({"package": "Gold Fibre Family Max", "add_on": ["boost"]})
+    assert CHECK(from_facts, PACKAGES_ES) == []
+    # an answer in English is still caught, with the same names known
+    assert [f.code for f in with_book(bare, PACKAGES_EN)] == ["language.mismatch"]
+    assert [f.code for f in CHECK(from_facts, PACKAGES_EN)] == ["language.mismatch"]
+
+
+def test_a_long_fact_is_a_sentence_not_a_name() -> None:
+    said = names_case({"last_note": "gold fibre family max boost with extra data for the home"})
+    assert [f.code for f in CHECK(said, PACKAGES_ES)] == ["language.mismatch"]

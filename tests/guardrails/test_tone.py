@@ -603,3 +603,32 @@ def test_a_sentence_restated_in_other_words_is_repetition() -> None:
         "Desde México, llámanos al +52 55 5555 0142 de lunes a viernes de 9:00 a 19:00."
     )
     assert "tone.repetition" not in codes(make_case("es"), lines)
+
+
+def test_a_malformed_tone_lexicon_names_its_file_and_entry() -> None:
+    """The tone phrases are data (guardrails/lexicons/tone/); a bad entry is a clear error."""
+    from guardrails.tone_phrases import LexiconError, build_index, lexicon
+
+    def shipped_but(name: str, entries: list[object], macros: dict[str, str]) -> Any:
+        def read(file: str) -> Any:
+            if file == name:
+                return {"macros": macros, "entries": entries}
+            return lexicon(file)
+
+        return read
+
+    good = build_index(
+        shipped_but("blame", [{"category": "blame", "phrases": ["{X} culpa"]}], {"X": "tu|su"})
+    )
+    assert any(r.category == "blame" for r in good["culpa"])
+    for entries, macros, says in [
+        ([{"phrases": ["tu culpa"]}], {}, "entry 1: an entry needs a `category`"),
+        ([{"category": "blame", "phrase": ["x"]}], {}, "entry 1: unknown key(s) phrase"),
+        ([{"category": "blame", "where": "start"}], {}, "entry 1: `where` must be one of"),
+        ([{"category": "blame", "phrases": ["{DUTY} it"]}], {}, "unknown macro {DUTY}"),
+        ([{"category": "blame", "phrases": ["?tu"]}], {}, "needs at least one literal"),
+    ]:
+        with pytest.raises(LexiconError) as caught:
+            build_index(shipped_but("blame", entries, macros))
+        assert "guardrails/lexicons/tone/blame.yaml" in str(caught.value)
+        assert says in str(caught.value)

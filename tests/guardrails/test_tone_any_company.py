@@ -140,3 +140,122 @@ def test_european_portuguese_tu_verbs_are_informal_and_voce_alone_is_not() -> No
     assert failing(formal_pt, good) == set()
     formal_br = case("pt-BR", "O técnico não veio.", expect={"register": "formal"})
     assert failing(formal_br, "Você pode remarcar a visita pelo aplicativo.") == set()
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        # a duty in the past blames; the conditional with an infinitive is a condition or advice
+        (
+            "es",
+            "Debiste revisar la hora de la cita antes de salir.",
+            "Para que venga el sábado tendrías que pagar el suplemento de EUR 20.00.",
+        ),
+        (
+            "es",
+            "Tenías que confirmar la visita el día anterior.",
+            "Deberías revisar la carpeta de correo no deseado: allí suele llegar la cita.",
+        ),
+        # "next time" and an instruction: the customer did it wrong this time
+        (
+            "pt",
+            "O arquivo chegou incompleto porque a internet caiu; da próxima vez use outra rede.",
+            "Da próxima vez que precisar, é só escrever para nós por aqui.",
+        ),
+        (
+            "en",
+            "The photo upload failed. Next time, use the app instead of the website.",
+            "Next time you book, your address will already be saved.",
+        ),
+        (
+            "es",
+            "La próxima vez, sigue las instrucciones del correo de confirmación.",
+            "La próxima vez que nos escribas te atenderá el mismo técnico.",
+        ),
+        # the customer's neglect
+        (
+            "en",
+            "You didn't even bother to read the booking summary.",
+            "No need to bother sending the form again: we have it.",
+        ),
+        (
+            "es",
+            "Ni siquiera te molestaste en leer el resumen de la reserva.",
+            "No te molestes en enviar el formulario otra vez: ya lo tenemos.",
+        ),
+        (
+            "pt",
+            "Você nem se deu ao trabalho de ler o resumo da reserva.",
+            "Não precisa se dar ao trabalho de reenviar o formulário: já o recebemos.",
+        ),
+    ],
+)
+def test_a_lecture_on_the_customer_s_conduct_is_blame(language: str, bad: str, good: str) -> None:
+    said = {"en": "It went wrong.", "es": "Salió mal.", "pt": "Deu errado."}
+    c = case(language, said[language])
+    assert "tone.blame" in failing(c, bad)
+    assert "tone.blame" not in failing(c, good)
+
+
+def test_a_sentence_in_english_says_nothing_of_a_spanish_register() -> None:
+    """'decides' is a tú verb in Spanish and an English word: in an English sentence it is not
+    a form of address (that answer is the language check's business)."""
+    usted = case("es", "¿Quién decide si me devuelven el dinero?", expect={"register": "usted"})
+    english = "Hello. The technician decides within 3 days of the visit, based on the photos."
+    assert "tone.register" not in failing(usted, english)
+    assert "tone.register" in failing(usted, "Si tú decides cancelar, te devolvemos el dinero.")
+    # an English sentence does not hide the markers of the Spanish sentences around it
+    mixed = "Si tú decides cancelar, te devolvemos el dinero. The technician decides, not us."
+    assert "tone.register" in failing(usted, mixed)
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        (
+            "pt",
+            "Por segurança, as visitas urgentes não podem ser remarcadas depois que o técnico "
+            "sai da base. O técnico já saiu da base e a sua visita urgente não pode ser "
+            "remarcada. Se quiser, posso abrir um pedido de reembolso.",
+            "Por segurança, as visitas urgentes não podem ser remarcadas depois que o técnico "
+            "sai da base. As visitas normais podem ser remarcadas até a véspera, sem custo.",
+        ),
+        (
+            "es",
+            "Las reparaciones eléctricas se garantizan durante seis meses desde la visita. "
+            "Tu reparación eléctrica se garantiza seis meses desde el día de la visita.",
+            "Las reparaciones eléctricas se garantizan durante seis meses desde la visita. "
+            "Las reparaciones de fontanería se garantizan durante tres meses.",
+        ),
+        (
+            "en",
+            "Cancelling a booked visit is free until the evening before. You can cancel the "
+            "booked visit for free until the evening before it.",
+            "Cancelling a booked visit is free until the evening before. A visit cancelled "
+            "on the day itself is charged at the call-out rate.",
+        ),
+    ],
+)
+def test_a_sentence_restated_in_other_words_is_repetition(
+    language: str, bad: str, good: str
+) -> None:
+    c = case(language, {"en": "Help.", "es": "Ayuda.", "pt": "Ajuda."}[language])
+    found = [f for f in check_tone(c, bad) if f.code == "tone.repetition"]
+    assert found and "in other words" in found[0].message
+    assert "tone.repetition" not in failing(c, good)
+
+
+def test_a_negated_sentence_or_another_number_is_no_restatement() -> None:
+    c = case("es", "Ayuda.")
+    # the same words, one negated: two facts, not one said twice
+    contrast = (
+        "Los electrodomésticos con el precinto roto se devuelven si tienen un defecto de "
+        "fábrica. Un electrodoméstico con el precinto roto no se devuelve por gusto."
+    )
+    assert "tone.repetition" not in failing(c, contrast)
+    # the same words with a different number on each side: two prices
+    prices = (
+        "La visita del electricista cuesta 40 euros entre semana durante el día. "
+        "La visita del electricista cuesta 60 euros entre semana durante la noche."
+    )
+    assert "tone.repetition" not in failing(c, prices)
