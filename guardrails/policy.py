@@ -96,7 +96,14 @@ def _best_clause(candidates: list[Clause], topic: set[str]) -> Clause | None:
 
 
 def _opposite(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and a != b
+    """Whether two bounds (`bound_of`) point opposite ways. A lead time is a minimum of notice
+    that either side of its threshold restates ("more than 48 hours before", "less than 48
+    hours before"): only a maximum that counts no lead ("at most 5 days after") opposes it."""
+    if a is None or b is None or a == b:
+        return False
+    if "lead" in (a, b):
+        return {a, b} == {"lead", "max"}
+    return True
 
 
 def _contradicted(q: Quantity, span: Span, index: PolicyIndex, clause: Clause) -> Finding:
@@ -184,6 +191,42 @@ def _translated_other(
     return best if top >= TRANSLATED_ALIKE and top >= equal + TRANSLATED_MARGIN else None
 
 
+def _stated_for_subject(
+    q: Quantity,
+    kept: list[Stated],
+    wanted: frozenset[str],
+    index: PolicyIndex,
+    words: Words,
+    country: str | None = None,
+) -> bool:
+    """Whether the book states this very value (same unit, no opposite bound) for a subject the
+    sentence plausibly speaks of, at least as closely as any clause stating another value: then
+    the value is the policy's, not a contradiction of it ("le contestaremos en un máximo de 15
+    días" against "disputes within 30 days; the team answers within 15 days").
+
+    Closeness is the concepts a stated value's clause shares with the sentence's subject plus
+    the specific words it shares with the sentence, in the book's language or translated into
+    the answer's. A clause on the subject that states another value and is closer still
+    decides ("the fraud team reviews locks within 3 business days" against "a supervisor
+    review takes 5 business days", for "our fraud team reviews it within 5 business days")."""
+    table = book_stems(index)
+    translated = translated_stems(index, words.language)
+    own = words.stems - text_stems(q.text, words.language)
+    equal = other = 0
+    for s in kept:
+        n = len(((s.subject or frozenset()) | s.concepts) & wanted)
+        shared = table.shared(s.clause, own, words.language)
+        if translated is not None:
+            shared = max(shared, translated.shared(s.clause, s.quantity.value, own))
+        n += shared
+        if not equivalent(q, s.quantity):
+            other = max(other, n)
+        elif country is None or not s.countries or country in s.countries:
+            # (a value the clause gives another country is not this customer's)
+            equal = max(equal, n)
+    return equal >= WORDED_ALIKE and equal >= other
+
+
 def _quantity_finding(
     q: Quantity,
     local: set[str],
@@ -193,6 +236,7 @@ def _quantity_finding(
     subject: frozenset[str] = frozenset(),
     bound: str | None = None,
     words: Words | None = None,
+    country: str | None = None,
 ) -> Finding | None:
     if about_case:
         # Amounts and durations of this conversation (a balance, days overdue, how long the
@@ -202,6 +246,10 @@ def _quantity_finding(
     # before", so a policy value bounded the other way is left out.
     kept = [s for s in book_tables(index).comparable(q) if not _opposite(bound, s.bound)]
     if words is not None and _worded_alike(q, kept, index, words):
+        return None
+    if words is not None and _stated_for_subject(
+        q, kept, subject - index.generic, index, words, country
+    ):
         return None
     # (the converse across languages: a translated clause in the sentence's words, far more
     # than any clause with this value, stating another value)
@@ -754,14 +802,16 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                     continue
                 if _states_round_the_clock(index):
                     continue
-            bound = bound_of(sent.text, q.start)
+            bound = bound_of(sent.text, q.start, q.end)
             finding = None
             if (not about_case or claimed_benefit) and q.unit in ("percent", "money"):
                 # "le confirmo el descuento del 15%" where the policy grants discounts of 3, 5
                 # or 8%: the value of a benefit must be one the policy grants it with
                 finding = _benefit_value_finding(q, found, index)
             if finding is None:
-                finding = _quantity_finding(q, local, topic, index, about_case, subj, bound, words)
+                finding = _quantity_finding(
+                    q, local, topic, index, about_case, subj, bound, words, country
+                )
             # (a price list's price, not a fee this case computes: "the penalty is BRL 200.00")
             priced = near(found, q.start, q.end, 25) & {"price"}
             if finding is None and q.unit == "money" and about_case and case_fees and priced:

@@ -1,0 +1,118 @@
+"""`policy` precision on a company the code has never seen: a value the book states for the
+sentence's subject is supported, a lead time reads the same from either side of its threshold,
+and what the answer tells of this conversation is no rule. Each rule shows a wrong answer
+caught beside a right one passed. The book is invented (a climbing gym), with no pack."""
+
+from __future__ import annotations
+
+import pytest
+from builders import case_dict
+
+from evals.records import Case, PolicyBook
+from guardrails import check
+
+BOOK = PolicyBook(
+    id="cumbre",
+    name="Cumbre Climbing",
+    text="""# Cumbre Climbing: member policy
+
+## Classes
+- Free cancellation of a class up to 24 hours before it starts. A later cancellation or a
+  no-show costs EUR 8.00.
+- Class packs are valid for 6 months from purchase.
+
+## Memberships
+- A member can appeal a suspension within 30 days of it by writing to appeals@cumbre.example;
+  the Membership team answers within 15 days.
+- Locker rentals are refunded within 7 days of the end of the rental.
+- A membership can be frozen for at most 10 days after the renewal date. Ask at least 5 days
+  before the renewal date.
+
+## Contact
+- Front desk: every day 7:00 to 23:00.
+""",
+)
+
+
+def _case(language: str, facts: dict[str, object] | None = None) -> Case:
+    return Case.model_validate(
+        case_dict(
+            "g1",
+            language=language,
+            company="cumbre",
+            intent="class_cancellation",
+            facts=facts if facts is not None else {"member_level": "gold"},
+            messages=[{"role": "user", "content": "I have a question about my membership."}],
+            reference=None,
+        )
+    )
+
+
+def policy_codes(
+    text: str, language: str = "en", facts: dict[str, object] | None = None
+) -> list[str]:
+    return [f.code for f in check(text, _case(language, facts), BOOK, guardrails=["policy"])]
+
+
+@pytest.mark.parametrize(
+    ("language", "good"),
+    [
+        ("en", "You cancelled more than 24 hours before the class, so there is no charge."),
+        ("en", "As you are cancelling less than 24 hours before the class, EUR 8.00 applies."),
+        ("es", "Si cancelas con más de 24 horas de antelación no se cobra nada."),
+        ("pt", "Se cancelar com mais de 24 horas de antecedência, não paga nada."),
+    ],
+)
+def test_a_lead_time_reads_the_same_from_either_side_of_its_threshold(
+    language: str, good: str
+) -> None:
+    # "up to 24 hours before" and "more/less than 24 hours before" state one 24-hour rule
+    assert policy_codes(good, language) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "bad"),
+    [
+        ("en", "You can cancel for free up to 12 hours before the class."),
+        ("es", "Si cancelas con más de 12 horas de antelación no se cobra nada."),
+    ],
+)
+def test_a_wrong_lead_time_is_still_caught(language: str, bad: str) -> None:
+    assert set(policy_codes(bad, language)) & {"policy.contradicted", "policy.unsupported"}
+
+
+def test_a_maximum_after_a_date_is_not_supported_by_a_lead_time_of_the_same_value() -> None:
+    # 5 days is the notice (a lead time), the freeze may last at most 10 days after renewal
+    bad = "The new date can be at most 5 days after the renewal date."
+    good = "The new date can be at most 10 days after the renewal date."
+    assert "policy.contradicted" in policy_codes(bad)
+    assert policy_codes(good) == []
+
+
+def test_a_duration_before_an_event_of_a_clause_is_no_lead_time() -> None:
+    # "it can take up to 15 days before it arrives" keeps its maximum
+    assert policy_codes("The Membership team answers within 15 days.") == []
+    assert policy_codes("The Membership team can take up to 15 days before it answers.") == []
+
+
+@pytest.mark.parametrize(
+    ("language", "good"),
+    [
+        ("en", "The Membership team will review your appeal and answer within 15 days."),
+        (
+            "es",
+            "El equipo de socios revisará su apelación y le contestará en un máximo de 15 días.",
+        ),
+    ],
+)
+def test_a_value_the_book_states_for_the_sentences_subject_is_supported(
+    language: str, good: str
+) -> None:
+    # the clause also states 30 days (the appeal window): the answer's 15 days is its own value
+    assert policy_codes(good, language) == []
+
+
+def test_a_value_the_book_states_only_for_another_subject_is_still_contradicted() -> None:
+    # 7 days is the locker refund, not the Membership team's answer to an appeal
+    bad = "The Membership team will review your appeal and answer within 7 days."
+    assert "policy.contradicted" in policy_codes(bad)
