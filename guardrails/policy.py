@@ -640,8 +640,12 @@ def _phones(text: str) -> set[str]:
     return {re.sub(r"\D", "", m.group(0)) for m in _PHONE.finditer(text)}
 
 
+#: Characters before "24 hours" within which the answer names the service that is open.
+SERVICE_NAME_RADIUS = 40
+
+
 def _schedule_finding(
-    q: Quantity, topic: set[str], index: PolicyIndex, text: str = ""
+    q: Quantity, topic: set[str], index: PolicyIndex, text: str = "", words: Words | None = None
 ) -> Finding | None:
     """A service said to be open round the clock where the policy's clause on it states clock
     hours ("chat with an agent, 9:00 to 21:00") and no clause on it says 24 hours."""
@@ -649,9 +653,21 @@ def _schedule_finding(
     about = [s.clause for s in timed if index.related(s.clause, topic)]
     if not about:
         return None
+    table = book_stems(index)
+    translated = None if words is None else translated_stems(index, words.language)
+    # the words right before the value name the service ("la recepción, abierta 24 horas,
+    # le llama un taxi" names "Front desk: 24 hours"), in the book's words or translated
+    named = text[max(0, q.start - SERVICE_NAME_RADIUS) : q.start]
+    own = None if words is None else Words(named, words.language).stems
 
-    def score(clause: Clause) -> int:
-        return len((clause.concepts & topic) - index.generic)
+    def score(clause: Clause) -> tuple[int, int]:
+        # the service's name first, then the concepts of the whole sentence
+        shared = 0
+        if own is not None and words is not None:
+            shared = table.shared(clause, own, words.language)
+            if translated is not None:
+                shared = max(shared, translated.shared(clause, 24, own))
+        return shared, len((clause.concepts & topic) - index.generic)
 
     clause = max(about, key=score)  # the first of the closest
     # A service the policy keeps open all day that is as close to the sentence, or whose
@@ -796,7 +812,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             if _round_the_clock(sent.text, q):
                 # "a line available 24 hours" is no 24-hour window: the schedule of what the
                 # sentence speaks of decides, else any service the policy keeps open all day
-                schedule = _schedule_finding(q, topic, index, sent.text)
+                schedule = _schedule_finding(q, topic, index, sent.text, words)
                 if schedule is not None:
                     findings.append(_shift(schedule, sent.start))
                     continue

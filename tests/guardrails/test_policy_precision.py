@@ -29,7 +29,8 @@ BOOK = PolicyBook(
   before the renewal date.
 
 ## Contact
-- Front desk: every day 7:00 to 23:00.
+- Agents answer in the chat every day 9:00 to 18:00.
+- Reception desk: 24 hours, at the entrance.
 """,
 )
 
@@ -115,4 +116,23 @@ def test_a_value_the_book_states_for_the_sentences_subject_is_supported(
 def test_a_value_the_book_states_only_for_another_subject_is_still_contradicted() -> None:
     # 7 days is the locker refund, not the Membership team's answer to an appeal
     bad = "The Membership team will review your appeal and answer within 7 days."
+    assert "policy.contradicted" in policy_codes(bad)
+
+
+@pytest.mark.parametrize(
+    ("language", "good"),
+    [
+        ("en", "Sorry. Reception is open 24 hours and an agent will write to you tomorrow."),
+        ("es", "La recepción, abierta 24 horas, le guarda la bolsa y un agente le escribe."),
+        ("pt", "A recepção, aberta 24 horas, guarda a sua bolsa e um agente escreve amanhã."),
+    ],
+)
+def test_a_service_the_book_keeps_open_all_day_is_named_by_the_words_before_it(
+    language: str, good: str
+) -> None:
+    assert policy_codes(good, language) == []
+
+
+def test_a_service_with_clock_hours_said_to_be_open_all_day_is_contradicted() -> None:
+    bad = "Our agents answer in the chat, available 24 hours."
     assert "policy.contradicted" in policy_codes(bad)
