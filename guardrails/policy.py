@@ -191,6 +191,11 @@ def _translated_other(
     return best if top >= TRANSLATED_ALIKE and top >= equal + TRANSLATED_MARGIN else None
 
 
+#: Specific words a value's own clause needs to name its subject without the rest of the
+#: sentence.
+OWN_CLAUSE_WORDS = 3
+
+
 def _stated_for_subject(
     q: Quantity,
     kept: list[Stated],
@@ -205,13 +210,21 @@ def _stated_for_subject(
     días" against "disputes within 30 days; the team answers within 15 days").
 
     Closeness is the concepts a stated value's clause shares with the sentence's subject plus
-    the specific words it shares with the sentence, in the book's language or translated into
-    the answer's. A clause on the subject that states another value and is closer still
-    decides ("the fraud team reviews locks within 3 business days" against "a supervisor
-    review takes 5 business days", for "our fraud team reviews it within 5 business days")."""
+    the specific words it shares with the value's clause in the answer, in the book's language
+    or translated into the answer's. A clause on the subject that states another value and is
+    closer still decides ("the fraud team reviews locks within 3 business days" against "a
+    supervisor review takes 5 business days", for "our fraud team reviews it within 5 business
+    days")."""
     table = book_stems(index)
     translated = translated_stems(index, words.language)
-    own = words.stems - text_stems(q.text, words.language)
+    unit = text_stems(q.text, words.language)
+    # The value's own clause says what it is of ("puede impugnarlo: el equipo le contestará en
+    # 15 días" is the team's answer, not the dispute); a clause of a few words says too little,
+    # and the sentence speaks for it.
+    left, right = clause_bounds(words.text, q.start, q.end)
+    own = text_stems(words.text[left:right], words.language) - unit
+    if len(own) < OWN_CLAUSE_WORDS:
+        own = words.stems - unit
     equal = other = 0
     for s in kept:
         n = len(((s.subject or frozenset()) | s.concepts) & wanted)
