@@ -191,7 +191,10 @@ def _translated_other(
     return best if top >= TRANSLATED_ALIKE and top >= equal + TRANSLATED_MARGIN else None
 
 
-#: Specific words a value's own clause needs to name its subject without the rest of the
+# A colon or semicolon ends a statement (not the colon of a time, "8:00").
+_STATEMENT_BREAK = re.compile(r";|:(?!\d)")
+
+#: Specific words a value's own statement needs to name its subject without the rest of the
 #: sentence.
 OWN_CLAUSE_WORDS = 3
 
@@ -218,10 +221,12 @@ def _stated_for_subject(
     table = book_stems(index)
     translated = translated_stems(index, words.language)
     unit = text_stems(q.text, words.language)
-    # The value's own clause says what it is of ("puede impugnarlo: el equipo le contestará en
-    # 15 días" is the team's answer, not the dispute); a clause of a few words says too little,
-    # and the sentence speaks for it.
-    left, right = clause_bounds(words.text, q.start, q.end)
+    # The value's own statement (after the last colon or semicolon before it, to the end of its
+    # clause) says what it is of ("puede impugnarlo: el equipo le contestará en 15 días" is the
+    # team's answer, not the dispute); a statement of a few words says too little, and the
+    # sentence speaks for it.
+    _, right = clause_bounds(words.text, q.start, q.end)
+    left = max((m.end() for m in _STATEMENT_BREAK.finditer(words.text, 0, q.start)), default=0)
     own = text_stems(words.text[left:right], words.language) - unit
     if len(own) < OWN_CLAUSE_WORDS:
         own = words.stems - unit
