@@ -37,8 +37,8 @@ through a cross-lingual lexicon (guardrails.lexicon), quantities by value and un
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, replace
+from functools import cached_property, partial
 
 from guardrails.analysis import analyse
 from guardrails.claims import claim_findings, refund_promised
@@ -642,6 +642,27 @@ def _round_the_clock(text: str, q: Quantity, labels: bool = False) -> bool:
     )
 
 
+# A preposition with the article of a clock time: "a las 14 h", "hasta las 16 horas", "desde
+# la 1 h", "até às 14h" ("las 24 horas del día", "en las 12 horas siguientes" and "dentro das
+# 12 horas" are spans of time, not the clock). Matched unfolded: "às" is not "as".
+_CLOCK_ARTICLE = re.compile(
+    r"(?<!\w)(?:(?:a|hasta|desde|antes de|despu[eé]s de|pasadas)\s+las?|às|até as|até à|"
+    r"após as|antes das|depois das)\s+$",
+    re.IGNORECASE,
+)
+
+
+def _clock_time(text: str, q: Quantity) -> Quantity:
+    """A number of hours written as a time of day ("hasta las 14 h" is 14:00, not a 14-hour
+    window): the article before it marks the hour of the clock, compared with the policy's
+    times."""
+    if q.unit != "hour" or q.upper is not None or not 0 <= q.value < 24:
+        return q
+    if not _CLOCK_ARTICLE.search(text[max(0, q.start - 14) : q.start]):
+        return q
+    return replace(q, unit="time")
+
+
 def _all_day(index: PolicyIndex) -> list[Clause]:
     """The policy's clauses that keep a service open round the clock (24 hours, 24/7)."""
     tables = book_tables(index)
@@ -746,7 +767,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             # "Fee waiver" over a paragraph names a subject; it offers nothing.
             found = [m for m in found if m.concept not in BENEFITS]
         topic = {m.concept for m in found}
-        for q in sent.quantities:
+        for q in map(partial(_clock_time, sent.text), sent.quantities):
             # A benefit's value the customer only claims ("you offered me 15%") is not the
             # case's: granting it is a policy statement like any other.
             claimed_benefit = (

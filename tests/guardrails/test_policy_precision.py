@@ -26,6 +26,7 @@ BOOK = PolicyBook(
 - A member can dispute a damage charge within 30 days of the charge by writing to
   desk@cumbre.example with their member number; the Membership team answers within 15 days.
 - Locker rentals are refunded within 7 days of the end of the rental.
+- Late exit from the parking until 22:00 is free for members; until 23:00 it costs EUR 3.00.
 - A membership can be frozen for at most 10 days after the renewal date. Ask at least 5 days
   before the renewal date.
 
@@ -151,3 +152,27 @@ def test_a_service_the_book_keeps_open_all_day_is_named_by_the_words_before_it(
 def test_a_service_with_clock_hours_said_to_be_open_all_day_is_contradicted() -> None:
     bad = "Our agents answer in the chat, available 24 hours."
     assert "policy.contradicted" in policy_codes(bad)
+
+
+@pytest.mark.parametrize(
+    ("language", "good", "bad"),
+    [
+        (
+            "es",
+            "Como socio puedes salir del parking gratis hasta las 22 h; hasta las 23 h cuesta "
+            "EUR 3.00.",
+            "Como socio puedes salir del parking gratis hasta las 21 h.",
+        ),
+        (
+            "pt",
+            "Como sócio, pode sair do estacionamento grátis até às 22h.",
+            "Como sócio, pode sair do estacionamento grátis até às 20h.",
+        ),
+    ],
+)
+def test_hours_after_the_article_of_a_clock_time_are_a_time_of_day(
+    language: str, good: str, bad: str
+) -> None:
+    # "hasta las 22 h" is 22:00, not a window of 22 hours
+    assert policy_codes(good, language) == []
+    assert set(policy_codes(bad, language)) & {"policy.contradicted", "policy.unsupported"}
