@@ -401,6 +401,12 @@ _CASE_CUE = re.compile(
 # Spanish preterite (dejó, duró, afectó) and Portuguese preterite (deixou, durou, caiu): the
 # inflection carries the past, which no separate word marks. English marks it with was/were.
 _PAST_TENSE = re.compile(r"(?<!\w)(?:\w{2,}ó|\w{3,}(?:ou|iu))(?!\w)", re.IGNORECASE)
+# English marks a regular simple past with -ed right after its subject, anywhere in the value's
+# statement: "we informed customers by email and in the app within 24 hours", "it lasted 5
+# hours" (a participle after "is" or "are" stays a rule: "refunds are processed in 5 days").
+_PAST_EN = re.compile(
+    r"(?<![\w'])(?:we|i|they|it|he|she)\s+(?:\w+ly\s+)?\w{3,}ed(?!\w)", re.IGNORECASE
+)
 # The perfect tenses tell of an event too: "que haya tenido que contactarnos tres veces", "you
 # have called 3 times", "já tem ligado 2 vezes".
 _PERFECT = re.compile(
@@ -831,6 +837,11 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 # fibra la zona durante 3 horas").
                 own = sent.text[left : q.start]
                 past = bool(_PAST_TENSE.search(own)) and not _PAST_EXCEPTIONS.search(fold(own))
+                statement = max(
+                    (m.end() for m in _STATEMENT_BREAK.finditer(sent.text, 0, q.start)),
+                    default=0,
+                )
+                past = past or bool(_PAST_EN.search(sent.text[statement : q.start]))
                 # (a fact in minutes is stated in hours as well: "the outage lasted 1 hour")
                 about_case = any(convertible(u, q.unit) for u in fact_units) and (
                     bool(_CASE_CUE.search(fold(clause))) or past

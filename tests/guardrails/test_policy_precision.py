@@ -176,3 +176,17 @@ def test_hours_after_the_article_of_a_clock_time_are_a_time_of_day(
     # "hasta las 22 h" is 22:00, not a window of 22 hours
     assert policy_codes(good, language) == []
     assert set(policy_codes(bad, language)) & {"policy.contradicted", "policy.unsupported"}
+
+
+def test_an_english_simple_past_tells_of_this_case_not_a_rule() -> None:
+    # what the team did in this case (even wrongly told: the case says 20 days) is the facts
+    # guardrail's to check, not a rule
+    facts: dict[str, object] = {"days_to_answer": "20 days"}
+    for told in (
+        "We reviewed your dispute and answered it by email within 12 days of receiving it.",
+        "We answered your dispute by email and in the app within 12 days of receiving it.",
+    ):
+        assert policy_codes(told, "en", facts) == []
+    # the same value stated as the rule is the policy's (15 days)
+    rule = "The Membership team answers disputes by email within 12 days."
+    assert "policy.contradicted" in policy_codes(rule, "en", {})
