@@ -348,23 +348,12 @@ def _benefit_finding(
     ):
         granting = []
     if concept == "free":
-        # "no date-change fees" grants "changing the date is free"
+        # "no date-change fees" grants "changing the date is free": a clause that rules out
+        # fees, whatever they are charged for, and no benefit ("no discounts or waivers")
         granting += [
             c
             for c in index.clauses
-            if "fee" in c.forbidden
-            and not c.forbidden
-            - {
-                "fee",
-                "late",
-                "installment",
-                "payment_date",
-                "plan",
-                "return",
-                "delivery",
-                "cancellation",
-                "window",
-            }
+            if "fee" in c.forbidden and not (c.forbidden - {"fee"}) & BENEFITS
         ]
     if granting:
         return None

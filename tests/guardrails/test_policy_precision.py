@@ -19,7 +19,9 @@ BOOK = PolicyBook(
 ## Classes
 - Free cancellation of a class up to 24 hours before it starts. A later cancellation or a
   no-show costs EUR 8.00.
-- Class packs are valid for 6 months from purchase.
+- Class packs are valid for 6 months from purchase. No discounts and no fee waivers on class
+  packs.
+- There are no booking or rescheduling fees for classes.
 - Refunds for cancelled classes reach the original card within 72 hours of the cancellation.
 
 ## Memberships
@@ -190,3 +192,17 @@ def test_an_english_simple_past_tells_of_this_case_not_a_rule() -> None:
     # the same value stated as the rule is the policy's (15 days)
     rule = "The Membership team answers disputes by email within 12 days."
     assert "policy.contradicted" in policy_codes(rule, "en", {})
+
+
+def test_a_clause_ruling_out_fees_of_any_subject_grants_free_but_not_one_ruling_out_benefits() -> (
+    None
+):
+    # "no rescheduling fees" makes rescheduling free, with no list of what fees are for
+    assert policy_codes("Rescheduling a class is free.") == []
+    strict = PolicyBook(
+        id="cumbre",
+        name="Cumbre Climbing",
+        text="# Cumbre\n- Classes: no discounts, no waivers and no fee reductions of any kind.\n",
+    )
+    found = check("Rescheduling a class is free.", _case("en"), strict, guardrails=["policy"])
+    assert {f.code for f in found} & {"policy.contradicted", "policy.unsupported"}
