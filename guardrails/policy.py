@@ -447,6 +447,27 @@ def _minimum_finding(
     )
 
 
+# What an account owes, right before an amount: "the overdue balance is", "a total of",
+# "totalling", "el saldo pendiente es de", "deve", "dívida de".
+_ACCOUNT_OWES = re.compile(
+    r"(?<!\w)(?:balance|owed?|owes|outstanding|debt|total|totalling|totaling|saldo|deuda|"
+    r"debe|debes|adeuda|adeudo|divida|deve|em aberto)(?!\w)(?:\s+[\w,]+){0,3}\s+$"
+)
+#: Characters before an amount within which what the account owes is named.
+ACCOUNT_RADIUS = 40
+
+
+def _account_figure(text: str, q: Quantity, found: list[Mention]) -> bool:
+    """Whether an amount is what an account owes ("his overdue balance is EUR 84.00"), with no
+    fee or price named between the word and the amount ("the total fee is EUR 30" is a fee)."""
+    before = fold(text[max(0, q.start - ACCOUNT_RADIUS) : q.start])
+    owes = _ACCOUNT_OWES.search(before)
+    if owes is None:
+        return False
+    start = q.start - len(before) + owes.start()
+    return not any(m.concept in ("fee", "price") and start <= m.start < q.start for m in found)
+
+
 # A semicolon or colon separates statements: a case cue beyond it is about another one.
 _STRONG_BREAK = re.compile(r"[;:]")
 
@@ -810,6 +831,9 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 about_case = "money" in fact_units and (
                     case_fees or not (near(found, q.start, q.end, 25) & {"fee", "price"})
                 )
+                # "his overdue balance is EUR 84.00", "a total of MXN 1,240.00": what an
+                # account owes is a figure of the account, fact or not, never a rule
+                about_case = about_case or _account_figure(sent.text, q, found)
             else:
                 # "Waivers are once every 6 months, since your last one was 4 months ago":
                 # a cue of this conversation marks only the quantities of its own clause.
@@ -834,6 +858,11 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 # (a fact in minutes is stated in hours as well: "the outage lasted 1 hour")
                 about_case = any(convertible(u, q.unit) for u in fact_units) and (
                     bool(_CASE_CUE.search(fold(clause))) or past
+                )
+                # "2 overdue installments", "3 payments left": how many of something this
+                # customer has, marked by a cue of the case, is the account's, fact or not
+                about_case = about_case or (
+                    q.unit.startswith("count:") and bool(_CASE_CUE.search(fold(clause + q.text)))
                 )
                 # "tu compra tiene solo 20 días", "the 1-hour outage": a value stated of a
                 # thing a fact of the case names (dias_desde_compra, outage_minutes)

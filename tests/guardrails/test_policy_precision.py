@@ -206,3 +206,28 @@ def test_a_clause_ruling_out_fees_of_any_subject_grants_free_but_not_one_ruling_
     )
     found = check("Rescheduling a class is free.", _case("en"), strict, guardrails=["policy"])
     assert {f.code for f in found} & {"policy.contradicted", "policy.unsupported"}
+
+
+@pytest.mark.parametrize(
+    ("language", "told"),
+    [
+        ("en", "Your overdue balance is EUR 64.00, from 2 overdue monthly payments."),
+        ("en", "You have 3 unpaid invoices, for a total of EUR 120.00."),
+        ("es", "Tu saldo pendiente es de EUR 64.00."),
+        ("pt", "A sua dívida é de EUR 64.00."),
+    ],
+)
+def test_what_an_account_owes_is_no_rule(language: str, told: str) -> None:
+    # no money fact in the case: the amounts and counts are still the account's, not policy
+    assert policy_codes(told, language) == []
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "A late cancellation costs EUR 12.00.",
+        "The total fee for a late cancellation is EUR 12.00.",
+    ],
+)
+def test_a_fee_next_to_account_words_is_still_a_rule(bad: str) -> None:
+    assert set(policy_codes(bad)) & {"policy.contradicted", "policy.unsupported"}
