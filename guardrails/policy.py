@@ -390,11 +390,14 @@ _CASE_CUE = re.compile(
 # Spanish preterite (dejó, duró, afectó) and Portuguese preterite (deixou, durou, caiu): the
 # inflection carries the past, which no separate word marks. English marks it with was/were.
 _PAST_TENSE = re.compile(r"(?<!\w)(?:\w{2,}ó|\w{3,}(?:ou|iu))(?!\w)", re.IGNORECASE)
-# English marks a regular simple past with -ed right after its subject, anywhere in the value's
-# statement: "we informed customers by email and in the app within 24 hours", "it lasted 5
-# hours" (a participle after "is" or "are" stays a rule: "refunds are processed in 5 days").
+# English marks a regular simple past with -ed right after its subject (a pronoun or a
+# determiner and its noun), anywhere in the value's statement: "we informed customers by email
+# and in the app within 24 hours", "your parcel arrived 2 days late" (a participle after "is"
+# or "are" stays a rule: "refunds are processed in 5 days").
 _PAST_EN = re.compile(
-    r"(?<![\w'])(?:we|i|they|it|he|she)\s+(?:\w+ly\s+)?\w{3,}ed(?!\w)", re.IGNORECASE
+    r"(?<![\w'])(?:we|i|they|it|he|she|(?:your|the|this|that|his|her|our|their)\s+\w+)\s+"
+    r"(?:\w+ly\s+)?\w{3,}ed(?!\w)",
+    re.IGNORECASE,
 )
 # The perfect tenses tell of an event too: "que haya tenido que contactarnos tres veces", "you
 # have called 3 times", "já tem ligado 2 vezes".
@@ -776,7 +779,9 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     country = _country(case.language)
     duration = _case_duration(ground.facts)
     said_rates = _said_rates(case, ground)
+    fact_amounts = [f for _, f in ground.facts if f.unit == "money"]
     for sent in analyse(text, case.language).sentences:
+        bases = fact_amounts + [m for m in sent.quantities if m.unit == "money"]
         words = Words(sent.text, case.language)
         found = outside_quantities(list(sent.mentions), sent.quantities)
         if _is_heading(sent.text):
@@ -877,6 +882,11 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 continue  # "10 days in Chile" to a Chilean customer
             if _clock_range_stated(q, index):
                 continue  # "9-18 h" for opening hours of "9:00 to 18:00"
+            if q.unit == "money" and _share_of(q, _stated_percents(sent.quantities, index), bases):
+                # "50% of your EUR 24.80 subtotal, EUR 12.40": the percentage the policy
+                # states, applied to an amount of the case (checked on its own), not a value
+                # of its own
+                continue
             if _round_the_clock(sent.text, q):
                 # "a line available 24 hours" is no 24-hour window: the schedule of what the
                 # sentence speaks of decides, else any service the policy keeps open all day
@@ -1040,6 +1050,29 @@ def _fee_fact_about(keys: list[str], text: str, q: Quantity) -> bool:
         if named & said or not said - named:
             return True
     return False
+
+
+def _share_of(q: Quantity, percents: list[Quantity], bases: list[Quantity]) -> bool:
+    """Whether an amount is one of the policy's percentages of an amount of the case or the
+    sentence ("50% of your EUR 24.80 subtotal, EUR 12.40"): computed from the rule, not a value
+    of its own."""
+    return any(
+        b.value > 0 and abs(p.value / 100 * b.value - q.value) < MONEY_ROUNDING and b.same_unit(q)
+        for p in percents
+        for b in bases
+    )
+
+
+def _stated_percents(found: tuple[Quantity, ...], index: PolicyIndex) -> list[Quantity]:
+    """The percentages of a sentence that the policy states."""
+    stated = book_tables(index).by_unit.get("percent", ())
+    return [
+        q for q in found if q.unit == "percent" and any(equivalent(q, s.quantity) for s in stated)
+    ]
+
+
+#: How far a computed amount may be from its exact share (rounding to the cent).
+MONEY_ROUNDING = 0.011
 
 
 def _benefit_value_finding(q: Quantity, found: list[Mention], index: PolicyIndex) -> Finding | None:

@@ -22,6 +22,8 @@ BOOK = PolicyBook(
 - Class packs are valid for 6 months from purchase. No discounts and no fee waivers on class
   packs.
 - There are no booking or rescheduling fees for classes.
+- If Cumbre cancels a class, the member gets a credit of 50% of the class price (at least
+  EUR 5.00).
 - Refunds for cancelled classes reach the original card within 72 hours of the cancellation.
 
 ## Memberships
@@ -231,3 +233,11 @@ def test_what_an_account_owes_is_no_rule(language: str, told: str) -> None:
 )
 def test_a_fee_next_to_account_words_is_still_a_rule(bad: str) -> None:
     assert set(policy_codes(bad)) & {"policy.contradicted", "policy.unsupported"}
+
+
+def test_an_amount_that_is_the_granted_share_of_the_cases_amount_is_the_rule_applied() -> None:
+    facts: dict[str, object] = {"class_price": "EUR 18.00"}
+    good = "You get a credit of 50% of your EUR 18.00 class price, EUR 9.00, as Cumbre credit."
+    bad = "You get a credit of 40% of your EUR 18.00 class price, EUR 7.20, as Cumbre credit."
+    assert policy_codes(good, "en", facts) == []
+    assert "policy.contradicted" in policy_codes(bad, "en", facts)
