@@ -261,15 +261,29 @@ _REASSURANCE = re.compile(
 )
 
 
+# "that" after a verb or adjective of saying or knowing opens what is said, not a relative
+# clause: "I must be clear that I cannot credit it", "lamento decirle que no podemos".
+_COMPLEMENT_THAT = re.compile(
+    r"(?<!\w)(?:clear|sure|afraid|sorry|confirm|say|said|note|understand|know|mean|tell you|"
+    r"inform you|explain|claro|clara|seguro|segura|decir|decirle|decirte|confirmar|confirmarle|"
+    r"confirmarte|informar|informarle|informarte|lamento|siento|temo|aclarar|aclararle|certo|"
+    r"certa|dizer|dizer-lhe|informa-lo|lamentamos|sentimos|recordarle|lembrar)\s+(?:que|that)"
+    r"(?:\s+\w+)?\s+$"
+)
+
+
+def _relative_before(window: str) -> bool:
+    """Whether a negation right after `window` sits inside a relative clause."""
+    return bool(_NEGATED_RELATIVE.search(window)) and not _COMPLEMENT_THAT.search(window)
+
+
 def _negates(negation: re.Pattern[str], window: str, mention: str = "") -> bool:
     """Whether a negation in `window` (the words before a mention) reaches the mention. One
     inside a preceding causal or conditional clause does not when the main clause's own verb
     comes between them ("como el producto nunca llegó haremos una excepción"); a reassurance
     ("no problem", "no se preocupe") is no negation."""
     window = _REASSURANCE.sub(" ", window)
-    found = [
-        m for m in negation.finditer(window) if not _NEGATED_RELATIVE.search(window[: m.start()])
-    ]
+    found = [m for m in negation.finditer(window) if not _relative_before(window[: m.start()])]
     if not found:
         return False
     last = found[-1]

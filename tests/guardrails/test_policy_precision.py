@@ -241,3 +241,26 @@ def test_an_amount_that_is_the_granted_share_of_the_cases_amount_is_the_rule_app
     bad = "You get a credit of 40% of your EUR 18.00 class price, EUR 7.20, as Cumbre credit."
     assert policy_codes(good, "en", facts) == []
     assert "policy.contradicted" in policy_codes(bad, "en", facts)
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal", "offer"),
+    [
+        (
+            "en",
+            "I must be clear that I cannot offer you a discount on the class pack.",
+            "I must be clear that I can offer you a discount on the class pack.",
+        ),
+        (
+            "es",
+            "Lamento decirle que no podemos hacerle un descuento en el bono de clases.",
+            "Me alegra decirle que podemos hacerle un descuento en el bono de clases.",
+        ),
+    ],
+)
+def test_a_negation_after_a_verb_of_saying_that_refuses(
+    language: str, refusal: str, offer: str
+) -> None:
+    # "clear that I cannot..." says what is refused; it is no relative clause
+    assert policy_codes(refusal, language) == []
+    assert set(policy_codes(offer, language)) & {"policy.contradicted", "policy.unsupported"}
