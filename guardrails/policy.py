@@ -646,6 +646,12 @@ _A_DAY_AFTER = re.compile(r"^\s*(?:a day|per day|al dia|por dia|ao dia|diarias|p
 
 # A policy's label with its hours: "Claims line, 24 hours: ...".
 _LABEL_BEFORE = re.compile(r"(?:\w[,:]|\()\s*$")
+# A service's hours in brackets after its name or number, or set off by commas after its
+# number: "call 900 100 200 (24 hours)", "ligue para 0800 591 2000, 24 horas, que...".
+_BRACKETED = re.compile(r"\w\s*\(\s*$")
+_BRACKET_CLOSE = re.compile(r"^\s*\)")
+_AFTER_NUMBER = re.compile(r"\d\s*,\s*$")
+_ASIDE_CLOSE = re.compile(r"^\s*[,;.)]")
 
 
 def _round_the_clock(text: str, q: Quantity, labels: bool = False) -> bool:
@@ -658,6 +664,8 @@ def _round_the_clock(text: str, q: Quantity, labels: bool = False) -> bool:
         _AVAILABLE_BEFORE.search(before)
         or _A_DAY_AFTER.match(fold(text[q.end :]))
         or (labels and _LABEL_BEFORE.search(before))
+        or (_BRACKETED.search(before) and _BRACKET_CLOSE.match(text[q.end :]))
+        or (_AFTER_NUMBER.search(before) and _ASIDE_CLOSE.match(text[q.end :]))
     )
 
 

@@ -264,3 +264,18 @@ def test_a_negation_after_a_verb_of_saying_that_refuses(
     # "clear that I cannot..." says what is refused; it is no relative clause
     assert policy_codes(refusal, language) == []
     assert set(policy_codes(offer, language)) & {"policy.contradicted", "policy.unsupported"}
+
+
+@pytest.mark.parametrize(
+    ("language", "good"),
+    [
+        ("es", "Llame a recepción, 910 555 000 (24 horas), y le abrimos la taquilla."),
+        ("pt", "Ligue para a recepção, 0800 555 0000, 24 horas, e abrimos o armário."),
+    ],
+)
+def test_hours_set_off_after_a_number_are_its_service_hours(language: str, good: str) -> None:
+    # "(24 horas)" after a number says the line is open round the clock, not a 24-hour window
+    assert policy_codes(good, language) == []
+    # a value set off the same way that is a window is still checked
+    bad = good.replace("24", "36")
+    assert set(policy_codes(bad, language)) & {"policy.contradicted", "policy.unsupported"}
