@@ -756,6 +756,17 @@ def _compound_tail(text: str, start: int, end: int) -> bool:
     return start > 0 and text[start - 1] == "-" and " " in text[start:end].strip()
 
 
+# Information as the object right after a word: "la información", "more details", "os
+# detalhes".
+_INFORMATION_AFTER = re.compile(
+    r"^\s+(?:(?:la|el|los|las|a|o|os|as|the|more|mas|mais|any|further|these|this)\s+)?"
+    r"(?:informacion|information|info|detalles|details|detalhes|informacao|informacoes|"
+    r"explicacion|explanation|explicacao)(?!\w)"
+)
+#: Characters after a word within which its object is read.
+INFORMATION_RADIUS = 30
+
+
 def _is_heading(text: str) -> bool:
     stripped = text.strip().lstrip("#*").strip()
     return len(stripped.split()) <= 4 and not stripped.endswith((".", "!", "?", ":", ";"))
@@ -939,7 +950,11 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             # "we cannot offer compensation" offers nothing
             if concept not in BENEFITS or concept in seen or mention.negated:
                 continue
-            if _compound_tail(sent.text, start, end):
+            if _compound_tail(sent.text, start, end) or _INFORMATION_AFTER.match(
+                fold(sent.text[end : end + INFORMATION_RADIUS])
+            ):
+                # (a benefit's word whose object is information gives none: "puede ampliarle
+                # la información", "extend the details")
                 continue
             seen.add(concept)
             span = Span(

@@ -279,3 +279,25 @@ def test_hours_set_off_after_a_number_are_its_service_hours(language: str, good:
     # a value set off the same way that is a window is still checked
     bad = good.replace("24", "36")
     assert set(policy_codes(bad, language)) & {"policy.contradicted", "policy.unsupported"}
+
+
+@pytest.mark.parametrize(
+    ("language", "good", "bad"),
+    [
+        (
+            "es",
+            "Su entrenador puede ampliarle la información sobre el bono.",
+            "Su entrenador puede ampliarle el plazo del bono un mes más.",
+        ),
+        (
+            "en",
+            "Your coach can extend the details of the class pack for you.",
+            "Your coach can extend your class pack by one more month.",
+        ),
+    ],
+)
+def test_a_benefit_word_whose_object_is_information_gives_nothing(
+    language: str, good: str, bad: str
+) -> None:
+    assert policy_codes(good, language) == []
+    assert set(policy_codes(bad, language)) & {"policy.contradicted", "policy.unsupported"}
