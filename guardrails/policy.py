@@ -218,6 +218,10 @@ def _stated_for_subject(
     closer still decides ("the fraud team reviews locks within 3 business days" against "a
     supervisor review takes 5 business days", for "our fraud team reviews it within 5 business
     days")."""
+    if q.upper is not None and any(
+        s.quantity.upper is not None and _same(q, s.quantity) for s in kept
+    ):
+        return True  # the very range the book states ("5 to 10 business days"): no accident
     table = book_stems(index)
     translated = translated_stems(index, words.language)
     unit = text_stems(q.text, words.language)
