@@ -191,6 +191,17 @@ def _translated_other(
     return best if top >= TRANSLATED_ALIKE and top >= equal + TRANSLATED_MARGIN else None
 
 
+#: What a figure the sentence shares with a clause counts for, against a shared word.
+FIGURE_WEIGHT = 2
+# A figure of two digits or more (a single digit ties nothing: "1", "2" are everywhere).
+_FIGURE = re.compile(r"(?<![\d.,:])\d{2,}(?:[.,]\d+)?(?![\d:])")
+
+
+def _figures(text: str) -> frozenset[float]:
+    """The figures of two digits or more in a text, as numbers."""
+    return frozenset(float(m.group(0).replace(",", ".")) for m in _FIGURE.finditer(text))
+
+
 # A colon or semicolon ends a statement (not the colon of a time, "8:00").
 _STATEMENT_BREAK = re.compile(r";|:(?!\d)")
 
@@ -234,9 +245,14 @@ def _stated_for_subject(
     own = text_stems(words.text[left:right], words.language) - unit
     if len(own) < OWN_CLAUSE_WORDS:
         own = words.stems - unit
+    # The sentence's other figures ("pagas 10 meses y usas 12"): a clause stating them too
+    # ("10 months' price for 12 months") speaks of the same thing, a figure more surely than a
+    # word.
+    figures = _figures(words.text[: q.start] + " " + words.text[q.end :]) - {q.value}
     equal = other = 0
     for s in kept:
         n = len(((s.subject or frozenset()) | s.concepts) & wanted)
+        n += FIGURE_WEIGHT * len(figures & _figures(s.clause.text))
         shared = table.shared(s.clause, own, words.language)
         if translated is not None:
             shared = max(shared, translated.shared(s.clause, s.quantity.value, own))

@@ -19,7 +19,8 @@ BOOK = PolicyBook(
 ## Classes
 - Free cancellation of a class up to 24 hours before it starts. A later cancellation or a
   no-show costs EUR 8.00.
-- Class packs are valid for 6 months from purchase. No discounts and no fee waivers on class
+- Class packs are valid for 6 months from purchase. The yearly pass costs 10 months' price for
+  12 months. No discounts and no fee waivers on class
   packs.
 - There are no booking or rescheduling fees for classes.
 - Refunds to the original card take 5 to 10 business days; more than 5 refund requests in
@@ -313,4 +314,15 @@ def test_the_very_range_the_book_states_is_supported(language: str) -> None:
     }[language]
     assert policy_codes(good, language) == []
     bad = good.replace("10", "12")
+    assert set(policy_codes(bad, language)) & {"policy.contradicted", "policy.unsupported"}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_clause_stating_the_sentences_other_figures_is_its_subject(language: str) -> None:
+    good = {
+        "en": "With the yearly pass you pay 10 months and climb 12.",
+        "es": "Con el pase anual pagas 10 meses y escalas 12.",
+    }[language]
+    assert policy_codes(good, language) == []
+    bad = good.replace("10", "9")
     assert set(policy_codes(bad, language)) & {"policy.contradicted", "policy.unsupported"}
