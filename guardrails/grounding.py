@@ -173,10 +173,35 @@ _NOT_MORE = re.compile(
 )
 
 
-def bound_of(text: str, start: int) -> str | None:
+# A lead time: the value counts back from an event ("48 hours before arrival", "con 3 días de
+# antelación", "2 dias de antecedência", "in advance").
+_LEAD_AFTER = re.compile(
+    r"^\s*(?:before|beforehand|in advance|prior|ahead|antes|de antelacion|con antelacion|"
+    r"de anticipacion|con anticipacion|de antecedencia|com antecedencia|previos?|previas?)(?!\w)"
+)
+# A time something takes is a duration, whatever follows: "the bank can take up to 10 days
+# before it shows", "puede tardar hasta 10 días antes de verse".
+_TAKES_BEFORE = re.compile(
+    r"(?<!\w)(?:take|takes|taking|took|tarda\w*|demora\w*|leva|levam|levar|lleva|llevan|"
+    r"llevar)(?!\w)"
+)
+
+
+def bound_of(text: str, start: int, end: int | None = None) -> str | None:
     """Whether the value at `start` is a minimum ("at least 5 days") or a maximum ("up to 10
-    days", "no máximo 5 dias")."""
+    days", "no máximo 5 dias").
+
+    With `end`, a lead time counted back from an event is "lead", a threshold of notice whatever
+    word bounds it: "free cancellation up to 48 hours before arrival", "cancel more than 48
+    hours before" and "as you cancel less than 48 hours before, the first night is charged"
+    all state the same 48-hour rule, from one side or the other."""
     before = fold(text[max(0, start - 40) : start])
+    if (
+        end is not None
+        and _LEAD_AFTER.match(fold(text[end : end + 30]))
+        and not _TAKES_BEFORE.search(before)
+    ):
+        return "lead"
     if _NOT_MORE.search(before):  # "can't be more than 10 days" is a maximum
         return "max"
     if _LOWER_BOUND.search(before):
@@ -236,15 +261,29 @@ _REASSURANCE = re.compile(
 )
 
 
+# "that" after a verb or adjective of saying or knowing opens what is said, not a relative
+# clause: "I must be clear that I cannot credit it", "lamento decirle que no podemos".
+_COMPLEMENT_THAT = re.compile(
+    r"(?<!\w)(?:clear|sure|afraid|sorry|confirm|say|said|note|understand|know|mean|tell you|"
+    r"inform you|explain|claro|clara|seguro|segura|decir|decirle|decirte|confirmar|confirmarle|"
+    r"confirmarte|informar|informarle|informarte|lamento|siento|temo|aclarar|aclararle|certo|"
+    r"certa|dizer|dizer-lhe|informa-lo|lamentamos|sentimos|recordarle|lembrar)\s+(?:que|that)"
+    r"(?:\s+\w+)?\s+$"
+)
+
+
+def _relative_before(window: str) -> bool:
+    """Whether a negation right after `window` sits inside a relative clause."""
+    return bool(_NEGATED_RELATIVE.search(window)) and not _COMPLEMENT_THAT.search(window)
+
+
 def _negates(negation: re.Pattern[str], window: str, mention: str = "") -> bool:
     """Whether a negation in `window` (the words before a mention) reaches the mention. One
     inside a preceding causal or conditional clause does not when the main clause's own verb
     comes between them ("como el producto nunca llegó haremos una excepción"); a reassurance
     ("no problem", "no se preocupe") is no negation."""
     window = _REASSURANCE.sub(" ", window)
-    found = [
-        m for m in negation.finditer(window) if not _NEGATED_RELATIVE.search(window[: m.start()])
-    ]
+    found = [m for m in negation.finditer(window) if not _relative_before(window[: m.start()])]
     if not found:
         return False
     last = found[-1]

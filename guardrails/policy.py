@@ -37,8 +37,8 @@ through a cross-lingual lexicon (guardrails.lexicon), quantities by value and un
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, replace
+from functools import cached_property, partial
 
 from guardrails.analysis import analyse
 from guardrails.claims import claim_findings, refund_promised
@@ -98,7 +98,14 @@ def _best_clause(candidates: list[Clause], topic: set[str]) -> Clause | None:
 
 
 def _opposite(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and a != b
+    """Whether two bounds (`bound_of`) point opposite ways. A lead time is a minimum of notice
+    that either side of its threshold restates ("more than 48 hours before", "less than 48
+    hours before"): only a maximum that counts no lead ("at most 5 days after") opposes it."""
+    if a is None or b is None or a == b:
+        return False
+    if "lead" in (a, b):
+        return {a, b} == {"lead", "max"}
+    return True
 
 
 def _contradicted(q: Quantity, span: Span, index: PolicyIndex, clause: Clause) -> Finding:
@@ -190,6 +197,80 @@ def _translated_other(
     return best if top >= TRANSLATED_ALIKE and top >= equal + TRANSLATED_MARGIN else None
 
 
+#: What a figure the sentence shares with a clause counts for, against a shared word.
+FIGURE_WEIGHT = 2
+# A figure of two digits or more (a single digit ties nothing: "1", "2" are everywhere).
+_FIGURE = re.compile(r"(?<![\d.,:])\d{2,}(?:[.,]\d+)?(?![\d:])")
+
+
+def _figures(text: str) -> frozenset[float]:
+    """The figures of two digits or more in a text, as numbers."""
+    return frozenset(float(m.group(0).replace(",", ".")) for m in _FIGURE.finditer(text))
+
+
+# A colon or semicolon ends a statement (not the colon of a time, "8:00").
+_STATEMENT_BREAK = re.compile(r";|:(?!\d)")
+
+#: Specific words a value's own statement needs to name its subject without the rest of the
+#: sentence.
+OWN_CLAUSE_WORDS = 3
+
+
+def _stated_for_subject(
+    q: Quantity,
+    kept: list[Stated],
+    wanted: frozenset[str],
+    index: PolicyIndex,
+    words: Words,
+    country: str | None = None,
+) -> bool:
+    """Whether the book states this very value (same unit, no opposite bound) for a subject the
+    sentence plausibly speaks of, at least as closely as any clause stating another value: then
+    the value is the policy's, not a contradiction of it ("le contestaremos en un máximo de 15
+    días" against "disputes within 30 days; the team answers within 15 days").
+
+    Closeness is the concepts a stated value's clause shares with the sentence's subject plus
+    the specific words it shares with the value's clause in the answer, in the book's language
+    or translated into the answer's. A clause on the subject that states another value and is
+    closer still decides ("the fraud team reviews locks within 3 business days" against "a
+    supervisor review takes 5 business days", for "our fraud team reviews it within 5 business
+    days")."""
+    if q.upper is not None and any(
+        s.quantity.upper is not None and _same(q, s.quantity) for s in kept
+    ):
+        return True  # the very range the book states ("5 to 10 business days"): no accident
+    table = book_stems(index)
+    translated = translated_stems(index, words.language)
+    unit = text_stems(q.text, words.language)
+    # The value's own statement (after the last colon or semicolon before it, to the end of its
+    # clause) says what it is of ("puede impugnarlo: el equipo le contestará en 15 días" is the
+    # team's answer, not the dispute); a statement of a few words says too little, and the
+    # sentence speaks for it.
+    _, right = clause_bounds(words.text, q.start, q.end)
+    left = max((m.end() for m in _STATEMENT_BREAK.finditer(words.text, 0, q.start)), default=0)
+    own = text_stems(words.text[left:right], words.language) - unit
+    if len(own) < OWN_CLAUSE_WORDS:
+        own = words.stems - unit
+    # The sentence's other figures ("pagas 10 meses y usas 12"): a clause stating them too
+    # ("10 months' price for 12 months") speaks of the same thing, a figure more surely than a
+    # word.
+    figures = _figures(words.text[: q.start] + " " + words.text[q.end :]) - {q.value}
+    equal = other = 0
+    for s in kept:
+        n = len(((s.subject or frozenset()) | s.concepts) & wanted)
+        n += FIGURE_WEIGHT * len(figures & _figures(s.clause.text))
+        shared = table.shared(s.clause, own, words.language)
+        if translated is not None:
+            shared = max(shared, translated.shared(s.clause, s.quantity.value, own))
+        n += shared
+        if not equivalent(q, s.quantity):
+            other = max(other, n)
+        elif country is None or not s.countries or country in s.countries:
+            # (a value the clause gives another country is not this customer's)
+            equal = max(equal, n)
+    return equal >= WORDED_ALIKE and equal >= other
+
+
 def _quantity_finding(
     q: Quantity,
     local: set[str],
@@ -199,6 +280,7 @@ def _quantity_finding(
     subject: frozenset[str] = frozenset(),
     bound: str | None = None,
     words: Words | None = None,
+    country: str | None = None,
 ) -> Finding | None:
     if about_case:
         # Amounts and durations of this conversation (a balance, days overdue, how long the
@@ -208,6 +290,10 @@ def _quantity_finding(
     # before", so a policy value bounded the other way is left out.
     kept = [s for s in book_tables(index).comparable(q) if not _opposite(bound, s.bound)]
     if words is not None and _worded_alike(q, kept, index, words):
+        return None
+    if words is not None and _stated_for_subject(
+        q, kept, subject - index.generic, index, words, country
+    ):
         return None
     # (the converse across languages: a translated clause in the sentence's words, far more
     # than any clause with this value, stating another value)
@@ -288,23 +374,12 @@ def _benefit_finding(
     ):
         granting = []
     if concept == "free":
-        # "no date-change fees" grants "changing the date is free"
+        # "no date-change fees" grants "changing the date is free": a clause that rules out
+        # fees, whatever they are charged for, and no benefit ("no discounts or waivers")
         granting += [
             c
             for c in index.clauses
-            if "fee" in c.forbidden
-            and not c.forbidden
-            - {
-                "fee",
-                "late",
-                "installment",
-                "payment_date",
-                "plan",
-                "return",
-                "delivery",
-                "cancellation",
-                "window",
-            }
+            if "fee" in c.forbidden and not (c.forbidden - {"fee"}) & BENEFITS
         ]
     if granting:
         return None
@@ -341,6 +416,15 @@ _CASE_CUE = re.compile(
 # Spanish preterite (dejó, duró, afectó) and Portuguese preterite (deixou, durou, caiu): the
 # inflection carries the past, which no separate word marks. English marks it with was/were.
 _PAST_TENSE = re.compile(r"(?<!\w)(?:\w{2,}ó|\w{3,}(?:ou|iu))(?!\w)", re.IGNORECASE)
+# English marks a regular simple past with -ed right after its subject (a pronoun or a
+# determiner and its noun), anywhere in the value's statement: "we informed customers by email
+# and in the app within 24 hours", "your parcel arrived 2 days late" (a participle after "is"
+# or "are" stays a rule: "refunds are processed in 5 days").
+_PAST_EN = re.compile(
+    r"(?<![\w'])(?:we|i|they|it|he|she|(?:your|the|this|that|his|her|our|their)\s+\w+)\s+"
+    r"(?:\w+ly\s+)?\w{3,}ed(?!\w)",
+    re.IGNORECASE,
+)
 # The perfect tenses tell of an event too: "que haya tenido que contactarnos tres veces", "you
 # have called 3 times", "já tem ligado 2 vezes".
 _PERFECT = re.compile(
@@ -390,6 +474,27 @@ def _minimum_finding(
         "the policy clause on the same subject states another minimum",
         minimums[0][0],
     )
+
+
+# What an account owes, right before an amount: "the overdue balance is", "a total of",
+# "totalling", "el saldo pendiente es de", "deve", "dívida de".
+_ACCOUNT_OWES = re.compile(
+    r"(?<!\w)(?:balance|owed?|owes|outstanding|debt|total|totalling|totaling|saldo|deuda|"
+    r"debe|debes|adeuda|adeudo|divida|deve|em aberto)(?!\w)(?:\s+[\w,]+){0,3}\s+$"
+)
+#: Characters before an amount within which what the account owes is named.
+ACCOUNT_RADIUS = 40
+
+
+def _account_figure(text: str, q: Quantity, found: list[Mention]) -> bool:
+    """Whether an amount is what an account owes ("his overdue balance is EUR 84.00"), with no
+    fee or price named between the word and the amount ("the total fee is EUR 30" is a fee)."""
+    before = fold(text[max(0, q.start - ACCOUNT_RADIUS) : q.start])
+    owes = _ACCOUNT_OWES.search(before)
+    if owes is None:
+        return False
+    start = q.start - len(before) + owes.start()
+    return not any(m.concept in ("fee", "price") and start <= m.start < q.start for m in found)
 
 
 # A semicolon or colon separates statements: a case cue beyond it is about another one.
@@ -567,6 +672,12 @@ _A_DAY_AFTER = re.compile(r"^\s*(?:a day|per day|al dia|por dia|ao dia|diarias|p
 
 # A policy's label with its hours: "Claims line, 24 hours: ...".
 _LABEL_BEFORE = re.compile(r"(?:\w[,:]|\()\s*$")
+# A service's hours in brackets after its name or number, or set off by commas after its
+# number: "call 900 100 200 (24 hours)", "ligue para 0800 591 2000, 24 horas, que...".
+_BRACKETED = re.compile(r"\w\s*\(\s*$")
+_BRACKET_CLOSE = re.compile(r"^\s*\)")
+_AFTER_NUMBER = re.compile(r"\d\s*,\s*$")
+_ASIDE_CLOSE = re.compile(r"^\s*[,;.)]")
 
 
 def _round_the_clock(text: str, q: Quantity, labels: bool = False) -> bool:
@@ -579,7 +690,30 @@ def _round_the_clock(text: str, q: Quantity, labels: bool = False) -> bool:
         _AVAILABLE_BEFORE.search(before)
         or _A_DAY_AFTER.match(fold(text[q.end :]))
         or (labels and _LABEL_BEFORE.search(before))
+        or (_BRACKETED.search(before) and _BRACKET_CLOSE.match(text[q.end :]))
+        or (_AFTER_NUMBER.search(before) and _ASIDE_CLOSE.match(text[q.end :]))
     )
+
+
+# A preposition with the article of a clock time: "a las 14 h", "hasta las 16 horas", "desde
+# la 1 h", "até às 14h" ("las 24 horas del día", "en las 12 horas siguientes" and "dentro das
+# 12 horas" are spans of time, not the clock). Matched unfolded: "às" is not "as".
+_CLOCK_ARTICLE = re.compile(
+    r"(?<!\w)(?:(?:a|hasta|desde|antes de|despu[eé]s de|pasadas)\s+las?|às|até as|até à|"
+    r"após as|antes das|depois das)\s+$",
+    re.IGNORECASE,
+)
+
+
+def _clock_time(text: str, q: Quantity) -> Quantity:
+    """A number of hours written as a time of day ("hasta las 14 h" is 14:00, not a 14-hour
+    window): the article before it marks the hour of the clock, compared with the policy's
+    times."""
+    if q.unit != "hour" or q.upper is not None or not 0 <= q.value < 24:
+        return q
+    if not _CLOCK_ARTICLE.search(text[max(0, q.start - 14) : q.start]):
+        return q
+    return replace(q, unit="time")
 
 
 def _all_day(index: PolicyIndex) -> list[Clause]:
@@ -598,8 +732,12 @@ def _phones(text: str) -> set[str]:
     return {re.sub(r"\D", "", m.group(0)) for m in _PHONE.finditer(text)}
 
 
+#: Characters before "24 hours" within which the answer names the service that is open.
+SERVICE_NAME_RADIUS = 40
+
+
 def _schedule_finding(
-    q: Quantity, topic: set[str], index: PolicyIndex, text: str = ""
+    q: Quantity, topic: set[str], index: PolicyIndex, text: str = "", words: Words | None = None
 ) -> Finding | None:
     """A service said to be open round the clock where the policy's clause on it states clock
     hours ("chat with an agent, 9:00 to 21:00") and no clause on it says 24 hours."""
@@ -607,9 +745,21 @@ def _schedule_finding(
     about = [s.clause for s in timed if index.related(s.clause, topic)]
     if not about:
         return None
+    table = book_stems(index)
+    translated = None if words is None else translated_stems(index, words.language)
+    # the words right before the value name the service ("la recepción, abierta 24 horas,
+    # le llama un taxi" names "Front desk: 24 hours"), in the book's words or translated
+    named = text[max(0, q.start - SERVICE_NAME_RADIUS) : q.start]
+    own = None if words is None else Words(named, words.language).stems
 
-    def score(clause: Clause) -> int:
-        return len((clause.concepts & topic) - index.generic)
+    def score(clause: Clause) -> tuple[int, int]:
+        # the service's name first, then the concepts of the whole sentence
+        shared = 0
+        if own is not None and words is not None:
+            shared = table.shared(clause, own, words.language)
+            if translated is not None:
+                shared = max(shared, translated.shared(clause, 24, own))
+        return shared, len((clause.concepts & topic) - index.generic)
 
     clause = max(about, key=score)  # the first of the closest
     # A service the policy keeps open all day that is as close to the sentence, or whose
@@ -630,6 +780,17 @@ def _compound_tail(text: str, start: int, end: int) -> bool:
     "4 interest-free monthly payments" the words "free monthly" are no "free month", "free"
     belongs to "interest" and the compound to "payments"."""
     return start > 0 and text[start - 1] == "-" and " " in text[start:end].strip()
+
+
+# Information as the object right after a word: "la información", "more details", "os
+# detalhes".
+_INFORMATION_AFTER = re.compile(
+    r"^\s+(?:(?:la|el|los|las|a|o|os|as|the|more|mas|mais|any|further|these|this)\s+)?"
+    r"(?:informacion|information|info|detalles|details|detalhes|informacao|informacoes|"
+    r"explicacion|explanation|explicacao)(?!\w)"
+)
+#: Characters after a word within which its object is read.
+INFORMATION_RADIUS = 30
 
 
 def _is_heading(text: str) -> bool:
@@ -663,14 +824,16 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
     country = _country(case.language)
     duration = _case_duration(ground.facts)
     said_rates = _said_rates(case, ground)
+    fact_amounts = [f for _, f in ground.facts if f.unit == "money"]
     for sent in analyse(text, case.language).sentences:
+        bases = fact_amounts + [m for m in sent.quantities if m.unit == "money"]
         words = Words(sent.text, case.language)
         found = outside_quantities(list(sent.mentions), sent.quantities)
         if _is_heading(sent.text):
             # "Fee waiver" over a paragraph names a subject; it offers nothing.
             found = [m for m in found if m.concept not in BENEFITS]
         topic = {m.concept for m in found}
-        for q in sent.quantities:
+        for q in map(partial(_clock_time, sent.text), sent.quantities):
             # A benefit's value the customer only claims ("you offered me 15%") is not the
             # case's: granting it is a policy statement like any other.
             claimed_benefit = (
@@ -718,6 +881,9 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 about_case = "money" in fact_units and (
                     case_fees or not (near(found, q.start, q.end, 25) & {"fee", "price"})
                 )
+                # "his overdue balance is EUR 84.00", "a total of MXN 1,240.00": what an
+                # account owes is a figure of the account, fact or not, never a rule
+                about_case = about_case or _account_figure(sent.text, q, found)
             else:
                 # "Waivers are once every 6 months, since your last one was 4 months ago":
                 # a cue of this conversation marks only the quantities of its own clause.
@@ -734,9 +900,19 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 # fibra la zona durante 3 horas").
                 own = sent.text[left : q.start]
                 past = bool(_PAST_TENSE.search(own)) and not _PAST_EXCEPTIONS.search(fold(own))
+                statement = max(
+                    (m.end() for m in _STATEMENT_BREAK.finditer(sent.text, 0, q.start)),
+                    default=0,
+                )
+                past = past or bool(_PAST_EN.search(sent.text[statement : q.start]))
                 # (a fact in minutes is stated in hours as well: "the outage lasted 1 hour")
                 about_case = any(convertible(u, q.unit) for u in fact_units) and (
                     bool(_CASE_CUE.search(fold(clause))) or past
+                )
+                # "2 overdue installments", "3 payments left": how many of something this
+                # customer has, marked by a cue of the case, is the account's, fact or not
+                about_case = about_case or (
+                    q.unit.startswith("count:") and bool(_CASE_CUE.search(fold(clause + q.text)))
                 )
                 # "tu compra tiene solo 20 días", "the 1-hour outage": a value stated of a
                 # thing a fact of the case names (dias_desde_compra, outage_minutes)
@@ -751,23 +927,30 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 continue  # "10 days in Chile" to a Chilean customer
             if _clock_range_stated(q, index):
                 continue  # "9-18 h" for opening hours of "9:00 to 18:00"
+            if q.unit == "money" and _share_of(q, _stated_percents(sent.quantities, index), bases):
+                # "50% of your EUR 24.80 subtotal, EUR 12.40": the percentage the policy
+                # states, applied to an amount of the case (checked on its own), not a value
+                # of its own
+                continue
             if _round_the_clock(sent.text, q):
                 # "a line available 24 hours" is no 24-hour window: the schedule of what the
                 # sentence speaks of decides, else any service the policy keeps open all day
-                schedule = _schedule_finding(q, topic, index, sent.text)
+                schedule = _schedule_finding(q, topic, index, sent.text, words)
                 if schedule is not None:
                     findings.append(_shift(schedule, sent.start))
                     continue
                 if _states_round_the_clock(index):
                     continue
-            bound = bound_of(sent.text, q.start)
+            bound = bound_of(sent.text, q.start, q.end)
             finding = None
             if (not about_case or claimed_benefit) and q.unit in ("percent", "money"):
                 # "le confirmo el descuento del 15%" where the policy grants discounts of 3, 5
                 # or 8%: the value of a benefit must be one the policy grants it with
                 finding = _benefit_value_finding(q, found, index)
             if finding is None:
-                finding = _quantity_finding(q, local, topic, index, about_case, subj, bound, words)
+                finding = _quantity_finding(
+                    q, local, topic, index, about_case, subj, bound, words, country
+                )
             if finding is None and not about_case:
                 # a value the book gives another subject (`guardrails.subject_values`)
                 finding = subject_value_finding(q, sent.text, index, case.language)
@@ -796,7 +979,11 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             # "we cannot offer compensation" offers nothing
             if concept not in BENEFITS or concept in seen or mention.negated:
                 continue
-            if _compound_tail(sent.text, start, end):
+            if _compound_tail(sent.text, start, end) or _INFORMATION_AFTER.match(
+                fold(sent.text[end : end + INFORMATION_RADIUS])
+            ):
+                # (a benefit's word whose object is information gives none: "puede ampliarle
+                # la información", "extend the details")
                 continue
             seen.add(concept)
             span = Span(
@@ -919,6 +1106,29 @@ def _fee_fact_about(keys: list[str], text: str, q: Quantity) -> bool:
         if named & said or not said - named:
             return True
     return False
+
+
+def _share_of(q: Quantity, percents: list[Quantity], bases: list[Quantity]) -> bool:
+    """Whether an amount is one of the policy's percentages of an amount of the case or the
+    sentence ("50% of your EUR 24.80 subtotal, EUR 12.40"): computed from the rule, not a value
+    of its own."""
+    return any(
+        b.value > 0 and abs(p.value / 100 * b.value - q.value) < MONEY_ROUNDING and b.same_unit(q)
+        for p in percents
+        for b in bases
+    )
+
+
+def _stated_percents(found: tuple[Quantity, ...], index: PolicyIndex) -> list[Quantity]:
+    """The percentages of a sentence that the policy states."""
+    stated = book_tables(index).by_unit.get("percent", ())
+    return [
+        q for q in found if q.unit == "percent" and any(equivalent(q, s.quantity) for s in stated)
+    ]
+
+
+#: How far a computed amount may be from its exact share (rounding to the cent).
+MONEY_ROUNDING = 0.011
 
 
 def _benefit_value_finding(q: Quantity, found: list[Mention], index: PolicyIndex) -> Finding | None:

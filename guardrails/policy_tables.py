@@ -221,7 +221,7 @@ def _build_tables(index: PolicyIndex) -> BookTables:
             stated = Stated(
                 clause=clause,
                 quantity=p,
-                bound=bound_of(clause.text, p.start),
+                bound=bound_of(clause.text, p.start, p.end),
                 near=frozenset(clause.near(p.start, p.end) - generic),
                 concepts=concepts,
                 subject=clause.subjects[i] if i < len(clause.subjects) else None,
