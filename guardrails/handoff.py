@@ -73,7 +73,8 @@ _PERSON = "|".join(sorted(PERSON_WORDS | _NOBODY_WORDS - {"one"}, key=len, rever
 )
 _HUMAN_ONLY = re.compile(rf"\b(?:{'|'.join(sorted(PERSON_WORDS, key=len, reverse=True))})\b")
 _NEGATION_WORDS = wordlist(
-    "no not t cannot unable nao impossible imposible impossivel nobody nadie ninguem there"
+    "no not t cannot unable nao impossible imposible impossivel nobody nadie ninguem there "
+    "tampoco tampouco nor isn"
 )
 # A team counts only when it will contact the customer ("our team will call you"): being
 # passed to a team is no path.
@@ -165,11 +166,12 @@ _NOT_POSSIBLE = (
     r"|won't\s+be\s+able\s+to|will\s+not\s+be\s+able\s+to|don't|do\s+not)"
     r"|(?:it\s+is|it's|it\s+isn't|it\s+is\s+not)\s+(?:not\s+)?(?:possible|impossible)\s+to"
     r"|there(?:'s|\s+is)\s+no\s+(?:way|option)\s+to|no\s+way\s+to|you\s+(?:can't|cannot)"
-    r"|no\s+(?:es|sera|resulta)\s+posible|no\s+(?:puedo|podemos|puedes|se\s+puede|pueden)"
+    r"|nor\s+(?:is\s+it|can\s+(?:i|we))\s+(?:possible\s+to)?"
+    r"|(?:no|tampoco)\s+(?:es|sera|resulta)\s+posible|no\s+(?:puedo|podemos|puedes|se\s+puede|pueden)"
     r"|no\s+(?:hay|tengo|tenemos)\s+(?:forma|manera|modo|opcion)\s+de|es\s+imposible"
     r"|no\s+existe\s+(?:la\s+)?"
     r"(?:opcion|forma|posibilidad)\s+de|no\s+tenemos\s+(?:forma|manera)\s+de"
-    r"|nao\s+(?:e|sera)\s+possivel|nao\s+(?:posso|podemos|pode|consigo|conseguimos)"
+    r"|(?:nao|tampouco)\s+(?:e|sera)\s+possivel|nao\s+(?:posso|podemos|pode|consigo|conseguimos)"
     r"|nao\s+(?:ha|tem|tenho|temos)\s+como|nao\s+da\s+para|e\s+impossivel"
 )
 _REACH = (
@@ -177,6 +179,12 @@ _REACH = (
     r"|get\s+you|give\s+you|offer\s+you|hablar|comunicar\w*|transferir\w*|pasar\w*|conectar\w*"
     r"|contactar\w*|atender\w*|derivar\w*|falar|transferir|passar|conectar|atender|encaminhar"
     r"|ponerte|ponerle"
+)
+# The reaching named as a thing: "escalation to a manager isn't available", "la derivación a un
+# agente no está disponible", "a transferência para um atendente não é possível".
+_REACH_NOUN = (
+    r"escalations?|transfers?|handoffs?|hand-offs?|escalad[oa]|escalamiento|derivacion"
+    r"|transferencia|traspaso|encaminhamento|escalonamento"
 )
 _REFUSAL = re.compile(
     rf"\b(?:{_NOT_POSSIBLE})\s+(?:\w+\s+){{0,4}}?(?:{_REACH})\b[^.;!?\n]{{0,50}}?"
@@ -189,13 +197,15 @@ _REFUSAL = re.compile(
     # the reaching named first, then denied: "transferring to a person isn't available from
     # this chat", "hablar con un agente no es posible", "transferir para um atendente não é
     # possível"
-    rf"|\b(?:{_REACH})\s+(?:\w+\s+){{0,3}}?(?:{_PERSON})\b[^.;!?\n]{{0,20}}?\s+"
+    rf"|\b(?:{_REACH}|{_REACH_NOUN})\s+(?:\w+\s+){{0,3}}?(?:{_PERSON})\b[^.;!?\n]{{0,20}}?\s+"
     r"(?:isn't|is\s+not|aren't|are\s+not|not)\s+(?:available|possible|an\s+option|offered)"
-    rf"|\b(?:{_REACH})\s+(?:\w+\s+){{0,3}}?(?:{_PERSON})\b[^.;!?\n]{{0,20}}?\s+"
+    rf"|\b(?:{_REACH}|{_REACH_NOUN})\s+(?:\w+\s+){{0,3}}?(?:{_PERSON})\b[^.;!?\n]{{0,20}}?\s+"
     r"(?:no\s+(?:es|esta)\s+(?:posible|disponible)|nao\s+(?:e|esta)\s+(?:possivel|disponivel))"
-    r"|\bthere\s+is\s+(?:nobody|no\s+one)\s+(?:above|else|higher|i\s+can)"
-    r"|\bno\s+hay\s+nadie\s+(?:mas|por\s+encima|a\s+quien)"
-    r"|\bnao\s+ha\s+ninguem\s+(?:mais|acima|para)"
+    r"|\bthere\s+(?:is|are)\s+(?:nobody|no\s+one)\s+(?:above|else|higher|i\s+can|available"
+    r"|who\s+can|to\s+(?:talk|speak))"
+    r"|\b(?:nobody|no\s+one)\s+(?:is|will\s+be)\s+available"
+    r"|\bno\s+hay\s+nadie\s+(?:mas|por\s+encima|a\s+quien|disponible|que\s+pueda)"
+    r"|\bnao\s+ha\s+ninguem\s+(?:mais|acima|para|disponivel|que\s+possa)"
 )
 _CLAUSE_END = re.compile(r"[.,:;!?\n]")
 _CONDITIONAL = re.compile(r"\b(?:if|si|se|caso|unless|a\s+menos|when|cuando|quando)\b")
@@ -217,6 +227,13 @@ _OFFERS_PERSON = (
         re.IGNORECASE,
     ),
     re.compile(r"[^\n]*\b(?:human\s+agents?|reach(?:ing)?\s+a\s+person)[^\n]*", re.IGNORECASE),
+    # the same offer in a Spanish or Portuguese book
+    re.compile(
+        r"[^\n]*\b(?:agentes?\s+humanos?|atendentes?\s+humanos?|hablar\s+con\s+una\s+persona"
+        r"|falar\s+com\s+uma\s+pessoa|pedir\s+(?:hablar\s+con\s+)?una\s+persona"
+        r"|pedir\s+(?:para\s+falar\s+com\s+)?uma\s+pessoa)[^\n]*",
+        re.IGNORECASE,
+    ),
 )
 _POLICY_PATHS = re.compile(
     r"^[ \t]*[-*]?[ \t]*(?:phone|chat|live\s+chat|email|human\s+agents|customers\s+may\s+ask"
@@ -344,6 +361,8 @@ _NEGATION_HINTS = (
     "nobody",
     "nadie",
     "ninguem",
+    "tampo",
+    "nor ",
 )
 
 
@@ -390,6 +409,12 @@ def _policy_offer(book: PolicyBook | None) -> str | None:
             line = m.group(0).strip()
             if line and not line.startswith("#"):
                 return line.strip(" -*")
+    # A phone line is answered by a person: a book that gives one offers a person, in any
+    # words ("Customer care: 900 000 000, weekdays 9:00-18:00").
+    for line in book.text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and contact.phones(line):
+            return line.strip(" -*")
     return None
 
 

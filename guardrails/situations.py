@@ -255,6 +255,22 @@ def negations() -> tuple[int, Mapping[str, frozenset[str]]]:
     }
 
 
+@lru_cache(maxsize=1)
+def _otherwise() -> Mapping[str, frozenset[str]]:
+    """Per language, the words that make the negation right after them an "otherwise" ("si
+    no, quiero hablar con alguien"): it cancels nothing."""
+    data = _read("negation")
+    where = "guardrails/lexicons/handoff/negation.yaml"
+    found = data.get("otherwise") or {}
+    if not isinstance(found, dict):
+        raise LexiconError(f"{where}: otherwise: expected words by language")
+    return {
+        lang: frozenset(_words_of(found[lang], f"{where}: otherwise.{lang}"))
+        for lang in LANGUAGES
+        if lang in found
+    }
+
+
 # --- matching ---------------------------------------------------------------------------------
 
 
@@ -315,13 +331,28 @@ def _match_from(tokens: _Tokens, pattern: Pattern, first: int) -> list[int] | No
     return found if extend(1) else None
 
 
-def _negated(tokens: _Tokens, matched: list[int], window: int, negs: frozenset[str]) -> bool:
+def _negated(
+    tokens: _Tokens,
+    matched: list[int],
+    window: int,
+    negs: frozenset[str],
+    otherwise: frozenset[str] = frozenset(),
+) -> bool:
     first, last = matched[0], matched[-1]
     lo = first
     while lo > 0 and first - lo < window and tokens.clause[lo - 1] == tokens.clause[first]:
         lo -= 1
     taken = set(matched)
-    return any(tokens.words[i] in negs for i in range(lo, last + 1) if i not in taken)
+    return any(
+        tokens.words[i] in negs
+        and not (
+            i > 0
+            and tokens.words[i - 1] in otherwise
+            and tokens.clause[i - 1] == tokens.clause[i]  # "sí, no quiero ...": a yes
+        )
+        for i in range(lo, last + 1)
+        if i not in taken
+    )
 
 
 def find(concept: Concept, text: str, language: str) -> str | None:
@@ -347,7 +378,9 @@ def find(concept: Concept, text: str, language: str) -> str | None:
             matched = _match_from(tokens, pattern, i)
             if matched is None:
                 continue
-            if pattern.negatable and _negated(tokens, matched, window, negs[language]):
+            if pattern.negatable and _negated(
+                tokens, matched, window, negs[language], _otherwise().get(language, frozenset())
+            ):
                 continue
             if pattern.over and _negated(tokens, matched, window, concept.over[language]):
                 continue  # "fiquei internado de quarta a quinta": an episode that is over

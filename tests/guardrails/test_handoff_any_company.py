@@ -111,3 +111,69 @@ def test_a_hospital_stay_told_as_over_needs_no_person_but_one_going_on_does(
 def test_a_diagnosis_told_in_the_past_still_needs_a_person() -> None:
     need = needs_person(case("es-ES", "me diagnosticaron cáncer el mes pasado"))
     assert need is not None and need.concept == "illness"
+
+
+# A book that never says "ask for a person": its phone line is the offer of one.
+PHONE_BOOK = PolicyBook(
+    id="ferrovial",
+    name="Ferrovial Norte",
+    text="## Contact\n- Customer care: +34 910 000 444, weekdays 9:00-18:00.\n",
+)
+PHONE_CHECK = handoff_guardrail(GuardrailContext(policies={"ferrovial": PHONE_BOOK}))
+
+
+def _phone_case(language: str, said: str) -> Case:
+    return case(language, said).model_copy(update={"company": "ferrovial"})
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Escalation to a supervisor isn't available for ticket changes."),
+        ("en", "Refunds are handled in writing, so there is no one available to discuss it."),
+        ("es", "No hay reembolso. Tampoco es posible hablar con una persona por este tema."),
+        ("pt", "A transferência para um atendente não é possível neste caso."),
+        ("es", "Lo siento, no hay nadie disponible para atenderle."),
+    ],
+)
+def test_a_refused_person_is_caught_when_the_book_only_gives_a_phone_line(
+    language: str, text: str
+) -> None:
+    c = _phone_case(language, "the train was cancelled and nobody refunded me")
+    codes = {f.code for f in PHONE_CHECK(c, text) if f.severity in ("critical", "major")}
+    assert "handoff.refused" in codes
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "If no one is available, please call +34 910 000 444 on weekdays 9:00-18:00."),
+        ("es", "Le atiende una persona en el +34 910 000 444, de lunes a viernes de 9:00 a 18:00."),
+        ("en", "A transfer of the ticket to another date is not possible on this fare."),
+    ],
+)
+def test_a_path_a_condition_or_a_refusal_of_something_else_is_no_refusal(
+    language: str, text: str
+) -> None:
+    c = _phone_case(language, "the train was cancelled")
+    assert not [f for f in PHONE_CHECK(c, text) if f.code == "handoff.refused"]
+
+
+def test_a_book_with_no_phone_and_no_offer_of_a_person_offers_none() -> None:
+    book = PolicyBook(id="x", name="X", text="## Fares\n- Tickets are non-refundable.\n")
+    check = handoff_guardrail(GuardrailContext(policies={"x": book}))
+    c = case("en", "hello").model_copy(update={"company": "x"})
+    assert check(c, "Escalation to a supervisor isn't available.") == []
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "needed"),
+    [
+        ("es", "¿me dan algo o no? si no quiero hablar con una persona", True),
+        ("pt", "vão resolver? se não quero falar com um atendente", True),
+        ("es", "no quiero hablar con una persona, solo dime el plazo", False),
+        ("es", "sí, no quiero hablar con nadie más, gracias", False),
+    ],
+)
+def test_if_not_is_otherwise_and_asks_for_a_person(language: str, said: str, needed: bool) -> None:
+    assert (needs_person(case(language, said)) is not None) is needed
