@@ -63,7 +63,7 @@ from guardrails.grounding import (
     near_mentions,
 )
 from guardrails.lexicon import BENEFITS, concepts
-from guardrails.policy_tables import RELATED, book_tables, policy_relation
+from guardrails.policy_tables import RELATED, Stated, book_tables, policy_relation
 from guardrails.records import Case, Evidence, FactValue, Finding, PolicyBook
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.text import Quantity, fold, per_text, quantities, whole_quantities
@@ -224,8 +224,7 @@ def _present(
         for fq in fact_quantities(key, value):
             if fq.unit != "number" and any(equivalent(a, fq) for a in answer_q()):
                 return True
-        number = f"{value:g}"
-        return bool(re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text))
+        return _number_written(value, text)
     iso = _iso(value.strip())
     if iso is not None:
         return value in text or any(_same_date(d, iso) for _, _, d in _answer_dates(text))
@@ -233,6 +232,23 @@ def _present(
     if wanted:
         return all(any(equivalent(a, w) for a in answer_q()) for w in wanted)
     return _text_present(value, folded_answer, set(_WORD.findall(folded_answer)))
+
+
+def _number_written(value: int | float, text: str) -> bool:
+    """Whether a plain number is written in `text`, with or without a thousands separator:
+    4350 as "4350", "4,350", "4.350" or "4 350" (the separator depends on the country, not
+    on the language: "4,350 puntos" is four thousand in Mexico)."""
+    number = f"{value:g}"
+    forms = [re.escape(number)]
+    if isinstance(value, int) and abs(value) >= 1000:
+        digits = str(abs(value))
+        head, groups = digits[: len(digits) % 3 or 3], []
+        rest = digits[len(head) :]
+        groups = [rest[i : i + 3] for i in range(0, len(rest), 3)]
+        sign = "-" if value < 0 else ""
+        forms.append(re.escape(sign + head) + "".join(r"[.,\u00a0 ]" + g for g in groups))
+    pattern = rf"(?<![\d.,])(?:{'|'.join(forms)})(?![\d]|[.,]\d)"
+    return re.search(pattern, text) is not None
 
 
 def _key_concepts(key: str) -> set[str]:
@@ -446,6 +462,41 @@ def _grounded(ground: CaseGround, q: Quantity, cue: str | None) -> bool:
     return any(equivalent(q, f) and (cue is None or _fits(k, f, cue)) for k, f in ground.facts)
 
 
+def _named_elsewhere(
+    case: Case,
+    sent: SentenceAnalysis,
+    q: Quantity,
+    comparable: list[tuple[str, Quantity]],
+    stated: list[Stated],
+    index: PolicyIndex,
+) -> bool:
+    """Whether a quantity equal to a value the policy states is said of a fact by the words of
+    the fact's own name, while the policy states it of another subject: "la diferencia de
+    precio es de EUR 40" against `price_difference: EUR 60` when EUR 40 is the book's fee for
+    a late check-out. The policy's value is only its own when its clause's subject (a concept
+    near it, other than the kind of quantity) is said with the answer's quantity too."""
+    others = [o for o in sent.quantities if (o.start, o.end) != (q.start, q.end)]
+    window = _window(sent.folded, q)
+    named = [
+        w
+        for k, f in comparable
+        if f.same_unit(q)
+        for w in _key_words(k, case.company, f.unit)
+        if _names_near(w, window, q, [o for o in others if _could_state(f, o)])
+    ]
+    if not named:
+        return False
+    local = near(sent.mentions, q.start, q.end)
+    if any((s.near - _KIND_CONCEPTS) & local for s in stated):
+        return False
+    # the policy says its value of the same words ("each 2,000 points take EUR 10" against
+    # points_balance), or the sentence restates one of its rules: the policy's
+    clause_words = {w for s in stated for w in _WORD.findall(fold(s.clause.text))}
+    if any(same_word(w, c) for w in named for c in clause_words):
+        return False
+    return policy_relation(q, local, {m.concept for m in sent.mentions}, index) < RELATED
+
+
 def _quantity_key(
     case: Case, sent: SentenceAnalysis, q: Quantity, index: PolicyIndex | None
 ) -> str | None:
@@ -474,10 +525,14 @@ def _quantity_key(
         if index is not None
         else []
     )
-    if stated and (
-        cue is None
-        or _IF.search(folded[_clause_start(folded, q.start) : q.start])
-        or any(s.near & {m.concept for m in found if 0 <= m.start - q.end <= 5} for s in stated)
+    if (
+        stated
+        and (
+            cue is None
+            or _IF.search(folded[_clause_start(folded, q.start) : q.start])
+            or any(s.near & {m.concept for m in found if 0 <= m.start - q.end <= 5} for s in stated)
+        )
+        and not (index is not None and _named_elsewhere(case, sent, q, comparable, stated, index))
     ):
         # A value the policy states, not tied to this conversation, named right after it by
         # what the policy names it ("pasados los 3 días de gracia": the grace period, not the

@@ -250,3 +250,89 @@ def test_a_fee_of_this_conversation_said_to_be_free_is_a_contradiction(
     c = case(language, {keys[language]: "EUR 15.00"})
     assert len(contradictions(c, bad)) == 1
     assert contradictions(c, good) == []
+
+
+HOSTEL = PolicyBook(
+    id="albergo",
+    name="Albergo",
+    text="## Stays\n- A late departure until 15:00 costs EUR 40.\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        (
+            "es",
+            "Puede cambiar la fecha; la diferencia de precio es de EUR 40,00.",
+            "Puede cambiar la fecha; la diferencia de precio es de EUR 65,00.",
+        ),
+        (
+            "pt",
+            "Pode mudar a data; a diferença de preço é de EUR 40,00.",
+            "Pode mudar a data; a diferença de preço é de EUR 65,00.",
+        ),
+    ],
+)
+def test_a_value_the_policy_states_of_another_subject_is_still_checked_against_the_fact(
+    language: str, bad: str, good: str
+) -> None:
+    # an English name read in a Spanish or Portuguese answer (difference / diferencia /
+    # diferença), and EUR 40 is the book's fee for a late departure, not the difference
+    c = case(language, {"price_difference": "EUR 65.00"}, company="albergo")
+    assert contradictions(c, bad, HOSTEL) == ["EUR 40,00"]
+    assert contradictions(c, good, HOSTEL) == []
+    # the book's own value, said of its own subject, is the policy's to judge, not a fact
+    assert contradictions(c, "Salir más tarde, hasta las 15:00, cuesta EUR 40.", HOSTEL) == []
+
+
+def test_a_value_the_policy_states_of_the_same_words_stays_the_policys() -> None:
+    book = PolicyBook(
+        id="albergo", name="Albergo", text="- Every 1,000 stamps take EUR 5 off a stay.\n"
+    )
+    c = case("en", {"stamps_balance": 2600}, company="albergo")
+    text = "You have 2,600 stamps; every 1,000 stamps take EUR 5 off."
+    assert contradictions(c, text, book) == []
+
+
+@pytest.mark.parametrize(
+    ("written", "present"),
+    [("4,350", True), ("4.350", True), ("4350", True), ("4 350", True), ("4,530", False),
+     ("43,50", False)],
+)  # fmt: skip
+def test_a_required_count_is_found_with_a_thousands_separator(written: str, present: bool) -> None:
+    raw = case("es", {"stamps_due": 4350}, company="albergo").model_dump()
+    c = Case.model_validate({**raw, "expect": {"required_facts": ["stamps_due"]}})
+    found = check(f"Recibirás {written} sellos.", c, HOSTEL, guardrails=["facts"])
+    assert ("facts.missing" not in {f.code for f in found}) is present
+
+
+@pytest.mark.parametrize(
+    ("language", "facts", "bad", "good"),
+    [
+        (
+            "es",
+            {"passwords_exposed": False},
+            "Se vieron expuestos los correos y las contraseñas cifradas.",
+            "Se vieron expuestos los correos; las contraseñas no se vieron afectadas.",
+        ),
+        (
+            "pt",
+            {"card_exposed": False},
+            "Foram expostos o seu nome e o cartão.",
+            "Foram expostos o seu nome e o e-mail; o cartão não foi exposto.",
+        ),
+        (
+            "pt",
+            {"exposed_data": ["nomes", "e-mails"], "not_exposed": ["senhas"]},
+            "Foram expostos nomes, e-mails e senhas; os cartões não foram expostos.",
+            "Foram expostos nomes e e-mails; as senhas não foram expostas.",
+        ),
+    ],
+)
+def test_what_an_incident_touched_is_read_across_languages(
+    language: str, facts: dict[str, Any], bad: str, good: str
+) -> None:
+    c = case(language, facts, company="albergo")
+    assert contradictions(c, bad, HOSTEL)
+    assert contradictions(c, good, HOSTEL) == []
