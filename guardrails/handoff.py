@@ -49,7 +49,7 @@ from guardrails import contact
 from guardrails.folding import fast_fold, word_positions, word_set, wordlist
 from guardrails.records import Case, Evidence, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
-from guardrails.situations import emergency_service, needs_person
+from guardrails.situations import emergency_service, needs_person, reported
 
 GUARDRAIL = "handoff"
 
@@ -240,6 +240,11 @@ _POLICY_PATHS = re.compile(
     r"|the\s+assistant\s+transfers)[^\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
+
+
+# Paths that reach a person at once: in an emergency happening now, a person who will call
+# back, an e-mail or a private message is too late.
+_IMMEDIATE = frozenset({"transfer", "phone", "chat", "desk", "emergency"})
 
 
 @dataclass(frozen=True)
@@ -486,7 +491,22 @@ def handoff_guardrail(context: GuardrailContext) -> Check:
                 )
                 break
         required, why, source = _required(case)
-        if required and not (paths if paths is not None else any(iter_paths(text))):
+        given = required and (bool(paths) if paths is not None else any(iter_paths(text)))
+        lacking = "no transfer, phone number, e-mail, staffed chat or named contact"
+        if given:
+            urgent = reported(case, "urgent")
+            # an emergency happening now: a person who will call back, an e-mail or a private
+            # message comes too late
+            if urgent is not None and not any(
+                p.kind in _IMMEDIATE for p in (paths if paths is not None else iter_paths(text))
+            ):
+                given = False
+                lacking = (
+                    "no path that reaches a person now (a transfer, a phone line, a staffed "
+                    "chat or desk, emergency services)"
+                )
+                why = f'{why}; {urgent.reason}: "{urgent.quote}", which needs a path now'
+        if required and not given:
             paths_text = listed.get(case.company)
             findings.append(
                 Finding(
@@ -494,7 +514,7 @@ def handoff_guardrail(context: GuardrailContext) -> Check:
                     code="handoff.missing",
                     severity="major",
                     message=f"The case requires a path to a person ({why}), but the answer "
-                    "gives no transfer, phone number, e-mail, staffed chat or named contact.",
+                    f"gives {lacking}.",
                     evidence=Evidence(
                         checked_against=why
                         + (f"; the policy offers: {paths_text}" if paths_text else ""),

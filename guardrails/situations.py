@@ -38,6 +38,7 @@ _STEMMER_NAMES = {"es": "spanish", "en": "english", "pt": "portuguese"}
 #: Concepts in the order they are looked for; the first that matches is reported.
 CONCEPTS = (
     "request",
+    "urgent",
     "bereavement",
     "illness",
     "data_breach",

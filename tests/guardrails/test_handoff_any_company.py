@@ -177,3 +177,39 @@ def test_a_book_with_no_phone_and_no_offer_of_a_person_offers_none() -> None:
 )
 def test_if_not_is_otherwise_and_asks_for_a_person(language: str, said: str, needed: bool) -> None:
     assert (needs_person(case(language, said)) is not None) is needed
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "late", "now"),
+    [
+        (
+            "es",
+            "mi hija comió el pastel con nueces y le están saliendo ronchas, ¿qué hago?",
+            "Lo sentimos. Nuestro equipo de calidad te contactará dentro de 24 horas.",
+            "Llama ya al 112. Después, un farmacéutico te atiende en el 900 410 220.",
+        ),
+        (
+            "en",
+            "my son is having an allergic reaction to the syrup you sold us",
+            "We're sorry. Please email quality@farmavia.example and we'll reply in 2 days.",
+            "Call 112 now. Then a pharmacist can help on 900 410 220, every day 8:00-22:00.",
+        ),
+        (
+            "pt",
+            "minha mãe tomou o remédio e não consegue respirar",
+            "Lamentamos. A nossa equipe vai te ligar amanhã.",
+            "Ligue já para o 112 e depois para o farmacêutico no 900 410 220.",
+        ),
+    ],
+)
+def test_an_emergency_happening_now_needs_a_path_now(
+    language: str, said: str, late: str, now: str
+) -> None:
+    c = case(language, said)
+    assert failing(c, late) == {"handoff.missing"}
+    assert failing(c, now) == set()
+
+
+def test_an_emergency_told_as_over_accepts_a_callback() -> None:
+    c = case("en", "she had an allergic reaction last week, I want a person to call me")
+    assert failing(c, "Sorry to hear it. An agent will call you back today.") == set()
