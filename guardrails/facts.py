@@ -380,6 +380,10 @@ def cue_of(folded: str, q: Quantity) -> str | None:
 def _unbound_cue(folded: str, q: Quantity) -> str | None:
     """`cue_of` for a quantity that comes with no bound."""
     before, after = _clause(folded, q.start, q.end)
+    if "-" in q.text.strip("-"):
+        # "6 days left of the 60-day window": a hyphenated quantity names a thing (the
+        # window), so the time left or gone around it is another quantity's
+        before = after = ""
     if _REMAINING_CUE.search(before) or _REMAINING_CUE.search(after):
         return "remaining"
     if _ELAPSED_CUE.search(before) or _ELAPSED_CUE.search(after):
@@ -457,9 +461,19 @@ _IF = re.compile(r"(?<!\w)(?:if|si|caso|unless|in case|en caso de|no caso de)(?!
 def _grounded(ground: CaseGround, q: Quantity, cue: str | None) -> bool:
     """The conversation states the value, or a fact the quantity may speak of does: "3
     business days ago" is not grounded by a fact of 3 business days left."""
-    if any(equivalent(q, c) for c in ground.conversation):
+    if any(equivalent(q, c) and _grounds(c, q, cue) for c in ground.conversation):
         return True
-    return any(equivalent(q, f) and (cue is None or _fits(k, f, cue)) for k, f in ground.facts)
+    return any(
+        equivalent(q, f) and (cue is None or _fits(k, f, cue)) and _grounds(f, q, cue)
+        for k, f in ground.facts
+    )
+
+
+def _grounds(known: Quantity, q: Quantity, cue: str | None) -> bool:
+    """Whether a known quantity of another duration unit still grounds a time stated as
+    elapsed or remaining: "ya han pasado 31 días" is a count of days, not the "1 month" a
+    deadline gives (a month converts to 28 to 31 days, so it would ground any of them)."""
+    return cue not in ("elapsed", "remaining") or known.kind != "duration" or known.same_unit(q)
 
 
 def _named_elsewhere(
@@ -594,14 +608,61 @@ def _quantity_key(
         if rule or cue not in ("elapsed", "remaining", "state"):
             return None
         related = [(k, f) for k, f in comparable if f.unit == q.unit]
-    if len(related) > 1 and cue in _COMPATIBLE:
-        # "hace 12 días hábiles": of two business-day facts, the one counted since an event
-        pointed = [(k, f) for k, f in related if _direction(k, f) == cue]
-        related = pointed or related
+    if cue in _COMPATIBLE:
+        # "hace 12 días hábiles": of two business-day facts, the one counted since an event;
+        # "ya han pasado 31 días" is about the case's fact of elapsed days, not about the
+        # "1 month" deadline the same sentence names
+        pointed = [(k, f) for k, f in comparable if _direction(k, f) == cue]
+        if pointed:
+            related = [x for x in related if x in pointed] or [
+                (k, f) for k, f in pointed if f.unit == q.unit
+            ]
+        if not related:
+            return None
     keys = list(dict.fromkeys(k for k, _ in related))
     if not keys or (len(keys) > 1 and not any(_same_subject(k, local) for k in keys)):
         return None  # two facts it may be about, and nothing says which
     return keys[0]
+
+
+def _digits(value: float) -> str:
+    return re.sub(r"\D", "", f"{value:.2f}")
+
+
+def _transposed(a: float, b: float) -> bool:
+    """Two different values written with the same digits in another order (EUR 120,000 as
+    EUR 102,000; 520 as 250): a fact misstated, not another figure."""
+    da, db = _digits(a), _digits(b)
+    return da != db and sorted(da) == sorted(db) and len(set(da.strip("0"))) >= 2
+
+
+def _transposed_key(
+    case: Case, sent: SentenceAnalysis, q: Quantity, index: PolicyIndex | None
+) -> str | None:
+    """The one fact of the quantity's unit (and currency) whose value it writes with the
+    digits swapped, when neither the conversation nor the policy gives the quantity and no
+    bound or range comes with it. Named by nothing but its digits: an amount's words may be
+    in another language than the fact's name ("a primeira noite, de BRL 250,00" against
+    nightly_rate: BRL 520.00)."""
+    if q.upper is not None or (q.unit not in ("money", "percent") and q.kind != "duration"):
+        return None
+    ground = case_ground(case)
+    swapped = [
+        k
+        for k, f in ground.facts
+        if f.same_unit(q) and f.upper is None and _transposed(q.value, f.value)
+    ]
+    if len(swapped) != 1 or _is_bound(sent.folded, q):
+        return None
+    if any(equivalent(q, c) for c in ground.conversation) or any(
+        equivalent(q, f) for _, f in ground.facts
+    ):
+        return None
+    if index is not None and any(
+        equivalent(q, s.quantity) for s in book_tables(index).comparable(q)
+    ):
+        return None
+    return swapped[0]
 
 
 def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
@@ -612,7 +673,7 @@ def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[F
         if not stated:
             continue
         for q in stated:
-            key = _quantity_key(case, sent, q, index)
+            key = _quantity_key(case, sent, q, index) or _transposed_key(case, sent, q, index)
             if key is not None:
                 start, end = sent.start + q.start, sent.start + q.end
                 findings.append(_fact_finding(case, text, start, end, key, q.text))

@@ -336,3 +336,54 @@ def test_what_an_incident_touched_is_read_across_languages(
     c = case(language, facts, company="albergo")
     assert contradictions(c, bad, HOSTEL)
     assert contradictions(c, good, HOSTEL) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "facts", "bad", "good"),
+    [
+        (
+            "pt",
+            {"nightly_rate": "BRL 640.00", "nights": 2},
+            "A primeira noite, de BRL 460,00, fica por nossa conta.",
+            "A primeira noite, de BRL 640,00, fica por nossa conta.",
+        ),
+        (
+            "en",
+            {"spend_last_year": "EUR 130,000"},
+            "Your spend over the past year comes to about EUR 103,000.",
+            "Your spend over the past year comes to about EUR 130,000.",
+        ),
+    ],
+)
+def test_a_fact_written_with_its_digits_swapped_is_caught_in_any_words(
+    language: str, facts: dict[str, Any], bad: str, good: str
+) -> None:
+    c = case(language, facts, company="albergo")
+    assert contradictions(c, bad, HOSTEL)
+    assert contradictions(c, good, HOSTEL) == []
+
+
+def test_swapped_digits_the_policy_states_or_under_a_bound_are_no_fact() -> None:
+    c = case("en", {"deposit": "EUR 54.00"}, company="albergo")
+    # EUR 45 is not a swap the policy gives, but EUR 40 is the book's own fee: only the
+    # first is checked, and a bound ("up to") is a rule
+    assert contradictions(c, "A late departure costs EUR 40.", HOSTEL) == []
+    assert contradictions(c, "We can hold up to EUR 45.00 for extras.", HOSTEL) == []
+
+
+def test_a_time_stated_as_elapsed_is_read_against_the_elapsed_fact_not_a_deadline() -> None:
+    c = case("es", {"days_since_request": 41, "response_deadline": "1 month"}, company="albergo")
+    bad = "El plazo es de 1 mes desde la solicitud, y desde entonces ya han pasado 31 días."
+    good = "El plazo es de 1 mes desde la solicitud, y desde entonces ya han pasado 41 días."
+    assert contradictions(c, bad, HOSTEL) == ["31 días"]
+    assert contradictions(c, good, HOSTEL) == []
+
+
+def test_a_hyphenated_window_is_no_time_left() -> None:
+    book = PolicyBook(id="albergo", name="Albergo", text="- Disputes: within a 90-day window.\n")
+    c = case("en", {"days_since_stay": 81, "days_left": 9}, company="albergo")
+    good = "Yes, you have 9 days left of the 90-day window to dispute it."
+    assert contradictions(c, good, book) == []
+    assert contradictions(c, "Yes, you have 19 days left of the 90-day window.", book) == [
+        "19 days"
+    ]
