@@ -48,6 +48,7 @@ from functools import lru_cache
 from guardrails.analysis import SentenceAnalysis, analyse
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.fact_counts import contradicted_counts
+from guardrails.fact_deadlines import misstated_deadlines
 from guardrails.fact_exposure import contradiction, exposure_findings
 from guardrails.fact_flags import contradicted_flags, free_fees
 from guardrails.fact_keys import holder, key_words, names, same_word, word_unit
@@ -836,7 +837,7 @@ def _full_date_findings(case: Case, text: str) -> list[Finding]:
     ]
 
 
-def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
+def _other_contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
     return (
         _quantity_findings(case, text, book)
         + _count_findings(case, text, book)
@@ -845,6 +846,17 @@ def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Find
         + _full_date_findings(case, text)
         + _flag_findings(case, text)
     )
+
+
+def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
+    found = _other_contradictions(case, text, book)
+    spans = [f.evidence.span for f in found if f.evidence.span is not None]
+    # (a deadline another rule already found misdated is one finding, not two)
+    return found + [
+        _fact_finding(case, text, start, end, key, text[start:end])
+        for key, start, end in misstated_deadlines(case, text, book)
+        if not any(s.start < end and start < s.end for s in spans)
+    ]
 
 
 def _flag_findings(case: Case, text: str) -> list[Finding]:

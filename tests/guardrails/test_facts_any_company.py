@@ -387,3 +387,36 @@ def test_a_hyphenated_window_is_no_time_left() -> None:
     assert contradictions(c, "Yes, you have 19 days left of the 90-day window.", book) == [
         "19 days"
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        ("en", "You can send it back until 20 March.", "You can send it back until 12 March."),
+        ("es", "Puede devolverlo hasta el 20 de marzo.", "Puede devolverlo hasta el 12 de marzo."),
+        ("pt", "Pode devolver até 20 de março.", "Pode devolver até 12 de março."),
+    ],
+)  # fmt: skip
+def test_a_deadline_given_as_another_date_is_caught(language: str, bad: str, good: str) -> None:
+    c = case(language, {"return_deadline": "2026-03-12", "delivered": "2026-02-10"}, "albergo")
+    assert contradictions(c, bad, HOSTEL)
+    assert contradictions(c, good, HOSTEL) == []
+
+
+def test_a_date_the_policy_gives_or_under_a_condition_is_no_misstated_deadline() -> None:
+    book = PolicyBook(id="albergo", name="Albergo", text="- Winter stays: book until 20 March.\n")
+    c = case("en", {"refund_deadline": "2026-03-12"}, "albergo")
+    assert contradictions(c, "Winter stays can be booked until 20 March.", book) == []
+    assert contradictions(c, "If it arrives by 25 March, we'll refund it.", HOSTEL) == []
+    # a case with two limits, and nothing says which: no finding
+    two = case("en", {"refund_deadline": "2026-03-12", "claim_due": "2026-04-01"}, "albergo")
+    assert contradictions(two, "You have until 20 March.", HOSTEL) == []
+
+
+def test_a_date_the_answer_computes_from_a_known_date_is_no_misstated_deadline() -> None:
+    c = case("es", {"due_date": "2026-07-01", "requested_date": "2026-07-21"}, "albergo")
+    computed = (
+        "Puede moverla como máximo 10 días después del vencimiento, es decir, hasta el 11 de julio."
+    )
+    assert contradictions(c, computed, HOSTEL) == []
+    assert contradictions(c, "Puede moverla hasta el 14 de julio.", HOSTEL) == ["14 de julio"]
