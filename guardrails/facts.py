@@ -528,9 +528,14 @@ def _quantity_key(
     if not comparable or q.upper is not None:
         return None  # "3 to 9 business days": no one value to contradict
     folded = sent.folded
-    if _is_bound(folded, q):
-        return None  # "more than 2 hours": no one value to contradict
     cue = _unbound_cue(folded, q)  # `cue_of`, computed once
+    if _is_bound(folded, q) and not (
+        cue == "remaining"
+        and any(_direction(k, f) == cue and f.same_unit(q) for k, f in comparable)
+    ):
+        # "more than 2 hours": no one value to contradict; but "nos quedan como máximo 4
+        # días hábiles" still states the time left, which the case's fact of time left gives
+        return None
     if _grounded(ground, q, cue):
         return None
     found = sent.mentions  # (read only for the quantities that get this far)

@@ -230,6 +230,23 @@ def _emergency() -> Concept:
     return parse_concept(name, _read(name), f"guardrails/lexicons/handoff/{name}.yaml")
 
 
+@lru_cache(maxsize=1)
+def _beyond() -> Concept:
+    name = "beyond_competence"
+    return parse_concept(name, _read(name), f"guardrails/lexicons/handoff/{name}.yaml")
+
+
+def beyond_competence(text: str, language: str) -> str | None:
+    """The words of an answer that decline a question as beyond what it can judge ("no puedo
+    interpretar resultados", "I can't give medical advice"), or None."""
+    concept = _beyond()
+    for lang in _languages(language):
+        quote = find(concept, text, lang)
+        if quote is not None:
+            return quote
+    return None
+
+
 def emergency_service(text: str) -> tuple[int, int] | None:
     """Where `text` (an answer) sends the reader to emergency services ("llame al 112",
     "go to the emergency room"), in any of the languages, or None; a negated mention ("no hace

@@ -420,3 +420,14 @@ def test_a_date_the_answer_computes_from_a_known_date_is_no_misstated_deadline()
     )
     assert contradictions(c, computed, HOSTEL) == []
     assert contradictions(c, "Puede moverla hasta el 14 de julio.", HOSTEL) == ["14 de julio"]
+
+
+def test_the_time_left_under_a_bound_is_still_the_time_left() -> None:
+    c = case("es", {"business_days_left": 2, "business_days_since_request": 3}, "albergo")
+    bad = "Como lo pidió hace 3 días hábiles, nos quedan como máximo 4 días hábiles."
+    good = "Como lo pidió hace 3 días hábiles, nos quedan como máximo 2 días hábiles."
+    assert contradictions(c, bad, HOSTEL) == ["4 días hábiles"]
+    assert contradictions(c, good, HOSTEL) == []
+    # a bound with no time-left cue is a rule: "within 5 business days"
+    rule = "Lo resolvemos en un máximo de 5 días hábiles."
+    assert contradictions(c, rule, HOSTEL) == []

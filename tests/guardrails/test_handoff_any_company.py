@@ -213,3 +213,36 @@ def test_an_emergency_happening_now_needs_a_path_now(
 def test_an_emergency_told_as_over_accepts_a_callback() -> None:
     c = case("en", "she had an allergic reaction last week, I want a person to call me")
     assert failing(c, "Sorry to hear it. An agent will call you back today.") == set()
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        (
+            "pt",
+            "Desculpe, mas não posso interpretar resultados de exames. Posso ajudar em algo mais?",
+            "Não posso interpretar resultados, mas um farmacêutico pode: ligue 900 410 220.",
+        ),
+        (
+            "en",
+            "I'm sorry, I can't give medical advice about doses.",
+            "I can't give medical advice, but our pharmacist line can: 900 410 220, 8:00-22:00.",
+        ),
+        (
+            "es",
+            "No puedo valorar si esa dosis es adecuada para usted.",
+            "No puedo valorar la dosis; un farmacéutico le atiende en el 900 410 220.",
+        ),
+    ],
+)
+def test_an_answer_that_declines_as_beyond_its_competence_must_say_who_can(
+    language: str, bad: str, good: str
+) -> None:
+    c = case(language, "is this dose too high for me?")
+    assert failing(c, bad) == {"handoff.missing"}
+    assert failing(c, good) == set()
+    # a refusal of something else is no question beyond its competence
+    assert failing(c, "No puedo cambiar la fecha de recogida de una receta ya preparada.") == set()
+    # and expect.handoff: false switches it off
+    off = Case.model_validate({**c.model_dump(), "expect": {"handoff": False}})
+    assert failing(off, bad) == set()
