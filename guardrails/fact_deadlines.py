@@ -59,6 +59,16 @@ def misstated_deadlines(
     if not found:
         return []
     folded = fold(text)
+    candidates = []
+    for start, end, (year, month, day) in found:
+        if (month, day) == deadline[1:] and year in (None, deadline[0]):
+            continue
+        opened = max((m.end() for m in _CLAUSE.finditer(folded, 0, start)), default=0)
+        before = folded[opened:start]
+        if _LIMIT_CUE.search(before) and not _IF.search(before):
+            candidates.append((start, end, month, day))
+    if not candidates:
+        return []  # (most answers state no other limit date: the known ones need not be read)
     known_text = " ".join(
         [m.content for m in case.messages]
         + [str(v) for v in case.facts.values() if isinstance(v, str)]
@@ -79,17 +89,8 @@ def misstated_deadlines(
         if 0 < n <= 3660
         for sign in (1, -1)
     }
-    out = []
-    for start, end, (year, month, day) in found:
-        if (month, day) in computed:
-            continue
-        if (month, day) == deadline[1:] and year in (None, deadline[0]):
-            continue
-        if (month, day) in known:
-            continue
-        opened = max((m.end() for m in _CLAUSE.finditer(folded, 0, start)), default=0)
-        before = folded[opened:start]
-        if not _LIMIT_CUE.search(before) or _IF.search(before):
-            continue
-        out.append((key, start, end))
-    return out
+    return [
+        (key, start, end)
+        for start, end, month, day in candidates
+        if (month, day) not in known and (month, day) not in computed
+    ]

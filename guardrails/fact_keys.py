@@ -71,6 +71,7 @@ def stems(word: str) -> tuple[str, str, str]:
     return en, es, pt
 
 
+@lru_cache(maxsize=65536)  # a vocabulary of word pairs: asked again for every answer
 def same_word(a: str, b: str) -> bool:
     """Two folded words that one of the three stemmers brings to the same stem of at least
     `MIN_STEM` letters: compra/compras, reembolso/reembolsamos, exposed/exposure."""

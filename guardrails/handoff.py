@@ -54,7 +54,7 @@ from guardrails import contact
 from guardrails.folding import fast_fold, word_positions, word_set, wordlist
 from guardrails.records import Case, Evidence, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
-from guardrails.situations import beyond_competence, emergency_service, needs_person, reported
+from guardrails.situations import beyond_competence, emergency_service, needs_person, urgent_now
 
 GUARDRAIL = "handoff"
 
@@ -513,7 +513,7 @@ def handoff_guardrail(context: GuardrailContext) -> Check:
         given = required and (bool(paths) if paths is not None else any(iter_paths(text)))
         lacking = "no transfer, phone number, e-mail, staffed chat or named contact"
         if given:
-            urgent = reported(case, "urgent")
+            urgent = urgent_now(case)
             # an emergency happening now: a person who will call back, an e-mail or a private
             # message comes too late
             if urgent is not None and not any(

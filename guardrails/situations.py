@@ -230,16 +230,57 @@ def _emergency() -> Concept:
     return parse_concept(name, _read(name), f"guardrails/lexicons/handoff/{name}.yaml")
 
 
+def _last_words(concept: Concept) -> re.Pattern[str]:
+    """A pattern of the first and last words (or stems) of a concept's patterns, as far apart
+    as the pattern allows within a sentence: a text without any cannot match, and is not
+    stemmed at all. (Only for concepts whose stems start their words, as those of
+    `beyond_competence` and `urgent` do; "dying" -> "die" would not.)"""
+
+    def alts(slot: Slot) -> str:
+        return "|".join(sorted(map(re.escape, slot.stems | slot.exact)))
+
+    shapes = set()
+    for patterns in concept.patterns.values():
+        for p in patterns:
+            if len(p.slots) == 1:
+                shapes.add(rf"(?<![a-z0-9])(?:{alts(p.slots[0])})")
+                continue
+            between = p.gap * (len(p.slots) - 1) + len(p.slots) - 2
+            shapes.add(
+                rf"(?<![a-z0-9])(?:{alts(p.slots[0])})[a-z0-9]*"
+                rf"(?:[^a-z0-9.!?\n]+[a-z0-9]+){{0,{between}}}?"
+                rf"[^a-z0-9.!?\n]+(?:{alts(p.slots[-1])})"
+            )
+    return re.compile("|".join(sorted(shapes)))
+
+
 @lru_cache(maxsize=1)
-def _beyond() -> Concept:
+def _beyond() -> tuple[Concept, re.Pattern[str]]:
     name = "beyond_competence"
-    return parse_concept(name, _read(name), f"guardrails/lexicons/handoff/{name}.yaml")
+    concept = parse_concept(name, _read(name), f"guardrails/lexicons/handoff/{name}.yaml")
+    return concept, _last_words(concept)
+
+
+@lru_cache(maxsize=1)
+def _urgent_gate() -> re.Pattern[str]:
+    return _last_words(next(c for c in concepts() if c.name == "urgent"))
+
+
+def urgent_now(case: Case) -> Need | None:
+    """`reported(case, "urgent")`, with the customer's messages first searched for the words
+    an emergency is told with (most conversations have none, and are not stemmed)."""
+    gate = _urgent_gate()
+    if not any(gate.search(fold(m)) for m in customer_messages(case)):
+        return None
+    return reported(case, "urgent")
 
 
 def beyond_competence(text: str, language: str) -> str | None:
     """The words of an answer that decline a question as beyond what it can judge ("no puedo
     interpretar resultados", "I can't give medical advice"), or None."""
-    concept = _beyond()
+    concept, gate = _beyond()
+    if gate.search(fold(text[:MAX_CHARS])) is None:
+        return None
     for lang in _languages(language):
         quote = find(concept, text, lang)
         if quote is not None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evals.records import Case, PolicyBook
 from guardrails import GuardrailContext, contact
@@ -246,3 +248,91 @@ def test_an_answer_that_declines_as_beyond_its_competence_must_say_who_can(
     # and expect.handoff: false switches it off
     off = Case.model_validate({**c.model_dump(), "expect": {"handoff": False}})
     assert failing(off, bad) == set()
+
+
+_WORDS = [
+    "no",
+    "puedo",
+    "podemos",
+    "interpretar",
+    "valorar",
+    "dar",
+    "consejo",
+    "médico",
+    "can't",
+    "cannot",
+    "give",
+    "medical",
+    "advice",
+    "not",
+    "able",
+    "to",
+    "assess",
+    "não",
+    "posso",
+    "avaliar",
+    "oferecer",
+    "conselho",
+    "le",
+    "están",
+    "saliendo",
+    "ronchas",
+    "reacción",
+    "alérgica",
+    "allergic",
+    "reaction",
+    "can't",
+    "breathe",
+    "no",
+    "puede",
+    "respirar",
+    "dor",
+    "no",
+    "peito",
+    "gas",
+    "olor",
+    "a",
+    "fuga",
+    "is",
+    "swelling",
+    "está",
+    "inchado",
+    "the",
+    "a",
+    "el",
+    "la",
+    "o",
+    "de",
+    "y",
+    "and",
+    "e",
+    ",",
+    ".",
+    "yo",
+    "ya",
+    "she",
+    "he",
+    "mi",
+    "hijo",
+    "my",
+    "son",
+]
+
+
+@given(
+    st.lists(st.sampled_from(_WORDS), min_size=1, max_size=14), st.sampled_from(["es", "en", "pt"])
+)
+@settings(max_examples=300, deadline=None)
+def test_the_word_gates_never_hide_a_match(words: list[str], language: str) -> None:
+    # the cheap gates only skip texts that cannot match: whatever the lexicon finds, the
+    # gate lets through
+    from guardrails.situations import _beyond, _urgent_gate, concepts, find
+    from guardrails.text import fold
+
+    text = " ".join(words)
+    beyond, gate = _beyond()
+    if find(beyond, text, language) is not None:
+        assert gate.search(fold(text))
+    urgent = next(c for c in concepts() if c.name == "urgent")
+    if find(urgent, text, language) is not None:
+        assert _urgent_gate().search(fold(text))
