@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 
 from guardrails.analysis import analyse
+from guardrails.fact_data_kinds import same_kind
 from guardrails.fact_items import is_listed, stated_things
 from guardrails.fact_keys import key_words, same_word
 from guardrails.grounding import negated_before, negation_for
@@ -66,7 +67,10 @@ def _said_not(folded: str, start: int, end: int, language: str, exposed: bool) -
         return True
     after = folded[end:]
     if not exposed:
-        return bool(negation.search(after[:40]))
+        # (within its own list: in "names and passwords were exposed; cards were not" the
+        # denial is the cards')
+        stop = _LIST_BREAK.search(after, 0, 40)
+        return bool(negation.search(after[: stop.start() if stop else 40]))
     opening = max((m.end() for m in _LIST_BREAK.finditer(folded) if m.end() <= start), default=0)
     if _AFFECTED.search(folded[opening:start]):
         return False  # "ficaram expostos nomes, e-mails e telefones, e não houve ..."
@@ -175,7 +179,7 @@ def _subject_hit(word: str, folded: str) -> re.Match[str] | None:
     (card, cards; Brazil, Brasil, brasileños)."""
     for m in _WORD.finditer(folded):
         w = m.group()
-        if (len(w) >= len(word) and _close(w[: len(word)], word)) or same_word(word, w):
+        if (len(w) >= len(word) and _close(w[: len(word)], word)) or same_kind(word, w):
             return m
     return None
 

@@ -71,6 +71,7 @@ def stems(word: str) -> tuple[str, str, str]:
     return en, es, pt
 
 
+@lru_cache(maxsize=65536)  # a vocabulary of word pairs: asked again for every answer
 def same_word(a: str, b: str) -> bool:
     """Two folded words that one of the three stemmers brings to the same stem of at least
     `MIN_STEM` letters: compra/compras, reembolso/reembolsamos, exposed/exposure."""
@@ -83,10 +84,18 @@ def same_word(a: str, b: str) -> bool:
     # The same word spelt in the other language: servicio/serviço, exposed/exposure
     # (one stem starts the other, both long enough to name something).
     long_ours = _long_stems(a)
-    if not long_ours:
-        return False
     long_theirs = _long_stems(b)
-    return any(x.startswith(y) or y.startswith(x) for x in long_ours for y in long_theirs)
+    if any(x.startswith(y) or y.startswith(x) for x in long_ours for y in long_theirs):
+        return True
+    # English doubles letters its Spanish and Portuguese cognates write once: difference /
+    # diferença / diferencia, commission / comisión, supplement / suplemento.
+    single_a, single_b = _DOUBLE.sub(r"\1", a), _DOUBLE.sub(r"\1", b)
+    if (single_a, single_b) != (a, b) and min(len(single_a), len(single_b)) >= _PREFIX_STEM:
+        return same_word(single_a, single_b)
+    return False
+
+
+_DOUBLE = re.compile(r"([a-z])\1")
 
 
 @lru_cache(maxsize=16384)

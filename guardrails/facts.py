@@ -48,6 +48,7 @@ from functools import lru_cache
 from guardrails.analysis import SentenceAnalysis, analyse
 from guardrails.dates import MONTH_ALT, MONTHS, dates_in
 from guardrails.fact_counts import contradicted_counts
+from guardrails.fact_deadlines import misstated_deadlines
 from guardrails.fact_exposure import contradiction, exposure_findings
 from guardrails.fact_flags import contradicted_flags, free_fees
 from guardrails.fact_keys import holder, key_words, names, same_word, word_unit
@@ -63,7 +64,7 @@ from guardrails.grounding import (
     near_mentions,
 )
 from guardrails.lexicon import BENEFITS, concepts
-from guardrails.policy_tables import RELATED, book_tables, policy_relation
+from guardrails.policy_tables import RELATED, Stated, book_tables, policy_relation
 from guardrails.records import Case, Evidence, FactValue, Finding, PolicyBook
 from guardrails.registry import Check, GuardrailContext, register
 from guardrails.text import Quantity, fold, per_text, quantities, whole_quantities
@@ -224,8 +225,7 @@ def _present(
         for fq in fact_quantities(key, value):
             if fq.unit != "number" and any(equivalent(a, fq) for a in answer_q()):
                 return True
-        number = f"{value:g}"
-        return bool(re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text))
+        return _number_written(value, text)
     iso = _iso(value.strip())
     if iso is not None:
         return value in text or any(_same_date(d, iso) for _, _, d in _answer_dates(text))
@@ -233,6 +233,23 @@ def _present(
     if wanted:
         return all(any(equivalent(a, w) for a in answer_q()) for w in wanted)
     return _text_present(value, folded_answer, set(_WORD.findall(folded_answer)))
+
+
+def _number_written(value: int | float, text: str) -> bool:
+    """Whether a plain number is written in `text`, with or without a thousands separator:
+    4350 as "4350", "4,350", "4.350" or "4 350" (the separator depends on the country, not
+    on the language: "4,350 puntos" is four thousand in Mexico)."""
+    number = f"{value:g}"
+    forms = [re.escape(number)]
+    if isinstance(value, int) and abs(value) >= 1000:
+        digits = str(abs(value))
+        head, groups = digits[: len(digits) % 3 or 3], []
+        rest = digits[len(head) :]
+        groups = [rest[i : i + 3] for i in range(0, len(rest), 3)]
+        sign = "-" if value < 0 else ""
+        forms.append(re.escape(sign + head) + "".join(r"[.,\u00a0 ]" + g for g in groups))
+    pattern = rf"(?<![\d.,])(?:{'|'.join(forms)})(?![\d]|[.,]\d)"
+    return re.search(pattern, text) is not None
 
 
 def _key_concepts(key: str) -> set[str]:
@@ -364,6 +381,10 @@ def cue_of(folded: str, q: Quantity) -> str | None:
 def _unbound_cue(folded: str, q: Quantity) -> str | None:
     """`cue_of` for a quantity that comes with no bound."""
     before, after = _clause(folded, q.start, q.end)
+    if "-" in q.text.strip("-"):
+        # "6 days left of the 60-day window": a hyphenated quantity names a thing (the
+        # window), so the time left or gone around it is another quantity's
+        before = after = ""
     if _REMAINING_CUE.search(before) or _REMAINING_CUE.search(after):
         return "remaining"
     if _ELAPSED_CUE.search(before) or _ELAPSED_CUE.search(after):
@@ -441,9 +462,54 @@ _IF = re.compile(r"(?<!\w)(?:if|si|caso|unless|in case|en caso de|no caso de)(?!
 def _grounded(ground: CaseGround, q: Quantity, cue: str | None) -> bool:
     """The conversation states the value, or a fact the quantity may speak of does: "3
     business days ago" is not grounded by a fact of 3 business days left."""
-    if any(equivalent(q, c) for c in ground.conversation):
+    if any(equivalent(q, c) and _grounds(c, q, cue) for c in ground.conversation):
         return True
-    return any(equivalent(q, f) and (cue is None or _fits(k, f, cue)) for k, f in ground.facts)
+    return any(
+        equivalent(q, f) and (cue is None or _fits(k, f, cue)) and _grounds(f, q, cue)
+        for k, f in ground.facts
+    )
+
+
+def _grounds(known: Quantity, q: Quantity, cue: str | None) -> bool:
+    """Whether a known quantity of another duration unit still grounds a time stated as
+    elapsed or remaining: "ya han pasado 31 días" is a count of days, not the "1 month" a
+    deadline gives (a month converts to 28 to 31 days, so it would ground any of them)."""
+    return cue not in ("elapsed", "remaining") or known.kind != "duration" or known.same_unit(q)
+
+
+def _named_elsewhere(
+    case: Case,
+    sent: SentenceAnalysis,
+    q: Quantity,
+    comparable: list[tuple[str, Quantity]],
+    stated: list[Stated],
+    index: PolicyIndex,
+) -> bool:
+    """Whether a quantity equal to a value the policy states is said of a fact by the words of
+    the fact's own name, while the policy states it of another subject: "la diferencia de
+    precio es de EUR 40" against `price_difference: EUR 60` when EUR 40 is the book's fee for
+    a late check-out. The policy's value is only its own when its clause's subject (a concept
+    near it, other than the kind of quantity) is said with the answer's quantity too."""
+    others = [o for o in sent.quantities if (o.start, o.end) != (q.start, q.end)]
+    window = _window(sent.folded, q)
+    named = [
+        w
+        for k, f in comparable
+        if f.same_unit(q)
+        for w in _key_words(k, case.company, f.unit)
+        if _names_near(w, window, q, [o for o in others if _could_state(f, o)])
+    ]
+    if not named:
+        return False
+    local = near(sent.mentions, q.start, q.end)
+    if any((s.near - _KIND_CONCEPTS) & local for s in stated):
+        return False
+    # the policy says its value of the same words ("each 2,000 points take EUR 10" against
+    # points_balance), or the sentence restates one of its rules: the policy's
+    clause_words = {w for s in stated for w in _WORD.findall(fold(s.clause.text))}
+    if any(same_word(w, c) for w in named for c in clause_words):
+        return False
+    return policy_relation(q, local, {m.concept for m in sent.mentions}, index) < RELATED
 
 
 def _quantity_key(
@@ -462,9 +528,14 @@ def _quantity_key(
     if not comparable or q.upper is not None:
         return None  # "3 to 9 business days": no one value to contradict
     folded = sent.folded
-    if _is_bound(folded, q):
-        return None  # "more than 2 hours": no one value to contradict
     cue = _unbound_cue(folded, q)  # `cue_of`, computed once
+    if _is_bound(folded, q) and not (
+        cue == "remaining"
+        and any(_direction(k, f) == cue and f.same_unit(q) for k, f in comparable)
+    ):
+        # "more than 2 hours": no one value to contradict; but "nos quedan como máximo 4
+        # días hábiles" still states the time left, which the case's fact of time left gives
+        return None
     if _grounded(ground, q, cue):
         return None
     found = sent.mentions  # (read only for the quantities that get this far)
@@ -474,10 +545,14 @@ def _quantity_key(
         if index is not None
         else []
     )
-    if stated and (
-        cue is None
-        or _IF.search(folded[_clause_start(folded, q.start) : q.start])
-        or any(s.near & {m.concept for m in found if 0 <= m.start - q.end <= 5} for s in stated)
+    if (
+        stated
+        and (
+            cue is None
+            or _IF.search(folded[_clause_start(folded, q.start) : q.start])
+            or any(s.near & {m.concept for m in found if 0 <= m.start - q.end <= 5} for s in stated)
+        )
+        and not (index is not None and _named_elsewhere(case, sent, q, comparable, stated, index))
     ):
         # A value the policy states, not tied to this conversation, named right after it by
         # what the policy names it ("pasados los 3 días de gracia": the grace period, not the
@@ -539,14 +614,61 @@ def _quantity_key(
         if rule or cue not in ("elapsed", "remaining", "state"):
             return None
         related = [(k, f) for k, f in comparable if f.unit == q.unit]
-    if len(related) > 1 and cue in _COMPATIBLE:
-        # "hace 12 días hábiles": of two business-day facts, the one counted since an event
-        pointed = [(k, f) for k, f in related if _direction(k, f) == cue]
-        related = pointed or related
+    if cue in _COMPATIBLE:
+        # "hace 12 días hábiles": of two business-day facts, the one counted since an event;
+        # "ya han pasado 31 días" is about the case's fact of elapsed days, not about the
+        # "1 month" deadline the same sentence names
+        pointed = [(k, f) for k, f in comparable if _direction(k, f) == cue]
+        if pointed:
+            related = [x for x in related if x in pointed] or [
+                (k, f) for k, f in pointed if f.unit == q.unit
+            ]
+        if not related:
+            return None
     keys = list(dict.fromkeys(k for k, _ in related))
     if not keys or (len(keys) > 1 and not any(_same_subject(k, local) for k in keys)):
         return None  # two facts it may be about, and nothing says which
     return keys[0]
+
+
+def _digits(value: float) -> str:
+    return re.sub(r"\D", "", f"{value:.2f}")
+
+
+def _transposed(a: float, b: float) -> bool:
+    """Two different values written with the same digits in another order (EUR 120,000 as
+    EUR 102,000; 520 as 250): a fact misstated, not another figure."""
+    da, db = _digits(a), _digits(b)
+    return da != db and sorted(da) == sorted(db) and len(set(da.strip("0"))) >= 2
+
+
+def _transposed_key(
+    case: Case, sent: SentenceAnalysis, q: Quantity, index: PolicyIndex | None
+) -> str | None:
+    """The one fact of the quantity's unit (and currency) whose value it writes with the
+    digits swapped, when neither the conversation nor the policy gives the quantity and no
+    bound or range comes with it. Named by nothing but its digits: an amount's words may be
+    in another language than the fact's name ("a primeira noite, de BRL 250,00" against
+    nightly_rate: BRL 520.00)."""
+    if q.upper is not None or (q.unit not in ("money", "percent") and q.kind != "duration"):
+        return None
+    ground = case_ground(case)
+    swapped = [
+        k
+        for k, f in ground.facts
+        if f.same_unit(q) and f.upper is None and _transposed(q.value, f.value)
+    ]
+    if len(swapped) != 1 or _is_bound(sent.folded, q):
+        return None
+    if any(equivalent(q, c) for c in ground.conversation) or any(
+        equivalent(q, f) for _, f in ground.facts
+    ):
+        return None
+    if index is not None and any(
+        equivalent(q, s.quantity) for s in book_tables(index).comparable(q)
+    ):
+        return None
+    return swapped[0]
 
 
 def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
@@ -557,7 +679,7 @@ def _quantity_findings(case: Case, text: str, book: PolicyBook | None) -> list[F
         if not stated:
             continue
         for q in stated:
-            key = _quantity_key(case, sent, q, index)
+            key = _quantity_key(case, sent, q, index) or _transposed_key(case, sent, q, index)
             if key is not None:
                 start, end = sent.start + q.start, sent.start + q.end
                 findings.append(_fact_finding(case, text, start, end, key, q.text))
@@ -720,7 +842,7 @@ def _full_date_findings(case: Case, text: str) -> list[Finding]:
     ]
 
 
-def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
+def _other_contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
     return (
         _quantity_findings(case, text, book)
         + _count_findings(case, text, book)
@@ -729,6 +851,17 @@ def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Find
         + _full_date_findings(case, text)
         + _flag_findings(case, text)
     )
+
+
+def _contradictions(case: Case, text: str, book: PolicyBook | None) -> list[Finding]:
+    found = _other_contradictions(case, text, book)
+    spans = [f.evidence.span for f in found if f.evidence.span is not None]
+    # (a deadline another rule already found misdated is one finding, not two)
+    return found + [
+        _fact_finding(case, text, start, end, key, text[start:end])
+        for key, start, end in misstated_deadlines(case, text, book)
+        if not any(s.start < end and start < s.end for s in spans)
+    ]
 
 
 def _flag_findings(case: Case, text: str) -> list[Finding]:

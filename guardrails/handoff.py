@@ -22,16 +22,21 @@ Codes (both major):
   a bereavement, a serious illness, a data leak or hacked account, a legal threat or complaint
   to a regulator, or a vulnerable situation, or says nobody has answered or solved it,
   or the case is a crisis; `expect.handoff: false`
-  switches the check off. The evidence then quotes the customer's words.
-- `handoff.refused`: the answer refuses or denies human contact ("no es posible hablar con
-  una persona", "there are no human agents", "I can't put you through to anyone", "não é possível
-  falar com um atendente", "no hay supervisores") while the company's policy offers a person
-  (a clause such as "the assistant transfers to an agent", "human agents answer", "customers
-  may ask for a person"). Conditions ("if you can't reach an agent") are not refusals, nor
-  are refusals of something else ("I can't transfer the refund"). This applies whatever
-  `expect.handoff` says, unless the same answer also gives a transfer, phone number or staffed
-  chat (then the "refusal" is only about this channel). Evidence: the refusal, checked
-  against the policy clause that offers a person.
+  switches the check off. The evidence then quotes the customer's words. An answer that
+  declines the question as beyond what it can judge ("no puedo interpretar resultados", "I
+  can't give medical advice") needs a path too, to someone who can. While the customer
+  reports an emergency happening now (an allergic reaction, someone who cannot breathe),
+  only a path that reaches a person at once counts: a transfer, a phone line, a staffed chat
+  or desk, emergency services; a callback, an e-mail or a DM comes too late.
+- `handoff.refused`: the answer refuses or denies human contact ("no es posible hablar con una
+  persona", "there are no human agents", "I can't put you through to anyone", "não é possível
+  falar com um atendente", "no hay supervisores") while the company's policy offers a person (a
+  clause such as "the assistant transfers to an agent", "human agents answer", "customers may
+  ask for a person", or any line of the book with a phone number). Conditions ("if you can't
+  reach an agent") are not refusals, nor are refusals of something else ("I can't transfer the
+  refund"). This applies whatever `expect.handoff` says, unless the same answer also gives a
+  transfer, phone number or staffed chat (then the "refusal" is only about this channel).
+  Evidence: the refusal, checked against the policy clause that offers a person.
 
 Patterns run on folded text (lowercase, no accents) in Spanish, English and Portuguese, and
 only near the words they need (a person noun, a negation), so most answers cost a few set
@@ -49,7 +54,7 @@ from guardrails import contact
 from guardrails.folding import fast_fold, word_positions, word_set, wordlist
 from guardrails.records import Case, Evidence, Finding, PolicyBook, Span
 from guardrails.registry import Check, GuardrailContext, register
-from guardrails.situations import emergency_service, needs_person
+from guardrails.situations import beyond_competence, emergency_service, needs_person, urgent_now
 
 GUARDRAIL = "handoff"
 
@@ -73,7 +78,8 @@ _PERSON = "|".join(sorted(PERSON_WORDS | _NOBODY_WORDS - {"one"}, key=len, rever
 )
 _HUMAN_ONLY = re.compile(rf"\b(?:{'|'.join(sorted(PERSON_WORDS, key=len, reverse=True))})\b")
 _NEGATION_WORDS = wordlist(
-    "no not t cannot unable nao impossible imposible impossivel nobody nadie ninguem there"
+    "no not t cannot unable nao impossible imposible impossivel nobody nadie ninguem there "
+    "tampoco tampouco nor isn"
 )
 # A team counts only when it will contact the customer ("our team will call you"): being
 # passed to a team is no path.
@@ -165,11 +171,12 @@ _NOT_POSSIBLE = (
     r"|won't\s+be\s+able\s+to|will\s+not\s+be\s+able\s+to|don't|do\s+not)"
     r"|(?:it\s+is|it's|it\s+isn't|it\s+is\s+not)\s+(?:not\s+)?(?:possible|impossible)\s+to"
     r"|there(?:'s|\s+is)\s+no\s+(?:way|option)\s+to|no\s+way\s+to|you\s+(?:can't|cannot)"
-    r"|no\s+(?:es|sera|resulta)\s+posible|no\s+(?:puedo|podemos|puedes|se\s+puede|pueden)"
+    r"|nor\s+(?:is\s+it|can\s+(?:i|we))\s+(?:possible\s+to)?"
+    r"|(?:no|tampoco)\s+(?:es|sera|resulta)\s+posible|no\s+(?:puedo|podemos|puedes|se\s+puede|pueden)"
     r"|no\s+(?:hay|tengo|tenemos)\s+(?:forma|manera|modo|opcion)\s+de|es\s+imposible"
     r"|no\s+existe\s+(?:la\s+)?"
     r"(?:opcion|forma|posibilidad)\s+de|no\s+tenemos\s+(?:forma|manera)\s+de"
-    r"|nao\s+(?:e|sera)\s+possivel|nao\s+(?:posso|podemos|pode|consigo|conseguimos)"
+    r"|(?:nao|tampouco)\s+(?:e|sera)\s+possivel|nao\s+(?:posso|podemos|pode|consigo|conseguimos)"
     r"|nao\s+(?:ha|tem|tenho|temos)\s+como|nao\s+da\s+para|e\s+impossivel"
 )
 _REACH = (
@@ -177,6 +184,12 @@ _REACH = (
     r"|get\s+you|give\s+you|offer\s+you|hablar|comunicar\w*|transferir\w*|pasar\w*|conectar\w*"
     r"|contactar\w*|atender\w*|derivar\w*|falar|transferir|passar|conectar|atender|encaminhar"
     r"|ponerte|ponerle"
+)
+# The reaching named as a thing: "escalation to a manager isn't available", "la derivación a un
+# agente no está disponible", "a transferência para um atendente não é possível".
+_REACH_NOUN = (
+    r"escalations?|transfers?|handoffs?|hand-offs?|escalad[oa]|escalamiento|derivacion"
+    r"|transferencia|traspaso|encaminhamento|escalonamento"
 )
 _REFUSAL = re.compile(
     rf"\b(?:{_NOT_POSSIBLE})\s+(?:\w+\s+){{0,4}}?(?:{_REACH})\b[^.;!?\n]{{0,50}}?"
@@ -189,13 +202,15 @@ _REFUSAL = re.compile(
     # the reaching named first, then denied: "transferring to a person isn't available from
     # this chat", "hablar con un agente no es posible", "transferir para um atendente não é
     # possível"
-    rf"|\b(?:{_REACH})\s+(?:\w+\s+){{0,3}}?(?:{_PERSON})\b[^.;!?\n]{{0,20}}?\s+"
+    rf"|\b(?:{_REACH}|{_REACH_NOUN})\s+(?:\w+\s+){{0,3}}?(?:{_PERSON})\b[^.;!?\n]{{0,20}}?\s+"
     r"(?:isn't|is\s+not|aren't|are\s+not|not)\s+(?:available|possible|an\s+option|offered)"
-    rf"|\b(?:{_REACH})\s+(?:\w+\s+){{0,3}}?(?:{_PERSON})\b[^.;!?\n]{{0,20}}?\s+"
+    rf"|\b(?:{_REACH}|{_REACH_NOUN})\s+(?:\w+\s+){{0,3}}?(?:{_PERSON})\b[^.;!?\n]{{0,20}}?\s+"
     r"(?:no\s+(?:es|esta)\s+(?:posible|disponible)|nao\s+(?:e|esta)\s+(?:possivel|disponivel))"
-    r"|\bthere\s+is\s+(?:nobody|no\s+one)\s+(?:above|else|higher|i\s+can)"
-    r"|\bno\s+hay\s+nadie\s+(?:mas|por\s+encima|a\s+quien)"
-    r"|\bnao\s+ha\s+ninguem\s+(?:mais|acima|para)"
+    r"|\bthere\s+(?:is|are)\s+(?:nobody|no\s+one)\s+(?:above|else|higher|i\s+can|available"
+    r"|who\s+can|to\s+(?:talk|speak))"
+    r"|\b(?:nobody|no\s+one)\s+(?:is|will\s+be)\s+available"
+    r"|\bno\s+hay\s+nadie\s+(?:mas|por\s+encima|a\s+quien|disponible|que\s+pueda)"
+    r"|\bnao\s+ha\s+ninguem\s+(?:mais|acima|para|disponivel|que\s+possa)"
 )
 _CLAUSE_END = re.compile(r"[.,:;!?\n]")
 _CONDITIONAL = re.compile(r"\b(?:if|si|se|caso|unless|a\s+menos|when|cuando|quando)\b")
@@ -217,12 +232,24 @@ _OFFERS_PERSON = (
         re.IGNORECASE,
     ),
     re.compile(r"[^\n]*\b(?:human\s+agents?|reach(?:ing)?\s+a\s+person)[^\n]*", re.IGNORECASE),
+    # the same offer in a Spanish or Portuguese book
+    re.compile(
+        r"[^\n]*\b(?:agentes?\s+humanos?|atendentes?\s+humanos?|hablar\s+con\s+una\s+persona"
+        r"|falar\s+com\s+uma\s+pessoa|pedir\s+(?:hablar\s+con\s+)?una\s+persona"
+        r"|pedir\s+(?:para\s+falar\s+com\s+)?uma\s+pessoa)[^\n]*",
+        re.IGNORECASE,
+    ),
 )
 _POLICY_PATHS = re.compile(
     r"^[ \t]*[-*]?[ \t]*(?:phone|chat|live\s+chat|email|human\s+agents|customers\s+may\s+ask"
     r"|the\s+assistant\s+transfers)[^\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
+
+
+# Paths that reach a person at once: in an emergency happening now, a person who will call
+# back, an e-mail or a private message is too late.
+_IMMEDIATE = frozenset({"transfer", "phone", "chat", "desk", "emergency"})
 
 
 @dataclass(frozen=True)
@@ -344,6 +371,8 @@ _NEGATION_HINTS = (
     "nobody",
     "nadie",
     "ninguem",
+    "tampo",
+    "nor ",
 )
 
 
@@ -390,6 +419,12 @@ def _policy_offer(book: PolicyBook | None) -> str | None:
             line = m.group(0).strip()
             if line and not line.startswith("#"):
                 return line.strip(" -*")
+    # A phone line is answered by a person: a book that gives one offers a person, in any
+    # words ("Customer care: 900 000 000, weekdays 9:00-18:00").
+    for line in book.text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and contact.phones(line):
+            return line.strip(" -*")
     return None
 
 
@@ -414,6 +449,18 @@ def _required(case: Case) -> tuple[bool, str, str]:
         return False, "", ""
     said = f': "{need.quote}"' if need.quote else ""
     return True, f"{need.reason}{said}", "conversation"
+
+
+def _declined(case: Case, text: str) -> tuple[bool, str, str]:
+    """An answer that declines the question as beyond what it can judge must say who can:
+    `_required`'s answer for a case that needs no person otherwise (and whose `expect` does
+    not say `handoff: false`)."""
+    if case.expect.handoff is not None:
+        return False, "", ""
+    quote = beyond_competence(text, case.language)
+    if quote is None:
+        return False, "", ""
+    return True, f'the answer says it cannot judge this: "{quote}"', "answer"
 
 
 @register(GUARDRAIL)
@@ -461,7 +508,24 @@ def handoff_guardrail(context: GuardrailContext) -> Check:
                 )
                 break
         required, why, source = _required(case)
-        if required and not (paths if paths is not None else any(iter_paths(text))):
+        if not required:
+            required, why, source = _declined(case, text)
+        given = required and (bool(paths) if paths is not None else any(iter_paths(text)))
+        lacking = "no transfer, phone number, e-mail, staffed chat or named contact"
+        if given:
+            urgent = urgent_now(case)
+            # an emergency happening now: a person who will call back, an e-mail or a private
+            # message comes too late
+            if urgent is not None and not any(
+                p.kind in _IMMEDIATE for p in (paths if paths is not None else iter_paths(text))
+            ):
+                given = False
+                lacking = (
+                    "no path that reaches a person now (a transfer, a phone line, a staffed "
+                    "chat or desk, emergency services)"
+                )
+                why = f'{why}; {urgent.reason}: "{urgent.quote}", which needs a path now'
+        if required and not given:
             paths_text = listed.get(case.company)
             findings.append(
                 Finding(
@@ -469,7 +533,7 @@ def handoff_guardrail(context: GuardrailContext) -> Check:
                     code="handoff.missing",
                     severity="major",
                     message=f"The case requires a path to a person ({why}), but the answer "
-                    "gives no transfer, phone number, e-mail, staffed chat or named contact.",
+                    f"gives {lacking}.",
                     evidence=Evidence(
                         checked_against=why
                         + (f"; the policy offers: {paths_text}" if paths_text else ""),

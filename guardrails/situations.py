@@ -38,6 +38,7 @@ _STEMMER_NAMES = {"es": "spanish", "en": "english", "pt": "portuguese"}
 #: Concepts in the order they are looked for; the first that matches is reported.
 CONCEPTS = (
     "request",
+    "urgent",
     "bereavement",
     "illness",
     "data_breach",
@@ -229,6 +230,64 @@ def _emergency() -> Concept:
     return parse_concept(name, _read(name), f"guardrails/lexicons/handoff/{name}.yaml")
 
 
+def _last_words(concept: Concept) -> re.Pattern[str]:
+    """A pattern of the first and last words (or stems) of a concept's patterns, as far apart
+    as the pattern allows within a sentence: a text without any cannot match, and is not
+    stemmed at all. (Only for concepts whose stems start their words, as those of
+    `beyond_competence` and `urgent` do; "dying" -> "die" would not.)"""
+
+    def alts(slot: Slot) -> str:
+        return "|".join(sorted(map(re.escape, slot.stems | slot.exact)))
+
+    shapes = set()
+    for patterns in concept.patterns.values():
+        for p in patterns:
+            if len(p.slots) == 1:
+                shapes.add(rf"(?<![a-z0-9])(?:{alts(p.slots[0])})")
+                continue
+            between = p.gap * (len(p.slots) - 1) + len(p.slots) - 2
+            shapes.add(
+                rf"(?<![a-z0-9])(?:{alts(p.slots[0])})[a-z0-9]*"
+                rf"(?:[^a-z0-9.!?\n]+[a-z0-9]+){{0,{between}}}?"
+                rf"[^a-z0-9.!?\n]+(?:{alts(p.slots[-1])})"
+            )
+    return re.compile("|".join(sorted(shapes)))
+
+
+@lru_cache(maxsize=1)
+def _beyond() -> tuple[Concept, re.Pattern[str]]:
+    name = "beyond_competence"
+    concept = parse_concept(name, _read(name), f"guardrails/lexicons/handoff/{name}.yaml")
+    return concept, _last_words(concept)
+
+
+@lru_cache(maxsize=1)
+def _urgent_gate() -> re.Pattern[str]:
+    return _last_words(next(c for c in concepts() if c.name == "urgent"))
+
+
+def urgent_now(case: Case) -> Need | None:
+    """`reported(case, "urgent")`, with the customer's messages first searched for the words
+    an emergency is told with (most conversations have none, and are not stemmed)."""
+    gate = _urgent_gate()
+    if not any(gate.search(fold(m)) for m in customer_messages(case)):
+        return None
+    return reported(case, "urgent")
+
+
+def beyond_competence(text: str, language: str) -> str | None:
+    """The words of an answer that decline a question as beyond what it can judge ("no puedo
+    interpretar resultados", "I can't give medical advice"), or None."""
+    concept, gate = _beyond()
+    if gate.search(fold(text[:MAX_CHARS])) is None:
+        return None
+    for lang in _languages(language):
+        quote = find(concept, text, lang)
+        if quote is not None:
+            return quote
+    return None
+
+
 def emergency_service(text: str) -> tuple[int, int] | None:
     """Where `text` (an answer) sends the reader to emergency services ("llame al 112",
     "go to the emergency room"), in any of the languages, or None; a negated mention ("no hace
@@ -252,6 +311,22 @@ def negations() -> tuple[int, Mapping[str, frozenset[str]]]:
         raise LexiconError(f"{where}: expected window (a number) and words by language")
     return window, {
         lang: frozenset(_words_of(words.get(lang), f"{where}: words.{lang}")) for lang in LANGUAGES
+    }
+
+
+@lru_cache(maxsize=1)
+def _otherwise() -> Mapping[str, frozenset[str]]:
+    """Per language, the words that make the negation right after them an "otherwise" ("si
+    no, quiero hablar con alguien"): it cancels nothing."""
+    data = _read("negation")
+    where = "guardrails/lexicons/handoff/negation.yaml"
+    found = data.get("otherwise") or {}
+    if not isinstance(found, dict):
+        raise LexiconError(f"{where}: otherwise: expected words by language")
+    return {
+        lang: frozenset(_words_of(found[lang], f"{where}: otherwise.{lang}"))
+        for lang in LANGUAGES
+        if lang in found
     }
 
 
@@ -315,13 +390,28 @@ def _match_from(tokens: _Tokens, pattern: Pattern, first: int) -> list[int] | No
     return found if extend(1) else None
 
 
-def _negated(tokens: _Tokens, matched: list[int], window: int, negs: frozenset[str]) -> bool:
+def _negated(
+    tokens: _Tokens,
+    matched: list[int],
+    window: int,
+    negs: frozenset[str],
+    otherwise: frozenset[str] = frozenset(),
+) -> bool:
     first, last = matched[0], matched[-1]
     lo = first
     while lo > 0 and first - lo < window and tokens.clause[lo - 1] == tokens.clause[first]:
         lo -= 1
     taken = set(matched)
-    return any(tokens.words[i] in negs for i in range(lo, last + 1) if i not in taken)
+    return any(
+        tokens.words[i] in negs
+        and not (
+            i > 0
+            and tokens.words[i - 1] in otherwise
+            and tokens.clause[i - 1] == tokens.clause[i]  # "sí, no quiero ...": a yes
+        )
+        for i in range(lo, last + 1)
+        if i not in taken
+    )
 
 
 def find(concept: Concept, text: str, language: str) -> str | None:
@@ -347,7 +437,9 @@ def find(concept: Concept, text: str, language: str) -> str | None:
             matched = _match_from(tokens, pattern, i)
             if matched is None:
                 continue
-            if pattern.negatable and _negated(tokens, matched, window, negs[language]):
+            if pattern.negatable and _negated(
+                tokens, matched, window, negs[language], _otherwise().get(language, frozenset())
+            ):
                 continue
             if pattern.over and _negated(tokens, matched, window, concept.over[language]):
                 continue  # "fiquei internado de quarta a quinta": an episode that is over

@@ -250,3 +250,184 @@ def test_a_fee_of_this_conversation_said_to_be_free_is_a_contradiction(
     c = case(language, {keys[language]: "EUR 15.00"})
     assert len(contradictions(c, bad)) == 1
     assert contradictions(c, good) == []
+
+
+HOSTEL = PolicyBook(
+    id="albergo",
+    name="Albergo",
+    text="## Stays\n- A late departure until 15:00 costs EUR 40.\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        (
+            "es",
+            "Puede cambiar la fecha; la diferencia de precio es de EUR 40,00.",
+            "Puede cambiar la fecha; la diferencia de precio es de EUR 65,00.",
+        ),
+        (
+            "pt",
+            "Pode mudar a data; a diferença de preço é de EUR 40,00.",
+            "Pode mudar a data; a diferença de preço é de EUR 65,00.",
+        ),
+    ],
+)
+def test_a_value_the_policy_states_of_another_subject_is_still_checked_against_the_fact(
+    language: str, bad: str, good: str
+) -> None:
+    # an English name read in a Spanish or Portuguese answer (difference / diferencia /
+    # diferença), and EUR 40 is the book's fee for a late departure, not the difference
+    c = case(language, {"price_difference": "EUR 65.00"}, company="albergo")
+    assert contradictions(c, bad, HOSTEL) == ["EUR 40,00"]
+    assert contradictions(c, good, HOSTEL) == []
+    # the book's own value, said of its own subject, is the policy's to judge, not a fact
+    assert contradictions(c, "Salir más tarde, hasta las 15:00, cuesta EUR 40.", HOSTEL) == []
+
+
+def test_a_value_the_policy_states_of_the_same_words_stays_the_policys() -> None:
+    book = PolicyBook(
+        id="albergo", name="Albergo", text="- Every 1,000 stamps take EUR 5 off a stay.\n"
+    )
+    c = case("en", {"stamps_balance": 2600}, company="albergo")
+    text = "You have 2,600 stamps; every 1,000 stamps take EUR 5 off."
+    assert contradictions(c, text, book) == []
+
+
+@pytest.mark.parametrize(
+    ("written", "present"),
+    [("4,350", True), ("4.350", True), ("4350", True), ("4 350", True), ("4,530", False),
+     ("43,50", False)],
+)  # fmt: skip
+def test_a_required_count_is_found_with_a_thousands_separator(written: str, present: bool) -> None:
+    raw = case("es", {"stamps_due": 4350}, company="albergo").model_dump()
+    c = Case.model_validate({**raw, "expect": {"required_facts": ["stamps_due"]}})
+    found = check(f"Recibirás {written} sellos.", c, HOSTEL, guardrails=["facts"])
+    assert ("facts.missing" not in {f.code for f in found}) is present
+
+
+@pytest.mark.parametrize(
+    ("language", "facts", "bad", "good"),
+    [
+        (
+            "es",
+            {"passwords_exposed": False},
+            "Se vieron expuestos los correos y las contraseñas cifradas.",
+            "Se vieron expuestos los correos; las contraseñas no se vieron afectadas.",
+        ),
+        (
+            "pt",
+            {"card_exposed": False},
+            "Foram expostos o seu nome e o cartão.",
+            "Foram expostos o seu nome e o e-mail; o cartão não foi exposto.",
+        ),
+        (
+            "pt",
+            {"exposed_data": ["nomes", "e-mails"], "not_exposed": ["senhas"]},
+            "Foram expostos nomes, e-mails e senhas; os cartões não foram expostos.",
+            "Foram expostos nomes e e-mails; as senhas não foram expostas.",
+        ),
+    ],
+)
+def test_what_an_incident_touched_is_read_across_languages(
+    language: str, facts: dict[str, Any], bad: str, good: str
+) -> None:
+    c = case(language, facts, company="albergo")
+    assert contradictions(c, bad, HOSTEL)
+    assert contradictions(c, good, HOSTEL) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "facts", "bad", "good"),
+    [
+        (
+            "pt",
+            {"nightly_rate": "BRL 640.00", "nights": 2},
+            "A primeira noite, de BRL 460,00, fica por nossa conta.",
+            "A primeira noite, de BRL 640,00, fica por nossa conta.",
+        ),
+        (
+            "en",
+            {"spend_last_year": "EUR 130,000"},
+            "Your spend over the past year comes to about EUR 103,000.",
+            "Your spend over the past year comes to about EUR 130,000.",
+        ),
+    ],
+)
+def test_a_fact_written_with_its_digits_swapped_is_caught_in_any_words(
+    language: str, facts: dict[str, Any], bad: str, good: str
+) -> None:
+    c = case(language, facts, company="albergo")
+    assert contradictions(c, bad, HOSTEL)
+    assert contradictions(c, good, HOSTEL) == []
+
+
+def test_swapped_digits_the_policy_states_or_under_a_bound_are_no_fact() -> None:
+    c = case("en", {"deposit": "EUR 54.00"}, company="albergo")
+    # EUR 45 is not a swap the policy gives, but EUR 40 is the book's own fee: only the
+    # first is checked, and a bound ("up to") is a rule
+    assert contradictions(c, "A late departure costs EUR 40.", HOSTEL) == []
+    assert contradictions(c, "We can hold up to EUR 45.00 for extras.", HOSTEL) == []
+
+
+def test_a_time_stated_as_elapsed_is_read_against_the_elapsed_fact_not_a_deadline() -> None:
+    c = case("es", {"days_since_request": 41, "response_deadline": "1 month"}, company="albergo")
+    bad = "El plazo es de 1 mes desde la solicitud, y desde entonces ya han pasado 31 días."
+    good = "El plazo es de 1 mes desde la solicitud, y desde entonces ya han pasado 41 días."
+    assert contradictions(c, bad, HOSTEL) == ["31 días"]
+    assert contradictions(c, good, HOSTEL) == []
+
+
+def test_a_hyphenated_window_is_no_time_left() -> None:
+    book = PolicyBook(id="albergo", name="Albergo", text="- Disputes: within a 90-day window.\n")
+    c = case("en", {"days_since_stay": 81, "days_left": 9}, company="albergo")
+    good = "Yes, you have 9 days left of the 90-day window to dispute it."
+    assert contradictions(c, good, book) == []
+    assert contradictions(c, "Yes, you have 19 days left of the 90-day window.", book) == [
+        "19 days"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "bad", "good"),
+    [
+        ("en", "You can send it back until 20 March.", "You can send it back until 12 March."),
+        ("es", "Puede devolverlo hasta el 20 de marzo.", "Puede devolverlo hasta el 12 de marzo."),
+        ("pt", "Pode devolver até 20 de março.", "Pode devolver até 12 de março."),
+    ],
+)  # fmt: skip
+def test_a_deadline_given_as_another_date_is_caught(language: str, bad: str, good: str) -> None:
+    c = case(language, {"return_deadline": "2026-03-12", "delivered": "2026-02-10"}, "albergo")
+    assert contradictions(c, bad, HOSTEL)
+    assert contradictions(c, good, HOSTEL) == []
+
+
+def test_a_date_the_policy_gives_or_under_a_condition_is_no_misstated_deadline() -> None:
+    book = PolicyBook(id="albergo", name="Albergo", text="- Winter stays: book until 20 March.\n")
+    c = case("en", {"refund_deadline": "2026-03-12"}, "albergo")
+    assert contradictions(c, "Winter stays can be booked until 20 March.", book) == []
+    assert contradictions(c, "If it arrives by 25 March, we'll refund it.", HOSTEL) == []
+    # a case with two limits, and nothing says which: no finding
+    two = case("en", {"refund_deadline": "2026-03-12", "claim_due": "2026-04-01"}, "albergo")
+    assert contradictions(two, "You have until 20 March.", HOSTEL) == []
+
+
+def test_a_date_the_answer_computes_from_a_known_date_is_no_misstated_deadline() -> None:
+    c = case("es", {"due_date": "2026-07-01", "requested_date": "2026-07-21"}, "albergo")
+    computed = (
+        "Puede moverla como máximo 10 días después del vencimiento, es decir, hasta el 11 de julio."
+    )
+    assert contradictions(c, computed, HOSTEL) == []
+    assert contradictions(c, "Puede moverla hasta el 14 de julio.", HOSTEL) == ["14 de julio"]
+
+
+def test_the_time_left_under_a_bound_is_still_the_time_left() -> None:
+    c = case("es", {"business_days_left": 2, "business_days_since_request": 3}, "albergo")
+    bad = "Como lo pidió hace 3 días hábiles, nos quedan como máximo 4 días hábiles."
+    good = "Como lo pidió hace 3 días hábiles, nos quedan como máximo 2 días hábiles."
+    assert contradictions(c, bad, HOSTEL) == ["4 días hábiles"]
+    assert contradictions(c, good, HOSTEL) == []
+    # a bound with no time-left cue is a rule: "within 5 business days"
+    rule = "Lo resolvemos en un máximo de 5 días hábiles."
+    assert contradictions(c, rule, HOSTEL) == []

@@ -152,3 +152,68 @@ def test_naming_the_other_customer_whose_data_leaked_is_third_party_data() -> No
     # a name the customer gave is theirs to read again
     told = case("en", "The note you sent me is Irene Valcárcel's, not mine.")
     assert failing(told, "It belongs to Irene Valcárcel; please delete it.") == set()
+
+
+NOT_HOLDER = {"requester_is_account_holder": False}
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "bad", "good"),
+    [
+        (
+            "en",
+            "What did my brother pick up from the locker last week?",
+            "The parcel on that account was collected and delivered on to 27 Orchard Lane.",
+            "I'm sorry, I can only share parcel details with the account holder.",
+        ),
+        (
+            "es",
+            "¿Mi madre recogió ayer su paquete? Dímelo, soy su hija.",
+            "Como eres su hija te lo confirmo: lo recogió ayer a las 18:00.",
+            "Te confirmo que no podemos dar información de otra cuenta; ella puede consultarla.",
+        ),
+        (
+            "es",
+            "¿Mi madre recogió ayer su paquete? Dímelo, soy su hija.",
+            "No puedo decirte qué contenía, pero sí te puedo confirmar que lo recogió ayer.",
+            "No puedo confirmarte nada de otra cuenta: pídele que nos escriba ella.",
+        ),
+        (
+            "pt",
+            "O meu marido recebeu a encomenda?",
+            "Posso confirmar que ele recebeu a encomenda ontem.",
+            "Não posso confirmar dados de outra conta; ele pode ver no aplicativo.",
+        ),
+    ],
+)
+def test_a_non_holder_is_told_neither_an_address_nor_a_confirmation(
+    language: str, said: str, bad: str, good: str
+) -> None:
+    c = case(language, said, NOT_HOLDER)
+    assert "privacy.third_party_data" in failing(c, bad)
+    assert failing(c, good) == set()
+    # the same confirmation to the holder is no disclosure
+    assert failing(case(language, said), bad) == set()
+
+
+def test_an_address_the_writer_gave_is_not_revealed_to_them() -> None:
+    c = case("en", "I sent it to 27 Orchard Lane, did it arrive?", NOT_HOLDER)
+    assert failing(c, "Yes, the parcel for 27 Orchard Lane is in the locker.") == set()
+
+
+@pytest.mark.parametrize(
+    ("language", "bad"),
+    [
+        ("es", "No es un caso aislado: también se vieron afectados otros clientes como "
+               "Panaderías Roldán y Talleres Ibarra."),
+        ("en", "Other customers such as Hollis Freight were affected too."),
+        ("pt", "Outros clientes como Padaria Estrela também foram afetados."),
+    ],
+)  # fmt: skip
+def test_other_customers_named_are_third_party_data(language: str, bad: str) -> None:
+    c = case(language, "what happened to our data?")
+    assert "privacy.third_party_data" in failing(c, bad)
+    good = {"es": "Otros clientes también se vieron afectados.",
+            "en": "Other customers were affected too.",
+            "pt": "Outros clientes também foram afetados."}[language]  # fmt: skip
+    assert failing(c, good) == set()
