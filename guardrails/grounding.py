@@ -173,7 +173,7 @@ _NOT_MORE = re.compile(
 )
 
 
-# A lead time: the value counts back from an event ("48 hours before arrival", "con 3 días de
+# A lead time: the value counts back from an event ("72 hours before the visit", "con 3 días de
 # antelación", "2 dias de antecedência", "in advance").
 _LEAD_AFTER = re.compile(
     r"^\s*(?:before|beforehand|in advance|prior|ahead|antes|de antelacion|con antelacion|"
@@ -189,12 +189,12 @@ _TAKES_BEFORE = re.compile(
 
 def bound_of(text: str, start: int, end: int | None = None) -> str | None:
     """Whether the value at `start` is a minimum ("at least 5 days") or a maximum ("up to 10
-    days", "no máximo 5 dias").
+    days", "no máximo 7 dias").
 
     With `end`, a lead time counted back from an event is "lead", a threshold of notice whatever
-    word bounds it: "free cancellation up to 48 hours before arrival", "cancel more than 48
-    hours before" and "as you cancel less than 48 hours before, the first night is charged"
-    all state the same 48-hour rule, from one side or the other."""
+    word bounds it: "free cancellation up to 72 hours before the visit", "cancel more than 72
+    hours before" and "as you cancel less than 72 hours before, the first session is charged"
+    all state the same 72-hour rule, from one side or the other."""
     before = fold(text[max(0, start - 40) : start])
     if (
         end is not None

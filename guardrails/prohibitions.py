@@ -36,7 +36,7 @@ from guardrails.translation import translate
 #: Words after a commitment within which the committed action is named ("we can offer you a
 #: one-off refund").
 ACTION_REACH = 5
-#: Actions a single prohibition lists at most ("cannot be cancelled, changed or refunded").
+#: Actions a single prohibition lists at most ("cannot be transferred, resold or exchanged").
 LISTED_ACTIONS = 4
 
 
@@ -104,7 +104,7 @@ def _clause_break(language: str) -> re.Pattern[str]:
 
 
 _TOKEN = re.compile(r"[a-z]+")
-#: Words that join the actions of a list ("cancelled, changed or refunded").
+#: Words that join the actions of a list ("transferred, resold or exchanged").
 _JOINS = frozenset({"or", "and", "nor", "o", "y", "ni", "ou", "e", "nem", "u"})
 #: Punctuation that ends the list of forbidden actions.
 _STOP = re.compile(r"[;.:()]")
@@ -148,7 +148,7 @@ def _form(word: str, language: str) -> str | None:
 def _actions(folded: str, language: str) -> list[tuple[int, int, int, list[str]]]:
     """Each prohibition cue of a folded text: its span and the words of the actions it forbids
     (the first word after it that is no auxiliary, and the words listed with it within a few
-    words: "cannot be cancelled, changed or refunded", "never paid in cash or refunded")."""
+    words: "cannot be transferred, resold or exchanged", "never swapped for cash or moved")."""
     out = []
     skip = _set("auxiliary", language)
     for cue in _cue(language).finditer(folded):

@@ -216,7 +216,7 @@ def _repetition_findings(tokens: Tokens, language: str) -> list[Finding]:
             a = sets[i]
             overlap = _overlap(a, b)
             # Sentences with a different number on each side state different facts ("call
-            # 900 100 200" / "call 900 100 300"): only an exact repeat counts then.
+            # 800 555 020" / "call 800 555 010"): only an exact repeat counts then.
             inside = _inside(chunks[i][2], chunks[j][2]) or _restates(a, b)
             numbers_differ = _has_number(a - b) and _has_number(b - a)
             near = overlap >= 0.8 and not numbers_differ
