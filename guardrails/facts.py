@@ -56,6 +56,7 @@ from guardrails.grounding import (
     CaseGround,
     Mention,
     PolicyIndex,
+    bound_of,
     case_ground,
     equivalent,
     fact_quantities,
@@ -500,6 +501,10 @@ def _named_elsewhere(
         if _names_near(w, window, q, [o for o in others if _could_state(f, o)])
     ]
     if not named:
+        return False
+    if bound_of(sent.text, q.start, q.end) == "lead":
+        # a notice counted back from an event ("con 15 días de antelación al cargo") states
+        # the policy's rule, not the time this case has left
         return False
     local = near(sent.mentions, q.start, q.end)
     if any((s.near - _KIND_CONCEPTS) & local for s in stated):

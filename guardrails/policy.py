@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property, partial
 
 from guardrails.analysis import analyse
+from guardrails.claim_frames import negated_immediacy, requested_benefit, stated_age
 from guardrails.claims import claim_findings, refund_promised
 from guardrails.deadlines import date_findings
 from guardrails.fact_keys import convertible, stated_of
@@ -859,7 +860,8 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                         findings.append(_shift(finding, sent.start))
                 continue
             if q.unit in ("immediate", "allday") and (
-                _FIRST_PERSON.search(fold(sent.text[max(0, q.start - 80) : q.end + 20]))
+                negated_immediacy(sent.folded, q, case.language)
+                or _FIRST_PERSON.search(fold(sent.text[max(0, q.start - 80) : q.end + 20]))
                 or (
                     q.unit == "immediate"
                     and {"agent", "calls"} & near(found, q.start, q.end)
@@ -923,6 +925,8 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 if q.unit.startswith("count:") and _PERFECT.search(fold(own)):
                     about_case = True
             subj = subject(sent.text, found, q.start, q.end)
+            if stated_age(q, index):
+                continue  # "18 years" where the book says "guests must be 18 or older"
             if country is not None and _stated_for_country(q, country, topic, index):
                 continue  # "10 days in Chile" to a Chilean customer
             if _clock_range_stated(q, index):
@@ -979,11 +983,14 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
             # "we cannot offer compensation" offers nothing
             if concept not in BENEFITS or concept in seen or mention.negated:
                 continue
-            if _compound_tail(sent.text, start, end) or _INFORMATION_AFTER.match(
-                fold(sent.text[end : end + INFORMATION_RADIUS])
+            if (
+                _compound_tail(sent.text, start, end)
+                or _INFORMATION_AFTER.match(fold(sent.text[end : end + INFORMATION_RADIUS]))
+                or requested_benefit(sent.folded, start, case.language)
             ):
                 # (a benefit's word whose object is information gives none: "puede ampliarle
-                # la información", "extend the details")
+                # la información", "extend the details"), nor one that a request asks for
+                # ("claims for compensation are reviewed by our insurer")
                 continue
             seen.add(concept)
             span = Span(
