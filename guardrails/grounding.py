@@ -563,6 +563,18 @@ def index_policy(book: PolicyBook) -> PolicyIndex:
         return _index_policy(book)
 
 
+# An e-mail or web address: its words name a mailbox or a page, not what the clause is about
+# ("claims: claims@example.com" speaks of claims once, not twice).
+_ADDRESS = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://)?(?:[\w-]+\.)+[a-z]{2,}(?:/[\w./?=&%-]*)?",
+    re.IGNORECASE,
+)
+
+
+def _inside_address(text: str, start: int, end: int) -> bool:
+    return any(a.start() <= start and end <= a.end() for a in _ADDRESS.finditer(text))
+
+
 def _index_policy(book: PolicyBook) -> PolicyIndex:
     clauses = []
     under_prohibition = False
@@ -575,7 +587,11 @@ def _index_policy(book: PolicyBook) -> PolicyIndex:
             section = frozenset(m.concept for m in mentions(sent.text))
             continue
         stated = tuple(quantities(sent.text))
-        found = outside_quantities(mentions(sent.text), stated)
+        found = [
+            m
+            for m in outside_quantities(mentions(sent.text), stated)
+            if not _inside_address(sent.text, m.start, m.end)
+        ]
         everything = frozenset(m.concept for m in found)
         if under_prohibition:
             granted, forbidden = frozenset[str](), everything

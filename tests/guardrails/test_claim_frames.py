@@ -14,6 +14,7 @@ from evals.records import Case, PolicyBook
 from guardrails import check
 from guardrails.claim_frames import book_ages, requested_benefit
 from guardrails.grounding import index_policy
+from guardrails.lexicon import concepts
 
 BOOK = PolicyBook(
     id="nevada",
@@ -88,3 +89,19 @@ def test_the_books_ages_are_read_from_its_own_wording() -> None:
 def test_reading_a_requested_benefit_never_fails(text: str, start: int) -> None:
     for language in ("en", "es-MX", "pt-BR", None, "fr"):
         assert requested_benefit(text, min(start, len(text)), language) in (True, False)
+
+
+def test_the_words_of_an_address_do_not_name_a_clauses_subject() -> None:
+    # a Spanish word inside an e-mail address gave an English clause a subject of its own, so
+    # a Spanish answer about that subject was read against the mailbox's clause
+    book = BOOK.model_copy(
+        update={
+            "text": "- E-mail answered within 48 hours, at reclamaciones@nevada.example.\n"
+            "- Las reclamaciones reciben respuesta en 30 días.\n"
+        }
+    )
+    mailbox, claims = index_policy(book).clauses
+    reclamaciones = concepts("reclamaciones")
+    assert reclamaciones
+    assert not reclamaciones & mailbox.concepts
+    assert reclamaciones <= claims.concepts
