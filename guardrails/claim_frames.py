@@ -3,7 +3,8 @@ policy, read with the grammar words of `guardrails/lexicons/claim_frames.yaml` (
 
 - a benefit's word named as what a request asks for offers nothing ("claims for compensation
   are reviewed by our insurer");
-- an immediacy under a negation claims none ("there is no need to pay right away");
+- an immediacy under a negation, or naming a point in time, claims none ("there is no need
+  to pay right away", "na hora da compra");
 - an age the book states as a bare number ("guests must be 18 or older") is the book's value
   when an answer says it in years ("18 years").
 """
@@ -43,10 +44,17 @@ def requested_benefit(folded: str, start: int, language: str | None) -> bool:
     return _requested(lang).search(folded[max(0, start - 40) : start]) is not None
 
 
-def negated_immediacy(folded: str, q: Quantity, language: str | None) -> bool:
-    """Whether an immediacy ("right away", "na hora") is under a negation close before it."""
-    return q.unit == "immediate" and negated_before(
-        folded, q.start, language, IMMEDIACY_NEGATION_WORDS
+#: After an immediacy's words, what makes them a point in time: "na hora da compra", "en el
+#: momento de pagar", "at the time of purchase".
+_POINT_IN_TIME = re.compile(r"^\s+(?:de|da|do|del|of)(?!\w)")
+
+
+def no_immediacy(folded: str, q: Quantity, language: str | None) -> bool:
+    """Whether an immediacy ("right away", "na hora") claims none: under a negation close
+    before it ("no need to pay right away"), or naming a point in time ("na hora da compra")."""
+    return q.unit == "immediate" and (
+        negated_before(folded, q.start, language, IMMEDIACY_NEGATION_WORDS)
+        or _POINT_IN_TIME.match(folded[q.end : q.end + 8]) is not None
     )
 
 

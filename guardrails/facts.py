@@ -502,10 +502,6 @@ def _named_elsewhere(
     ]
     if not named:
         return False
-    if bound_of(sent.text, q.start, q.end) == "lead":
-        # a notice counted back from an event ("con 15 días de antelación al cargo") states
-        # the policy's rule, not the time this case has left
-        return False
     local = near(sent.mentions, q.start, q.end)
     if any((s.near - _KIND_CONCEPTS) & local for s in stated):
         return False
@@ -523,6 +519,10 @@ def _quantity_key(
     """The fact a quantity of the answer speaks of and contradicts, or None. (The tests that
     need the least come first: each of them alone leaves the quantity to the policy.)"""
     if q.unit in ("time", "immediate", "allday"):
+        return None
+    if bound_of(sent.text, q.start, q.end) == "lead":
+        # a notice counted back from an event ("ask at least 5 days before the renewal")
+        # states a rule of notice, never the time this case has left: the policy's to check
         return None
     ground = case_ground(case)
     comparable = [

@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property, partial
 
 from guardrails.analysis import analyse
-from guardrails.claim_frames import negated_immediacy, requested_benefit, stated_age
+from guardrails.claim_frames import no_immediacy, requested_benefit, stated_age
 from guardrails.claims import claim_findings, refund_promised
 from guardrails.deadlines import date_findings
 from guardrails.fact_keys import convertible, stated_of
@@ -860,7 +860,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                         findings.append(_shift(finding, sent.start))
                 continue
             if q.unit in ("immediate", "allday") and (
-                negated_immediacy(sent.folded, q, case.language)
+                no_immediacy(sent.folded, q, case.language)
                 or _FIRST_PERSON.search(fold(sent.text[max(0, q.start - 80) : q.end + 20]))
                 or (
                     q.unit == "immediate"

@@ -64,6 +64,7 @@ def test_a_benefit_a_request_asks_for_is_no_offer() -> None:
 def test_a_negated_immediacy_claims_none() -> None:
     assert codes("There is no need to pay right away; the refund takes 5 business days.") == set()
     assert codes("Não precisa pagar na hora.", "pt") == set()
+    assert codes("O valor da aula é informado na hora da reserva.", "pt") == set()
     assert "policy.unsupported" in codes("Your lesson refund reaches your card right away.")
 
 
@@ -77,6 +78,7 @@ def test_a_notice_counted_back_from_an_event_is_the_books_rule_not_the_time_left
     facts = {"dias_hasta_clase": 10}
     good = "Si cancela con 48 horas de antelación a la clase, no se le cobra."
     assert codes(good, "es", facts) == set()
+    assert codes("Pida el cambio como muy tarde 48 horas antes de la clase.", "es", facts) == set()
     bad = "Faltan 4 días para la clase, así que aún puede cancelar."
     assert "facts.contradiction" in codes(bad, "es", facts)
 
