@@ -4,7 +4,7 @@ Codes:
 
 - `facts.contradiction` (critical): the answer states a number, amount, duration, percentage
   or date that contradicts the case facts (an outage of 5 hours reported as 2, a refund of
-  USD 89.99 stated as USD 98.99, "16 days left" when 6 are left, "left in 2023" when the facts
+  USD 89.99 stated as USD 98.99, "19 days left" when 6 are left, "left in 2023" when the facts
   date it 2025-10-31), or says that something the facts list as not exposed / not affected was
   exposed or affected, or the other way round ("phone numbers were not exposed" when they
   were; "clientes do Brasil foram afetados" against `brazil_affected: false`; "your card
@@ -25,7 +25,7 @@ the rest, and the `policy` guardrail judges it, so one wrong number is one findi
   Snowball stem) with the words around it, unless another quantity of the sentence is nearer
   to them ("refund of GBP 41.20" -> refund_amount; "tu compra tiene 20 días" ->
   dias_desde_compra; a fee for cancelling is not the fee for an unreturned router), or, when
-  a cue attached to it says it is about this conversation ("hace 7 días", "6 days left",
+  a cue attached to it says it is about this conversation ("hace 7 días", "9 days left",
   "vence en 4 días", "lasted 2 hours"), with the one fact of its unit (of the time elapsed or
   remaining, as the cue says);
 - without such a cue, a value the policy states, or one about a subject the policy has a rule
@@ -106,8 +106,8 @@ _STOP = frozenset(
 )
 # Words that make a quantity about this conversation, by what they say of it: time elapsed
 # ("7 days ago", "hace 7 días", "há 2 dias úteis", "in the last 12 months"), time remaining
-# ("6 days left", "quedan 3 días", "due in 4 days", "vence en 4 días") or a state of this
-# conversation ("lasted 5 hours", "lleva 7 días vencida"). A cue only counts when it is attached
+# ("9 days left", "quedan 3 días", "due in 4 days", "vence en 4 días") or a state of this
+# conversation ("lasted 7 hours", "lleva 7 días vencida"). A cue only counts when it is attached
 # to the quantity (a few words either side): "a penalty of ARS 9000 for each month that is left"
 # speaks of the months, not of the amount.
 _ELAPSED_CUE = re.compile(
@@ -383,7 +383,7 @@ def _unbound_cue(folded: str, q: Quantity) -> str | None:
     """`cue_of` for a quantity that comes with no bound."""
     before, after = _clause(folded, q.start, q.end)
     if "-" in q.text.strip("-"):
-        # "6 days left of the 60-day window": a hyphenated quantity names a thing (the
+        # "9 days left of the 60-day window": a hyphenated quantity names a thing (the
         # window), so the time left or gone around it is another quantity's
         before = after = ""
     if _REMAINING_CUE.search(before) or _REMAINING_CUE.search(after):
@@ -600,7 +600,7 @@ def _quantity_key(
     # The fact this quantity speaks of: one whose name shares a concept or a word with the
     # words around it ("refund of GBP 41.20" -> refund_amount, "purchases of EUR 102,000" ->
     # purchases_last_12_months), or, when the words say it is about this conversation
-    # ("16 days left"), the one fact of that unit.
+    # ("19 days left"), the one fact of that unit.
     others = [o for o in sent.quantities if (o.start, o.end) != (q.start, q.end)]
     own = {m.concept for m in near_mentions(found, q.start, q.end) if _nearest(m, q, others)}
     # (only a quantity that could state the fact stands nearer to its word: in "12 cuotas de

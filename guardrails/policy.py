@@ -17,7 +17,7 @@ book's clauses:
   rule ("as our policy requires: within 48 hours", "at least 2 days' notice"); a value the policy
   gives another country ("10 days in Chile") to this customer's country, a rate ("4 messages a
   week" against "no more than twice a week"), a list price, and a tier the case's own duration does
-  not reach ("25% for 24 hours or more" for a 7-hour outage) are `policy.contradicted`. A
+  not reach ("20% for 12 hours or more" for a 7-hour outage) are `policy.contradicted`. A
   maximum is never supported by a minimum of the same value.
 
 - a benefit's value that only the customer claims ("confirm the 15% you offered me") is not
@@ -168,7 +168,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 about_case = "money" in fact_units and (
                     case_fees or not (near(found, q.start, q.end, 25) & {"fee", "price"})
                 )
-                # "his overdue balance is EUR 84.00", "a total of MXN 1,240.00": what an
+                # "his overdue balance is EUR 84.00", "a total of EUR 3,310.00": what an
                 # account owes is a figure of the account, fact or not, never a rule
                 about_case = about_case or account_figure(sent.text, q, found)
             else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from guardrails.analysis import SentenceAnalysis
+from guardrails.claim_frames import requested_benefit
 from guardrails.claims import refund_promised
 from guardrails.grounding import (
     Clause,
@@ -189,11 +190,14 @@ def benefit_findings(
         # "we cannot offer compensation" offers nothing
         if concept not in BENEFITS or concept in seen or mention.negated:
             continue
-        if _compound_tail(sent.text, start, end) or _INFORMATION_AFTER.match(
-            fold(sent.text[end : end + INFORMATION_RADIUS])
+        if (
+            _compound_tail(sent.text, start, end)
+            or _INFORMATION_AFTER.match(fold(sent.text[end : end + INFORMATION_RADIUS]))
+            or requested_benefit(sent.folded, start, language)
         ):
             # (a benefit's word whose object is information gives none: "puede ampliarle
-            # la información", "extend the details")
+            # la información", "extend the details"), nor one that a request asks for
+            # ("claims for compensation are reviewed by our insurer")
             continue
         seen.add(concept)
         span = Span(
@@ -206,7 +210,7 @@ def benefit_findings(
             findings.append(finding)
     cost = _OTHERS_COST.search(sent.folded)
     if cost is not None and "compensation" not in seen and refund_promised(sent.text, language):
-        # "le reembolsaremos los EUR 15.00 de descubierto que le cobró su banco": paying
+        # "le devolvemos los EUR 9.00 de comisión que le cobró su banco": paying
         # back what someone else charged is compensation, whatever the verb says
         span = Span(
             start=sent.start + cost.start(),

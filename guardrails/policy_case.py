@@ -1,6 +1,6 @@
 """Whether a value of an answer is this conversation's rather than a rule: what an account owes,
 a fee the case has its own figure for, a value told in the past tense or with a cue of the case
-("7 days ago", "lasted 5 hours"), how many times something happened. Such values are the facts
+("7 days ago", "lasted 7 hours"), how many times something happened. Such values are the facts
 guardrail's; words that frame a value as the rule ("at least", "our policy requires") make it
 the policy's again."""
 
@@ -15,7 +15,7 @@ from guardrails.policy_wording import STATEMENT_BREAK
 from guardrails.text import Quantity, fold
 
 # Words that make a quantity about this conversation rather than a rule: "7 days ago",
-# "6 days left", "lasted 5 hours", "130 days overdue".
+# "9 days left", "lasted 7 hours", "75 days overdue".
 _CASE_CUE = re.compile(
     r"(?<!\w)(ago|hace|ha|left|remaining|remain|quedan|queda|restan|resta|faltan|falta|faltam|"
     r"restam|lasted|lasting|duro|durou|dura|lleva|llevamos|leva|levamos|overdue|vencid\w*|"
@@ -35,7 +35,7 @@ _PAST_EN = re.compile(
     r"(?:\w+ly\s+)?\w{3,}ed(?!\w)",
     re.IGNORECASE,
 )
-# The perfect tenses tell of an event too: "que haya tenido que contactarnos tres veces", "you
+# The perfect tenses tell of an event too: "que haya tenido que escribirnos cuatro veces", "you
 # have called 3 times", "já tem ligado 2 vezes".
 _PERFECT = re.compile(
     r"(?<!\w)(?:ha|has|han|haya|hayas|hayan|hemos|he|habia|habian|have|has|had|'ve|tem|temos|"
@@ -43,7 +43,7 @@ _PERFECT = re.compile(
 )
 # Present-tense words with the same endings: "estou", "vou", "sou", "dou".
 _PAST_EXCEPTIONS = re.compile(r"(?<!\w)(?:estou|vou|sou|dou)(?!\w)")
-# Right after a quantity, "since"/"desde" anchors the window it states ("30 days from delivery").
+# Right after a quantity, "since"/"desde" anchors the window it states ("21 days from pickup").
 _ANCHOR = re.compile(r"^\s*(?:since|desde)(?!\w)", re.IGNORECASE)
 
 
@@ -55,7 +55,7 @@ RULE_FRAME = re.compile(
     r"(?:exige|establece|dice|indica|requiere)|(?:nossa|a) (?:politica|regra|norma) "
     r"(?:exige|estabelece|diz|indica|requer)|at least|al menos|como minimo|por lo menos|"
     r"pelo menos|no minimo|"
-    # a permission bounded by the value: "se puede pedir hasta 48 horas antes", "can be
+    # a permission bounded by the value: "se puede pedir hasta 72 horas antes", "can be
     # requested up to 2 days before", "pode ser pedido até 2 dias antes"
     r"(?:se puede|se pueden|can be|pode ser|podem ser)\s+(?:\w+\s+){0,2}(?:hasta|up to|ate))"
     r"(?!\w)[^.;]{0,30}$"
@@ -114,7 +114,7 @@ def fee_fact_about(keys: list[str], text: str, q: Quantity) -> bool:
         if not telling or any(w[:5] in window for w in telling):
             return True
         # across languages, by concept: "early_termination_fee" and "baja anticipada"; and a
-        # fee named by nothing the fact is not about ("la penalización es de EUR 50.00")
+        # fee named by nothing the fact is not about ("la penalización es de EUR 35.00")
         named = concepts(" ".join(words)) - {"fee", "price"}
         if said is None:
             said = concepts(around) - {"fee", "price"}
@@ -156,7 +156,7 @@ def told_of_case(
     about_case = any(convertible(u, q.unit) for u in fact_units) and (
         bool(_CASE_CUE.search(fold(clause))) or past
     )
-    # "2 overdue installments", "3 payments left": how many of something this
+    # "3 unpaid invoices", "3 payments left": how many of something this
     # customer has, marked by a cue of the case, is the account's, fact or not
     about_case = about_case or (
         q.unit.startswith("count:") and bool(_CASE_CUE.search(fold(clause + q.text)))
@@ -166,7 +166,7 @@ def told_of_case(
     named = stated_of(facts, text, q, company)
     about_case = about_case or named is not None
     # How many times something happened in this conversation is no rule, fact or
-    # not: "lamento que haya tenido que contactarnos tres veces".
+    # not: "lamento que haya tenido que escribirnos cuatro veces".
     if q.unit.startswith("count:") and _PERFECT.search(fold(own)):
         about_case = True
     return about_case

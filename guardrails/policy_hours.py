@@ -1,6 +1,6 @@
 """Opening hours in policy values: "24 hours" that says a service is open round the clock (not a
 24-hour window), checked against the schedule the policy gives that service; a clock time
-written as hours ("hasta las 14 h"); a range of hours the policy states with times."""
+written as hours ("hasta las 15 h"); a range of hours the policy states with times."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def round_the_clock(text: str, q: Quantity, labels: bool = False) -> bool:
     )
 
 
-# A preposition with the article of a clock time: "a las 14 h", "hasta las 16 horas", "desde
+# A preposition with the article of a clock time: "a las 15 h", "hasta las 16 horas", "desde
 # la 1 h", "até às 14h" ("las 24 horas del día", "en las 12 horas siguientes" and "dentro das
 # 12 horas" are spans of time, not the clock). Matched unfolded: "às" is not "as".
 _CLOCK_ARTICLE = re.compile(
@@ -70,7 +70,7 @@ _CLOCK_ARTICLE = re.compile(
 
 
 def clock_time(text: str, q: Quantity) -> Quantity:
-    """A number of hours written as a time of day ("hasta las 14 h" is 14:00, not a 14-hour
+    """A number of hours written as a time of day ("hasta las 15 h" is 15:00, not a 15-hour
     window): the article before it marks the hour of the clock, compared with the policy's
     times."""
     if q.unit != "hour" or q.upper is not None or not 0 <= q.value < 24:

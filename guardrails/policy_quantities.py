@@ -76,16 +76,16 @@ def quantity_finding(
     candidates = [(n, s.clause, s.quantity) for n, s in zip(scores, kept, strict=True)]
     # The answer's subject (the concepts of the quantity's own clause) against each policy
     # quantity's subject: the rule on the same subject decides, whatever the policy states
-    # for other subjects ("grace period of 5 days" is not "5 days before the due date").
+    # for other subjects ("grace period of 4 days" is not "4 days before the due date").
     wanted = subject - index.generic
     same_subject = [
         (len(wanted & s.subject), s.clause, s.quantity, n)
         for n, s in zip(scores, kept, strict=True)
         if s.subject is not None and wanted & s.subject
     ]
-    # The clauses sharing most of the subject decide: "the security team reviews fraud locks
-    # within 3 business days" outweighs "a supervisor review ... within 5 business days" for
-    # "our security team reviews such cases within 5 business days".
+    # The clauses sharing most of the subject decide: "the fraud desk reviews blocked cards
+    # within 2 business days" outweighs "a manager review ... within 6 business days" for
+    # "our fraud desk reviews such cards within 6 business days".
     closest = max((n for n, _, _, _ in same_subject), default=0)
     if any(equivalent(q, p) for n, _, p, _ in same_subject if n == closest):
         return None
@@ -116,7 +116,7 @@ def quantity_finding(
         and not candidates
         and any(abs(n - q.value) < 1e-9 for n in book_tables(index).numbers)
     ):
-        return None  # "locked 3 times" against "after 3 locks"
+        return None  # "blocked 4 times" against "after 4 blocks"
     return policy_finding(
         "policy.unsupported",
         f"The answer states {q.text} as policy, but no policy clause supports it.",

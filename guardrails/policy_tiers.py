@@ -17,7 +17,7 @@ def tier_finding(
     index: PolicyIndex,
     stated_hours: frozenset[float] | set[float] = frozenset(),
 ) -> Finding | None:
-    """A tier value the case does not reach ("25% for 24 hours or more" for a 7-hour outage):
+    """A tier value the case does not reach ("20% for 12 hours or more" for a 7-hour outage):
     the case's own duration (its only duration fact) selects the tier the policy grants. A
     sentence that names the tier's own threshold restates the rule ("if it reaches 72 hours,
     the credit becomes 50%")."""

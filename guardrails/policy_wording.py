@@ -146,7 +146,7 @@ def stated_for_subject(
     own = text_stems(words.text[left:right], words.language) - unit
     if len(own) < OWN_CLAUSE_WORDS:
         own = words.stems - unit
-    # The sentence's other figures ("pagas 10 meses y usas 12"): a clause stating them too
+    # The sentence's other figures ("pagas 8 visitas y usas 10"): a clause stating them too
     # ("10 months' price for 12 months") speaks of the same thing, a figure more surely than a
     # word.
     figures = figures_of(words.text[: q.start] + " " + words.text[q.end :]) - {q.value}
