@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from guardrails.grammar import grammar_language, grammar_table, lexicon
+from guardrails.grammar import alternation, grammar_language, grammar_table, lexicon
 from guardrails.grounding import PolicyIndex, negated_before
 from guardrails.text import Quantity, fold, per_policy
 
@@ -22,16 +22,12 @@ from guardrails.text import Quantity, fold, per_policy
 IMMEDIACY_NEGATION_WORDS = 6
 
 
-def _alternation(words: list[str]) -> str:
-    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
-
-
 @grammar_table
 def _requested(language: str) -> re.Pattern[str]:
     table = lexicon("claim_frames")
-    nouns = _alternation(table["request_nouns"][language])
-    joins = _alternation(table["request_joins"][language])
-    articles = _alternation(table["articles"][language])
+    nouns = alternation(table["request_nouns"][language])
+    joins = alternation(table["request_joins"][language])
+    articles = alternation(table["articles"][language])
     return re.compile(rf"(?<!\w)(?:{nouns})\s+(?:{joins})\s+(?:(?:{articles})\s+)?$")
 
 
@@ -62,7 +58,7 @@ def no_immediacy(folded: str, q: Quantity, language: str | None) -> bool:
 def _age_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     table = lexicon("claim_frames")
     after = "|".join(sorted(table["age_after"], key=len, reverse=True))
-    before = _alternation(table["age_before"])
+    before = alternation(table["age_before"])
     return (
         re.compile(rf"(?<![\d.,:])(\d{{1,3}})\s*(?:{after})(?!\w)"),
         re.compile(rf"(?<!\w)(?:{before})\s+(\d{{1,3}})(?![\d.,:]\d|\s*(?:h|%))"),

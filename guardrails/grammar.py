@@ -7,6 +7,7 @@ per-text `functools` cache to time cold answers leaves them warm, as a long scan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from importlib import resources
 from typing import Any, TypeVar
@@ -42,3 +43,8 @@ def grammar_language(language: str | None) -> str | None:
     """The grammar tables' language of a case language tag ("es-MX" -> "es"), or None."""
     lang = (language or "").split("-")[0].lower()
     return LANGUAGES[LANGUAGES.index(lang)] if lang in LANGUAGES else None
+
+
+def alternation(words: list[str]) -> str:
+    """A regex alternation of literal words, longest first (so "or older" wins over "or")."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))

@@ -25,7 +25,7 @@ from typing import Any
 
 from guardrails.analysis import SentenceAnalysis
 from guardrails.fact_keys import stems
-from guardrails.grammar import LANGUAGES, grammar_language, grammar_table, lexicon
+from guardrails.grammar import LANGUAGES, alternation, grammar_language, grammar_table, lexicon
 from guardrails.grounding import Clause, PolicyIndex, negation_for, policy_finding
 from guardrails.lexicon import concepts
 from guardrails.records import Finding, Span
@@ -50,22 +50,18 @@ def _words(kind: str, language: str) -> list[str]:
     return found
 
 
-def _alternation(words: list[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
 @grammar_table
 def _cue(language: str) -> re.Pattern[str]:
     """A prohibition cue; a negated prefix is matched glued to its word ("non-refundable")."""
-    cues = _alternation(_words("prohibition", language))
+    cues = alternation(_words("prohibition", language))
     prefixes = _words("negated_prefix", language)
-    glued = f"|(?<!\\w)(?:{_alternation(prefixes)})(?=[a-z])" if prefixes else ""
+    glued = f"|(?<!\\w)(?:{alternation(prefixes)})(?=[a-z])" if prefixes else ""
     return re.compile(f"(?<!\\w)(?:{cues})(?!\\w){glued}")
 
 
 @grammar_table
 def _commitment(language: str) -> re.Pattern[str]:
-    return re.compile(f"(?<![\\w'])(?:{_alternation(_words('commitment', language))})(?![\\w'])")
+    return re.compile(f"(?<![\\w'])(?:{alternation(_words('commitment', language))})(?![\\w'])")
 
 
 @grammar_table
@@ -73,7 +69,7 @@ def _committing_verb(language: str) -> re.Pattern[str] | None:
     suffixes = _words("commitment_suffix", language)
     if not suffixes:
         return None
-    return re.compile(f"(?<!\\w)[a-z]{{2,}}(?:{_alternation(suffixes)})(?!\\w)")
+    return re.compile(f"(?<!\\w)[a-z]{{2,}}(?:{alternation(suffixes)})(?!\\w)")
 
 
 @grammar_table
@@ -83,23 +79,23 @@ def _set(kind: str, language: str) -> frozenset[str]:
 
 @grammar_table
 def _book_condition(language: str) -> re.Pattern[str]:
-    return re.compile(f"(?<!\\w)(?:{_alternation(_words('book_condition', language))})(?!\\w)")
+    return re.compile(f"(?<!\\w)(?:{alternation(_words('book_condition', language))})(?!\\w)")
 
 
 @grammar_table
 def _segment_break(language: str) -> re.Pattern[str]:
-    words = _alternation(_words("segment_break", language))
+    words = alternation(_words("segment_break", language))
     return re.compile(f"[,;:()]|(?<!\\w)(?:{words})(?!\\w)")
 
 
 @grammar_table
 def _condition(language: str) -> re.Pattern[str]:
-    return re.compile(f"(?<!\\w)(?:{_alternation(_words('condition', language))})(?!\\w)")
+    return re.compile(f"(?<!\\w)(?:{alternation(_words('condition', language))})(?!\\w)")
 
 
 @grammar_table
 def _clause_break(language: str) -> re.Pattern[str]:
-    words = _alternation(_words("clause_break", language))
+    words = alternation(_words("clause_break", language))
     return re.compile(f"[,;:()]|(?<!\\w)(?:{words})(?!\\w)")
 
 
@@ -135,7 +131,7 @@ class Prohibition:
 @grammar_table
 def _forms(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     table: dict[str, list[str]] = _grammar().get("list_forms", {}).get(language, {})
-    return tuple((name, re.compile(f"(?:{_alternation(ends)})$")) for name, ends in table.items())
+    return tuple((name, re.compile(f"(?:{alternation(ends)})$")) for name, ends in table.items())
 
 
 def _form(word: str, language: str) -> str | None:

@@ -6,15 +6,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from apertium_env import evals_cli
 from builders import write_suite
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -542,19 +541,7 @@ def test_evals_verify_exit_codes(made: tuple[Path, str]) -> None:
 
 
 def _evals_with(apertium: bool, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`evals ARGS` in a process of its own, with this machine's Apertium or without it."""
-    env = {**os.environ, "XDG_CACHE_HOME": str(cwd / "cache")}
-    if not apertium:
-        env[translation.BINARY_ENV] = "/nonexistent/apertium"
-    return subprocess.run(
-        [sys.executable, "-m", "evals", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
+    return evals_cli(*args, cwd=cwd, apertium=apertium)
 
 
 @pytest.mark.skipif(

@@ -4,35 +4,17 @@ answer's language, and every command that judges answers against books says so o
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from apertium_env import evals_cli as _evals
 from builders import write_suite
 
 from guardrails import translation
 
 WARNING = "warning: apertium is not installed"
 TARGETS: list[dict[str, Any]] = [{"name": "reference", "model": "reference"}]
-
-
-def _evals(*args: str, cwd: Path, apertium: bool) -> subprocess.CompletedProcess[str]:
-    """`evals ARGS` in `cwd`, with this machine's Apertium or with it made unavailable."""
-    env = {**os.environ, "XDG_CACHE_HOME": str(cwd / "cache")}
-    if not apertium:
-        env[translation.BINARY_ENV] = "/nonexistent/apertium"
-    return subprocess.run(
-        [sys.executable, "-m", "evals", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_a_quiet_run_still_warns_on_stderr_when_apertium_is_missing(tmp_path: Path) -> None:

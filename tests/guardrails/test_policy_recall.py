@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apertium_env import fresh_translations, needs_apertium
 from builders import case_dict
 
 from evals.records import Case, PolicyBook
-from guardrails import check, translation
-from guardrails.text import clear_policy_caches
+from guardrails import check
 
 BOOK = PolicyBook(
     id="papiro",
@@ -38,12 +38,6 @@ BOOK = PolicyBook(
 """,
 )
 
-needs_apertium = pytest.mark.skipif(
-    bool(translation.unavailable()),
-    reason="Apertium with the eng-spa and es-pt pairs is not installed (scripts/install "
-    "installs it): " + " ".join(translation.unavailable()),
-)
-
 
 @pytest.fixture(scope="session")
 def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -52,12 +46,7 @@ def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh(cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
-    translation.clear_cache()
-    clear_policy_caches()
-    yield
-    translation.clear_cache()
-    clear_policy_caches()
+    yield from fresh_translations(cache_home, monkeypatch)
 
 
 def _case(language: str, **facts: Any) -> Case:

@@ -5,19 +5,17 @@ Apertium is missing."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from apertium_env import evals_cli, fresh_translations, needs_apertium
 from builders import case_dict, write_suite
 
 from evals.records import Case, PolicyBook
 from guardrails import check, translation
-from guardrails.text import clear_policy_caches
 
 BOOK = PolicyBook(
     id="remolar",
@@ -45,12 +43,6 @@ BOOK = PolicyBook(
 """,
 )
 
-needs_apertium = pytest.mark.skipif(
-    bool(translation.unavailable()),
-    reason="Apertium with the eng-spa and es-pt pairs is not installed (scripts/install "
-    "installs it): " + " ".join(translation.unavailable()),
-)
-
 
 @pytest.fixture(scope="session")
 def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -60,12 +52,7 @@ def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh(cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
-    translation.clear_cache()
-    clear_policy_caches()
-    yield
-    translation.clear_cache()
-    clear_policy_caches()
+    yield from fresh_translations(cache_home, monkeypatch)
 
 
 def _policy(answer: str, language: str = "es", book: PolicyBook = BOOK) -> list[tuple[str, str]]:
@@ -196,21 +183,8 @@ def test_without_apertium_the_check_still_runs_and_says_what_is_lost(
 
 
 def _evals(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`evals ARGS` in `cwd` with Apertium made unavailable (and a cache of its own)."""
-    env = {
-        **os.environ,
-        translation.BINARY_ENV: "/nonexistent/apertium",
-        "XDG_CACHE_HOME": str(cwd / "cache"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "evals", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
+    """`evals ARGS` with Apertium made unavailable."""
+    return evals_cli(*args, cwd=cwd, apertium=False)
 
 
 def test_evals_run_warns_in_its_header_when_apertium_is_missing(tmp_path: Path) -> None:
