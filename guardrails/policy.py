@@ -175,7 +175,7 @@ def check_policy(case: Case, text: str, book: PolicyBook) -> list[Finding]:
                 about_case = told_of_case(sent.text, q, fact_units, ground.facts, case.company)
             subj = subject(sent.text, found, q.start, q.end)
             if stated_age(q, index):
-                continue  # "18 years" where the book says "guests must be 18 or older"
+                continue  # "21 years" where the book says "visitors must be 21 or older"
             if country is not None and stated_for_country(q, country, topic, index):
                 continue  # "10 days in Chile" to a Chilean customer
             if clock_range_stated(q, index):
