@@ -4,7 +4,7 @@ Codes:
 
 - `facts.contradiction` (critical): the answer states a number, amount, duration, percentage
   or date that contradicts the case facts (an outage of 5 hours reported as 2, a refund of
-  USD 89.99 stated as USD 98.99, "19 days left" when 6 are left, "left in 2023" when the facts
+  USD 89.99 stated as USD 98.99, "17 days left" when 6 are left, "left in 2023" when the facts
   date it 2025-10-31), or says that something the facts list as not exposed / not affected was
   exposed or affected, or the other way round ("phone numbers were not exposed" when they
   were; "clientes do Brasil foram afetados" against `brazil_affected: false`; "your card
@@ -106,7 +106,7 @@ _STOP = frozenset(
 )
 # Words that make a quantity about this conversation, by what they say of it: time elapsed
 # ("7 days ago", "hace 7 días", "há 2 dias úteis", "in the last 12 months"), time remaining
-# ("9 days left", "quedan 3 días", "due in 4 days", "vence en 4 días") or a state of this
+# ("9 days left", "quedan 3 días", "due in 5 days", "vence en 4 días") or a state of this
 # conversation ("lasted 7 hours", "lleva 7 días vencida"). A cue only counts when it is attached
 # to the quantity (a few words either side): "a penalty of ARS 9000 for each month that is left"
 # speaks of the months, not of the amount.
@@ -600,7 +600,7 @@ def _quantity_key(
     # The fact this quantity speaks of: one whose name shares a concept or a word with the
     # words around it ("refund of GBP 41.20" -> refund_amount, "purchases of EUR 102,000" ->
     # purchases_last_12_months), or, when the words say it is about this conversation
-    # ("19 days left"), the one fact of that unit.
+    # ("17 days left"), the one fact of that unit.
     others = [o for o in sent.quantities if (o.start, o.end) != (q.start, q.end)]
     own = {m.concept for m in near_mentions(found, q.start, q.end) if _nearest(m, q, others)}
     # (only a quantity that could state the fact stands nearer to its word: in "12 cuotas de
@@ -620,7 +620,7 @@ def _quantity_key(
             return None
         related = [(k, f) for k, f in comparable if f.unit == q.unit]
     if cue in _COMPATIBLE:
-        # "hace 12 días hábiles": of two business-day facts, the one counted since an event;
+        # "hace 11 días hábiles": of two business-day facts, the one counted since an event;
         # "ya han pasado 31 días" is about the case's fact of elapsed days, not about the
         # "1 month" deadline the same sentence names
         pointed = [(k, f) for k, f in comparable if _direction(k, f) == cue]

@@ -133,7 +133,7 @@ def stated_for_subject(
     if q.upper is not None and any(
         s.quantity.upper is not None and same_value(q, s.quantity) for s in kept
     ):
-        return True  # the very range the book states ("5 to 10 business days"): no accident
+        return True  # the very range the book states ("4 to 8 business days"): no accident
     table = book_stems(index)
     translated = translated_stems(index, words.language)
     unit = text_stems(q.text, words.language)

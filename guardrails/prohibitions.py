@@ -78,25 +78,15 @@ def _set(kind: str, language: str) -> frozenset[str]:
 
 
 @grammar_table
-def _book_condition(language: str) -> re.Pattern[str]:
-    return re.compile(f"(?<!\\w)(?:{alternation(_words('book_condition', language))})(?!\\w)")
+def _words_pattern(kind: str, language: str) -> re.Pattern[str]:
+    """Any whole word or phrase of the grammar table `kind` ("condition", "book_condition")."""
+    return re.compile(f"(?<!\\w)(?:{alternation(_words(kind, language))})(?!\\w)")
 
 
 @grammar_table
-def _segment_break(language: str) -> re.Pattern[str]:
-    words = alternation(_words("segment_break", language))
-    return re.compile(f"[,;:()]|(?<!\\w)(?:{words})(?!\\w)")
-
-
-@grammar_table
-def _condition(language: str) -> re.Pattern[str]:
-    return re.compile(f"(?<!\\w)(?:{alternation(_words('condition', language))})(?!\\w)")
-
-
-@grammar_table
-def _clause_break(language: str) -> re.Pattern[str]:
-    words = alternation(_words("clause_break", language))
-    return re.compile(f"[,;:()]|(?<!\\w)(?:{words})(?!\\w)")
+def _break_pattern(kind: str, language: str) -> re.Pattern[str]:
+    """Punctuation or a word of the grammar table `kind` ("segment_break", "clause_break")."""
+    return re.compile(f"[,;:()]|(?<!\\w)(?:{alternation(_words(kind, language))})(?!\\w)")
 
 
 _TOKEN = re.compile(r"[a-z]+")
@@ -196,7 +186,7 @@ def _segment_stems(
     """The stems of the stretch of a clause a prohibition speaks of: from the clause break
     before its cue to the one after its actions, without the actions and the cue; the whole
     part when that stretch names nothing."""
-    breaks = _segment_break(language)
+    breaks = _break_pattern("segment_break", language)
     left = max((m.end() for m in breaks.finditer(part, 0, start)), default=0)
     after = breaks.search(part, reached)
     right = after.start() if after is not None else len(part)
@@ -241,7 +231,7 @@ def _extract(
         segment_stems: set[str] = set()
         stretches: list[str] = []
         for start, end, reached, words in found:
-            if _book_condition(language).search(part[:start]):
+            if _words_pattern("book_condition", language).search(part[:start]):
                 continue  # "after 60 days it cannot be opened": forbidden only then
             if words[0] in _set("asking", language):
                 continue  # what may be asked for is the privacy guardrail's
@@ -321,9 +311,10 @@ def _committed_windows(folded: str, language: str) -> list[tuple[int, int]]:
     """Where the answer's sentence commits to an action: the span of the words right after
     each affirmative, unconditional commitment (the committing verb itself for a verb that
     commits by its inflection), within its clause."""
-    breaks = [0, *(m.end() for m in _clause_break(language).finditer(folded)), len(folded)]
+    clause_breaks = _break_pattern("clause_break", language).finditer(folded)
+    breaks = [0, *(m.end() for m in clause_breaks), len(folded)]
     negation = negation_for(language)
-    condition = _condition(language)
+    condition = _words_pattern("condition", language)
     out = []
     marks = [(m.start(), m.end(), m.end()) for m in _commitment(language).finditer(folded)]
     verb = _committing_verb(language)

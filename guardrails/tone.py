@@ -13,7 +13,7 @@ a rule of its own module, where its docstring gives the details:
   without one, an answer that mixes forms of address ("tienes" and "usted"; "tu" and "você").
   Markers in a sentence written in another language are not counted.
 - ``tone.unnatural_greeting`` [major / minor], ``tone.hashtags`` [major], ``tone.emoji``
-  [major] (`tone_channel`): a mass greeting ("Estimados clientes", "Dear valued customers")
+  [major] (`tone_channel`): a mass greeting ("Estimados clientes", "Dear esteemed patrons")
   or a form-letter one ("Dear customer") to one person; a hashtag in a reply to one customer;
   an emoji where the case, a crisis or an email rules them out.
 - ``tone.sensitive_attribute`` [major] (`tone_sensitive`): an attribute of

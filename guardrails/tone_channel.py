@@ -1,6 +1,6 @@
 """What fits the channel: a greeting, hashtags and emoji addressed to one customer.
 
-- `tone.unnatural_greeting` [major / minor]: a mass greeting ("Dear valued customers",
+- `tone.unnatural_greeting` [major / minor]: a mass greeting ("Dear esteemed patrons",
   "Estimados clientes", "Olá a todos") opening a sentence on a personal channel (chat, email,
   voice, or a social reply to one person; a social case tagged
   `broadcast`/`announcement`/`public_statement`/`mass` is not personal) is major; a generic
